@@ -1,0 +1,19 @@
+"""regstats: penalized regression with honest statistics.
+
+>>> import regstats as rs
+>>> path = rs.lasso("lpsa ~ . - train", rs.load_dataset("prostate"))
+>>> path.coef.shape
+(100, 9)
+"""
+from __future__ import annotations
+
+from .datasets import load_dataset
+from .errors import (ConvergenceWarning, DataError, DesignWarning, FormulaError, ParameterError,
+                     RegstatsError, RegstatsWarning, UnseenLevelError)
+from .path import Fit, Path, elastic_net, lasso, ridge
+
+__version__ = "0.1.0"
+
+__all__ = ["elastic_net", "lasso", "ridge", "Path", "Fit", "load_dataset", "RegstatsError",
+           "FormulaError", "DataError", "ParameterError", "UnseenLevelError", "RegstatsWarning",
+           "ConvergenceWarning", "DesignWarning", "__version__"]

@@ -1,0 +1,369 @@
+"""Formula + DataFrame -> design arrays, and the same encoding replayed on new data.
+
+This is the only module that imports patsy (lazily: ``import patsy`` costs about a second, and
+the common wide case ``y ~ .`` never needs it).  Plain numeric columns named in the formula take
+a direct numpy path, so ``y ~ .`` on a 1000 x 5000 frame builds in milliseconds; every other
+term (factors, interactions, transforms) goes through patsy with patsy's full-rank coding.
+
+The ``.`` shorthand of R (``y ~ .`` and ``y ~ . - x3``) stands for every column of the data that
+is not used on the left-hand side and not named as weights / fold ids.
+"""
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, FormulaError, UnseenLevelError
+
+__all__ = ["Design", "DesignSpec", "build_design", "row_vector"]
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
+_NAME_TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9.]*")
+
+
+def _split_top(rhs: str) -> list[tuple[str, str]]:
+    """Split a right-hand side at top-level + and - into (sign, term) pairs."""
+    out: list[tuple[str, str]] = []
+    depth, start, sign = 0, 0, "+"
+    quote = None
+    for i, ch in enumerate(rhs):
+        if quote:
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and ch in "+-":
+            # a sign inside a number such as 1e-3 is not a term separator
+            prev = rhs[start:i].strip()
+            if re.search(r"\d[eE]$", prev):
+                continue
+            out.append((sign, prev))
+            sign, start = ch, i + 1
+    if depth != 0 or quote:
+        raise FormulaError(f"unbalanced brackets or quotes in formula right-hand side {rhs!r}")
+    out.append((sign, rhs[start:].strip()))
+    return [(s, t) for s, t in out if t]
+
+
+def _quote(name: str) -> str:
+    if _IDENT.match(name) and not keyword.iskeyword(name):
+        return name
+    return "Q(" + repr(name) + ")"
+
+
+def _is_numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
+
+
+@dataclass(frozen=True)
+class DesignSpec:
+    """A frozen recipe that rebuilds the design columns from new data (for ``predict``).
+
+    Attributes
+    ----------
+    formula : the formula as the user wrote it.
+    response : the left-hand side.
+    column_names : design column names, without the intercept.
+    intercept : whether the model has an (unpenalized) intercept.
+    terms : formula term -> names of its design columns.
+    """
+
+    formula: str
+    response: str
+    column_names: tuple[str, ...]
+    intercept: bool
+    terms: Mapping[str, tuple[str, ...]]
+    plain: tuple[str, ...] = ()
+    _patsy_info: Any = field(default=None, repr=False, compare=False)
+    _eval_env: Any = field(default=None, repr=False, compare=False)
+
+    def transform(self, newdata: pd.DataFrame) -> np.ndarray:
+        """Design matrix (no intercept column) for new rows; rows with missing values give NaN rows."""
+        newdata = _as_frame(newdata, allow_empty=True)
+        n = len(newdata)
+        parts = []
+        missing = [c for c in self.plain if c not in newdata.columns]
+        if missing:
+            raise FormulaError(f"new data lacks column(s) {missing} used by the formula {self.formula!r}")
+        if self.plain:
+            sub = newdata[list(self.plain)]
+            bad = [c for c in self.plain if not _is_numeric(sub[c])]
+            if bad:
+                raise DataError(f"column(s) {bad} must be numeric in new data, as they were in the fit")
+            parts.append(sub.to_numpy(dtype=float, na_value=np.nan))
+        if self._patsy_info is not None:
+            import patsy
+
+            frame = newdata.reset_index(drop=True)
+            try:
+                (mat,) = patsy.build_design_matrices([self._patsy_info], frame, NA_action="drop",
+                                                    return_type="dataframe")
+            except patsy.PatsyError as exc:
+                msg = str(exc)
+                if "expected levels" in msg or "not match" in msg or "unknown level" in msg.lower():
+                    raise UnseenLevelError(
+                        "new data has a factor level the fit never saw: " + msg.splitlines()[0]) from None
+                raise FormulaError("cannot rebuild the design on new data: " + msg.splitlines()[0]) from None
+            except NameError as exc:
+                raise FormulaError(f"new data lacks a name used by the formula: {exc}") from None
+            if "Intercept" in mat.columns:
+                mat = mat.drop(columns="Intercept")
+            full = np.full((n, mat.shape[1]), np.nan)
+            full[mat.index.to_numpy()] = mat.to_numpy(dtype=float)
+            parts.append(full)
+        if not parts:
+            return np.empty((n, 0))
+        return np.hstack(parts) if len(parts) > 1 else parts[0]
+
+
+@dataclass(frozen=True)
+class Design:
+    """The arrays of one model: response, design (no intercept column), and their recipe."""
+
+    y: np.ndarray
+    X: np.ndarray
+    spec: DesignSpec
+    n_rows: int          # rows in the data given
+    rows: np.ndarray     # positions (0-based) of the rows used
+    dropped_columns: tuple[str, ...] = ()
+
+    @property
+    def n_dropped(self) -> int:
+        """Rows dropped for missing values."""
+        return self.n_rows - len(self.rows)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return self.spec.column_names
+
+
+def _as_frame(data: Any, allow_empty: bool = False) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        df = data
+    elif isinstance(data, Mapping):
+        df = pd.DataFrame(dict(data))
+    else:
+        raise DataError(f"data must be a pandas DataFrame (or a dict of columns); got {type(data).__name__}")
+    if not allow_empty and (df.shape[0] == 0 or df.shape[1] == 0):
+        raise DataError(f"data is empty ({df.shape[0]} rows, {df.shape[1]} columns)")
+    return df
+
+
+def _env(namespace: Mapping[str, Any] | None):
+    import patsy
+
+    spaces: list[Mapping[str, Any]] = []
+    if namespace is not None:
+        spaces.append(namespace)
+    spaces.append({"np": np, "numpy": np})
+    return patsy.EvalEnvironment(spaces)
+
+
+def _patsy_error(exc: Exception, formula: str, columns: Sequence[str]) -> FormulaError:
+    msg = str(exc).splitlines()[0]
+    m = re.search(r"name '([^']+)' is not defined", str(exc))
+    if m:
+        return FormulaError(f"unknown name {m.group(1)!r} in formula {formula!r}; the data has columns "
+                            f"{list(columns)[:20]}{' ...' if len(columns) > 20 else ''}")
+    return FormulaError(f"cannot build the design for {formula!r}: {msg}")
+
+
+def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None = None,
+                 exclude: Sequence[str] = ()) -> Design:
+    """Build y and X from a formula and a DataFrame.
+
+    Parameters
+    ----------
+    formula : ``"y ~ x1 + C(g) + np.log(x2)"``; ``.`` stands for all other columns.
+    data : the DataFrame.
+    namespace : names the formula may use besides the data columns (the caller's variables);
+        ``np`` is always available.
+    exclude : columns that ``.`` must not include (weights, fold ids, groups).
+    """
+    if not isinstance(formula, str) or formula.count("~") != 1:
+        raise FormulaError(f"formula must be a string 'response ~ terms'; got {formula!r}")
+    df = _as_frame(data)
+    lhs, rhs = (s.strip() for s in formula.split("~"))
+    if not lhs:
+        raise FormulaError(f"formula {formula!r} has no response (left-hand side)")
+    if not rhs:
+        raise FormulaError(f"formula {formula!r} has no terms (right-hand side)")
+    columns = [str(c) for c in df.columns]
+    if len(set(columns)) != len(columns):
+        dup = sorted({c for c in columns if columns.count(c) > 1})
+        raise DataError(f"data has duplicate column names {dup}")
+    col_set = set(columns)
+
+    # ---- the response -------------------------------------------------------------------------
+    lhs_plain = lhs if lhs in col_set else None
+    lhs_names = {lhs} if lhs_plain else {t for t in _NAME_TOKEN.findall(lhs) if t in col_set}
+
+    # ---- the right-hand side: expand ".", sort plain numeric names from patsy terms ------------
+    intercept = True
+    plain: list[str] = []
+    removed: set[str] = set()
+    complex_terms: list[str] = []
+    removed_complex: list[str] = []
+    for sign, term in _split_top(rhs):
+        if term in ("0", "1"):
+            intercept = (term == "1") == (sign == "+")
+            continue
+        if term == ".":
+            names = [c for c in columns if c not in lhs_names and c not in exclude]
+            if sign == "-":
+                removed.update(names)
+            else:
+                plain.extend(names)
+            continue
+        if term in col_set and _is_numeric(df[term]):
+            if sign == "-":
+                removed.add(term)
+            else:
+                plain.append(term)
+            continue
+        if sign == "-":
+            removed_complex.append(term)
+        else:
+            complex_terms.append(term)
+    # columns of "." that are not numeric become patsy terms (categorical coding)
+    seen: set[str] = set()
+    plain_num: list[str] = []
+    for c in plain:
+        if c in removed or c in seen:
+            continue
+        seen.add(c)
+        if _is_numeric(df[c]):
+            plain_num.append(c)
+        else:
+            complex_terms.append(_quote(c))
+    complex_terms = [t for t in complex_terms if t not in removed_complex
+                     and not (t.startswith("Q(") and t[3:-2] in removed)]
+
+    # ---- rows: missing values in the response or the plain columns -----------------------------
+    n_rows = len(df)
+    keep = np.ones(n_rows, dtype=bool)
+    if lhs_plain is not None:
+        yser = df[lhs_plain]
+        if not _is_numeric(yser):
+            raise DataError(f"the response {lhs_plain!r} must be numeric; it has dtype {yser.dtype}")
+        y_all = yser.to_numpy(dtype=float, na_value=np.nan)
+        keep &= ~np.isnan(y_all)
+    if plain_num:
+        Xp_all = df[plain_num].to_numpy(dtype=float, na_value=np.nan)
+        keep &= ~np.isnan(Xp_all).any(axis=1)
+    rows = np.flatnonzero(keep)
+
+    terms: dict[str, tuple[str, ...]] = {c: (c,) for c in plain_num}
+    names: list[str] = list(plain_num)
+    patsy_info = None
+    X_parts = []
+    y = None
+    env = None
+    if complex_terms or lhs_plain is None:
+        import patsy
+
+        env = _env(namespace)
+        sub = df.iloc[rows].reset_index(drop=True)
+        try:
+            if lhs_plain is None:
+                ymat = patsy.dmatrix(f"({lhs}) - 1", sub, eval_env=env, NA_action="drop",
+                                     return_type="dataframe")
+                if ymat.shape[1] != 1:
+                    raise DataError(f"the response {lhs!r} must be numeric; it codes to "
+                                    f"{ymat.shape[1]} columns {list(ymat.columns)[:5]}")
+                good = ymat.index.to_numpy()
+                y_sub = ymat.iloc[:, 0].to_numpy(dtype=float)
+                rows, sub = rows[good], sub.iloc[good].reset_index(drop=True)
+                y_all = np.full(n_rows, np.nan)
+                y_all[rows] = y_sub
+            if complex_terms:
+                rhs_p = ("1 + " if intercept else "0 + ") + " + ".join(complex_terms)
+                xmat = patsy.dmatrix(rhs_p, sub, eval_env=env, NA_action="drop", return_type="dataframe")
+                good = xmat.index.to_numpy()
+                rows = rows[good]
+                patsy_info = xmat.design_info
+                for tname, sl in patsy_info.term_name_slices.items():
+                    if tname == "Intercept":
+                        continue
+                    cols = tuple(patsy_info.column_names[sl])
+                    terms[tname] = cols
+                pcols = [c for c in xmat.columns if c != "Intercept"]
+                names.extend(pcols)
+                X_parts.append(("patsy", xmat[pcols].to_numpy(dtype=float)))
+        except DataError:
+            raise
+        except patsy.PatsyError as exc:
+            raise _patsy_error(exc, formula, columns) from None
+        except NameError as exc:  # pragma: no cover - patsy normally wraps these
+            raise _patsy_error(exc, formula, columns) from None
+        except RecursionError:
+            raise FormulaError(f"formula {formula!r} is too long for patsy; plain numeric columns "
+                               "are handled directly, so write wide parts as plain names or '.'") from None
+
+    if len(rows) == 0:
+        raise DataError(f"no rows left after dropping rows with missing values (all {n_rows} had some)")
+    y = y_all[rows]
+    mats = []
+    if plain_num:
+        mats.append(Xp_all[rows])
+    for _, m in X_parts:
+        mats.append(m)
+    if not mats:
+        raise FormulaError(f"formula {formula!r} has no predictors; penalized regression needs at least one")
+    X = np.hstack(mats) if len(mats) > 1 else np.ascontiguousarray(mats[0])
+    if len(set(names)) != len(names):
+        dup = sorted({c for c in names if names.count(c) > 1})
+        raise FormulaError(f"formula {formula!r} names design column(s) {dup} twice")
+    if not np.all(np.isfinite(y)):
+        raise DataError(f"the response {lhs!r} has infinite values")
+    finite = np.isfinite(X).all(axis=0)
+    if not finite.all():
+        bad = [names[j] for j in np.flatnonzero(~finite)][:10]
+        raise DataError(f"design column(s) {bad} have infinite values")
+    spec = DesignSpec(formula=formula, response=lhs, column_names=tuple(names), intercept=intercept,
+                      terms=terms, plain=tuple(plain_num), _patsy_info=patsy_info, _eval_env=env)
+    return Design(y=y, X=X, spec=spec, n_rows=n_rows, rows=rows)
+
+
+def row_vector(value: Any, data: pd.DataFrame, design: Design, name: str, *,
+               numeric: bool = True) -> np.ndarray | None:
+    """An argument with one entry per row (weights, fold ids, groups), as used rows only.
+
+    ``value`` is None, a column name of ``data``, or an array with one entry per used row or one
+    per row of ``data`` (then the rows dropped for missing values are dropped from it too).
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value not in data.columns:
+            raise DataError(f"{name} names column {value!r}, which the data does not have")
+        arr = data[value].to_numpy()[design.rows]
+    else:
+        arr = np.asarray(value)
+        if arr.ndim != 1:
+            raise DataError(f"{name} must be one-dimensional; got shape {arr.shape}")
+        if len(arr) == len(design.rows):
+            pass
+        elif len(arr) == design.n_rows:
+            arr = arr[design.rows]
+        else:
+            raise DataError(f"{name} must have one entry per row ({design.n_rows} rows in the data, "
+                            f"{len(design.rows)} used in the fit); got {len(arr)}")
+    if numeric:
+        try:
+            arr = arr.astype(float)
+        except (TypeError, ValueError):
+            raise DataError(f"{name} must be numeric") from None
+        if not np.all(np.isfinite(arr)):
+            raise DataError(f"{name} has missing or infinite values in the rows used by the fit")
+    return arr

@@ -1,0 +1,484 @@
+"""Penalized regression paths from a formula: :func:`elastic_net`, :func:`lasso`, :func:`ridge`.
+
+The results are values: :class:`Path` (the whole lambda path) and :class:`Fit` (one lambda).
+"""
+from __future__ import annotations
+
+import sys
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import _validate as check
+from . import engine
+from ._summary import Summary
+from .design import Design, build_design, row_vector
+from .dof import df_at, df_path
+from .errors import ConvergenceWarning, DataError, DesignWarning, ParameterError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .biasvar import BiasVariance  # noqa: F401
+
+__all__ = ["elastic_net", "lasso", "ridge", "Path", "Fit"]
+
+_OBJECTIVE = """
+    The objective, for penalty mixing ``l1_ratio = a`` and penalty level ``lam`` (glmnet's
+    convention; scikit-learn's ``alpha`` is our ``lam`` when weights are equal)::
+
+        minimize_{b0, b}  1/(2W) sum_i w_i (y_i - b0 - x_i'b)^2
+                          + lam * sum_j v_j ((1 - a)/2 b_j^2 + a |b_j|)
+
+    with weights ``w`` normalised to sum n, penalty factors ``v`` rescaled to sum to the number of
+    columns, and (``standardize=True``) columns scaled to unit weighted variance before solving;
+    coefficients are reported on the original scale.  glmnet's ``alpha`` is our ``l1_ratio``; for
+    the lasso our ``lam`` equals glmnet's ``lambda``; for ``l1_ratio < 1`` glmnet's lambda acts
+    on y / sd(y), so the two agree when y has unit variance.
+"""
+
+
+def _caller_namespace() -> dict[str, Any]:
+    """Variables of the first frame outside regstats, so formulas can use the caller's names."""
+    frame = sys._getframe(1)
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("regstats"):
+        frame = frame.f_back
+    if frame is None:  # pragma: no cover
+        return {}
+    ns = dict(frame.f_globals)
+    ns.update(frame.f_locals)
+    return ns
+
+
+def _penalty_vector(penalty_factor: Any, design: Design) -> np.ndarray | None:
+    names = design.column_names
+    p = len(names)
+    if penalty_factor is None:
+        return None
+    if isinstance(penalty_factor, Mapping):
+        v = np.ones(p)
+        pos = {c: j for j, c in enumerate(names)}
+        for key, val in penalty_factor.items():
+            if key in pos:
+                cols = [pos[key]]
+            elif key in design.spec.terms:
+                cols = [pos[c] for c in design.spec.terms[key]]
+            else:
+                raise ParameterError(
+                    f"penalty_factor names {key!r}, which is neither a design column nor a formula term; "
+                    f"terms are {list(design.spec.terms)[:20]}")
+            v[cols] = check.real_in(f"penalty_factor[{key!r}]", val, 0.0, np.inf)
+    else:
+        v = np.asarray(penalty_factor, dtype=float).ravel()
+        if v.shape != (p,):
+            raise ParameterError(f"penalty_factor must have one entry per design column ({p}) or be a dict "
+                                 f"of column/term names; got length {v.size}")
+        if not np.all(np.isfinite(v)) or np.any(v < 0):
+            raise ParameterError(f"penalty_factor must be finite numbers >= 0; got {v[(v < 0) | ~np.isfinite(v)][:5].tolist()}")
+    if not np.any(v > 0):
+        raise ParameterError("penalty_factor must leave at least one column penalized; got all zeros")
+    return v
+
+
+def _duplicate_columns(X: np.ndarray, names: Sequence[str]) -> list[tuple[str, str]]:
+    if X.shape[1] < 2:
+        return []
+    keys: dict[bytes, int] = {}
+    dups = []
+    for j in range(X.shape[1]):
+        k = np.ascontiguousarray(X[:, j]).tobytes()
+        if k in keys:
+            dups.append((names[keys[k]], names[j]))
+        else:
+            keys[k] = j
+    return dups
+
+
+@dataclass(frozen=True, eq=False)
+class _Options:
+    l1_ratio: float
+    standardize: bool
+    weights: np.ndarray | None
+    penalty_factor: np.ndarray | None
+    tol: float
+    max_iter: int
+    lambda_min_ratio: float | None
+    user_lambdas: bool
+
+
+@dataclass(frozen=True, eq=False)
+class Path:
+    """A penalized regression path: one solution per lambda.
+
+    Attributes
+    ----------
+    formula : str
+    l1_ratio : float
+    lambdas : ndarray, decreasing.
+    coef : DataFrame, index ``lambda``, columns ``Intercept`` (if any) then the design columns,
+        original scale.
+    table : DataFrame with ``lambda, df, n_nonzero, r2`` (r2 = fraction of null deviance explained).
+    n_obs, n_dropped : rows used and rows dropped for missing values.
+    """
+
+    formula: str
+    l1_ratio: float
+    lambdas: np.ndarray
+    coef: pd.DataFrame
+    table: pd.DataFrame
+    n_obs: int
+    n_dropped: int
+    standardize: bool
+    column_names: tuple[str, ...]
+    terms: Mapping[str, tuple[str, ...]]
+    converged: np.ndarray
+    method: str
+    _design: Design = field(repr=False)
+    _prep: engine.Prepared = field(repr=False)
+    _solution: engine.Solution = field(repr=False)
+    _options: _Options = field(repr=False)
+    _data: pd.DataFrame = field(repr=False)
+
+    # -- basic views -------------------------------------------------------------------------
+    @property
+    def penalty(self) -> str:
+        """``"lasso"``, ``"ridge"`` or ``"elastic net"``."""
+        return "lasso" if self.l1_ratio == 1 else "ridge" if self.l1_ratio == 0 else "elastic net"
+
+    @property
+    def intercept(self) -> bool:
+        return self._design.spec.intercept
+
+    @property
+    def response(self) -> str:
+        return self._design.spec.response
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy coefficients: one row per (lambda, term) with ``lambda, term, estimate``."""
+        long = self.coef.reset_index().melt(id_vars="lambda", var_name="term", value_name="estimate")
+        return long
+
+    def at(self, lam: float) -> "Fit":
+        """The fit at one lambda; off the grid it is solved exactly (warm-started from the grid)."""
+        lam = check.real_in("lam", lam, 0.0, np.inf)
+        k = self._grid_index(lam)
+        if k is not None:
+            beta = self._solution.beta[k]
+            coef = self._solution.coef[k]
+            b0 = float(self._solution.intercept[k])
+            rss = float(self._solution.rss[k])
+            df = float(self.table["df"].iloc[k])
+        else:
+            sol = self._solve_off_grid(lam)
+            beta, coef, b0, rss = sol.beta[0], sol.coef[0], float(sol.intercept[0]), float(sol.rss[0])
+            df = df_at(self._prep, beta, lam, self.l1_ratio)
+        params = pd.Series(coef, index=list(self.column_names), name=lam)
+        if self.intercept:
+            params = pd.concat([pd.Series([b0], index=["Intercept"]), params])
+        params.name = "estimate"
+        r2 = 1.0 - rss / self._prep.yy if self._prep.yy > 0 else 0.0
+        return Fit(lam=float(lam), l1_ratio=self.l1_ratio, params=params, df=float(df), r2=float(r2),
+                   formula=self.formula, path=self, _beta=np.asarray(beta))
+
+    def _grid_index(self, lam: float) -> int | None:
+        hit = np.flatnonzero(np.isclose(self.lambdas, lam, rtol=1e-12, atol=0.0))
+        return int(hit[0]) if hit.size else None
+
+    def _solve_off_grid(self, lam: float) -> engine.Solution:
+        above = np.flatnonzero(self.lambdas > lam)
+        beta0 = self._solution.beta[above[-1]] if above.size else None
+        sol = engine.solve(self._prep, self.l1_ratio, np.array([lam]), tol=self._options.tol,
+                           max_iter=self._options.max_iter, beta0=beta0)
+        _warn_unconverged(sol)
+        return sol
+
+    def predict(self, newdata: pd.DataFrame | None = None, lam: float | Sequence[float] | None = None
+                ) -> pd.DataFrame:
+        """Predictions for new rows, one column per lambda (all grid lambdas when ``lam`` is None).
+
+        ``newdata`` goes through the same formula transforms as the fit (factor levels, ``np.log``,
+        interactions); None predicts the rows used in the fit.  Rows with missing values give NaN.
+        """
+        if newdata is None:
+            X = self._design.X
+            index = self._data.index[self._design.rows]
+        else:
+            X = self._design.spec.transform(newdata)
+            index = newdata.index
+        if lam is None:
+            lams = self.lambdas
+            coef, b0 = self._solution.coef, self._solution.intercept
+        else:
+            lams = np.atleast_1d(np.asarray(lam, dtype=float))
+            fits = [self.at(float(l)) for l in lams]
+            coef = np.array([f.params[list(self.column_names)].to_numpy() for f in fits])
+            b0 = np.array([f.intercept for f in fits])
+        pred = X @ coef.T + b0[None, :]
+        out = pd.DataFrame(pred, index=index, columns=pd.Index(lams, name="lambda"))
+        return out
+
+    # -- refitting on row subsets (used by CV, bootstrap and simulation) ------------------------
+    def _refit(self, rows: np.ndarray | None = None, *, y: np.ndarray | None = None,
+               lambdas: np.ndarray | None = None, weights: np.ndarray | None = None,
+               tol: float | None = None) -> tuple[engine.Prepared, engine.Solution]:
+        """Refit the same model on a subset of the design rows (and/or another response).
+
+        ``rows`` index the rows used in the fit (0..n_obs-1); ``y`` replaces the response of
+        those rows; ``weights`` replace the (subset of the) fit's weights.  Standardization is
+        recomputed on the rows given.  The lambda grid defaults to this path's.
+        """
+        X = self._design.X if rows is None else self._design.X[rows]
+        yv = (self._design.y if rows is None else self._design.y[rows]) if y is None else np.asarray(y, float)
+        if weights is None and self._options.weights is not None:
+            weights = self._options.weights if rows is None else self._options.weights[rows]
+        prep = engine.prepare(X, yv, weights=weights, penalty_factor=self._options.penalty_factor,
+                              standardize=self.standardize, intercept=self.intercept)
+        lams = self.lambdas if lambdas is None else np.asarray(lambdas, dtype=float)
+        sol = engine.solve(prep, self.l1_ratio, lams, tol=self._options.tol if tol is None else tol,
+                           max_iter=self._options.max_iter)
+        return prep, sol
+
+    # -- statistics (each in its own module) --------------------------------------------------
+    def cv(self, folds: int = 10, foldid: Any = None, seed: Any = None, n_jobs: int = 1, **kwargs: Any):
+        """K-fold cross-validation over this path's lambdas (see :func:`regstats.cv.cross_validate`)."""
+        from .cv import cross_validate
+
+        return cross_validate(self, folds=folds, foldid=foldid, seed=seed, n_jobs=n_jobs, **kwargs)
+
+    def bias_variance(self, method: str = "simulation", mu: Any = None, sigma: float | None = None,
+                      n_rep: int = 200, seed: Any = None, n_jobs: int = 1, **kwargs: Any) -> pd.DataFrame:
+        """Bias-variance decomposition over lambda (see :func:`regstats.biasvar.bias_variance`)."""
+        from .biasvar import bias_variance
+
+        return bias_variance(self, method=method, mu=mu, sigma=sigma, n_rep=n_rep, seed=seed,
+                             n_jobs=n_jobs, **kwargs)
+
+    def stability(self, threshold: float = 0.75, pfer: float | None = None, seed: Any = None,
+                  n_jobs: int = 1, **kwargs: Any):
+        """Stability selection over the path (see :func:`regstats.bootstrap.stability_selection`)."""
+        from .bootstrap import stability_selection
+
+        return stability_selection(self, threshold=threshold, pfer=pfer, seed=seed, n_jobs=n_jobs, **kwargs)
+
+    # -- presentation ---------------------------------------------------------------------------
+    def summary(self, max_rows: int = 20) -> Summary:
+        """Header facts and a thinned path table (at most ``max_rows`` lambdas)."""
+        tab = self.table
+        if len(tab) > max_rows:
+            pick = np.unique(np.linspace(0, len(tab) - 1, max_rows).round().astype(int))
+            tab = tab.iloc[pick]
+        info = [
+            ("Formula", self.formula),
+            ("Penalty", f"{self.penalty} (l1_ratio = {self.l1_ratio:g})"),
+            ("Observations", f"{self.n_obs} used, {self.n_dropped} dropped for missing values"),
+            ("Design columns", f"{len(self.column_names)}" + (" + intercept" if self.intercept else "")),
+            ("Standardize", str(self.standardize)),
+            ("Lambdas", f"{len(self.lambdas)} from {self.lambdas[0]:.4g} to {self.lambdas[-1]:.4g}"),
+            ("Solver", f"{self.method}; converged at {int(self.converged.sum())}/{len(self.lambdas)} lambdas"),
+        ]
+        return Summary(title=f"Penalized regression path: {self.penalty}", info=info,
+                       tables=[("Path", tab.reset_index(drop=True))], index=False)
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html()
+
+    def __repr__(self) -> str:
+        return (f"<Path {self.penalty} {self.formula!r}: {len(self.lambdas)} lambdas, "
+                f"{len(self.column_names)} columns, {self.n_obs} rows>")
+
+
+@dataclass(frozen=True, eq=False)
+class Fit:
+    """The fit at one lambda.
+
+    Attributes
+    ----------
+    lam, l1_ratio : the penalty.
+    params : Series of original-scale coefficients indexed by design column name
+        (``Intercept`` first when the model has one).
+    df : effective degrees of freedom (intercept not counted).
+    r2 : fraction of the null deviance explained.
+    """
+
+    lam: float
+    l1_ratio: float
+    params: pd.Series
+    df: float
+    r2: float
+    formula: str
+    path: Path = field(repr=False)
+    _beta: np.ndarray = field(repr=False)
+
+    @property
+    def intercept(self) -> float:
+        return float(self.params["Intercept"]) if "Intercept" in self.params.index else 0.0
+
+    @property
+    def coef(self) -> pd.Series:
+        """Coefficients without the intercept."""
+        return self.params[list(self.path.column_names)]
+
+    @property
+    def n_nonzero(self) -> int:
+        return int((self.coef != 0).sum())
+
+    @property
+    def selected(self) -> tuple[str, ...]:
+        """Design columns with a nonzero coefficient."""
+        c = self.coef
+        return tuple(c.index[c != 0])
+
+    def predict(self, newdata: pd.DataFrame | None = None) -> pd.Series:
+        """Predictions for new rows (same formula transforms); None gives the fitted values."""
+        if newdata is None:
+            X = self.path._design.X
+            index = self.path._data.index[self.path._design.rows]
+        else:
+            X = self.path._design.spec.transform(newdata)
+            index = newdata.index
+        return pd.Series(X @ self.coef.to_numpy() + self.intercept, index=index, name="prediction")
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy coefficients: ``term, estimate``."""
+        return pd.DataFrame({"term": self.params.index, "estimate": self.params.to_numpy()})
+
+    def bootstrap(self, n_boot: int = 500, seed: Any = None, n_jobs: int = 1, **kwargs: Any):
+        """Pairs-bootstrap coefficient stability (see :func:`regstats.bootstrap.bootstrap`)."""
+        from .bootstrap import bootstrap
+
+        return bootstrap(self, n_boot=n_boot, seed=seed, n_jobs=n_jobs, **kwargs)
+
+    def inference(self, method: str = "desparsified", level: float = 0.95, **kwargs: Any):
+        """Confidence intervals and p-values valid after penalization (see :mod:`regstats.inference`)."""
+        from .inference import infer
+
+        return infer(self, method=method, level=level, **kwargs)
+
+    def summary(self) -> Summary:
+        info = [("Formula", self.formula),
+                ("Penalty", f"{self.path.penalty} (l1_ratio = {self.l1_ratio:g})"),
+                ("lambda", f"{self.lam:.6g}"),
+                ("Degrees of freedom", f"{self.df:.3f}"),
+                ("Nonzero coefficients", f"{self.n_nonzero} of {len(self.path.column_names)}"),
+                ("R-squared (deviance explained)", f"{self.r2:.4f}"),
+                ("Observations", f"{self.path.n_obs} used, {self.path.n_dropped} dropped")]
+        return Summary(title=f"Penalized fit: {self.path.penalty}", info=info,
+                       tables=[("Coefficients (original scale)", self.to_frame())], index=False,
+                       notes=["Penalized estimates are biased toward zero; use fit.inference() for "
+                              "intervals that account for the penalty."])
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html()
+
+    def __repr__(self) -> str:
+        return f"<Fit {self.path.penalty} lambda={self.lam:.4g}: {self.n_nonzero} nonzero, df={self.df:.2f}>"
+
+
+def _warn_unconverged(sol: engine.Solution) -> None:
+    bad = sol.lambdas[~sol.converged]
+    if bad.size:
+        shown = ", ".join(f"{x:.4g}" for x in bad[:10])
+        warnings.warn(f"the solver did not reach its tolerance at {bad.size} lambda(s): {shown}"
+                      f"{' ...' if bad.size > 10 else ''}; raise max_iter or loosen tol",
+                      ConvergenceWarning, stacklevel=3)
+
+
+def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
+                lambdas: Sequence[float] | None = None, n_lambda: int = 100,
+                lambda_min_ratio: float | None = None, standardize: bool = True,
+                penalty_factor: Mapping[str, float] | Sequence[float] | None = None,
+                weights: str | Sequence[float] | None = None, tol: float = 1e-7,
+                max_iter: int = 100_000, _exclude: Sequence[str] = ()) -> Path:
+    """Fit an elastic-net path from a formula.
+
+    Parameters
+    ----------
+    formula : patsy formula, e.g. ``"y ~ x1 + C(g) + np.log(x2)"``; ``"y ~ ."`` uses every other
+        column and ``"y ~ . - x3"`` drops one.  Names from the caller's namespace and ``np`` work.
+    data : DataFrame.  Rows with missing values in the variables used are dropped (and counted).
+    l1_ratio : mixing ``a`` in [0, 1]: 1 is the lasso, 0 ridge.
+    lambdas : penalty levels to use as given (sorted decreasing); default is glmnet's grid:
+        ``n_lambda`` values log-spaced from ``lambda_max`` down to ``lambda_min_ratio * lambda_max``
+        (``lambda_min_ratio`` defaults to 1e-4 when n >= p, else 1e-2).
+    standardize : scale columns to unit weighted variance (divisor W) before solving.
+    penalty_factor : per design column (array or dict) or per formula term (dict); 0 leaves a
+        column unpenalized.  Rescaled to sum to the number of columns.
+    weights : observation weights (array or column name), normalised to sum n.
+    tol : stop when the duality gap is at most ``tol`` times the null deviance / n.  With
+        ``tol <= 1e-9`` the solver also finishes with an exact active-set solve.
+    max_iter : coordinate sweeps allowed per lambda.
+
+    Returns
+    -------
+    Path
+    """
+    a = check.real_in("l1_ratio", l1_ratio, 0.0, 1.0)
+    n_lambda = check.positive_int("n_lambda", n_lambda)
+    if lambda_min_ratio is not None:
+        lambda_min_ratio = check.real_in("lambda_min_ratio", lambda_min_ratio, 0.0, 1.0, lo_open=True,
+                                         hi_open=True)
+    if not isinstance(standardize, (bool, np.bool_)):
+        raise ParameterError(f"standardize must be True or False; got {standardize!r}")
+    tol = check.real_in("tol", tol, 0.0, 1.0, lo_open=True)
+    max_iter = check.positive_int("max_iter", max_iter)
+    lam_user = check.lambdas(lambdas) if lambdas is not None else None
+    data_frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data) if isinstance(data, Mapping) else data
+    exclude = [c for c in (weights, *_exclude) if isinstance(c, str)]
+    design = build_design(formula, data_frame, namespace=_caller_namespace(), exclude=exclude)
+    w = row_vector(weights, data_frame, design, "weights")
+    if w is not None:
+        if np.any(w < 0):
+            raise DataError("weights must be >= 0; got negative values")
+        if not np.any(w > 0):
+            raise DataError("weights must not all be zero")
+    v = _penalty_vector(penalty_factor, design)
+    names = design.column_names
+    prep = engine.prepare(design.X, design.y, weights=w, penalty_factor=v, standardize=bool(standardize),
+                          intercept=design.spec.intercept)
+    if prep.constant.any():
+        const = [names[j] for j in np.flatnonzero(prep.constant)]
+        warnings.warn(f"constant column(s) {const[:10]}{' ...' if len(const) > 10 else ''} have no variance "
+                      "in the rows used; their coefficients are kept at 0", DesignWarning, stacklevel=3)
+    dups = _duplicate_columns(design.X, names)
+    if dups:
+        warnings.warn(f"duplicate design columns {dups[:5]}: the penalty splits their effect between them",
+                      DesignWarning, stacklevel=3)
+    if prep.yy == 0:
+        raise DataError(f"the response {design.spec.response!r} is constant in the rows used; nothing to fit")
+    lams = lam_user if lam_user is not None else engine.lambda_grid(prep, a, n_lambda, lambda_min_ratio)
+    sol = engine.solve(prep, a, lams, tol=tol, max_iter=max_iter)
+    _warn_unconverged(sol)
+    if not (np.all(np.isfinite(sol.coef)) and np.all(np.isfinite(sol.intercept))):
+        raise DataError("the solver produced non-finite coefficients; check the data for extreme values")
+    cols = (["Intercept"] if design.spec.intercept else []) + list(names)
+    coef_mat = np.column_stack([sol.intercept, sol.coef]) if design.spec.intercept else sol.coef
+    coef = pd.DataFrame(coef_mat, index=pd.Index(lams, name="lambda"), columns=cols)
+    dfs = df_path(prep, sol.beta, lams, a)
+    table = pd.DataFrame({"lambda": lams, "df": dfs, "n_nonzero": (sol.coef != 0).sum(axis=1),
+                          "r2": sol.r2})
+    opts = _Options(l1_ratio=a, standardize=bool(standardize), weights=w, penalty_factor=v, tol=tol,
+                    max_iter=max_iter, lambda_min_ratio=lambda_min_ratio, user_lambdas=lam_user is not None)
+    return Path(formula=formula, l1_ratio=a, lambdas=lams, coef=coef, table=table, n_obs=len(design.rows),
+                n_dropped=design.n_dropped, standardize=bool(standardize), column_names=tuple(names),
+                terms=dict(design.spec.terms), converged=sol.converged, method=sol.method,
+                _design=design, _prep=prep, _solution=sol, _options=opts, _data=data_frame)
+
+
+elastic_net.__doc__ = str(elastic_net.__doc__) + """
+    Notes
+    -----""" + _OBJECTIVE
+
+
+def lasso(formula: str, data: pd.DataFrame, **kwargs: Any) -> Path:
+    """Lasso path (``elastic_net`` with ``l1_ratio=1``); see :func:`elastic_net`."""
+    return elastic_net(formula, data, l1_ratio=1.0, **kwargs)
+
+
+def ridge(formula: str, data: pd.DataFrame, **kwargs: Any) -> Path:
+    """Ridge path (``elastic_net`` with ``l1_ratio=0``), exact from one SVD; see :func:`elastic_net`.
+
+    Note that glmnet reports the null model at its first lambda for ridge; the ridge solution
+    there is not zero, and regstats reports the solution.
+    """
+    return elastic_net(formula, data, l1_ratio=0.0, **kwargs)
