@@ -1,0 +1,535 @@
+"""K-fold cross-validation of penalized paths, matching ``cv.glmnet`` (DESIGN.md section 3.1).
+
+The full-data path fixes the lambda grid.  Each fold refits the same model on the other folds,
+re-standardizing on those training rows only and warm-starting along the full grid, and predicts
+its held-out rows.  With fold losses ``e_k`` (weighted mean loss of the held-out rows) and fold
+weights ``W_k`` (the sum of the held-out rows' weights)::
+
+    cv_mean = sum_k W_k e_k / sum_k W_k
+    cv_se   = sqrt( (sum_k W_k (e_k - cv_mean)^2 / sum_k W_k) / (K - 1) )
+
+exactly as ``cv.glmnet(..., grouped=TRUE)``.  ``lambda_min`` minimises ``cv_mean`` (the largest
+such lambda on ties) and ``lambda_1se`` is the *largest* lambda with
+``cv_mean <= cv_mean(lambda_min) + cv_se(lambda_min)``.
+
+Work is split into one task per (repeat, fold) and run with
+:func:`regstats._parallel.parallel_map`, so any joblib backend (processes, threads, dask) gives
+the same numbers; fold assignments are drawn in the calling process from ``seed``.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import _validate as check
+from . import engine
+from ._parallel import parallel_map, spawn_seeds
+from ._summary import Summary
+from .design import row_vector
+from .errors import ConvergenceWarning, DataError, DesignWarning, ParameterError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .path import Fit, Path
+
+__all__ = ["cross_validate", "cv_elastic_net", "make_folds", "CVResult", "ElasticNetCV"]
+
+Loss = Literal["mse", "mae"]
+_LOSS_NAMES = {"mse": "Mean-Squared Error", "mae": "Mean Absolute Error"}
+
+
+# ------------------------------------------------------------------------------------------------
+# fold assignment
+# ------------------------------------------------------------------------------------------------
+def make_folds(n: int, folds: int, rng: np.random.Generator, groups: np.ndarray | None = None
+               ) -> np.ndarray:
+    """Fold labels 1..folds for ``n`` rows.
+
+    Without groups this is cv.glmnet's ``sample(rep(seq(folds), length = n))``: fold sizes differ
+    by at most one.  With ``groups``, whole groups are dealt to folds: groups in random order,
+    largest first (stable), each to the fold with the fewest rows so far, so a group's rows never
+    straddle folds and fold sizes stay balanced.
+    """
+    if groups is None:
+        return rng.permutation(np.arange(n) % folds) + 1
+    levels, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    order = rng.permutation(len(levels))
+    order = order[np.argsort(-counts[order], kind="stable")]
+    load = np.zeros(folds)
+    fold_of_level = np.empty(len(levels), dtype=np.int64)
+    for g in order:
+        k = int(np.argmin(load))
+        fold_of_level[g] = k + 1
+        load[k] += counts[g]
+    return fold_of_level[inverse.ravel()]
+
+
+def _normalise_foldid(foldid: np.ndarray) -> np.ndarray:
+    labels, codes = np.unique(foldid, return_inverse=True)
+    if len(labels) < 2:
+        raise ParameterError(f"foldid must have at least 2 distinct folds; got {len(labels)}")
+    return codes.ravel() + 1
+
+
+# ------------------------------------------------------------------------------------------------
+# the picklable problem each fold task refits (a slim copy of what Path._refit uses)
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class _Problem:
+    X: np.ndarray
+    y: np.ndarray
+    weights: np.ndarray | None
+    penalty_factor: np.ndarray | None
+    standardize: bool
+    intercept: bool
+    l1_ratio: float
+    lambdas: np.ndarray
+    tol: float
+    max_iter: int
+    gammas: np.ndarray | None = None     # relaxed fits (see regstats.relaxed)
+
+
+def _problem_of(path: "Path", tol: float | None = None, gammas: np.ndarray | None = None) -> _Problem:
+    o = path._options
+    return _Problem(X=path._design.X, y=path._design.y, weights=o.weights, penalty_factor=o.penalty_factor,
+                    standardize=path.standardize, intercept=path.intercept, l1_ratio=path.l1_ratio,
+                    lambdas=path.lambdas, tol=o.tol if tol is None else float(tol), max_iter=o.max_iter,
+                    gammas=gammas)
+
+
+def _fold_task(task: tuple[_Problem, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Refit on the training rows (standardized on them), predict the held-out rows.
+
+    Returns predictions (n_test x n_lambda, or n_gamma x n_test x n_lambda for relaxed fits) and
+    the converged flags of the fold's path.  Mirrors :meth:`regstats.path.Path._refit`.
+    """
+    prob, train, test = task
+    w = None if prob.weights is None else prob.weights[train]
+    prep = engine.prepare(prob.X[train], prob.y[train], weights=w, penalty_factor=prob.penalty_factor,
+                          standardize=prob.standardize, intercept=prob.intercept)
+    sol = engine.solve(prep, prob.l1_ratio, prob.lambdas, tol=prob.tol, max_iter=prob.max_iter)
+    Xte = prob.X[test]
+    pred = Xte @ sol.coef.T + sol.intercept[None, :]
+    if prob.gammas is None:
+        return pred, sol.converged
+    from .relaxed import relaxed_refit
+
+    ols_coef, ols_b0 = relaxed_refit(prep, sol.beta)
+    pred_ols = Xte @ ols_coef.T + ols_b0[None, :]
+    g = prob.gammas[:, None, None]
+    return g * pred[None] + (1.0 - g) * pred_ols[None], sol.converged
+
+
+def _run_folds(problems: Sequence[_Problem], foldids: np.ndarray, *, n_jobs: int, progress: bool,
+               desc: str) -> list[np.ndarray]:
+    """Out-of-fold predictions for every problem: arrays (n_repeats, [n_gamma,] n, n_lambda)."""
+    n = len(problems[0].y)
+    tasks, keys = [], []
+    for i, prob in enumerate(problems):
+        for r, fid in enumerate(foldids):
+            for k in np.unique(fid):
+                test = np.flatnonzero(fid == k)
+                train = np.flatnonzero(fid != k)
+                tasks.append((prob, train, test))
+                keys.append((i, r, test))
+    results = parallel_map(_fold_task, tasks, n_jobs=n_jobs, progress=progress, desc=desc)
+    out = []
+    for prob in problems:
+        shape = (len(foldids),) + ((len(prob.gammas),) if prob.gammas is not None else ()) + (n, len(prob.lambdas))
+        out.append(np.full(shape, np.nan))
+    bad: dict[int, set[float]] = {}
+    for (i, r, test), (pred, conv) in zip(keys, results):
+        out[i][r][..., test, :] = pred
+        if not np.all(conv):
+            bad.setdefault(i, set()).update(problems[i].lambdas[~conv].tolist())
+    for i, lams in bad.items():
+        shown = ", ".join(f"{x:.4g}" for x in sorted(lams, reverse=True)[:10])
+        warnings.warn(f"in some cross-validation folds the solver did not reach its tolerance at "
+                      f"{len(lams)} lambda(s): {shown}{' ...' if len(lams) > 10 else ''}",
+                      ConvergenceWarning, stacklevel=3)
+    return out
+
+
+def _loss(y: np.ndarray, pred: np.ndarray, loss: str) -> np.ndarray:
+    r = y[:, None] - pred
+    return r * r if loss == "mse" else np.abs(r)
+
+
+def cv_stats(raw: np.ndarray, foldid: np.ndarray, weights: np.ndarray | None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """cv.glmnet's grouped statistics from per-row losses ``raw`` (n x n_lambda).
+
+    Returns ``cv_mean, cv_se, fold_errors (K x n_lambda), fold_weights (K)``.
+    """
+    w = np.ones(raw.shape[0]) if weights is None else np.asarray(weights, dtype=float)
+    ks = np.unique(foldid)
+    fold_err = np.empty((len(ks), raw.shape[1]))
+    fold_w = np.empty(len(ks))
+    for i, k in enumerate(ks):
+        m = foldid == k
+        wk = w[m]
+        fold_w[i] = wk.sum()
+        fold_err[i] = (wk @ raw[m]) / fold_w[i] if fold_w[i] > 0 else np.nan
+    ok = fold_w > 0
+    W = fold_w[ok].sum()
+    mean = (fold_w[ok] @ fold_err[ok]) / W
+    K = int(ok.sum())
+    se = np.sqrt((fold_w[ok] @ (fold_err[ok] - mean) ** 2) / W / (K - 1))
+    return mean, se, fold_err, fold_w
+
+
+def select_lambdas(lambdas: np.ndarray, cv_mean: np.ndarray, cv_se: np.ndarray) -> tuple[int, int]:
+    """Indices of lambda_min (largest lambda attaining the minimum) and lambda_1se (largest lambda
+    within one standard error of the minimum), glmnet's ``getOptcv.glmnet``."""
+    lambdas = np.asarray(lambdas)
+    cmin = np.nanmin(cv_mean)
+    i_min = int(np.flatnonzero(cv_mean <= cmin)[np.argmax(lambdas[cv_mean <= cmin])])
+    bound = cv_mean[i_min] + cv_se[i_min]
+    cand = np.flatnonzero(cv_mean <= bound)
+    i_1se = int(cand[np.argmax(lambdas[cand])])
+    return i_min, i_1se
+
+
+# ------------------------------------------------------------------------------------------------
+# the result
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class CVResult:
+    """Cross-validation of a penalized path.
+
+    Attributes
+    ----------
+    table : DataFrame, one row per lambda: ``lambda, cv_mean, cv_se, cv_lower, cv_upper,
+        n_nonzero, df`` (``n_nonzero`` and ``df`` of the full-data fit).
+    lambda_min, lambda_1se : the selected penalties; ``index_min``, ``index_1se`` their 0-based
+        positions on the grid.
+    loss : ``"mse"`` or ``"mae"``.
+    n_folds, n_repeats : folds per repeat and repeats.
+    foldid : int array (n_repeats x n_obs), fold labels 1..K of the rows used in the fit.
+    fold_errors : array (n_repeats x K x n_lambda) of fold losses ``e_k``; ``fold_weights``
+        (n_repeats x K) the fold weights ``W_k``.
+    oof_predictions : array (n_repeats x n_obs x n_lambda) of out-of-fold predictions.
+    repeats : DataFrame, one row per repeat: ``repeat, lambda_min, lambda_1se`` (the spread of
+        the selection under re-drawn folds).
+    path : the full-data :class:`~regstats.path.Path`.
+    """
+
+    table: pd.DataFrame
+    lambda_min: float
+    lambda_1se: float
+    index_min: int
+    index_1se: int
+    loss: str
+    n_folds: int
+    n_repeats: int
+    foldid: np.ndarray = field(repr=False)
+    fold_errors: np.ndarray = field(repr=False)
+    fold_weights: np.ndarray = field(repr=False)
+    oof_predictions: np.ndarray = field(repr=False)
+    repeats: pd.DataFrame = field(repr=False)
+    grouped_by: str | None = None
+    path: "Path" = field(repr=False, default=None)  # type: ignore[assignment]
+
+    @property
+    def lambdas(self) -> np.ndarray:
+        return self.table["lambda"].to_numpy()
+
+    @property
+    def cv_mean(self) -> pd.Series:
+        return pd.Series(self.table["cv_mean"].to_numpy(), index=pd.Index(self.lambdas, name="lambda"),
+                         name="cv_mean")
+
+    @property
+    def cv_se(self) -> pd.Series:
+        return pd.Series(self.table["cv_se"].to_numpy(), index=pd.Index(self.lambdas, name="lambda"),
+                         name="cv_se")
+
+    @property
+    def best(self) -> "Fit":
+        """The full-data fit at ``lambda_1se``."""
+        return self.path.at(self.lambda_1se)
+
+    def at(self, which: str | float = "1se") -> "Fit":
+        """The full-data fit at ``"min"``, ``"1se"`` or a given lambda."""
+        return self.path.at(self._lam(which))
+
+    def _lam(self, which: str | float) -> float:
+        if isinstance(which, str):
+            check.choice("which", which, ("min", "1se"))
+            return self.lambda_min if which == "min" else self.lambda_1se
+        return check.real_in("which", which, 0.0, np.inf)
+
+    def oof(self, repeat: int = 0) -> pd.DataFrame:
+        """Out-of-fold predictions of one repeat: rows of the data used, one column per lambda."""
+        idx = self.path._data.index[self.path._design.rows]
+        return pd.DataFrame(self.oof_predictions[repeat], index=idx,
+                            columns=pd.Index(self.lambdas, name="lambda"))
+
+    def predict(self, newdata: pd.DataFrame | None = None, which: str | float = "1se") -> pd.Series:
+        """Predictions of the full-data fit at ``which`` (``"min"``, ``"1se"`` or a lambda)."""
+        return self.at(which).predict(newdata)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The CV curve (a copy of :attr:`table`)."""
+        return self.table.copy()
+
+    def selection(self) -> pd.DataFrame:
+        """glmnet's print: ``lambda, index, measure, se, nonzero`` for ``min`` and ``1se``."""
+        rows = []
+        for name, i in (("min", self.index_min), ("1se", self.index_1se)):
+            t = self.table.iloc[i]
+            rows.append({"lambda": float(t["lambda"]), "index": int(i), "measure": float(t["cv_mean"]),
+                         "se": float(t["cv_se"]), "nonzero": int(t["n_nonzero"])})
+        return pd.DataFrame(rows, index=pd.Index(["min", "1se"], name="selected"))
+
+    def summary(self) -> Summary:
+        p = self.path
+        info = [("Formula", p.formula),
+                ("Penalty", f"{p.penalty} (l1_ratio = {p.l1_ratio:g})"),
+                ("Measure", _LOSS_NAMES[self.loss]),
+                ("Folds", f"{self.n_folds}" + (f" x {self.n_repeats} repeats" if self.n_repeats > 1 else "")
+                 + (f", grouped by {self.grouped_by!r}" if self.grouped_by else "")),
+                ("Observations", f"{p.n_obs} used, {p.n_dropped} dropped for missing values"),
+                ("Lambdas", f"{len(self.lambdas)} from {self.lambdas[0]:.4g} to {self.lambdas[-1]:.4g}")]
+        tables = [("Selected lambdas", self.selection())]
+        notes = ["index counts lambdas from 0 (glmnet's print counts from 1); the 1se rule picks the "
+                 "largest lambda whose cv_mean is within one SE of the minimum."]
+        if self.n_repeats > 1:
+            r = self.repeats
+            tables.append(("Selected lambda over repeats",
+                           pd.DataFrame({"min": r["lambda_min"].describe()[["mean", "std", "min", "max"]],
+                                         "1se": r["lambda_1se"].describe()[["mean", "std", "min", "max"]]}).T))
+            notes.append("cv_mean and cv_se are averages over the repeats' curves.")
+        return Summary(title="Cross-validated penalized regression", info=info, tables=tables, notes=notes)
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html()
+
+    def __repr__(self) -> str:
+        return (f"<CVResult {self.path.penalty} {self.n_folds}-fold{' x%d' % self.n_repeats if self.n_repeats > 1 else ''}:"
+                f" lambda_min={self.lambda_min:.4g}, lambda_1se={self.lambda_1se:.4g}>")
+
+
+# ------------------------------------------------------------------------------------------------
+# fold ids from the arguments
+# ------------------------------------------------------------------------------------------------
+def _resolve_foldids(path: "Path", folds: int, foldid: Any, groups: Any, n_repeats: int, seed: Any
+                     ) -> tuple[np.ndarray, str | None]:
+    n = path.n_obs
+    n_repeats = check.positive_int("n_repeats", n_repeats)
+    for name, val in (("foldid", foldid), ("groups", groups)):
+        if isinstance(val, str) and val in path.column_names:
+            warnings.warn(f"{name} column {val!r} is also a predictor of the model; build the path "
+                          f"with a formula that leaves it out (e.g. '. - {val}')", DesignWarning, stacklevel=4)
+    if foldid is not None:
+        if groups is not None:
+            raise ParameterError("groups must be None when foldid is given (foldid fixes the folds); "
+                                 f"got {groups!r}")
+        if n_repeats != 1:
+            raise ParameterError(f"n_repeats must be 1 when foldid is given; got {n_repeats}")
+        fid = row_vector(foldid, path._data, path._design, "foldid", numeric=False)
+        if pd.isna(pd.Series(fid)).any():
+            raise DataError("foldid has missing values in the rows used by the fit")
+        return _normalise_foldid(fid)[None, :], None
+    folds = check.positive_int("folds", folds, minimum=2)
+    g = None
+    gname = groups if isinstance(groups, str) else ("groups" if groups is not None else None)
+    if groups is not None:
+        g = row_vector(groups, path._data, path._design, "groups", numeric=False)
+        if pd.isna(pd.Series(g)).any():
+            raise DataError("groups has missing values in the rows used by the fit")
+        n_groups = len(pd.unique(pd.Series(g)))
+        if folds > n_groups:
+            raise ParameterError(f"folds must be at most the number of groups ({n_groups}); got {folds}")
+        g = pd.factorize(pd.Series(g))[0]
+    elif folds > n:
+        raise ParameterError(f"folds must be at most the number of rows ({n}); got {folds}")
+    rngs = [np.random.default_rng(s) for s in spawn_seeds(seed, n_repeats)]
+    return np.array([make_folds(n, folds, r, g) for r in rngs]), gname
+
+
+def _summarise(path: "Path", preds: np.ndarray, foldids: np.ndarray, loss: str,
+               grouped_by: str | None) -> CVResult:
+    y = path._design.y
+    w = path._options.weights
+    means, ses, errs, fws, reps = [], [], [], [], []
+    for r in range(len(foldids)):
+        m, s, e, fw = cv_stats(_loss(y, preds[r], loss), foldids[r], w)
+        means.append(m), ses.append(s), errs.append(e), fws.append(fw)
+        i0, i1 = select_lambdas(path.lambdas, m, s)
+        reps.append({"repeat": r, "lambda_min": path.lambdas[i0], "lambda_1se": path.lambdas[i1]})
+    mean = np.mean(means, axis=0)
+    se = np.mean(ses, axis=0)
+    i_min, i_1se = select_lambdas(path.lambdas, mean, se)
+    table = pd.DataFrame({"lambda": path.lambdas, "cv_mean": mean, "cv_se": se, "cv_lower": mean - se,
+                          "cv_upper": mean + se, "n_nonzero": path.table["n_nonzero"].to_numpy(),
+                          "df": path.table["df"].to_numpy()})
+    return CVResult(table=table, lambda_min=float(path.lambdas[i_min]), lambda_1se=float(path.lambdas[i_1se]),
+                    index_min=i_min, index_1se=i_1se, loss=loss, n_folds=int(len(np.unique(foldids[0]))),
+                    n_repeats=len(foldids), foldid=foldids, fold_errors=np.array(errs),
+                    fold_weights=np.array(fws), oof_predictions=preds, repeats=pd.DataFrame(reps),
+                    grouped_by=grouped_by, path=path)
+
+
+# ------------------------------------------------------------------------------------------------
+# public functions
+# ------------------------------------------------------------------------------------------------
+def cross_validate(path: "Path", folds: int = 10, foldid: Any = None, seed: Any = None, n_jobs: int = 1, *,
+                   groups: Any = None, n_repeats: int = 1, loss: Loss = "mse", tol: float | None = None,
+                   progress: bool = False) -> CVResult:
+    """K-fold cross-validation over a path's lambdas, as ``cv.glmnet`` (usually via ``path.cv()``).
+
+    Parameters
+    ----------
+    path : the full-data :class:`~regstats.path.Path`; its lambda grid is used in every fold.
+    folds : number of folds K (>= 2) when ``foldid`` is not given.
+    foldid : fold labels, an array with one entry per row (of the data or of the rows used) or a
+        column name of the data.  Any K >= 2 distinct labels.
+    seed : makes the fold assignment reproducible (None, int, SeedSequence or Generator).
+    n_jobs : joblib workers (-1 = all cores); the numbers do not depend on it.  Under
+        ``joblib.parallel_backend("dask")`` the folds run on a dask.distributed cluster.
+    groups : array or column name; rows sharing a level always land in the same fold.
+    n_repeats : repeated K-fold with independent fold draws; ``cv_mean`` and ``cv_se`` are the
+        averages of the repeats' curves and ``repeats`` lists each repeat's selection.
+    loss : ``"mse"`` (default) or ``"mae"``; weighted by the fit's observation weights.
+    tol : solver tolerance for the fold refits (default: the path's).
+    progress : show a progress bar.
+
+    Returns
+    -------
+    CVResult
+
+    Notes
+    -----
+    Each fold re-standardizes on its training rows and reuses the full-data grid, warm-started,
+    as ``cv.glmnet``.  For the lasso the curves equal ``cv.glmnet(..., foldid=)``'s.  For
+    ``l1_ratio < 1`` cv.glmnet rescales each training fold's y by that fold's standard deviation,
+    which changes its ridge term; regstats keeps its (scikit-learn's) objective in every fold.
+
+    Examples
+    --------
+    >>> import regstats as rs
+    >>> cv = rs.lasso("lpsa ~ . - train", rs.load_dataset("prostate")).cv(folds=5, seed=1)
+    >>> bool(cv.lambda_1se >= cv.lambda_min)
+    True
+    """
+    loss = check.choice("loss", loss, ("mse", "mae"))
+    if tol is not None:
+        tol = check.real_in("tol", tol, 0.0, 1.0, lo_open=True)
+    foldids, gname = _resolve_foldids(path, folds, foldid, groups, n_repeats, seed)
+    (preds,) = _run_folds([_problem_of(path, tol)], foldids, n_jobs=n_jobs, progress=progress,
+                          desc="cross-validation")
+    return _summarise(path, preds, foldids, loss, gname)
+
+
+@dataclass(frozen=True, eq=False)
+class ElasticNetCV:
+    """Cross-validation over (l1_ratio, lambda) with the same folds for every l1_ratio.
+
+    Attributes
+    ----------
+    table : DataFrame ``l1_ratio, lambda, cv_mean, cv_se, n_nonzero, df`` (long form).
+    by_l1_ratio : DataFrame, one row per l1_ratio: ``l1_ratio, lambda_min, lambda_1se,
+        cv_min, cv_se_min``.
+    l1_ratio_min : the mixing with the smallest CV error; ``lambda_min`` its minimising lambda
+        and ``lambda_1se`` its one-SE lambda (the 1se rule is applied within the chosen mixing).
+    results : tuple of :class:`CVResult`, one per l1_ratio (same fold ids).
+    """
+
+    table: pd.DataFrame
+    by_l1_ratio: pd.DataFrame
+    l1_ratio_min: float
+    lambda_min: float
+    lambda_1se: float
+    results: tuple[CVResult, ...] = field(repr=False)
+
+    @property
+    def l1_ratios(self) -> np.ndarray:
+        return self.by_l1_ratio["l1_ratio"].to_numpy()
+
+    @property
+    def cv(self) -> CVResult:
+        """The CV result of the chosen l1_ratio."""
+        return self.results[int(np.flatnonzero(self.l1_ratios == self.l1_ratio_min)[0])]
+
+    @property
+    def path(self) -> "Path":
+        return self.cv.path
+
+    @property
+    def best(self) -> "Fit":
+        """The fit at (``l1_ratio_min``, ``lambda_1se``)."""
+        return self.cv.best
+
+    def at(self, which: str | float = "1se") -> "Fit":
+        """The fit of the chosen l1_ratio at ``"min"``, ``"1se"`` or a lambda."""
+        return self.cv.at(which)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def summary(self) -> Summary:
+        c = self.cv
+        info = [("Formula", c.path.formula), ("Measure", _LOSS_NAMES[c.loss]),
+                ("Folds", f"{c.n_folds} (the same for every l1_ratio)"),
+                ("Chosen l1_ratio", f"{self.l1_ratio_min:g}"),
+                ("lambda_min", f"{self.lambda_min:.6g}"), ("lambda_1se", f"{self.lambda_1se:.6g}")]
+        return Summary(title="Cross-validated elastic net (l1_ratio and lambda)", info=info,
+                       tables=[("By l1_ratio", self.by_l1_ratio), ("Chosen l1_ratio", c.selection())],
+                       notes=["l1_ratio is chosen by the smallest cv_mean; the 1se rule is then applied "
+                              "within that l1_ratio; index counts from 0."])
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html()
+
+
+def cv_elastic_net(formula: str, data: pd.DataFrame, l1_ratios: Sequence[float] = (0.1, 0.5, 0.7, 0.9, 0.95, 0.99, 1.0),
+                   folds: int = 10, foldid: Any = None, seed: Any = None, n_jobs: int = 1, *,
+                   groups: Any = None, n_repeats: int = 1, loss: Loss = "mse", progress: bool = False,
+                   **path_kwargs: Any) -> ElasticNetCV:
+    """Choose both the elastic-net mixing and the penalty by K-fold CV.
+
+    One path per ``l1_ratio`` (each with its own glmnet grid, or ``lambdas=`` if given), all
+    cross-validated on the same folds; the ``l1_ratio`` with the smallest ``cv_mean`` wins.
+
+    Parameters
+    ----------
+    formula, data : as :func:`regstats.elastic_net`.
+    l1_ratios : candidate mixings in [0, 1].
+    folds, foldid, seed, n_jobs, groups, n_repeats, loss, progress : as :func:`cross_validate`.
+    **path_kwargs : passed to :func:`regstats.elastic_net` (``weights``, ``penalty_factor``,
+        ``lambdas``, ``n_lambda``, ``standardize``, ``tol``, ...).
+
+    Returns
+    -------
+    ElasticNetCV
+    """
+    from .path import elastic_net
+
+    try:
+        ratios = [float(a) for a in np.atleast_1d(np.asarray(l1_ratios, dtype=float))]
+    except (TypeError, ValueError):
+        raise ParameterError(f"l1_ratios must be a sequence of numbers in [0, 1]; got {l1_ratios!r}") from None
+    if not ratios:
+        raise ParameterError(f"l1_ratios must be a non-empty sequence of numbers in [0, 1]; got {l1_ratios!r}")
+    ratios = sorted(set(check.real_in("l1_ratios", a, 0.0, 1.0) for a in ratios))
+    loss = check.choice("loss", loss, ("mse", "mae"))
+    exclude = list(path_kwargs.pop("_exclude", ())) + [c for c in (foldid, groups) if isinstance(c, str)]
+    paths = [elastic_net(formula, data, l1_ratio=a, _exclude=exclude, **path_kwargs) for a in ratios]
+    foldids, gname = _resolve_foldids(paths[0], folds, foldid, groups, n_repeats, seed)
+    preds = _run_folds([_problem_of(p) for p in paths], foldids, n_jobs=n_jobs, progress=progress,
+                       desc="elastic-net cross-validation")
+    results = tuple(_summarise(p, pr, foldids, loss, gname) for p, pr in zip(paths, preds))
+    long = pd.concat([r.table.assign(l1_ratio=a) for a, r in zip(ratios, results)], ignore_index=True)
+    long = long[["l1_ratio"] + [c for c in long.columns if c != "l1_ratio"]]
+    by = pd.DataFrame({"l1_ratio": ratios,
+                       "lambda_min": [r.lambda_min for r in results],
+                       "lambda_1se": [r.lambda_1se for r in results],
+                       "cv_min": [float(r.table["cv_mean"].iloc[r.index_min]) for r in results],
+                       "cv_se_min": [float(r.table["cv_se"].iloc[r.index_min]) for r in results]})
+    k = int(np.argmin(by["cv_min"].to_numpy()))
+    return ElasticNetCV(table=long, by_l1_ratio=by, l1_ratio_min=ratios[k], lambda_min=results[k].lambda_min,
+                        lambda_1se=results[k].lambda_1se, results=results)
