@@ -1,34 +1,81 @@
 """Effective degrees of freedom of penalized linear fits (DESIGN.md section 3.2).
 
-The intercept is never counted (as glmnet's ``df``).  On the prepared scale (centred, scaled,
-rows multiplied by sqrt(weight)) with G = X'X/n:
+Definition
+----------
+Efron's (1986, 2004) covariance definition, for responses y_i with mean mu_i and independent
+Gaussian noise of variance s_i^2::
 
-* lasso (``l1_ratio = 1``): the number of nonzero coefficients, an unbiased estimate of df
-  (Zou, Hastie & Tibshirani 2007);
-* elastic net: ``trace((G_AA + lam (1 - a) V_A)^{-1} G_AA)`` on the active set A
-  (Tibshirani & Taylor 2012), which is ``trace(X_A (X_A'WX_A + W lam (1-a) V_A)^{-1} X_A'W)``;
-* ridge (``l1_ratio = 0``, all penalty factors equal): ``sum_j d_j^2 / (d_j^2 + n lam)`` from the
-  singular values d of the prepared design.
+    df_cov = sum_i cov(yhat_i, y_i) / s_i^2        (minus 1 for the intercept)
 
-Unpenalized columns (penalty factor 0) count fully, through the same trace.
+By Stein's lemma ``cov(yhat_i, y_i) = s_i^2 E[d yhat_i / d y_i]``, so
+``df_cov = E[trace(J)] - 1`` with J the Jacobian of the fitted values in y.  The noise
+variances cancel: the definition does not depend on whether the noise is homoscedastic or has
+``s_i^2 = sigma^2 / w_i`` (weights as inverse variances, where it reads
+``sum_i w_i cov(yhat_i, y_i) / sigma^2``, the weighted covariance penalty).
+
+With observation weights w (normalised to sum n), the prepared problem works with
+``Xt = W^{1/2} (X - 1 m') S^{-1}`` and ``yt = W^{1/2} (y - ybar_w)``, and the fitted values are
+``yhat = 1 w'y / n + W^{-1/2} H_A W^{1/2} y`` with H_A the hat matrix of the active-set
+problem on the prepared scale.  The first term has trace ``sum w_i / n = 1`` (the intercept,
+not counted, as glmnet's ``df``) and ``W^{-1/2} H_A W^{1/2}`` is similar to H_A, so its trace is
+``trace(H_A)`` whatever the weights.  Hence, on the prepared (centred, scaled, weighted) scale with
+``G = Xt'Xt / n`` and rescaled penalty factors v:
+
+* lasso (``l1_ratio = 1``): H_A is the projection on the active columns, so df is the number of
+  nonzero coefficients, an unbiased estimate of df_cov (Zou, Hastie & Tibshirani 2007; in
+  general position; for collinear active columns the unbiased estimate is rank(X_A),
+  Tibshirani & Taylor 2012);
+* elastic net: ``trace((G_AA + lam (1 - a) V_A)^{-1} G_AA)``
+  ``= trace(X_A (X_A'WX_A + W lam (1-a) V_A)^{-1} X_A'W)`` on the active set A (Tibshirani &
+  Taylor 2012), again an unbiased estimate of df_cov;
+* ridge (``l1_ratio = 0``, all penalty factors equal to v0): ``sum_j d_j^2 / (d_j^2 + n v0 lam)``
+  with d the singular values of Xt -- exact, since ridge is a linear smoother.
+
+Unpenalized columns (penalty factor 0) count fully, through the same trace; constant columns
+(coefficient fixed at 0) do not count.  :func:`simulate_df` estimates df_cov by simulation, which
+is how the formulas above are checked (``scripts/simulate_dof.py``, ``reports/dof_simulation.md``).
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pandas as pd
 
 from . import solver
 from .engine import Prepared, _uniform_penalty
 
+__all__ = ["df_at", "df_path", "simulate_df"]
 
-def df_at(prep: Prepared, beta: np.ndarray, lam: float, l1_ratio: float) -> float:
-    """Effective degrees of freedom of the fit ``beta`` (prepared scale) at one lambda."""
+
+def df_at(prep: Prepared, beta: np.ndarray, lam: float, l1_ratio: float,
+          gram: np.ndarray | None = None) -> float:
+    """Effective degrees of freedom of the fit ``beta`` (prepared scale) at one lambda.
+
+    Parameters
+    ----------
+    prep : the prepared problem the fit was solved on.
+    beta : coefficients on the prepared scale (length p).
+    lam, l1_ratio : the penalty.
+    gram : optional ``prep.X' prep.X / n`` (p x p), to avoid recomputing it along a path.
+
+    Returns
+    -------
+    float
+        The number of nonzero coefficients for the lasso, otherwise
+        ``trace((G_AA + lam (1 - a) V_A)^{-1} G_AA)`` on the active set A (see the module
+        docstring); the intercept is not counted.
+    """
     active = np.flatnonzero(beta != 0)
     if l1_ratio == 1.0:
         return float(active.size)
     if active.size == 0:
         return 0.0
-    Xa = prep.X[:, active]
-    Gaa = (Xa.T @ Xa) / prep.n
+    if gram is None:
+        Xa = prep.X[:, active]
+        Gaa = (Xa.T @ Xa) / prep.n
+    else:
+        Gaa = gram[np.ix_(active, active)]
     M = Gaa + np.diag(lam * (1.0 - l1_ratio) * prep.v[active])
     try:
         return float(np.trace(np.linalg.solve(M, Gaa)))
@@ -37,7 +84,12 @@ def df_at(prep: Prepared, beta: np.ndarray, lam: float, l1_ratio: float) -> floa
 
 
 def df_path(prep: Prepared, beta: np.ndarray, lambdas: np.ndarray, l1_ratio: float) -> np.ndarray:
-    """Effective degrees of freedom at every lambda of a solved path (rows of ``beta``)."""
+    """Effective degrees of freedom at every lambda of a solved path (rows of ``beta``).
+
+    Lasso: nonzero counts; ridge with equal penalty factors: ``sum d^2 / (d^2 + n v0 lam)`` from
+    one SVD; otherwise the elastic-net trace formula of :func:`df_at` at each lambda (the Gram
+    matrix is formed once).  The intercept is not counted.
+    """
     lambdas = np.asarray(lambdas, dtype=float)
     if l1_ratio == 1.0:
         return (beta != 0).sum(axis=1).astype(float)
@@ -46,4 +98,72 @@ def df_path(prep: Prepared, beta: np.ndarray, lambdas: np.ndarray, l1_ratio: flo
         d = np.linalg.svd(prep.X[:, keep], compute_uv=False)
         v0 = prep.v[keep][0]
         return solver.ridge_df_svd(d, lambdas * v0, prep.n)
-    return np.array([df_at(prep, beta[k], lam, l1_ratio) for k, lam in enumerate(lambdas)])
+    gram = (prep.X.T @ prep.X) / prep.n if prep.p <= 2000 else None
+    return np.array([df_at(prep, beta[k], lam, l1_ratio, gram) for k, lam in enumerate(lambdas)])
+
+
+def simulate_df(path: Any, mu: Any = None, sigma: Any = None, n_rep: int = 200, seed: Any = None,
+                n_jobs: int = 1, *, progress: bool = False, reference: Any = "auto",
+                tol: float | None = None) -> pd.DataFrame:
+    """Efron's covariance degrees of freedom of a path, estimated by simulation.
+
+    Responses ``y* = mu + eps*`` with independent ``eps*_i ~ N(0, s_i^2)`` are drawn ``n_rep``
+    times on the path's design (same weights, penalty factors, standardization and lambda grid)
+    and the path is refitted to each.  With ``c`` the fit to the noiseless response ``mu``
+    (a fixed control that does not change the expectation), each replicate gives
+
+        T = sum_i (yhat*_i - c_i) eps*_i / s_i^2  - [1 if the model has an intercept]
+
+    whose mean is ``df_cov = sum_i cov(yhat_i, y_i) / s_i^2`` (intercept not counted), the
+    definition the reported df estimates without bias.  Replicates are independent, so the Monte
+    Carlo standard errors are exact ``sd / sqrt(n_rep)``.
+
+    Parameters
+    ----------
+    path : :class:`regstats.Path`.
+    mu : true mean of the response for the rows used in the fit (array of length ``n_obs`` or a
+        column name of the data); None uses the plug-in of :func:`regstats.biasvar.bias_variance`.
+    sigma : noise sd: a number (``s_i = sigma / sqrt(w_i)`` with weights, ``sigma`` without) or one
+        sd per row; None uses the plug-in estimate.
+    n_rep : number of simulated responses (>= 2).
+    seed, n_jobs, progress : reproducibility (same numbers for any ``n_jobs``), parallel jobs
+        (joblib), progress bar.
+    reference : plug-in reference fit when ``mu``/``sigma`` are None (see
+        :func:`regstats.biasvar.bias_variance`).
+    tol : solver tolerance for the refits (default: the path's).
+
+    Returns
+    -------
+    DataFrame
+        One row per lambda: ``lambda``; ``df`` (the reported df of the path on its data);
+        ``df_mean`` (mean of the reported df over the replicates, the quantity whose expectation
+        equals df_cov); ``df_cov`` (the covariance estimate); ``se`` (Monte Carlo standard error
+        of ``df_cov - df_mean``, from the paired replicates); ``z = (df_cov - df_mean) / se``.
+        ``attrs`` holds ``sigma``, ``n_rep``, ``seed`` and the plug-in source of ``mu``.
+
+    Examples
+    --------
+    >>> import regstats as rs
+    >>> from regstats.dof import simulate_df
+    >>> p = rs.ridge("lpsa ~ . - train", rs.load_dataset("prostate"), n_lambda=5)
+    >>> tab = simulate_df(p, n_rep=50, seed=1)
+    >>> list(tab.columns)
+    ['lambda', 'df', 'df_mean', 'df_cov', 'se', 'z']
+    """
+    from .biasvar import _simulate_setup
+
+    sim, info = _simulate_setup(path, mu, sigma, n_rep, seed, n_jobs, progress, reference, tol,
+                                desc="simulate_df")
+    T, dfr = sim["T"], sim["df_rep"]
+    R = T.shape[0]
+    diff = T - dfr
+    se = diff.std(axis=0, ddof=1) / np.sqrt(R)
+    df_cov = T.mean(axis=0)
+    df_mean = dfr.mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, (df_cov - df_mean) / se, np.nan)
+    out = pd.DataFrame({"lambda": path.lambdas, "df": path.table["df"].to_numpy(), "df_mean": df_mean,
+                        "df_cov": df_cov, "se": se, "z": z})
+    out.attrs.update(info)
+    out.attrs["df_cov_se"] = T.std(axis=0, ddof=1) / np.sqrt(R)
+    return out

@@ -1,0 +1,629 @@
+"""Bias-variance decomposition of a penalized path over lambda (DESIGN.md section 3.3).
+
+For a fixed design, a true mean vector ``mu`` and independent noise ``y_i = mu_i + e_i`` with
+``Var(e_i) = s_i^2``, the expected (weighted) in-sample prediction error of the fit at lambda,
+measured at fresh responses ``y0_i`` on the same rows, splits into three parts::
+
+    risk = 1/n sum_i w_i E(y0_i - yhat_i)^2 = noise + bias2 + variance
+    noise    = 1/n sum_i w_i s_i^2
+    bias2    = 1/n sum_i w_i (E yhat_i - mu_i)^2
+    variance = 1/n sum_i w_i Var(yhat_i)
+
+with weights normalised to sum n (all 1 without weights: plain means over rows, as in DESIGN.md).
+This is the loss the fit minimises, so ``bias2`` and ``variance`` show what the penalty trades.
+
+Noise model: a scalar ``sigma`` means ``s_i = sigma / sqrt(w_i)`` (weights are inverse variances,
+the model under which weighted least squares is efficient; ``s_i = sigma`` without weights), so
+that ``noise = sigma^2``; one sd per row can be given instead (e.g. homoscedastic noise with
+weights).  Rows with weight 0 get ``s_i = sigma``; they affect neither the fit nor the averages.
+
+Three estimators, one return type (a DataFrame over lambda with ``lambda, bias2, variance, noise,
+risk, df``; the method, its assumptions and Monte Carlo standard errors are in ``attrs``):
+
+``"analytic"`` (ridge only)
+    Ridge is a linear smoother.  On the prepared scale (centred with the weighted means, scaled,
+    rows times sqrt(w)), with ``mt = W^{1/2} (mu - mubar_w)``, ``u = sqrt(w)``, ``D = diag(w_i s_i^2)``
+    and the ridge hat matrix ``H = U diag(f) U'`` (unpenalized columns projected out,
+    ``f_k = d_k^2 / (d_k^2 + n lam)`` for the singular values d of the penalized part scaled by
+    its penalty factors, ``f = 1`` on the unpenalized part)::
+
+        bias2    = ||(I - H) mt||^2 / n
+        variance = trace((P0 + H) D (P0 + H)) / n,   P0 = u u'/n  (the intercept; 0 without one)
+
+    Exact given mu and sigma.  ``df`` is ``trace(H)``, the path's df.
+``"simulation"`` (any penalty)
+    ``n_rep`` responses ``y* = mu + e*`` are drawn; the path is refitted to each on the same
+    prepared design (standardization computed once, warm starts along the lambda grid) and the
+    sample mean and variance of the fitted values give ``variance`` (divisor n_rep - 1) and
+    ``bias2 = 1/n sum w (mean yhat - mu)^2 - variance / n_rep`` (unbiased; it can be slightly
+    negative when the true bias is ~0).  ``df`` is the mean reported df over the replicates.
+    ``attrs["mc"]`` has Monte Carlo standard errors (batch means over 20 fixed batches of
+    replicates), the Monte Carlo test error at fresh responses (an independent check of
+    ``risk``) and Efron's covariance df (see :func:`regstats.dof.simulate_df`).
+``"bootstrap"`` (real data, truth unknown)
+    ``n_rep`` pairs-bootstrap resamples of the rows; each refit (standardized on its own rows,
+    same lambda grid) predicts its out-of-bag rows.  Per row, with ``m_i`` and ``v_i`` the mean and
+    variance (divisor k_i - 1) of its k_i out-of-bag predictions::
+
+        risk     = 1/n sum w_i mean_oob (y_i - yhat_i)^2        (the OOB prediction error)
+        variance = 1/n sum w_i v_i
+        noise    = sigma^2 from the reference fit (or the ``sigma`` given)
+        bias2    = max(0, 1/n sum w_i ((y_i - m_i)^2 - v_i / k_i) - noise)
+
+    Noise is kept apart from bias (mlxtend's ``bias_variance_decomp`` folds it into its "bias").
+    Assumptions: the noise variance of the reference fit is right; the fits on ~63.2% distinct
+    rows behave like the full-data fit (they are more variable, so ``variance`` and ``risk`` are
+    pessimistic, as for the leave-one-out bootstrap of Efron & Tibshirani 1997), and the risk is
+    an out-of-sample error.  When the bias estimate is clipped at 0, ``risk`` (the OOB error) is
+    less than the sum of the parts; ``attrs["bias2_clipped"]`` flags the lambdas concerned.
+
+Plug-in truth (``mu`` / ``sigma`` None), ``reference=``:
+
+* ``"ols"``: the least-squares fit (lambda = 0) on the same design and weights: ``mu`` = its
+  fitted values, ``sigma^2`` = weighted RSS / (n - rank - 1), unbiased for a linear model;
+* ``"cv"``: the path's fit at CV's ``lambda_min`` (10 folds), ``sigma^2`` = weighted RSS /
+  (n - df - 1) (Reid, Tibshirani & Friedman 2016);
+* a number: the path's fit at that lambda, with the same df correction;
+* ``"auto"`` (default): ``"ols"`` when n >= p + 11 (with the intercept), else ``"cv"``.
+
+With a plug-in ``mu`` the "truth" is the reference fit, so ``bias2`` measures shrinkage relative
+to it; ``attrs["mu_source"]`` says which was used.
+
+``attrs["lambda_min_risk"]`` is the grid lambda with the smallest estimated risk, to compare with
+cross-validation's ``lambda_min``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from . import _validate as check
+from . import engine
+from ._parallel import parallel_map
+from .dof import df_path
+from .errors import ConvergenceWarning, DataError, ParameterError
+
+__all__ = ["bias_variance"]
+
+Method = Literal["analytic", "simulation", "bootstrap"]
+_METHODS = ("analytic", "simulation", "bootstrap")
+
+#: at most this many batches of replicates (fixed by n_rep only, so results do not depend on n_jobs)
+_MAX_BATCHES = 20
+_MIN_BATCH = 5
+
+
+# ---------------------------------------------------------------------------------------------
+# the fixed design, refitted to new responses
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class _Problem:
+    """The prepared design of a path, refittable to any response on the same rows."""
+
+    prep: engine.Prepared
+    Xs: np.ndarray          # n x p: (X - m) / s, constant columns zeroed (no sqrt(w))
+    lambdas: np.ndarray
+    l1_ratio: float
+    tol: float
+    max_iter: int
+
+    @classmethod
+    def of(cls, path: Any, tol: float | None = None) -> "_Problem":
+        prep = path._prep
+        X = np.asarray(path._design.X, dtype=float)
+        Xs = (X - prep.x_mean[None, :]) / prep.x_scale[None, :]
+        if prep.constant.any():
+            Xs[:, prep.constant] = 0.0
+        return cls(prep=prep, Xs=np.ascontiguousarray(Xs), lambdas=np.asarray(path.lambdas, float),
+                   l1_ratio=float(path.l1_ratio), tol=path._options.tol if tol is None else float(tol),
+                   max_iter=path._options.max_iter)
+
+    @property
+    def w(self) -> np.ndarray:
+        return self.prep.w
+
+    @property
+    def n(self) -> int:
+        return self.prep.n
+
+    def fit(self, y: np.ndarray, want_df: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Fitted values (n_lambda x n), reported df (n_lambda) and convergence flags."""
+        prep = self.prep
+        ym = float(prep.w @ y) / prep.n if prep.intercept else 0.0
+        new = dataclasses.replace(prep, y=np.sqrt(prep.w) * (y - ym), y_mean=ym)
+        sol = engine.solve(new, self.l1_ratio, self.lambdas, tol=self.tol, max_iter=self.max_iter)
+        yhat = ym + sol.beta @ self.Xs.T
+        df = df_path(new, sol.beta, self.lambdas, self.l1_ratio) if want_df else np.full(len(self.lambdas), np.nan)
+        return yhat, df, sol.converged
+
+
+# ---------------------------------------------------------------------------------------------
+# argument checks and the plug-in truth
+# ---------------------------------------------------------------------------------------------
+def _row_vector(path: Any, value: Any, name: str) -> np.ndarray:
+    """An array with one entry per row used in the fit, or a column name of the data."""
+    n = path.n_obs
+    if isinstance(value, str):
+        if value not in path._data.columns:
+            raise ParameterError(f"{name} must be an array with one entry per row used ({n}) or a "
+                                 f"column name of the data; got {value!r}")
+        arr = path._data[value].to_numpy()[path._design.rows]
+    else:
+        arr = value.to_numpy() if isinstance(value, (pd.Series, pd.DataFrame)) else value
+    try:
+        arr = np.asarray(arr, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be numbers, one per row used ({n}); got {value!r}") from None
+    if arr.shape != (n,):
+        raise ParameterError(f"{name} must have one entry per row used in the fit ({n}); got length {arr.size}")
+    if not np.all(np.isfinite(arr)):
+        raise ParameterError(f"{name} must be finite; got {int((~np.isfinite(arr)).sum())} non-finite values")
+    return arr
+
+
+def _row_sd(path: Any, sigma: Any) -> np.ndarray:
+    """Per-row noise sd: sigma / sqrt(w_i) for a scalar sigma (sigma where w_i = 0), or as given."""
+    w = path._prep.w
+    if isinstance(sigma, Real) and not isinstance(sigma, bool):
+        s = check.real_in("sigma", sigma, 0.0, np.inf, lo_open=True, hi_open=True)
+        sd = np.full(w.shape, s)
+        pos = w > 0
+        sd[pos] = s / np.sqrt(w[pos])
+        return sd
+    if isinstance(sigma, bool) or np.ndim(sigma) == 0:
+        raise ParameterError(f"sigma must be a positive number or one positive sd per row; got {sigma!r}")
+    sd = _row_vector(path, sigma, "sigma")
+    if np.any(sd <= 0):
+        raise ParameterError(f"sigma must be positive; got {sd[sd <= 0][:5].tolist()}")
+    return sd
+
+
+def _reference_fit(path: Any, reference: Any, seed: np.random.SeedSequence) -> tuple[np.ndarray, float, str]:
+    """Plug-in (mu_hat, sigma_hat, description) from a reference fit on the path's data."""
+    prep = path._prep
+    n = prep.n
+    keep = ~prep.constant
+    if isinstance(reference, str):
+        reference = check.choice("reference", reference, ("auto", "ols", "cv"))
+        if reference == "auto":
+            reference = "ols" if n >= int(keep.sum()) + int(prep.intercept) + 10 else "cv"
+    elif isinstance(reference, bool) or not isinstance(reference, Real):
+        raise ParameterError(f"reference must be 'auto', 'ols', 'cv' or a lambda >= 0; got {reference!r}")
+    y = np.asarray(path._design.y, dtype=float)
+    if reference == "ols":
+        Xk = prep.X[:, keep]
+        coef, _, rank, _ = np.linalg.lstsq(Xk, prep.y, rcond=None)
+        resid = prep.y - Xk @ coef
+        dof = n - rank - int(prep.intercept)
+        if dof <= 0:
+            raise DataError(f"reference must leave residual degrees of freedom; got the least-squares fit "
+                            f"with rank {rank} on {n} rows (use reference='cv')")
+        Xs = (path._design.X - prep.x_mean) / prep.x_scale
+        mu = prep.y_mean + Xs[:, keep] @ coef
+        sigma = float(np.sqrt(resid @ resid / dof))
+        return mu, sigma, f"least-squares fit (lambda = 0), sigma^2 = weighted RSS / {dof}"
+    if reference == "cv":
+        cvres = path.cv(folds=10, seed=seed)
+        lam = float(cvres.lambda_min)
+        desc = f"fit at CV lambda_min = {lam:.6g} (10 folds)"
+    else:
+        lam = check.real_in("reference", reference, 0.0, np.inf)
+        desc = f"fit at lambda = {lam:.6g}"
+    fit = path.at(lam)
+    mu = fit.predict().to_numpy()
+    r = y - mu
+    dof = n - fit.df - int(prep.intercept)
+    if dof <= 0:
+        raise DataError(f"reference must leave residual degrees of freedom; got df = {fit.df:.3g} "
+                        f"on {n} rows at lambda = {lam:.4g}")
+    sigma = float(np.sqrt((prep.w * r * r).sum() / dof))
+    return mu, sigma, desc + f", sigma^2 = weighted RSS / {dof:.4g}"
+
+
+def _batches(n_rep: int) -> list[np.ndarray]:
+    k = max(1, min(_MAX_BATCHES, n_rep // _MIN_BATCH))
+    return np.array_split(np.arange(n_rep), k)
+
+
+def _truth(path: Any, mu: Any, sigma: Any, reference: Any, seed: np.random.SeedSequence
+           ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    mu_arr = None if mu is None else _row_vector(path, mu, "mu")
+    info: dict[str, Any] = {}
+    if mu_arr is None or sigma is None:
+        mu_hat, sigma_hat, desc = _reference_fit(path, reference, seed)
+    if mu_arr is None:
+        mu_arr = mu_hat
+        info["mu_source"] = "plug-in: " + desc
+    else:
+        info["mu_source"] = "given"
+    if sigma is None:
+        sigma = sigma_hat
+        info["sigma_source"] = "plug-in: " + desc
+    else:
+        info["sigma_source"] = "given"
+    sd = _row_sd(path, sigma)
+    info["sigma"] = float(sigma) if np.ndim(sigma) == 0 else np.asarray(sd)
+    info["noise_model"] = ("sd_i = sigma / sqrt(w_i) (weights as inverse variances)"
+                           if np.ndim(sigma) == 0 else "one sd per row, as given")
+    return mu_arr, sd, info
+
+
+# ---------------------------------------------------------------------------------------------
+# simulation
+# ---------------------------------------------------------------------------------------------
+def _sim_batch(task: tuple) -> dict[str, np.ndarray]:
+    prob, mu, sd, c, seeds = task
+    L, n = c.shape
+    w = prob.w
+    inv_var = 1.0 / (sd * sd)
+    s1 = np.zeros((L, n))
+    s2 = np.zeros((L, n))
+    m = len(seeds)
+    T = np.empty((m, L))
+    df_rep = np.empty((m, L))
+    err = np.empty((m, L))
+    bad = np.zeros(L, dtype=bool)
+    icpt = 1.0 if prob.prep.intercept else 0.0
+    for k, ss in enumerate(seeds):
+        rng = np.random.default_rng(ss)
+        eps = sd * rng.standard_normal(n)
+        eps_new = sd * rng.standard_normal(n)
+        yhat, df, conv = prob.fit(mu + eps)
+        d = yhat - c
+        s1 += d
+        s2 += d * d
+        T[k] = d @ (eps * inv_var) - icpt
+        df_rep[k] = df
+        r = (mu + eps_new)[None, :] - yhat
+        err[k] = (r * r) @ w / n
+        bad |= ~conv
+    return {"s1": s1, "s2": s2, "T": T, "df_rep": df_rep, "err": err, "bad": bad, "m": m}
+
+
+def _moments(s1: np.ndarray, s2: np.ndarray, m: int, c: np.ndarray, mu: np.ndarray, w: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """(bias2, variance) per lambda from shifted sums of m fitted-value vectors."""
+    n = w.size
+    mean = c + s1 / m
+    var = np.maximum(s2 - s1 * s1 / m, 0.0) / (m - 1)
+    variance = var @ w / n
+    dev = mean - mu[None, :]
+    bias2 = (dev * dev) @ w / n - variance / m
+    return bias2, variance
+
+
+def _seeds(seed: Any) -> tuple[np.random.SeedSequence, np.random.SeedSequence, Any]:
+    root = check.seed_sequence(seed)
+    ref_ss, rep_ss = root.spawn(2)
+    return ref_ss, rep_ss, root.entropy
+
+
+def _simulate_setup(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: Any, progress: bool,
+                    reference: Any, tol: Any, desc: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Validate, find the truth, run the simulation; returns (pooled results, attrs info)."""
+    n_rep = check.positive_int("n_rep", n_rep, minimum=2)
+    n_jobs = _n_jobs(n_jobs)
+    if tol is not None:
+        tol = check.real_in("tol", tol, 0.0, 1.0, lo_open=True)
+    ref_ss, rep_ss, entropy = _seeds(seed)
+    mu_arr, sd, info = _truth(path, mu, sigma, reference, ref_ss)
+    prob = _Problem.of(path, tol)
+    c, _, conv = prob.fit(mu_arr, want_df=False)
+    seeds = rep_ss.spawn(n_rep)
+    tasks = [(prob, mu_arr, sd, c, [seeds[i] for i in b]) for b in _batches(n_rep)]
+    parts = parallel_map(_sim_batch, tasks, n_jobs=n_jobs, progress=progress, desc=desc)
+    bad = ~conv
+    for p in parts:
+        bad |= p["bad"]
+    if bad.any():
+        shown = ", ".join(f"{x:.4g}" for x in prob.lambdas[bad][:10])
+        warnings.warn(f"the solver did not reach its tolerance in some replicates at {int(bad.sum())} "
+                      f"lambda(s): {shown}", ConvergenceWarning, stacklevel=3)
+    pooled = {"T": np.vstack([p["T"] for p in parts]), "df_rep": np.vstack([p["df_rep"] for p in parts]),
+              "err": np.vstack([p["err"] for p in parts]), "parts": parts, "c": c, "mu": mu_arr,
+              "sd": sd, "prob": prob}
+    info.update({"n_rep": n_rep, "seed": entropy})
+    return pooled, info
+
+
+def _n_jobs(n_jobs: Any) -> int:
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or int(n_jobs) == 0:
+        raise ParameterError(f"n_jobs must be a nonzero integer (joblib's convention); got {n_jobs!r}")
+    return int(n_jobs)
+
+
+def _batch_se(values: list[np.ndarray]) -> np.ndarray:
+    if len(values) < 2:
+        return np.full_like(values[0], np.nan)
+    v = np.vstack(values)
+    return v.std(axis=0, ddof=1) / np.sqrt(len(values))
+
+
+def _simulation(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: Any, progress: bool,
+                reference: Any, tol: Any) -> pd.DataFrame:
+    sim, info = _simulate_setup(path, mu, sigma, n_rep, seed, n_jobs, progress, reference, tol,
+                                desc="bias_variance")
+    parts, c, mu_arr, sd, prob = sim["parts"], sim["c"], sim["mu"], sim["sd"], sim["prob"]
+    w = prob.w
+    R = sum(p["m"] for p in parts)
+    s1 = sum(p["s1"] for p in parts)
+    s2 = sum(p["s2"] for p in parts)
+    bias2, variance = _moments(s1, s2, R, c, mu_arr, w)
+    noise = float(w @ (sd * sd)) / prob.n
+    risk = noise + bias2 + variance
+    per = [_moments(p["s1"], p["s2"], p["m"], c, mu_arr, w) for p in parts]
+    T, dfr, err = sim["T"], sim["df_rep"], sim["err"]
+    mc = pd.DataFrame({
+        "bias2_se": _batch_se([b for b, _ in per]),
+        "variance_se": _batch_se([v for _, v in per]),
+        "risk_se": _batch_se([b + v for b, v in per]),
+        "test_error": err.mean(axis=0),
+        "test_error_se": err.std(axis=0, ddof=1) / np.sqrt(R),
+        "df_se": dfr.std(axis=0, ddof=1) / np.sqrt(R),
+        "df_cov": T.mean(axis=0),
+        "df_cov_se": T.std(axis=0, ddof=1) / np.sqrt(R),
+    }, index=pd.Index(prob.lambdas, name="lambda"))
+    out = _frame(prob.lambdas, bias2, variance, noise, risk, dfr.mean(axis=0))
+    info.update({
+        "assumptions": ("known (or plug-in) mu and sigma, Gaussian noise, fixed design; bias2 is the "
+                        "unbiased estimate (squared deviation of the mean fit minus variance / n_rep)"),
+        "mc": mc, "n_batches": len(parts)})
+    return _finish(out, path, "simulation", info)
+
+
+# ---------------------------------------------------------------------------------------------
+# analytic (ridge)
+# ---------------------------------------------------------------------------------------------
+def _ridge_basis(prep: engine.Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(U, d, fixed): H(lam) = U diag(f) U' with f = 1 where fixed, else d^2 / (d^2 + n lam)."""
+    keep = ~prep.constant
+    X = prep.X[:, keep]
+    v = prep.v[keep]
+    free = v == 0
+    blocks, ds, fixed = [], [], []
+    X1 = X[:, ~free]
+    if free.any():
+        Uz, dz, _ = np.linalg.svd(X[:, free], full_matrices=False)
+        rz = int((dz > dz.max() * max(X.shape) * np.finfo(float).eps).sum()) if dz.size else 0
+        Qz = Uz[:, :rz]
+        X1 = X1 - Qz @ (Qz.T @ X1)
+        blocks.append(Qz)
+        ds.append(np.ones(rz))
+        fixed.append(np.ones(rz, dtype=bool))
+    X1 = X1 / np.sqrt(v[~free])[None, :]
+    U1, d1, _ = np.linalg.svd(X1, full_matrices=False)
+    r1 = int((d1 > d1.max() * max(X.shape) * np.finfo(float).eps).sum()) if d1.size and d1.max() > 0 else 0
+    blocks.append(U1[:, :r1])
+    ds.append(d1[:r1])
+    fixed.append(np.zeros(r1, dtype=bool))
+    return np.hstack(blocks), np.concatenate(ds), np.concatenate(fixed)
+
+
+def ridge_moments(prep: engine.Prepared, lambdas: np.ndarray, mu: np.ndarray, sd: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Exact (bias2, variance, df, noise) of ridge fits at ``lambdas`` (see the module docstring)."""
+    w = prep.w
+    n = prep.n
+    u = np.sqrt(w)
+    mubar = float(w @ mu) / n if prep.intercept else 0.0
+    mt = u * (mu - mubar)
+    Dg = w * sd * sd
+    U, d, fixed = _ridge_basis(prep)
+    lambdas = np.asarray(lambdas, dtype=float)
+    d2 = d * d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(fixed[None, :], 1.0, d2[None, :] / (d2[None, :] + n * lambdas[:, None]))
+    f = np.nan_to_num(f, nan=0.0)
+    cU = U.T @ mt
+    resid_out = mt - U @ cU                       # part of mt outside span(U): never fitted
+    bias2 = (resid_out @ resid_out + (((1.0 - f) * cU[None, :]) ** 2).sum(axis=1)) / n
+    h2 = (U * U).T @ Dg                           # sum_j D_j U_jk^2
+    var_h = (f * f) @ h2
+    if prep.intercept:
+        p0 = float(u @ (Dg * u)) / n              # trace(P0 D P0)
+        cross = 2.0 * (f @ ((U.T @ (Dg * u)) * (U.T @ u))) / n
+        variance = (p0 + var_h + cross) / n
+    else:
+        variance = var_h / n
+    noise = float(Dg.sum()) / n
+    return bias2, variance, f.sum(axis=1), noise
+
+
+def _analytic(path: Any, mu: Any, sigma: Any, reference: Any, seed: Any) -> pd.DataFrame:
+    if path.l1_ratio != 0:
+        raise ParameterError(f"method must be 'simulation' or 'bootstrap' for a {path.penalty} path "
+                             f"(the analytic decomposition needs a linear smoother, l1_ratio = 0); got 'analytic'")
+    ref_ss, _, entropy = _seeds(seed)
+    mu_arr, sd, info = _truth(path, mu, sigma, reference, ref_ss)
+    bias2, variance, df, noise = ridge_moments(path._prep, path.lambdas, mu_arr, sd)
+    risk = noise + bias2 + variance
+    out = _frame(path.lambdas, bias2, variance, noise, risk, df)
+    info.update({"assumptions": "ridge is a linear smoother: exact given mu and sigma (fixed design)",
+                 "mc": None, "n_rep": None, "seed": None})
+    return _finish(out, path, "analytic", info)
+
+
+# ---------------------------------------------------------------------------------------------
+# bootstrap (truth unknown)
+# ---------------------------------------------------------------------------------------------
+def _boot_batch(task: tuple) -> dict[str, np.ndarray]:
+    path, c, seeds = task
+    X = np.asarray(path._design.X, dtype=float)
+    L, n = c.shape
+    cnt = np.zeros(n)
+    s1 = np.zeros((L, n))
+    s2 = np.zeros((L, n))
+    bad = np.zeros(L, dtype=bool)
+    for ss in seeds:
+        rng = np.random.default_rng(ss)
+        rows = rng.integers(0, n, n)
+        oob = np.bincount(rows, minlength=n) == 0
+        if not oob.any():
+            continue
+        _, sol = path._refit(rows=rows)
+        bad |= ~sol.converged
+        pred = sol.coef @ X[oob].T + sol.intercept[:, None]
+        dlt = pred - c[:, oob]
+        cnt[oob] += 1
+        s1[:, oob] += dlt
+        s2[:, oob] += dlt * dlt
+    return {"cnt": cnt, "s1": s1, "s2": s2, "bad": bad}
+
+
+def _boot_stats(cnt: np.ndarray, s1: np.ndarray, s2: np.ndarray, c: np.ndarray, y: np.ndarray,
+                w: np.ndarray, noise: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ok = cnt >= 2
+    k = cnt[ok]
+    wk = w[ok] / w[ok].sum()
+    mean = c[:, ok] + s1[:, ok] / k
+    var = np.maximum(s2[:, ok] - s1[:, ok] ** 2 / k, 0.0) / (k - 1)
+    dev2 = (y[ok][None, :] - mean) ** 2
+    variance = var @ wk
+    risk = (dev2 + var * (k - 1) / k) @ wk
+    bias2_raw = (dev2 - var / k) @ wk - noise
+    return bias2_raw, variance, risk
+
+
+def _bootstrap(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: Any, progress: bool,
+               reference: Any) -> pd.DataFrame:
+    if mu is not None:
+        raise ParameterError("mu must be None for method='bootstrap' (it estimates the decomposition when "
+                             "the truth is unknown; with a known mu use method='simulation'); got an array")
+    n_rep = check.positive_int("n_rep", n_rep, minimum=2)
+    n_jobs = _n_jobs(n_jobs)
+    ref_ss, rep_ss, entropy = _seeds(seed)
+    info: dict[str, Any] = {"mu_source": "unknown (bootstrap)"}
+    if sigma is None:
+        _, sigma, desc = _reference_fit(path, reference, ref_ss)
+        info["sigma_source"] = "plug-in: " + desc
+    else:
+        info["sigma_source"] = "given"
+    sd = _row_sd(path, sigma)
+    info["sigma"] = float(sigma) if np.ndim(sigma) == 0 else sd
+    info["noise_model"] = ("sd_i = sigma / sqrt(w_i) (weights as inverse variances)"
+                           if np.ndim(sigma) == 0 else "one sd per row, as given")
+    w = path._prep.w
+    y = np.asarray(path._design.y, dtype=float)
+    noise = float(w @ (sd * sd)) / path._prep.n
+    sol = path._solution
+    c = sol.coef @ np.asarray(path._design.X, dtype=float).T + sol.intercept[:, None]
+    seeds = rep_ss.spawn(n_rep)
+    tasks = [(path, c, [seeds[i] for i in b]) for b in _batches(n_rep)]
+    parts = parallel_map(_boot_batch, tasks, n_jobs=n_jobs, progress=progress, desc="bias_variance")
+    bad = np.zeros(len(path.lambdas), dtype=bool)
+    for p in parts:
+        bad |= p["bad"]
+    if bad.any():
+        shown = ", ".join(f"{x:.4g}" for x in path.lambdas[bad][:10])
+        warnings.warn(f"the solver did not reach its tolerance in some bootstrap refits at {int(bad.sum())} "
+                      f"lambda(s): {shown}", ConvergenceWarning, stacklevel=3)
+    cnt = sum(p["cnt"] for p in parts)
+    if int((cnt >= 2).sum()) < 2:
+        raise ParameterError(f"n_rep must leave rows out of bag at least twice; got {n_rep}")
+    bias2_raw, variance, risk = _boot_stats(cnt, sum(p["s1"] for p in parts), sum(p["s2"] for p in parts),
+                                            c, y, w, noise)
+    clipped = bias2_raw < 0
+    bias2 = np.maximum(bias2_raw, 0.0)
+    per = []
+    for p in parts:
+        if int((p["cnt"] >= 2).sum()) >= 2:
+            per.append(_boot_stats(p["cnt"], p["s1"], p["s2"], c, y, w, noise))
+    if len(per) >= 2:
+        mc = pd.DataFrame({"bias2_se": _batch_se([b for b, _, _ in per]),
+                           "variance_se": _batch_se([v for _, v, _ in per]),
+                           "risk_se": _batch_se([r for _, _, r in per])},
+                          index=pd.Index(path.lambdas, name="lambda"))
+    else:
+        mc = None
+    out = _frame(path.lambdas, bias2, variance, noise, risk, path.table["df"].to_numpy())
+    info.update({
+        "assumptions": ("truth unknown: noise = sigma^2 of the reference fit; bias2 = weighted OOB squared "
+                        "error of the averaged prediction minus its own variance minus noise, clipped at 0; "
+                        "fits on ~63.2% distinct rows (pessimistic variance); risk = OOB prediction error "
+                        "(out-of-sample); df = the full-data path's df"),
+        "mc": mc, "n_rep": n_rep, "seed": entropy, "bias2_raw": bias2_raw,
+        "bias2_clipped": path.lambdas[clipped], "oob_rows": int((cnt >= 2).sum()),
+        "n_batches": len(parts)})
+    if clipped.any():
+        info["note"] = (f"bias2 was negative (clipped at 0) at {int(clipped.sum())} lambda(s): the noise "
+                        "estimate exceeds the OOB error of the averaged prediction there")
+    return _finish(out, path, "bootstrap", info)
+
+
+# ---------------------------------------------------------------------------------------------
+# public entry point
+# ---------------------------------------------------------------------------------------------
+def _frame(lambdas: np.ndarray, bias2: np.ndarray, variance: np.ndarray, noise: float, risk: np.ndarray,
+           df: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({"lambda": np.asarray(lambdas, float), "bias2": bias2, "variance": variance,
+                         "noise": np.full(len(lambdas), noise), "risk": risk, "df": df})
+
+
+def _finish(out: pd.DataFrame, path: Any, method: str, info: dict[str, Any]) -> pd.DataFrame:
+    k = int(np.nanargmin(out["risk"].to_numpy()))
+    out.attrs.update({"method": method, "penalty": path.penalty, "l1_ratio": path.l1_ratio,
+                      "n_obs": path.n_obs, "weighted": path._options.weights is not None})
+    out.attrs.update(info)
+    out.attrs["lambda_min_risk"] = float(out["lambda"].iloc[k])
+    return out
+
+
+def bias_variance(path: Any, method: Method = "simulation", mu: Any = None, sigma: Any = None,
+                  n_rep: int = 200, seed: Any = None, n_jobs: int = 1, *, progress: bool = False,
+                  reference: Any = "auto", tol: float | None = None) -> pd.DataFrame:
+    """Bias-variance decomposition of the fits along a path, one row per lambda.
+
+    Parameters
+    ----------
+    path : :class:`regstats.Path`.
+    method : ``"analytic"`` (ridge only; exact), ``"simulation"`` (any penalty; refits to
+        ``y* = mu + e*``) or ``"bootstrap"`` (real data with unknown truth; out-of-bag
+        predictions of pairs-bootstrap refits).  See the module docstring for the formulas.
+    mu : true mean of the response for the rows used (array of length ``n_obs``, Series or a
+        column name of the data); None uses the plug-in reference fit.  Must be None for
+        ``"bootstrap"``.
+    sigma : noise sd: a number (``sd_i = sigma / sqrt(w_i)`` with weights) or one sd per row;
+        None uses the plug-in estimate.
+    n_rep : replicates (simulation) or bootstrap resamples (>= 2; ignored by ``"analytic"``).
+    seed : None, int, SeedSequence or Generator; the same numbers for any ``n_jobs``.
+    n_jobs : joblib jobs (-1 = all cores).
+    progress : show a progress bar.
+    reference : plug-in reference fit when ``mu``/``sigma`` are None: ``"auto"`` (least squares
+        when n >= p + 11, otherwise CV's lambda_min), ``"ols"``, ``"cv"`` or a lambda.
+    tol : solver tolerance for the simulation refits (default: the path's).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``lambda, bias2, variance, noise, risk, df`` (``risk = noise + bias2 + variance``,
+        except for bootstrap lambdas where ``bias2`` was clipped at 0).  ``attrs``: ``method``,
+        ``assumptions``, ``mu_source``, ``sigma_source``, ``sigma``, ``noise_model``, ``n_rep``,
+        ``seed`` (the root entropy, to reproduce a ``seed=None`` run), ``lambda_min_risk`` (the
+        grid lambda of smallest estimated risk) and ``mc`` (None for ``"analytic"``; otherwise a
+        DataFrame indexed by lambda with Monte Carlo standard errors ``bias2_se, variance_se,
+        risk_se`` and, for ``"simulation"``, the test error at fresh responses
+        ``test_error, test_error_se``, the standard error of ``df`` and Efron's covariance df
+        ``df_cov, df_cov_se``).
+
+    Examples
+    --------
+    >>> import regstats as rs
+    >>> p = rs.ridge("lpsa ~ . - train", rs.load_dataset("prostate"), n_lambda=20)
+    >>> bv = p.bias_variance(method="analytic")
+    >>> list(bv.columns)
+    ['lambda', 'bias2', 'variance', 'noise', 'risk', 'df']
+    >>> bool(abs(bv["risk"] - bv["noise"] - bv["bias2"] - bv["variance"]).max() < 1e-12)
+    True
+    """
+    method = check.choice("method", method, _METHODS)
+    if method == "analytic":
+        return _analytic(path, mu, sigma, reference, seed)
+    if method == "simulation":
+        return _simulation(path, mu, sigma, n_rep, seed, n_jobs, progress, reference, tol)
+    return _bootstrap(path, mu, sigma, n_rep, seed, n_jobs, progress, reference)
