@@ -11,9 +11,12 @@ from .datasets import load_dataset
 from .errors import (ConvergenceWarning, DataError, DesignWarning, FormulaError, ParameterError,
                      RegstatsError, RegstatsWarning, UnseenLevelError)
 from .path import Fit, Path, elastic_net, lasso, ridge
+from .cv import cv_elastic_net
+from .ic import information_criteria
 
 __version__ = "0.1.0"
 
 __all__ = ["elastic_net", "lasso", "ridge", "Path", "Fit", "load_dataset", "RegstatsError",
            "FormulaError", "DataError", "ParameterError", "UnseenLevelError", "RegstatsWarning",
            "ConvergenceWarning", "DesignWarning", "__version__"]
+__all__ += ["cv_elastic_net", "information_criteria"]

@@ -261,6 +261,24 @@ class Path:
 
         return stability_selection(self, threshold=threshold, pfer=pfer, seed=seed, n_jobs=n_jobs, **kwargs)
 
+    def information_criteria(self, sigma2: Any = "auto", **kwargs: Any):
+        """AIC, BIC, Cp and GCV along the path (see :func:`regstats.ic.information_criteria`)."""
+        from .ic import information_criteria
+
+        return information_criteria(self, sigma2=sigma2, **kwargs)
+
+    def loo(self):
+        """Exact ridge leave-one-out and GCV from one SVD (see :func:`regstats.ic.ridge_loo`)."""
+        from .ic import ridge_loo
+
+        return ridge_loo(self)
+
+    def relax(self, gammas: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0)):
+        """Relaxed refits on each active set, glmnet's ``relax=TRUE`` (see :func:`regstats.relaxed.relax`)."""
+        from .relaxed import relax
+
+        return relax(self, gammas=gammas)
+
     # -- presentation ---------------------------------------------------------------------------
     def summary(self, max_rows: int = 20) -> Summary:
         """Header facts and a thinned path table (at most ``max_rows`` lambdas)."""
