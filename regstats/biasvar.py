@@ -176,7 +176,7 @@ def _row_sd(path: Any, sigma: Any) -> np.ndarray:
         pos = w > 0
         sd[pos] = s / np.sqrt(w[pos])
         return sd
-    if isinstance(sigma, bool) or np.ndim(sigma) == 0:
+    if isinstance(sigma, bool) or (np.ndim(sigma) == 0 and not isinstance(sigma, str)):
         raise ParameterError(f"sigma must be a positive number or one positive sd per row; got {sigma!r}")
     sd = _row_vector(path, sigma, "sigma")
     if np.any(sd <= 0):
