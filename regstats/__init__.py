@@ -13,10 +13,12 @@ from .errors import (ConvergenceWarning, DataError, DesignWarning, FormulaError,
 from .path import Fit, Path, elastic_net, lasso, ridge
 from .cv import cv_elastic_net
 from .ic import information_criteria
+from . import report  # the subpackage is callable: rs.report(formula, data, ...)
+from .report import Comparison, Report, compare
 
 __version__ = "0.1.0"
 
 __all__ = ["elastic_net", "lasso", "ridge", "Path", "Fit", "load_dataset", "RegstatsError",
            "FormulaError", "DataError", "ParameterError", "UnseenLevelError", "RegstatsWarning",
-           "ConvergenceWarning", "DesignWarning", "__version__"]
+           "ConvergenceWarning", "DesignWarning", "report", "Report", "compare", "Comparison", "__version__"]
 __all__ += ["cv_elastic_net", "information_criteria"]

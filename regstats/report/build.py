@@ -1,0 +1,763 @@
+"""Build a :class:`~regstats.report.document.Report`: fit, cross-validate, bootstrap, infer, render.
+
+Each statistical step calls the public API of its module (``path.cv``, ``fit.bootstrap``,
+``path.stability``, ``fit.inference``, ``path.bias_variance``).  A step whose module is not
+installed, or that cannot be computed for this model, leaves its section in the report with the
+reason instead of stopping the report.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import inspect
+import io
+import platform
+import shlex
+import sys
+import time
+import warnings
+from pathlib import Path as FilePath
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .. import _validate as check
+from ..errors import ParameterError, RegstatsError, RegstatsWarning
+from .document import Code, Figure, Info, Report, Section, Table, Text
+
+__all__ = ["report", "PENALTIES"]
+
+PENALTIES = ("lasso", "ridge", "elastic-net")
+_PENALTY_ALIASES = {"lasso": "lasso", "ridge": "ridge", "elastic-net": "elastic-net",
+                    "elastic_net": "elastic-net", "elastic net": "elastic-net", "enet": "elastic-net"}
+STEPS = ("cv", "bootstrap", "stability", "inference", "bias_variance")
+
+
+# -- small helpers --------------------------------------------------------------------------------
+class _Progress:
+    """One line per step on stderr: ``regstats: [2/6] cross-validation ... done in 0.4 s``."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.enabled, self.k = total, enabled, 0
+        self.t0 = 0.0
+
+    def start(self, what: str) -> None:
+        self.k += 1
+        self.t0 = time.perf_counter()
+        if self.enabled:
+            sys.stderr.write(f"regstats: [{self.k}/{self.total}] {what} ...\n")
+            sys.stderr.flush()
+
+    def end(self, status: str = "done") -> None:
+        if self.enabled:
+            sys.stderr.write(f"regstats:        {status} in {time.perf_counter() - self.t0:.1f} s\n")
+            sys.stderr.flush()
+
+
+def _accepts(module: str, func: str, name: str) -> bool:
+    try:
+        f = getattr(importlib.import_module(module), func)
+        return name in inspect.signature(f).parameters
+    except Exception:  # noqa: BLE001 - only a capability probe
+        return False
+
+
+def _attempt(step: str, func: Callable[[], Any], status: dict[str, str]) -> Any:
+    """Run one optional step; record ``"ok"`` or why it was not computed."""
+    try:
+        out = func()
+    except ImportError as exc:
+        name = getattr(exc, "name", None) or ""
+        if isinstance(exc, ModuleNotFoundError) and name and not name.startswith("regstats"):
+            raise
+        status[step] = f"not computed: module {name or 'for this step'} is not available in this installation"
+        return None
+    except RegstatsError as exc:
+        status[step] = f"not computed: {exc}"
+        return None
+    except Exception as exc:  # noqa: BLE001 - a report must not die on one section
+        status[step] = f"failed: {type(exc).__name__}: {exc}"
+        warnings.warn(f"report step {step!r} failed ({type(exc).__name__}: {exc}); its section says so",
+                      RegstatsWarning, stacklevel=3)
+        return None
+    status[step] = "ok"
+    return out
+
+
+def _png(draw: Callable[[Any], Any], figsize: tuple[float, float] = (7.0, 4.2), dpi: int = 110) -> bytes:
+    """Draw on a fresh Agg figure (no pyplot state) and return PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure as MplFigure
+
+    fig = MplFigure(figsize=figsize, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    draw(ax)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _figure(name: str, caption: str, draw: Callable[[Any], Any], status: dict[str, str],
+            figsize: tuple[float, float] = (7.0, 4.2)) -> list[Any]:
+    try:
+        return [Figure(name=name, caption=caption, png=_png(draw, figsize=figsize))]
+    except Exception as exc:  # noqa: BLE001
+        status[f"figure:{name}"] = f"failed: {type(exc).__name__}: {exc}"
+        warnings.warn(f"report figure {name!r} failed ({type(exc).__name__}: {exc})", RegstatsWarning,
+                      stacklevel=3)
+        return [Text(f"Figure '{name}' could not be drawn: {type(exc).__name__}: {exc}", "warning")]
+
+
+def _thin(n: int, keep: list[int], max_rows: int) -> list[int]:
+    """About ``max_rows`` evenly spaced row positions of ``n``, always including ``keep``."""
+    if n <= max_rows:
+        return list(range(n))
+    pick = set(np.unique(np.linspace(0, n - 1, max_rows).round().astype(int)).tolist())
+    pick.update(k for k in keep if 0 <= k < n)
+    return sorted(pick)
+
+
+def _skipped(reason: str) -> Text:
+    return Text(reason[0].upper() + reason[1:] + ".", "skipped")
+
+
+def _data_expr(source: str | None) -> tuple[str, str]:
+    """(python expression, CLI argument) for the data's source."""
+    from ..datasets import DATASETS
+
+    if source is None:
+        return "data", ""
+    if source in DATASETS:
+        return f'rs.load_dataset("{source}")', f"--dataset {source}"
+    return f"pd.read_csv({source!r})", shlex.quote(source)
+
+
+def _penalty_of(penalty: str, l1_ratio: float | None) -> tuple[str, float]:
+    key = _PENALTY_ALIASES.get(str(penalty).lower()) if isinstance(penalty, str) else None
+    if key is None:
+        raise ParameterError(f"penalty must be one of 'lasso', 'ridge', 'elastic-net'; got {penalty!r}")
+    fixed = {"lasso": 1.0, "ridge": 0.0}
+    if key in fixed:
+        if l1_ratio is not None and float(l1_ratio) != fixed[key]:
+            raise ParameterError(f"l1_ratio must be {fixed[key]:g} for penalty {key!r} (or use penalty="
+                                 f"'elastic-net'); got {l1_ratio!r}")
+        return key, fixed[key]
+    a = 0.5 if l1_ratio is None else check.real_in("l1_ratio", l1_ratio, 0.0, 1.0)
+    return key, a
+
+
+# -- the report -----------------------------------------------------------------------------------
+def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lasso",
+           l1_ratio: float | None = None, folds: int = 10, seed: int | None = 1, n_boot: int = 200,
+           choice: str = "1se", stability: bool = True, inference: bool = True,
+           bias_variance: bool = True, n_rep: int = 100, out: str | FilePath | None = None,
+           progress: bool = False, source: str | None = None, title: str | None = None,
+           **fit_kwargs: Any) -> Report:
+    """Fit a penalized regression and write everything worth reading about it into one report.
+
+    The report holds: the formula and a data summary (rows used, rows dropped for missing values,
+    design columns), the objective and its conventions, the cross-validated choice of lambda
+    (CV curve and coefficient paths), the path table, the coefficient table with bootstrap
+    stability, stability selection and post-selection inference, the degrees of freedom, the
+    bias-variance decomposition, and the exact call that reproduces it.
+
+    Parameters
+    ----------
+    model : a formula (``"y ~ ."``, patsy syntax) fitted to ``data``, or an already fitted
+        :class:`~regstats.Path` (then ``data``, ``penalty`` and ``l1_ratio`` are taken from it).
+    data : DataFrame (required with a formula).
+    penalty : ``"lasso"``, ``"ridge"`` or ``"elastic-net"``.
+    l1_ratio : mixing for the elastic net (default 0.5); must match ``penalty`` otherwise.
+    folds : number of CV folds.
+    seed : seed of every random step (folds, bootstrap, stability selection, simulation); each
+        step uses it as given, so ``path.cv(folds=10, seed=1)`` reproduces the report's CV.
+    n_boot : bootstrap replicates for coefficient stability (0 skips the bootstrap).
+    choice : ``"1se"`` (default, glmnet's) or ``"min"``: which CV lambda the coefficient
+        table, bootstrap and inference use.
+    stability, inference, bias_variance : compute these sections (True) or leave them out.
+    n_rep : Monte Carlo replicates of the bias-variance simulation (lasso / elastic net; ridge
+        is exact).
+    out : write the report here (``.html`` or ``.md``) as well as returning it.
+    progress : report each step on stderr.
+    source : where ``data`` came from, for the reproducing call: a bundled dataset name or a
+        CSV path.
+    title : the report's title.
+    **fit_kwargs : passed to :func:`regstats.elastic_net` (``penalty_factor``, ``weights``,
+        ``standardize``, ``n_lambda``, ...).
+
+    Returns
+    -------
+    Report
+        ``report.to_html()``, ``report.to_markdown()``, ``report.save(path)``; the numbers shown
+        are in ``report.tables`` and the results in ``report.path``, ``report.cv``, ...
+
+    Examples
+    --------
+    >>> import regstats as rs
+    >>> rep = rs.report("lpsa ~ . - train", rs.load_dataset("prostate"), n_boot=20,
+    ...                 stability=False, bias_variance=False)          # doctest: +SKIP
+    >>> rep.save("prostate.html")                                     # doctest: +SKIP
+    """
+    from ..path import Path, elastic_net
+
+    folds = check.positive_int("folds", folds, minimum=2)
+    n_boot = check.positive_int("n_boot", n_boot, minimum=0)
+    n_rep = check.positive_int("n_rep", n_rep, minimum=2)
+    choice = check.choice("choice", choice, ("1se", "min"))
+    check.seed_sequence(seed)
+    if out is not None:
+        suffix = FilePath(out).suffix.lower()
+        if suffix not in (".html", ".htm", ".md", ".markdown"):
+            raise ParameterError(f"out must end in .html, .htm or .md; got {str(out)!r}")
+    is_ridge = isinstance(model, str) and _PENALTY_ALIASES.get(str(penalty).lower()) == "ridge"
+    steps = 2 + 1 + int(n_boot > 0) + int(stability and not is_ridge) + int(inference) + int(bias_variance)
+    prog = _Progress(steps, progress)
+    t_start = time.perf_counter()
+
+    prog.start("fitting the path")
+    if isinstance(model, Path):
+        path = model
+        pen = {1.0: "lasso", 0.0: "ridge"}.get(path.l1_ratio, "elastic-net")
+    elif isinstance(model, str):
+        if data is None:
+            raise ParameterError("data must be a DataFrame when model is a formula; got None")
+        pen, a = _penalty_of(penalty, l1_ratio)
+        path = elastic_net(model, data, l1_ratio=a, **fit_kwargs)
+    else:
+        raise ParameterError(f"model must be a formula string or a regstats Path; got {type(model).__name__}")
+    prog.end()
+
+    status: dict[str, str] = {}
+    tables: dict[str, pd.DataFrame] = {}
+    kw_prog = {"progress": progress}
+
+    # -- cross-validation ---------------------------------------------------------------------
+    prog.start(f"cross-validation ({folds} folds)")
+    cv_kw = kw_prog if _accepts("regstats.cv", "cross_validate", "progress") else {}
+    cv = _attempt("cv", lambda: path.cv(folds=folds, seed=seed, **cv_kw), status)
+    prog.end(status["cv"] if status["cv"] != "ok" else "done")
+    if cv is not None:
+        lam_choice = float(cv.lambda_1se if choice == "1se" else cv.lambda_min)
+    else:
+        lam_choice = float(path.lambdas[len(path.lambdas) // 2])
+    fit = path.at(lam_choice)
+
+    boot = stab = inf = bv = None
+    if n_boot > 0:
+        prog.start(f"bootstrap ({n_boot} replicates)")
+        bkw = kw_prog if _accepts("regstats.bootstrap", "bootstrap", "progress") else {}
+        boot = _attempt("bootstrap", lambda: fit.bootstrap(n_boot=n_boot, seed=seed, **bkw), status)
+        prog.end(status["bootstrap"] if status["bootstrap"] != "ok" else "done")
+    else:
+        status["bootstrap"] = "not computed: n_boot = 0"
+    if stability and pen == "ridge":
+        status["stability"] = ("not computed: ridge keeps every coefficient nonzero, so there is no selection "
+                               "to stabilise")
+    elif stability:
+        prog.start("stability selection")
+        skw = kw_prog if _accepts("regstats.bootstrap", "stability_selection", "progress") else {}
+        stab = _attempt("stability", lambda: path.stability(seed=seed, **skw), status)
+        prog.end(status["stability"] if status["stability"] != "ok" else "done")
+    else:
+        status["stability"] = "not computed: left out (stability=False)"
+    if inference:
+        prog.start("inference")
+        inf = _attempt("inference", lambda: _infer(fit, pen, seed), status)
+        prog.end(status["inference"] if status["inference"] != "ok" else "done")
+    else:
+        status["inference"] = "not computed: left out (inference=False)"
+    bv_method = "analytic" if pen == "ridge" else "simulation"
+    if bias_variance:
+        prog.start(f"bias-variance ({bv_method})")
+        vkw = kw_prog if _accepts("regstats.biasvar", "bias_variance", "progress") else {}
+        bv = _attempt("bias_variance", lambda: _biasvar(path, bv_method, n_rep, seed, vkw), status)
+        prog.end(status["bias_variance"] if status["bias_variance"] != "ok" else "done")
+    else:
+        status["bias_variance"] = "not computed: left out (bias_variance=False)"
+
+    prog.start("rendering figures and tables")
+    ctx = _Context(path=path, pen=pen, cv=cv, fit=fit, choice=choice, boot=boot, stab=stab, inf=inf,
+                   bv=bv, bv_method=bv_method, status=status, tables=tables, folds=folds, seed=seed,
+                   n_boot=n_boot, n_rep=n_rep, source=source, fit_kwargs=fit_kwargs,
+                   options=dict(stability=stability, inference=inference, bias_variance=bias_variance,
+                                choice=choice, out=out))
+    sections = [_sec_data(ctx), _sec_objective(ctx), _sec_cv(ctx), _sec_path(ctx), _sec_coef(ctx),
+                _sec_dof(ctx), _sec_biasvar(ctx)]
+    call, command = _reproduce(ctx)
+    sections.append(_sec_reproduce(ctx, call, command))
+    from .. import __version__
+
+    meta = {"generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "regstats": __version__,
+            "data": _data_expr(source)[0] if source else "a DataFrame",
+            "run time": f"{time.perf_counter() - t_start:.1f} s"}
+    rep = Report(title=title or f"regstats report: {path.penalty} for {path.formula}", sections=sections,
+                 path=path, cv=cv, bootstrap=boot, stability=stab, inference=inf, bias_variance=bv,
+                 status=dict(status), tables=tables, call=call, command=command, meta=meta)
+    prog.end()
+    if out is not None:
+        rep.save(out)
+        if progress:
+            sys.stderr.write(f"regstats: wrote {out}\n")
+    return rep
+
+
+def _infer(fit: Any, pen: str, seed: Any) -> Any:
+    """Ridge standard errors for ridge fits, the desparsified lasso otherwise."""
+    return fit.inference(method="ridge" if pen == "ridge" else "desparsified", seed=seed)
+
+
+def _biasvar(path: Any, method: str, n_rep: int, seed: Any, kw: Mapping[str, Any]) -> pd.DataFrame:
+    if method == "analytic":
+        return path.bias_variance(method="analytic", **kw)
+    return path.bias_variance(method="simulation", n_rep=n_rep, seed=seed, **kw)
+
+
+class _Context:
+    def __init__(self, **kw: Any) -> None:
+        self.__dict__.update(kw)
+
+
+# -- sections -------------------------------------------------------------------------------------
+def _design_arrays(path: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The design matrix and response of the rows used (report-internal access to the fit)."""
+    return path._design.X, path._design.y
+
+
+def _sec_data(c: _Context) -> Section:
+    p = c.path
+    X, y = _design_arrays(p)
+    n_rows = p.n_obs + p.n_dropped
+    info = [("Formula", f"`{p.formula}`"),
+            ("Response", f"`{p.response}`"),
+            ("Penalty", f"{p.penalty} (l1_ratio = {p.l1_ratio:g})"),
+            ("Rows", f"{n_rows} in the data; {p.n_obs} used, {p.n_dropped} dropped for missing values"),
+            ("Design columns", f"{len(p.column_names)}" + (" + an unpenalized intercept" if p.intercept else
+                                                            " (no intercept)")),
+            ("Formula terms", f"{len(p.terms)}")]
+    if c.source:
+        info.insert(0, ("Data", f"`{_data_expr(c.source)[0]}`"))
+    term_of = {col: t for t, cols in p.terms.items() for col in cols}
+    rows = [{"column": p.response, "term": "(response)", "mean": float(np.mean(y)), "sd": float(np.std(y)),
+             "min": float(np.min(y)), "max": float(np.max(y))}]
+    for j, name in enumerate(p.column_names):
+        col = X[:, j]
+        rows.append({"column": name, "term": term_of.get(name, ""), "mean": float(col.mean()),
+                     "sd": float(col.std()), "min": float(col.min()), "max": float(col.max())})
+    tab = pd.DataFrame(rows)
+    c.tables["design"] = tab
+    blocks: list[Any] = [Info(info),
+                         Table("Response and design columns (rows used)", tab, digits=4,
+                               note="sd uses divisor n, as the standardization does; factor columns are "
+                                    "0/1 indicators (treatment coding, first level as baseline).")]
+    if p.n_dropped:
+        blocks.insert(1, Text(f"{p.n_dropped} of {n_rows} rows had a missing value in a variable of the "
+                              "formula and were dropped before fitting (patsy's default).", "note"))
+    return Section("data", "Data and model", blocks)
+
+
+def _sec_objective(c: _Context) -> Section:
+    p = c.path
+    lam = p.lambdas
+    obj = ("minimize over b0, b:\n"
+           "    1/(2W) * sum_i w_i (y_i - b0 - x_i'b)^2\n"
+           "  + lam * sum_j v_j * ( (1 - a)/2 * b_j^2 + a * |b_j| )\n\n"
+           f"a = l1_ratio = {p.l1_ratio:g}   ({p.penalty})")
+    opts = p._options
+    weights = "equal" if opts.weights is None else "given, normalised to sum n"
+    if opts.penalty_factor is None:
+        pf = "1 for every column"
+    else:
+        zero = [n for n, v in zip(p.column_names, opts.penalty_factor) if v == 0]
+        pf = "given per column" + (f"; unpenalized: {', '.join(zero)}" if zero else "")
+    info = [("Observation weights w_i", weights),
+            ("Penalty factors v_j", pf + " (rescaled to sum to the number of columns, as glmnet)"),
+            ("Standardize", "yes: columns scaled to unit variance (divisor W) before solving; "
+                            "coefficients reported on the original scale" if p.standardize else "no"),
+            ("Intercept", "never penalized" if p.intercept else "none"),
+            ("Lambda grid", f"{len(lam)} values from {lam[0]:.4g} down to {lam[-1]:.4g} "
+                            f"(ratio {lam[-1] / lam[0]:.3g})" if lam[0] > 0 else f"{len(lam)} values"),
+            ("Solver", f"{p.method}; converged at {int(np.sum(p.converged))} of {len(lam)} lambdas")]
+    blocks = [Code(obj, "text"), Info(info),
+              Text("Conventions: glmnet's `alpha` is `l1_ratio` here; for the lasso `lam` equals glmnet's "
+                   "`lambda`, and for l1_ratio < 1 the two agree when y has unit variance (glmnet rescales "
+                   "y). scikit-learn's `alpha` is `lam` (equal weights). The seed's costs "
+                   "(1/n) RSS + lam_s sum|b| and (1/n) RSS + lam_s sum b^2 are lam = lam_s/2 (lasso) and "
+                   "lam = lam_s (ridge), with standardize=False.", "note")]
+    return Section("objective", "Objective and conventions", blocks)
+
+
+def _cv_rows(c: _Context) -> tuple[int | None, int | None]:
+    if c.cv is None:
+        return None, None
+    lams = np.asarray(c.path.lambdas)
+    i_min = int(np.argmin(np.abs(lams - c.cv.lambda_min)))
+    i_1se = int(np.argmin(np.abs(lams - c.cv.lambda_1se)))
+    return i_min, i_1se
+
+
+def _sec_cv(c: _Context) -> Section:
+    from . import plots
+
+    p = c.path
+    if c.cv is None:
+        blocks: list[Any] = [_skipped("cross-validation " + c.status["cv"]),
+                             Text(f"Without CV the tables below use lambda = {c.fit.lam:.4g}, the middle of "
+                                  "the grid; it is not a tuned choice.", "warning")]
+        blocks += _figure("path", "Coefficient paths (standardized scale).",
+                          lambda ax: plots.plot_path(p, ax=ax), c.status)
+        return Section("cv", "Choice of lambda", blocks, status="skipped")
+    cv = c.cv
+    tab = cv.table
+    rows = []
+    for name, lam in (("lambda_min", cv.lambda_min), ("lambda_1se", cv.lambda_1se)):
+        k = int(np.argmin(np.abs(tab["lambda"].to_numpy() - lam)))
+        r = tab.iloc[k]
+        rows.append({"choice": name, "lambda": float(lam), "log_lambda": float(np.log(lam)),
+                     "cv_mean": float(r["cv_mean"]), "cv_se": float(r["cv_se"]),
+                     "n_nonzero": int(r["n_nonzero"]), "df": float(r["df"])})
+    choice_tab = pd.DataFrame(rows)
+    c.tables["cv_choice"] = choice_tab
+    used = "lambda_1se" if c.choice == "1se" else "lambda_min"
+    blocks = [Text(f"{c.folds}-fold cross-validation (seed {c.seed}) on the full-data lambda grid, each fold "
+                   "re-standardized on its training rows, as cv.glmnet. `lambda_min` minimises the CV "
+                   "error; `lambda_1se` is the largest lambda within one standard error of that minimum. "
+                   f"The coefficient table, bootstrap and inference below use **{used}**.".replace("**", "")),
+              Table("CV choice", choice_tab, highlight={0: "min", 1: "1se"})]
+    blocks += _figure("cv", "CV error (mean ± 1 SE over folds) against log(lambda); top axis: nonzero "
+                      "coefficients. Dashed lines: lambda_min and lambda_1se.",
+                      lambda ax: plots.plot_cv(cv, ax=ax), c.status)
+    blocks += _figure("path", "Coefficient paths (coefficients × column sd, so they are comparable) with the "
+                      "CV choices marked.", lambda ax: plots.plot_path(p, cv=cv, ax=ax), c.status)
+    return Section("cv", "Choice of lambda", blocks)
+
+
+def _sec_path(c: _Context) -> Section:
+    p = c.path
+    tab = p.table.copy()
+    tab.insert(1, "log_lambda", np.log(tab["lambda"].to_numpy()))
+    i_min, i_1se = _cv_rows(c)
+    if c.cv is not None:
+        cvt = c.cv.table.set_index("lambda")
+        tab["cv_mean"] = cvt["cv_mean"].reindex(tab["lambda"]).to_numpy()
+        tab["cv_se"] = cvt["cv_se"].reindex(tab["lambda"]).to_numpy()
+    keep = [k for k in (i_min, i_1se) if k is not None]
+    pick = _thin(len(tab), keep, 25)
+    shown = tab.iloc[pick].reset_index(drop=True)
+    c.tables["path"] = shown
+    hl = {}
+    for pos, k in enumerate(pick):
+        if k == i_min:
+            hl[pos] = "min"
+        elif k == i_1se:
+            hl[pos] = "1se"
+    note = (f"{len(shown)} of {len(tab)} lambdas shown, evenly spaced along the grid"
+            + ("; red row: lambda_min, blue row: lambda_1se" if keep else "")
+            + ". r2 is the fraction of the null deviance explained. The full path is `path.table` / "
+              "`path.coef`, or `regstats fit ... --out path.csv`.")
+    return Section("path", "The lambda path", [Table("Path", shown, highlight=hl, note=note)])
+
+
+def _coef_table(c: _Context) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(tidy coefficient table, the same with grouped display columns)."""
+    p = c.path
+    fit = c.fit
+    terms = list(fit.params.index)
+    tidy = pd.DataFrame({"term": terms})
+    disp: dict[tuple[str, str], Any] = {("", "term"): terms}
+    if c.cv is not None:
+        fmin = p.at(float(c.cv.lambda_min))
+        f1se = p.at(float(c.cv.lambda_1se))
+        tidy["estimate_min"] = fmin.params.reindex(terms).to_numpy()
+        tidy["estimate_1se"] = f1se.params.reindex(terms).to_numpy()
+        disp[("Penalized estimate", "lambda_min")] = tidy["estimate_min"]
+        disp[("Penalized estimate", "lambda_1se")] = tidy["estimate_1se"]
+    else:
+        tidy["estimate"] = fit.params.to_numpy()
+        disp[("Penalized estimate", f"lambda = {fit.lam:.3g}")] = tidy["estimate"]
+    if c.boot is not None:
+        bf = c.boot.to_frame().set_index("term").reindex(terms)
+        for col in ("selection_freq", "sign_consistency", "mean", "sd", "ci_lower", "ci_upper"):
+            if col in bf.columns:
+                tidy[f"boot_{col}" if col in ("mean", "sd", "ci_lower", "ci_upper") else col] = bf[col].to_numpy()
+        g = f"Bootstrap (B = {c.n_boot})"
+        disp[(g, "selected")] = tidy["selection_freq"]
+        if "sign_consistency" in tidy:
+            disp[(g, "same sign")] = tidy["sign_consistency"]
+        disp[(g, "ci_lower")] = tidy["boot_ci_lower"]
+        disp[(g, "ci_upper")] = tidy["boot_ci_upper"]
+    if c.stab is not None:
+        sel = set(getattr(c.stab, "selected", ()) or ())
+        probs = _max_probability(c.stab)
+        if probs is not None:
+            tidy["stability_prob"] = [probs.get(t, np.nan) for t in terms]
+            disp[("Stability selection", "probability")] = tidy["stability_prob"]
+        penalized = set(probs) if probs is not None else set(terms) - {"Intercept"}
+        tidy["stability_selected"] = [(t in sel) if t in penalized else None for t in terms]
+        disp[("Stability selection", "stable")] = ["yes" if t in sel else "no" if t in penalized else ""
+                                                   for t in terms]
+    if c.inf is not None:
+        inf = c.inf.to_frame().set_index("term").reindex(terms)
+        method = str(inf["method"].dropna().iloc[0]) if "method" in inf and inf["method"].notna().any() else ""
+        for col in ("estimate", "std_error", "p_value", "ci_lower", "ci_upper"):
+            tidy[f"inf_{col}"] = inf[col].to_numpy()
+        for col in ("p_holm", "p_bh", "bias"):
+            if col in inf.columns:
+                tidy[f"inf_{col}"] = inf[col].to_numpy()
+        g = f"Inference ({method})" if method else "Inference"
+        disp[(g, "estimate")] = tidy["inf_estimate"]
+        disp[(g, "std_error")] = tidy["inf_std_error"]
+        disp[(g, "p_value")] = tidy["inf_p_value"]
+        if "inf_p_holm" in tidy:
+            disp[(g, "p_holm")] = tidy["inf_p_holm"]
+        if "inf_bias" in tidy:
+            disp[(g, "bias")] = tidy["inf_bias"]
+        disp[(g, "ci_lower")] = tidy["inf_ci_lower"]
+        disp[(g, "ci_upper")] = tidy["inf_ci_upper"]
+    display = pd.DataFrame({k: list(v) if not isinstance(v, pd.Series) else v.to_numpy()
+                            for k, v in disp.items()})
+    display.columns = pd.MultiIndex.from_tuples(list(disp.keys()))
+    return tidy, display
+
+
+def _max_probability(stab: Any) -> dict[str, float] | None:
+    """Each column's stability-selection probability (stabs' ``max``), or None when unknown."""
+    prob = getattr(stab, "selection_prob", None)
+    if isinstance(prob, pd.Series):
+        return {str(k): float(v) for k, v in prob.items()}
+    df = stab.to_frame() if hasattr(stab, "to_frame") else None
+    if df is not None and "term" in df.columns:
+        for col in ("selection_prob", "max_probability", "probability"):
+            if col in df.columns:
+                return dict(zip(df["term"], df[col]))
+    return None
+
+
+def _sec_coef(c: _Context) -> Section:
+    from . import plots
+
+    tidy, display = _coef_table(c)
+    c.tables["coefficients"] = tidy
+    used = "lambda_1se" if c.choice == "1se" else "lambda_min"
+    hl = {i: "dim" for i, t in enumerate(tidy["term"]) if t == "Intercept"}
+    blocks: list[Any] = [
+        Text("Penalized estimates are shrunk toward zero and are not, by themselves, estimates with standard "
+             "errors. Stability and intervals come from the methods named in each column group."),
+        Table("Coefficients (original scale)", display, digits=4, highlight=hl,
+              note="Bootstrap: pairs bootstrap refits at the chosen lambda; 'selected' = fraction of replicates "
+                   "with a nonzero coefficient, 'same sign' = fraction agreeing in sign with the majority, "
+                   "ci = percentile interval. Stability: complementary-pairs stability selection over the "
+                   "path. Inference: intervals valid after penalization (method in the group title).")]
+    notes = []
+    for step, label in (("bootstrap", "Bootstrap"), ("stability", "Stability selection"),
+                        ("inference", "Inference")):
+        if c.status.get(step) != "ok":
+            notes.append(_skipped(f"{label} {c.status.get(step, 'not computed')}"))
+    blocks += notes
+    if c.inf is not None:
+        blocks += [Text(f"Inference: {n}", "note") for n in getattr(c.inf, "notes", ())]
+    if c.inf is not None and c.boot is not None:
+        blocks += _figure("intervals", f"Coefficient intervals: {_inf_method(c)} (inference) and bootstrap "
+                          f"percentile (B = {c.n_boot}) at {used}.",
+                          lambda ax: plots.plot_intervals({_inf_method(c): c.inf, "bootstrap": c.boot}, ax=ax),
+                          c.status, figsize=(6.4, _height(len(tidy))))
+    elif c.inf is not None:
+        blocks += _figure("intervals", f"Coefficient intervals ({_inf_method(c)}).",
+                          lambda ax: plots.plot_intervals(c.inf, ax=ax), c.status,
+                          figsize=(6.4, _height(len(tidy))))
+    elif c.boot is not None:
+        blocks += _figure("intervals", f"Bootstrap percentile intervals (B = {c.n_boot}) at {used}.",
+                          lambda ax: plots.plot_intervals({"bootstrap": c.boot}, ax=ax), c.status,
+                          figsize=(6.4, _height(len(tidy))))
+    if c.boot is not None and c.pen != "ridge":
+        blocks += _figure("selection", f"Bootstrap selection frequency at {used} (B = {c.n_boot}); colour: "
+                          "sign consistency.", lambda ax: plots.plot_selection(c.boot, ax=ax), c.status,
+                          figsize=(6.4, _height(len(tidy))))
+    if c.stab is not None:
+        sel = list(getattr(c.stab, "selected", ()) or ())
+        blocks += _figure("stability", "Stability selection paths: selection probability over subsamples "
+                          f"against log(lambda); selected: {', '.join(map(str, sel)) or 'none'}.",
+                          lambda ax: plots.plot_stability(c.stab, ax=ax), c.status)
+    return Section("coefficients", "Coefficients, stability and inference", blocks)
+
+
+def _inf_method(c: _Context) -> str:
+    f = c.inf.to_frame()
+    return str(f["method"].dropna().iloc[0]) if "method" in f and f["method"].notna().any() else "inference"
+
+
+def _height(n_terms: int) -> float:
+    return float(min(max(3.0, 0.3 * n_terms + 1.4), 9.0))
+
+
+_DF_TEXT = {
+    "lasso": "For the lasso the effective degrees of freedom are the number of nonzero coefficients, an "
+             "unbiased estimate of df (Zou, Hastie & Tibshirani 2007).",
+    "ridge": "For ridge, df = sum_j d_j^2 / (d_j^2 + n lam) from the singular values d of the centred, "
+             "scaled design; every coefficient is nonzero, so the count of nonzeros says nothing.",
+    "elastic-net": "For the elastic net, df = trace(X_A (X_A'WX_A + W lam (1-a) V_A)^-1 X_A'W) on the active "
+                   "set A (Tibshirani & Taylor 2012): fewer than the nonzero count because the ridge part "
+                   "shrinks.",
+}
+
+
+def _sec_dof(c: _Context) -> Section:
+    p = c.path
+    rows = []
+    lams: list[tuple[str, float]] = []
+    if c.cv is not None:
+        lams = [("lambda_min", float(c.cv.lambda_min)), ("lambda_1se", float(c.cv.lambda_1se))]
+    else:
+        lams = [("chosen", c.fit.lam)]
+    lams += [("largest lambda", float(p.lambdas[0])), ("smallest lambda", float(p.lambdas[-1]))]
+    for name, lam in lams:
+        f = p.at(lam)
+        rows.append({"lambda_of": name, "lambda": lam, "df": float(f.df), "n_nonzero": int(f.n_nonzero),
+                     "r2": float(f.r2)})
+    tab = pd.DataFrame(rows)
+    c.tables["dof"] = tab
+    pen = {1.0: "lasso", 0.0: "ridge"}.get(p.l1_ratio, "elastic-net")
+    blocks = [Text(_DF_TEXT[pen] + " The intercept is not counted (as glmnet's df)."),
+              Table("Degrees of freedom at selected lambdas", tab,
+                    highlight={i: ("min" if r["lambda_of"] == "lambda_min" else "1se")
+                               for i, r in tab.iterrows() if r["lambda_of"] in ("lambda_min", "lambda_1se")},
+                    note="df along the whole path is the df column of the path table.")]
+    return Section("dof", "Degrees of freedom", blocks)
+
+
+def _sec_biasvar(c: _Context) -> Section:
+    from . import plots
+
+    if c.bv is None:
+        return Section("biasvar", "Bias–variance", [_skipped("bias-variance " + c.status["bias_variance"])],
+                       status="skipped")
+    bv = c.bv
+    at = dict(getattr(bv, "attrs", {}) or {})
+    if c.bv_method == "analytic":
+        how = "Exact for ridge (a linear smoother): bias^2 and variance follow from the hat matrix at each lambda."
+    else:
+        how = (f"Monte Carlo with {c.n_rep} replicates (seed {c.seed}): responses y* = mu + eps* are drawn "
+               "around a mean mu with noise sd sigma, the path is refitted to each on the same design, and "
+               "bias^2 and variance are averaged over the rows.")
+    facts = [("Method", str(at.get("method", c.bv_method)))]
+    if "mu_source" in at:
+        facts.append(("Mean mu", str(at["mu_source"])))
+    if "sigma" in at:
+        facts.append(("Noise sd sigma", f"{float(at['sigma']):.4g} ({at.get('sigma_source', '')})".replace(" ()", "")))
+    if "assumptions" in at:
+        facts.append(("Assumptions", str(at["assumptions"])))
+    k = int(np.nanargmin(bv["risk"].to_numpy()))
+    keep = [k]
+    lams = bv["lambda"].to_numpy()
+    marks: dict[int, str] = {}
+    if c.cv is not None:
+        for name, lam in (("min", c.cv.lambda_min), ("1se", c.cv.lambda_1se)):
+            i = int(np.argmin(np.abs(lams - lam)))
+            keep.append(i)
+            marks[i] = name
+    pick = _thin(len(bv), keep, 15)
+    shown = bv.iloc[pick].reset_index(drop=True)
+    c.tables["bias_variance"] = shown
+    hl = {pos: marks[i] for pos, i in enumerate(pick) if i in marks}
+    blocks: list[Any] = [
+        Text("Expected in-sample prediction error = noise + bias^2 + variance, with bias^2 = mean_i (E yhat_i - "
+             "mu_i)^2 and variance = mean_i Var(yhat_i). " + how),
+        Info(facts),
+        Text(f"Smallest risk at lambda = {lams[k]:.4g} (log {np.log(lams[k]):.2f}): risk {bv['risk'].iloc[k]:.4g},"
+             f" bias^2 {bv['bias2'].iloc[k]:.4g}, variance {bv['variance'].iloc[k]:.4g}"
+             + (f"; cross-validation chose lambda_min = {c.cv.lambda_min:.4g}." if c.cv is not None else "."),
+             "note")]
+    blocks += _figure("bias_variance", "Bias², variance and risk against log(lambda).",
+                      lambda ax: plots.plot_bias_variance(bv, ax=ax), c.status)
+    blocks.append(Table("Bias–variance over lambda", shown, highlight=hl,
+                        note=f"{len(shown)} of {len(bv)} lambdas shown; red/blue rows: lambda_min/lambda_1se."))
+    return Section("biasvar", "Bias–variance", blocks)
+
+
+def _reproduce(c: _Context) -> tuple[str, str]:
+    p = c.path
+    data_py, data_cli = _data_expr(c.source)
+    pen = {1.0: "lasso", 0.0: "ridge"}.get(p.l1_ratio, "elastic-net")
+    args = [repr(p.formula), data_py, f'penalty="{pen}"']
+    if pen == "elastic-net":
+        args.append(f"l1_ratio={p.l1_ratio:g}")
+    args += [f"folds={c.folds}", f"seed={c.seed!r}", f"n_boot={c.n_boot}"]
+    o = c.options
+    if o["choice"] != "1se":
+        args.append(f'choice="{o["choice"]}"')
+    for k in ("stability", "inference", "bias_variance"):
+        if not o[k]:
+            args.append(f"{k}=False")
+    if c.bv_method == "simulation" and o["bias_variance"] and c.n_rep != 100:
+        args.append(f"n_rep={c.n_rep}")
+    for k, v in c.fit_kwargs.items():
+        args.append(f"{k}={v!r}" if not isinstance(v, np.ndarray) else f"{k}=<array>")
+    if c.source:
+        args.append(f"source={c.source!r}")
+    out = str(o["out"]) if o["out"] is not None else "report.html"
+    lines = ["import regstats as rs"]
+    if data_py.startswith("pd."):
+        lines.append("import pandas as pd")
+    lines += ["", "rep = rs.report(" + ",\n                ".join(_wrap_args(args)) + ")",
+              f"rep.save({out!r})"]
+    call = "\n".join(lines)
+    cmd = ["regstats", "report"]
+    if data_cli:
+        cmd += data_cli.split(" ", 1) if data_cli.startswith("--dataset") else [data_cli]
+    cmd += ["--formula", shlex.quote(p.formula), "--penalty", pen]
+    if pen == "elastic-net":
+        cmd += ["--l1-ratio", f"{p.l1_ratio:g}"]
+    cmd += ["--folds", str(c.folds)]
+    if c.seed is not None:
+        cmd += ["--seed", str(c.seed)]
+    cmd += ["--bootstrap", str(c.n_boot)]
+    if o["choice"] != "1se":
+        cmd += ["--choice", o["choice"]]
+    for k, flag in (("stability", "--no-stability"), ("inference", "--no-inference"),
+                    ("bias_variance", "--no-bias-variance")):
+        if not o[k]:
+            cmd.append(flag)
+    cmd += ["--out", shlex.quote(out)]
+    command = " ".join(cmd)
+    if c.fit_kwargs or not data_cli:
+        command = ("# the command line covers data from a CSV file and the default fit options only\n"
+                   + command)
+    return call, command
+
+
+def _wrap_args(args: list[str]) -> list[str]:
+    """Group call arguments onto lines of at most ~80 characters."""
+    lines: list[str] = []
+    cur = ""
+    for a in args:
+        if cur and len(cur) + len(a) + 2 > 70:
+            lines.append(cur)
+            cur = a
+        else:
+            cur = f"{cur}, {a}" if cur else a
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+def _sec_reproduce(c: _Context, call: str, command: str) -> Section:
+    import matplotlib
+
+    versions = [("regstats", _version()), ("python", platform.python_version()), ("numpy", np.__version__),
+                ("pandas", pd.__version__), ("matplotlib", matplotlib.__version__)]
+    computed = [(k.replace("_", "-"), v) for k, v in c.status.items() if not k.startswith("figure:")]
+    blocks: list[Any] = [Code(call, "python", "Python"), Code(command, "bash", "Command line"),
+                         Text("Every random step (folds, bootstrap, stability subsamples, simulation) uses the "
+                              "seed above, so the same call on the same data and versions gives the same "
+                              "numbers.", "note"),
+                         Info([(k, v) for k, v in computed]),
+                         Info([(k, v) for k, v in versions])]
+    return Section("reproduce", "Reproduce this report", blocks)
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__

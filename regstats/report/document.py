@@ -1,0 +1,163 @@
+"""The report as a value: sections made of typed blocks, rendered by ``html.py`` and ``markdown.py``.
+
+A block is text, a key/value list, a table (a DataFrame, with rows to highlight), a figure
+(PNG bytes) or code.  Keeping the content separate from the rendering means the HTML and the
+Markdown reports say exactly the same thing, and tests can check the content (the DataFrames)
+directly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path as FilePath
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from ..errors import ParameterError
+
+__all__ = ["Text", "Info", "Table", "Figure", "Code", "Section", "Report"]
+
+
+@dataclass(frozen=True)
+class Text:
+    """A paragraph.  ``kind`` is ``"p"`` (plain), ``"note"`` (an aside) or ``"warning"``.
+
+    Inline markup: ``code`` in backticks, nothing else.
+    """
+
+    text: str
+    kind: str = "p"
+
+
+@dataclass(frozen=True)
+class Info:
+    """A two-column list of facts."""
+
+    items: Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table; ``highlight`` maps a row position to a CSS class (``"min"``, ``"1se"``)."""
+
+    caption: str
+    frame: pd.DataFrame
+    digits: int = 4
+    index: bool = False
+    highlight: Mapping[int, str] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A PNG image (bytes) with a caption and a short name for file output."""
+
+    name: str
+    caption: str
+    png: bytes
+    alt: str = ""
+
+
+@dataclass(frozen=True)
+class Code:
+    """A code listing."""
+
+    code: str
+    language: str = ""
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled section; ``status`` is ``"ok"``, ``"skipped"`` or ``"failed"``."""
+
+    id: str
+    title: str
+    blocks: Sequence[Any]
+    status: str = "ok"
+
+
+@dataclass(frozen=True, eq=False)
+class Report:
+    """A complete analysis report: render with :meth:`to_html` / :meth:`to_markdown`, write with :meth:`save`.
+
+    Attributes
+    ----------
+    title : str
+    sections : the report's sections, in order.
+    path, cv, bootstrap, stability, inference, bias_variance : the results the report shows
+        (None when that step was not computed; ``status`` says why).
+    status : step name -> ``"ok"`` or the reason it was not computed.
+    tables : every table of the report by name, as DataFrames (the numbers shown).
+    call, command : the Python call and the shell command that reproduce the report.
+    """
+
+    title: str
+    sections: Sequence[Section]
+    path: Any
+    cv: Any = None
+    bootstrap: Any = None
+    stability: Any = None
+    inference: Any = None
+    bias_variance: pd.DataFrame | None = None
+    status: Mapping[str, str] = field(default_factory=dict)
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    call: str = ""
+    command: str = ""
+    meta: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def coefficients(self) -> pd.DataFrame:
+        """The coefficient table (one row per term: estimates, stability, inference), tidy."""
+        return self.tables["coefficients"]
+
+    @property
+    def figures(self) -> list[Figure]:
+        """Every figure of the report, in order."""
+        return [b for s in self.sections for b in s.blocks if isinstance(b, Figure)]
+
+    def to_html(self) -> str:
+        """One self-contained HTML page (images inlined as base64 PNG, no network access)."""
+        from .html import render_html
+
+        return render_html(self)
+
+    def to_markdown(self, image_dir: str | FilePath | None = None, image_prefix: str = "") -> str:
+        """GitHub-flavoured Markdown.
+
+        Parameters
+        ----------
+        image_dir : write the figures as PNG files into this directory and link them
+            (``image_prefix`` + file name); None inlines them as ``data:`` URIs.
+        image_prefix : the relative path used in the links.
+        """
+        from .markdown import render_markdown
+
+        return render_markdown(self, image_dir=image_dir, image_prefix=image_prefix)
+
+    def save(self, out: str | FilePath) -> FilePath:
+        """Write the report; the suffix chooses the format (``.html``/``.htm`` or ``.md``).
+
+        A Markdown report writes its figures next to it, into ``<stem>_files/``.
+        """
+        out = FilePath(out)
+        suffix = out.suffix.lower()
+        if suffix not in (".html", ".htm", ".md", ".markdown"):
+            raise ParameterError(f"out must end in .html, .htm or .md; got {str(out)!r}")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if suffix in (".html", ".htm"):
+            out.write_text(self.to_html(), encoding="utf-8")
+        else:
+            img_dir = out.parent / f"{out.stem}_files"
+            out.write_text(self.to_markdown(image_dir=img_dir, image_prefix=f"{out.stem}_files/"),
+                           encoding="utf-8")
+        return out
+
+    def _repr_html_(self) -> str:
+        from .html import render_html
+
+        return render_html(self, standalone=False)
+
+    def __repr__(self) -> str:
+        done = [k for k, v in self.status.items() if v == "ok"]
+        return f"<Report {self.title!r}: {len(self.sections)} sections; computed {', '.join(done)}>"

@@ -1,0 +1,92 @@
+"""Render a :class:`~regstats.report.document.Report` as GitHub-flavoured Markdown."""
+from __future__ import annotations
+
+import base64
+from pathlib import Path as FilePath
+from typing import Any
+
+import pandas as pd
+
+from ._format import formatted
+from .document import Code, Figure, Info, Report, Table, Text
+
+__all__ = ["render_markdown", "table_markdown"]
+
+_MARK = {"min": " ◀ lambda_min", "1se": " ◀ lambda_1se"}
+
+
+def _cell(s: object) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def table_markdown(block: Table) -> str:
+    """A table block as a Markdown pipe table (MultiIndex columns are joined as ``group: name``)."""
+    df = block.frame
+    cells = formatted(df, block.digits)
+    if isinstance(df.columns, pd.MultiIndex):
+        names = [": ".join(str(x) for x in c if str(x)) for c in df.columns]
+    else:
+        names = [str(c) for c in df.columns]
+    numeric = [pd.api.types.is_numeric_dtype(df.iloc[:, j].dtype)
+               and not pd.api.types.is_bool_dtype(df.iloc[:, j].dtype) for j in range(df.shape[1])]
+    head = ([str(df.index.name or "")] if block.index else []) + names
+    align = (["---"] if block.index else []) + ["---:" if n else "---" for n in numeric]
+    lines = []
+    if block.caption:
+        lines += [f"**{block.caption}**", ""]
+    lines.append("| " + " | ".join(_cell(h) for h in head) + " |")
+    lines.append("|" + "|".join(align) + "|")
+    for i in range(len(cells)):
+        row = ([str(cells.index[i])] if block.index else []) + [str(v) for v in cells.iloc[i].tolist()]
+        mark = _MARK.get(block.highlight.get(i, ""), "")
+        if mark:
+            row[-1] = row[-1] + mark
+        lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
+    if block.note:
+        lines += ["", f"*{block.note}*"]
+    return "\n".join(lines)
+
+
+def _figure_md(fig: Figure, image_dir: FilePath | None, prefix: str) -> str:
+    alt = (fig.alt or fig.caption).replace("]", ")").replace("[", "(")
+    if image_dir is None:
+        src = "data:image/png;base64," + base64.b64encode(fig.png).decode("ascii")
+    else:
+        image_dir.mkdir(parents=True, exist_ok=True)
+        (image_dir / f"{fig.name}.png").write_bytes(fig.png)
+        src = f"{prefix}{fig.name}.png"
+    return f"![{alt}]({src})\n\n*{fig.caption}*"
+
+
+def _block_md(block: Any, image_dir: FilePath | None, prefix: str) -> str:
+    if isinstance(block, Text):
+        if block.kind in ("note",):
+            return f"*{block.text}*"
+        if block.kind in ("warning", "skipped"):
+            return f"> {block.text}"
+        return block.text
+    if isinstance(block, Info):
+        rows = ["| | |", "|---|---|"] + [f"| **{_cell(k)}** | {_cell(v)} |" for k, v in block.items]
+        return "\n".join(rows)
+    if isinstance(block, Table):
+        return table_markdown(block)
+    if isinstance(block, Code):
+        cap = f"**{block.caption}**\n\n" if block.caption else ""
+        return f"{cap}```{block.language}\n{block.code.rstrip()}\n```"
+    if isinstance(block, Figure):
+        return _figure_md(block, image_dir, prefix)
+    raise TypeError(f"unknown report block {type(block).__name__}")
+
+
+def render_markdown(report: Report, image_dir: str | FilePath | None = None, image_prefix: str = "") -> str:
+    """The report as Markdown; figures go to ``image_dir`` as PNG files (None: inline data URIs)."""
+    img = FilePath(image_dir) if image_dir is not None else None
+    lines = [f"# {report.title}", ""]
+    if report.meta:
+        lines += [" · ".join(f"{k}: {v}" for k, v in report.meta.items()), ""]
+    lines += ["Contents: " + " · ".join(f"[{s.title}](#{s.id})" for s in report.sections), ""]
+    for s in report.sections:
+        lines += [f'<a id="{s.id}"></a>', "", f"## {s.title}", ""]
+        for b in s.blocks:
+            lines += [_block_md(b, img, image_prefix), ""]
+    return "\n".join(lines).rstrip() + "\n"
