@@ -1,0 +1,554 @@
+"""Coefficient stability: the pairs bootstrap of one fit, and stability selection over a path.
+
+:func:`bootstrap` (``fit.bootstrap()``) resamples rows with replacement and refits the model at
+the fit's lambda (``lam="fixed"``) or at a lambda re-chosen by cross-validation inside each
+replicate (``lam="cv"``).  It reports, per design column, how often the column is selected, the
+mean and sd of its coefficient over the replicates, a percentile interval and the sign
+consistency; :meth:`Bootstrap.term_frame` groups a factor's columns into its formula term.
+
+:func:`stability_selection` (``path.stability()``) implements stability selection
+(Meinshausen & Bühlmann 2010) with complementary-pairs subsampling (Shah & Samworth 2013), with
+the error control of R's ``stabs`` (``assumption = "none"``): choose two of (threshold, q, PFER)
+and the third follows from ``PFER <= q^2 / ((2 threshold - 1) p)``.
+
+Every random step draws from its own child seed (:func:`regstats._parallel.spawn_seeds`), so the
+numbers are identical for any ``n_jobs``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import _validate as check
+from . import engine
+from ._parallel import parallel_map, spawn_seeds
+from ._summary import Summary
+from .errors import ParameterError
+
+__all__ = ["bootstrap", "Bootstrap", "stability_selection", "Stability", "stability_parameters"]
+
+#: a coefficient whose magnitude is at most this counts as not selected
+_ZERO = 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# refitting one model on row subsets (arrays only, so it pickles cheaply to joblib workers)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class _Refitter:
+    """The arrays and options needed to refit a path's model on any subset of its rows."""
+
+    X: np.ndarray
+    y: np.ndarray
+    weights: np.ndarray | None
+    penalty_factor: np.ndarray | None
+    standardize: bool
+    intercept: bool
+    l1_ratio: float
+    tol: float
+    max_iter: int
+
+    @classmethod
+    def of(cls, path: Any) -> "_Refitter":
+        o = path._options
+        return cls(X=path._design.X, y=path._design.y, weights=o.weights, penalty_factor=o.penalty_factor,
+                   standardize=bool(path.standardize), intercept=bool(path.intercept),
+                   l1_ratio=float(path.l1_ratio), tol=float(o.tol), max_iter=int(o.max_iter))
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[0]
+
+    def prepare(self, rows: np.ndarray) -> engine.Prepared:
+        w = None if self.weights is None else self.weights[rows]
+        return engine.prepare(self.X[rows], self.y[rows], weights=w, penalty_factor=self.penalty_factor,
+                              standardize=self.standardize, intercept=self.intercept)
+
+    def solve(self, prep: engine.Prepared, lambdas: np.ndarray, beta0: np.ndarray | None = None,
+              single: bool = False) -> engine.Solution:
+        """Solve at ``lambdas``.  ``single``: one lambda from a warm start, where the residual-based
+        kernel (O(n p) per pass) beats forming the Gram matrix (O(n p^2))."""
+        method = None
+        if single and self.l1_ratio > 0:
+            method = "naive"
+        return engine.solve(prep, self.l1_ratio, lambdas, tol=self.tol, max_iter=self.max_iter,
+                            beta0=beta0, method=method)
+
+
+def _coef_row(sol: engine.Solution, k: int, intercept: bool) -> np.ndarray:
+    return np.concatenate([[sol.intercept[k]], sol.coef[k]]) if intercept else sol.coef[k].copy()
+
+
+def _cv_choose(ref: _Refitter, rows: np.ndarray, lambdas: np.ndarray, folds: int, rule: str,
+               rng: np.random.Generator) -> tuple[int, engine.Solution]:
+    """Grouped K-fold CV inside one bootstrap replicate (DESIGN §3.1 formulas).
+
+    Folds are assigned to the *distinct* original rows, so the copies of a resampled row are
+    never split between training and test parts.  Returns the chosen grid index and the
+    replicate's full path.
+    """
+    uniq, inverse = np.unique(rows, return_inverse=True)
+    k = min(folds, uniq.size)
+    fold_of_uniq = rng.permutation(np.arange(uniq.size) % k)
+    fold = fold_of_uniq[inverse]
+    w_all = np.ones(rows.size) if ref.weights is None else ref.weights[rows]
+    err = np.empty((k, lambdas.size))
+    wk = np.empty(k)
+    for f in range(k):
+        test = fold == f
+        train_rows = rows[~test]
+        prep = ref.prepare(train_rows)
+        sol = ref.solve(prep, lambdas)
+        Xt = ref.X[rows[test]]
+        pred = Xt @ sol.coef.T + sol.intercept[None, :]
+        res2 = (ref.y[rows[test]][:, None] - pred) ** 2
+        wt = w_all[test]
+        err[f] = wt @ res2 / wt.sum()
+        wk[f] = wt.sum()
+    mean = wk @ err / wk.sum()
+    se = np.sqrt((wk @ (err - mean) ** 2 / wk.sum()) / max(k - 1, 1))
+    i_min = int(np.argmin(mean))
+    if rule == "1se":
+        ok = np.flatnonzero(mean <= mean[i_min] + se[i_min])
+        i_min = int(ok.min())  # lambdas decrease: the smallest index is the largest lambda
+    full = ref.solve(ref.prepare(rows), lambdas)
+    return i_min, full
+
+
+def _boot_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Replicates for a list of child seeds: (coefficient rows, lambdas used)."""
+    ref, lam, beta0, seeds, mode, grid, cv_folds, cv_rule = task
+    n = ref.n
+    out, lams = [], []
+    for s in seeds:
+        rng = np.random.default_rng(s)
+        rows = rng.integers(0, n, n)
+        if mode == "fixed":
+            prep = ref.prepare(rows)
+            sol = ref.solve(prep, np.array([lam]), beta0=beta0, single=True)
+            out.append(_coef_row(sol, 0, ref.intercept))
+            lams.append(lam)
+        else:
+            k, sol = _cv_choose(ref, rows, grid, cv_folds, cv_rule, rng)
+            out.append(_coef_row(sol, k, ref.intercept))
+            lams.append(grid[k])
+    return np.array(out), np.array(lams)
+
+
+def _chunks(items: Sequence[Any], n_chunks: int) -> list[list[Any]]:
+    n_chunks = max(1, min(n_chunks, len(items)))
+    bounds = np.linspace(0, len(items), n_chunks + 1).round().astype(int)
+    return [list(items[bounds[i]:bounds[i + 1]]) for i in range(n_chunks)]
+
+
+# ---------------------------------------------------------------------------------------------
+# the pairs bootstrap of one fit
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Bootstrap:
+    """Pairs-bootstrap stability of the coefficients of one fit.
+
+    Attributes
+    ----------
+    formula : the model formula.
+    lam : the fit's lambda.
+    lam_mode : ``"fixed"`` (every replicate refit at ``lam``) or ``"cv"`` (lambda re-chosen by
+        cross-validation inside each replicate; see ``lambdas``).
+    level : coverage of the percentile intervals.
+    estimate : the fit's (full-data) coefficients.
+    draws : DataFrame, one row per replicate, one column per coefficient (original scale).
+    lambdas : lambda used in each replicate.
+    selection_freq, mean, sd, ci_lower, ci_upper, sign_consistency : Series indexed by the
+        coefficient names; ``sign_consistency`` is the share of the replicates that select a
+        column in which its sign is the majority sign (NaN when never selected).
+    terms : formula term -> its design columns.
+    """
+
+    formula: str
+    lam: float
+    l1_ratio: float
+    lam_mode: str
+    level: float
+    n_boot: int
+    estimate: pd.Series
+    draws: pd.DataFrame
+    lambdas: np.ndarray
+    terms: Mapping[str, tuple[str, ...]] = field(repr=False)
+    penalized: tuple[str, ...] = field(repr=False)
+
+    # per-column statistics --------------------------------------------------------------------
+    @property
+    def selection_freq(self) -> pd.Series:
+        """Share of replicates with a nonzero coefficient (1 for unpenalized columns and the intercept)."""
+        return (self.draws.abs() > _ZERO).mean().rename("selection_freq")
+
+    @property
+    def mean(self) -> pd.Series:
+        return self.draws.mean().rename("mean")
+
+    @property
+    def sd(self) -> pd.Series:
+        return self.draws.std(ddof=1).rename("sd")
+
+    @property
+    def ci_lower(self) -> pd.Series:
+        return self.draws.quantile((1 - self.level) / 2).rename("ci_lower")
+
+    @property
+    def ci_upper(self) -> pd.Series:
+        return self.draws.quantile((1 + self.level) / 2).rename("ci_upper")
+
+    @property
+    def sign_consistency(self) -> pd.Series:
+        pos = (self.draws > _ZERO).sum()
+        neg = (self.draws < -_ZERO).sum()
+        tot = pos + neg
+        out = np.maximum(pos, neg) / tot.where(tot > 0)
+        return out.astype(float).rename("sign_consistency")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per coefficient: ``term, estimate, selection_freq, mean, sd, ci_lower, ci_upper,
+        sign_consistency`` (``term`` is the design column name; ``estimate`` the full-data fit)."""
+        cols = [self.estimate.rename("estimate"), self.selection_freq, self.mean, self.sd, self.ci_lower,
+                self.ci_upper, self.sign_consistency]
+        df = pd.concat(cols, axis=1)
+        df.index.name = "term"
+        return df.reset_index()
+
+    def term_frame(self) -> pd.DataFrame:
+        """One row per formula term (a factor's columns together): ``term, columns, n_columns,
+        selection_freq`` (share of replicates selecting any of its columns), ``mean_n_selected``."""
+        rows = []
+        nz = self.draws.abs() > _ZERO
+        for term, cols in self.terms.items():
+            cols = [c for c in cols if c in nz.columns]
+            if not cols:
+                continue
+            sub = nz[cols]
+            rows.append({"term": term, "columns": ", ".join(cols), "n_columns": len(cols),
+                         "selection_freq": float(sub.any(axis=1).mean()),
+                         "mean_n_selected": float(sub.sum(axis=1).mean())})
+        return pd.DataFrame(rows, columns=["term", "columns", "n_columns", "selection_freq", "mean_n_selected"])
+
+    def summary(self) -> Summary:
+        mode = ("fixed at the fit's lambda" if self.lam_mode == "fixed" else
+                f"re-chosen by CV in each replicate (median {np.median(self.lambdas):.4g})")
+        info = [("Formula", self.formula),
+                ("lambda", f"{self.lam:.6g}"),
+                ("Replicates", f"{self.n_boot} (pairs bootstrap: rows resampled with replacement)"),
+                ("Lambda", mode),
+                ("Interval", f"{self.level:.0%} percentile")]
+        tables = [("Coefficients", self.to_frame())]
+        tf = self.term_frame()
+        if (tf["n_columns"] > 1).any():
+            tables.append(("Formula terms", tf))
+        notes = ["selection_freq: share of replicates with a nonzero coefficient; sign_consistency: share of "
+                 "the selecting replicates with the majority sign.",
+                 "Percentile intervals of a penalized estimator are not confidence intervals for the true "
+                 "coefficients (the penalty biases them toward zero); use fit.inference() for those."]
+        return Summary(title="Bootstrap coefficient stability", info=info, tables=tables, notes=notes,
+                       index=False)
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html()
+
+    def __repr__(self) -> str:
+        return f"<Bootstrap {self.n_boot} replicates, lambda={self.lam:.4g} ({self.lam_mode})>"
+
+
+def bootstrap(fit: Any, n_boot: int = 500, seed: Any = None, n_jobs: int = 1, *,
+              lam: Literal["fixed", "cv"] = "fixed", level: float = 0.95, cv_folds: int = 10,
+              cv_rule: Literal["min", "1se"] = "min", progress: bool = False) -> Bootstrap:
+    """Pairs bootstrap of a fit's coefficients.
+
+    Each replicate resamples the n rows used in the fit with replacement and refits the same
+    model (formula, penalty, weights, penalty factors, standardization recomputed on the
+    replicate).  With ``lam="fixed"`` the refit is at the fit's lambda, warm-started from the
+    full-data solution (one lambda, not a whole path); with ``lam="cv"`` each replicate runs
+    ``cv_folds``-fold cross-validation over the fit's path grid and uses ``lambda_min`` (or
+    ``lambda_1se`` with ``cv_rule="1se"``), so the lambda's own variability is included.
+
+    Parameters
+    ----------
+    fit : Fit
+        The fit to resample (``path.at(lam)``).
+    n_boot : int
+        Number of replicates.
+    seed : None, int, SeedSequence or Generator
+        Seed of every random step; the result is the same for any ``n_jobs``.
+    n_jobs : int
+        Parallel workers (joblib; -1 = all cores).
+    lam : {"fixed", "cv"}
+    level : float
+        Coverage of the percentile intervals.
+    cv_folds, cv_rule : folds and rule for ``lam="cv"``.  Folds are assigned to distinct
+        original rows, so copies of a resampled row stay in one fold.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    Bootstrap
+
+    Examples
+    --------
+    >>> import regstats as rs
+    >>> fit = rs.lasso("lpsa ~ . - train", rs.load_dataset("prostate")).at(0.05)
+    >>> boot = fit.bootstrap(n_boot=50, seed=1)
+    >>> list(boot.to_frame().columns)[:4]
+    ['term', 'estimate', 'selection_freq', 'mean']
+    """
+    n_boot = check.positive_int("n_boot", n_boot, 2)
+    mode = check.choice("lam", lam, ("fixed", "cv"))
+    level = check.real_in("level", level, 0.0, 1.0, lo_open=True, hi_open=True)
+    cv_folds = check.positive_int("cv_folds", cv_folds, 2)
+    cv_rule = check.choice("cv_rule", cv_rule, ("min", "1se"))
+    n_jobs = _n_jobs(n_jobs)
+    path = fit.path
+    ref = _Refitter.of(path)
+    seeds = spawn_seeds(seed, n_boot)
+    n_chunks = n_boot if n_jobs == 1 else 50
+    tasks = [(ref, float(fit.lam), np.asarray(fit._beta, dtype=float), chunk, mode,
+              np.asarray(path.lambdas, dtype=float), cv_folds, cv_rule)
+             for chunk in _chunks(seeds, n_chunks)]
+    res = parallel_map(_boot_chunk, tasks, n_jobs=n_jobs, progress=progress, desc="bootstrap")
+    coefs = np.vstack([r[0] for r in res])
+    lams = np.concatenate([r[1] for r in res])
+    names = list(fit.params.index)
+    draws = pd.DataFrame(coefs, columns=names)
+    draws.index.name = "replicate"
+    v = path._prep.v
+    penalized = tuple(c for c, vj in zip(path.column_names, v) if vj > 0)
+    return Bootstrap(formula=fit.formula, lam=float(fit.lam), l1_ratio=float(fit.l1_ratio), lam_mode=mode,
+                     level=level, n_boot=n_boot, estimate=fit.params.copy(), draws=draws, lambdas=lams,
+                     terms=dict(path.terms), penalized=penalized)
+
+
+def _n_jobs(n_jobs: Any) -> int:
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or int(n_jobs) == 0:
+        raise ParameterError(f"n_jobs must be a nonzero integer (joblib's convention); got {n_jobs!r}")
+    return int(n_jobs)
+
+
+# ---------------------------------------------------------------------------------------------
+# stability selection
+# ---------------------------------------------------------------------------------------------
+def stability_parameters(p: int, threshold: float | None = None, q: float | None = None,
+                         pfer: float | None = None) -> dict[str, float]:
+    """Error-control arithmetic of stability selection (R ``stabs::stabsel_parameters``,
+    ``assumption = "none"``): give two of ``threshold``, ``q``, ``pfer``; the third is solved.
+
+    The bound (Meinshausen & Bühlmann 2010, Theorem 1; Shah & Samworth 2013, Theorem 1 for
+    complementary pairs) is ``E(V) <= q^2 / ((2 threshold - 1) p)`` for ``threshold`` in
+    (1/2, 1], where V is the number of falsely selected variables, q the average number of
+    variables each subsample selects and p the number of (penalized) variables.
+
+    - threshold and pfer given: ``q = floor(sqrt(pfer (2 threshold - 1) p))``;
+    - q and pfer given: ``threshold = min(1, (q^2 / (pfer p) + 1) / 2)``;
+    - threshold and q given: ``pfer = q^2 / ((2 threshold - 1) p)``.
+
+    Returns
+    -------
+    dict with ``threshold, q, pfer`` (the bound attained by the returned pair (threshold, q))
+    and ``pfer_specified``.
+    """
+    p = check.positive_int("p", p)
+    given = [x is not None for x in (threshold, q, pfer)]
+    if sum(given) != 2:
+        raise ParameterError("threshold, q and pfer must be given two at a time (the third is solved); got "
+                             f"threshold={threshold!r}, q={q!r}, pfer={pfer!r}")
+    if threshold is not None:
+        threshold = check.real_in("threshold", threshold, 0.5, 1.0, lo_open=True)
+    if pfer is not None:
+        pfer = check.real_in("pfer", pfer, 0.0, np.inf, lo_open=True)
+    if q is not None:
+        q = check.real_in("q", q, 0.0, float(p), lo_open=True)
+    spec = pfer
+    if threshold is None:
+        threshold = min(1.0, (q * q / (pfer * p) + 1.0) / 2.0)
+        bound = q * q / p / (2 * threshold - 1)
+    elif q is None:
+        q = float(math.floor(math.sqrt(pfer * (2 * threshold - 1) * p)))
+        if q < 1:
+            raise ParameterError(f"pfer must allow at least one selected variable per subsample "
+                                 f"(q = floor(sqrt(pfer (2 threshold - 1) p)) >= 1); got pfer={pfer!r} "
+                                 f"with threshold={threshold:g}, p={p}")
+        bound = q * q / p / (2 * threshold - 1)
+    else:
+        bound = q * q / p / (2 * threshold - 1)
+        spec = bound
+    return {"threshold": float(threshold), "q": float(q), "pfer": float(bound),
+            "pfer_specified": float(spec)}
+
+
+def _stab_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Fit each subsample's path; return nonzero indicators (m x L x p) and first-q selections (m x p)."""
+    ref, lambdas, subsets, q, pen = task
+    paths, sel = [], []
+    for rows in subsets:
+        prep = ref.prepare(rows)
+        sol = ref.solve(prep, lambdas)
+        nz = (sol.coef != 0) & pen[None, :]
+        ever = np.logical_or.accumulate(nz, axis=0)
+        count = ever.sum(axis=1)
+        ok = np.flatnonzero(count <= q)
+        # stabs' conservative rule: the variables that entered before more than q had
+        chosen = ever[ok[-1]] if ok.size else np.zeros(ref.X.shape[1], dtype=bool)
+        paths.append(nz)
+        sel.append(chosen)
+    return np.array(paths), np.array(sel)
+
+
+@dataclass(frozen=True, eq=False)
+class Stability:
+    """Stability selection over a lambda path.
+
+    Attributes
+    ----------
+    formula : the model formula.
+    threshold, q, pfer : the selection threshold, the number of variables each subsample selects
+        (the first q to enter its path), and the bound on the expected number of false
+        selections, ``q^2 / ((2 threshold - 1) p)``.
+    p : number of penalized design columns (unpenalized columns are always in the model and not
+        part of the selection).
+    sampling : ``"complementary"`` (Shah & Samworth: B pairs of disjoint halves) or
+        ``"subsample"`` (Meinshausen & Bühlmann: B independent halves).
+    n_subsamples : number of fitted subsamples.
+    selection_prob : Series, share of subsamples that select each column (stabs' ``max``).
+    probabilities : DataFrame, index lambda, one column per penalized column: share of
+        subsamples with a nonzero coefficient at each lambda of the path (stabs' ``phat``).
+    mean_selected : average number of variables a subsample selected (at most q).
+    """
+
+    formula: str
+    threshold: float
+    q: float
+    pfer: float
+    pfer_specified: float
+    p: int
+    sampling: str
+    n_subsamples: int
+    selection_prob: pd.Series
+    probabilities: pd.DataFrame
+    mean_selected: float
+    unpenalized: tuple[str, ...] = ()
+
+    @property
+    def selected(self) -> tuple[str, ...]:
+        """Columns whose selection probability is at least the threshold."""
+        s = self.selection_prob
+        return tuple(s.index[s >= self.threshold])
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per penalized column: ``term, selection_prob, max_path_prob, selected``
+        (``max_path_prob``: the largest per-lambda selection probability on the path)."""
+        df = pd.DataFrame({"term": self.selection_prob.index,
+                           "selection_prob": self.selection_prob.to_numpy(),
+                           "max_path_prob": self.probabilities.max(axis=0).reindex(self.selection_prob.index)
+                           .to_numpy(),
+                           "selected": self.selection_prob.to_numpy() >= self.threshold})
+        return df.sort_values("selection_prob", ascending=False, kind="stable").reset_index(drop=True)
+
+    def summary(self, max_rows: int = 30) -> Summary:
+        samp = ("complementary pairs (Shah & Samworth 2013)" if self.sampling == "complementary"
+                else "independent half-samples (Meinshausen & Bühlmann 2010)")
+        info = [("Formula", self.formula),
+                ("Subsamples", f"{self.n_subsamples}, {samp}"),
+                ("Penalized columns p", str(self.p)),
+                ("q (selected per subsample)", f"{self.q:g} (average actually selected {self.mean_selected:.2f})"),
+                ("Threshold", f"{self.threshold:.3g}"),
+                ("PFER bound", f"{self.pfer:.3g} expected false selections at most"),
+                ("Selected", ", ".join(self.selected) if self.selected else "(none)")]
+        notes = ["PFER bound q^2 / ((2 threshold - 1) p): no assumptions on the selection procedure "
+                 "beyond exchangeability of the noise variables (stabs' assumption = 'none')."]
+        if self.unpenalized:
+            notes.append(f"Unpenalized columns {list(self.unpenalized)} are always in the model and not selected on.")
+        return Summary(title="Stability selection", info=info,
+                       tables=[("Selection probabilities", self.to_frame().head(max_rows))], notes=notes,
+                       index=False)
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html()
+
+    def __repr__(self) -> str:
+        return (f"<Stability threshold={self.threshold:.3g} q={self.q:g} PFER<={self.pfer:.3g}: "
+                f"{len(self.selected)} selected>")
+
+
+def stability_selection(path: Any, threshold: float | None = 0.75, pfer: float | None = None, *,
+                        q: float | None = None, n_subsamples: int | None = None,
+                        sampling: Literal["complementary", "subsample"] = "complementary",
+                        seed: Any = None, n_jobs: int = 1, progress: bool = False) -> Stability:
+    """Stability selection along a path's lambdas.
+
+    Each subsample (half of the rows, drawn without replacement) is fitted along the path's
+    lambda grid; it *selects* the variables that enter its path before more than ``q`` have
+    entered (R ``stabs::glmnet.lasso``'s conservative rule).  A column's selection probability is
+    the share of subsamples that select it; the stable set is the columns with probability at
+    least ``threshold``.  The expected number of false selections is at most
+    ``q^2 / ((2 threshold - 1) p)`` (see :func:`stability_parameters`).
+
+    Parameters
+    ----------
+    path : Path
+    threshold, pfer, q : give two, the third is solved as R's ``stabs`` does.  With the default
+        ``threshold=0.75`` and neither ``pfer`` nor ``q``, ``pfer=1`` is used.  To solve for the
+        threshold, pass ``threshold=None`` with ``q`` and ``pfer``.
+    n_subsamples : B: pairs of complementary halves (default 50, so 100 fits) or independent
+        halves (``sampling="subsample"``, default 100).
+    sampling : {"complementary", "subsample"}
+    seed, n_jobs, progress : reproducibility (same numbers for any ``n_jobs``), workers, bar.
+
+    Returns
+    -------
+    Stability
+
+    Examples
+    --------
+    >>> import regstats as rs
+    >>> path = rs.lasso("lpsa ~ . - train", rs.load_dataset("prostate"))
+    >>> stab = path.stability(threshold=0.75, pfer=1, seed=1, n_subsamples=10)
+    >>> stab.q
+    2.0
+    """
+    sampling = check.choice("sampling", sampling, ("complementary", "subsample"))
+    if n_subsamples is None:
+        n_subsamples = 50 if sampling == "complementary" else 100
+    n_subsamples = check.positive_int("n_subsamples", n_subsamples)
+    n_jobs = _n_jobs(n_jobs)
+    if threshold is not None and q is None and pfer is None:
+        pfer = 1.0
+    names = list(path.column_names)
+    v = path._prep.v
+    pen = (v > 0)
+    p = int(pen.sum())
+    par = stability_parameters(p, threshold=threshold, q=q, pfer=pfer)
+    n = path.n_obs
+    half = n // 2
+    if half < 2:
+        raise ParameterError(f"data must have at least 4 rows for stability selection; got {n}")
+    seeds = spawn_seeds(seed, n_subsamples)
+    subsets: list[np.ndarray] = []
+    for s in seeds:
+        perm = np.random.default_rng(s).permutation(n)
+        subsets.append(np.sort(perm[:half]))
+        if sampling == "complementary":
+            subsets.append(np.sort(perm[half:2 * half]))
+    ref = _Refitter.of(path)
+    lambdas = np.asarray(path.lambdas, dtype=float)
+    n_chunks = len(subsets) if n_jobs == 1 else 50
+    tasks = [(ref, lambdas, chunk, par["q"], pen) for chunk in _chunks(subsets, n_chunks)]
+    res = parallel_map(_stab_chunk, tasks, n_jobs=n_jobs, progress=progress, desc="stability")
+    nz = np.concatenate([r[0] for r in res])      # B' x L x p
+    sel = np.concatenate([r[1] for r in res])     # B' x p
+    pen_names = [c for c, k in zip(names, pen) if k]
+    prob = pd.Series(sel[:, pen].mean(axis=0), index=pen_names, name="selection_prob")
+    paths = pd.DataFrame(nz[:, :, pen].mean(axis=0), index=pd.Index(lambdas, name="lambda"), columns=pen_names)
+    return Stability(formula=path.formula, threshold=par["threshold"], q=par["q"], pfer=par["pfer"],
+                     pfer_specified=par["pfer_specified"], p=p, sampling=sampling, n_subsamples=len(subsets),
+                     selection_prob=prob, probabilities=paths, mean_selected=float(sel.sum(axis=1).mean()),
+                     unpenalized=tuple(c for c, k in zip(names, pen) if not k))

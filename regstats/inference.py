@@ -1,0 +1,589 @@
+"""Confidence intervals and p-values that survive penalization.
+
+:func:`infer` (``fit.inference()``) offers three methods, and every row of its table names the
+method that made it:
+
+``"desparsified"``
+    The desparsified (debiased) lasso of Zhang & Zhang (2014) and van de Geer, Bühlmann, Ritov
+    & Dezeure (2014), as R's ``hdi::lasso.proj``.  With the fit's coefficients ``b`` (the
+    initial estimator), residuals ``r = y - b0 - X b`` and, for each column j, the residual
+    ``Z_j`` of a nodewise lasso of ``X_j`` on the other columns (an estimate of row j of the
+    precision matrix),
+
+        b_j^debiased = b_j + Z_j' r / Z_j' X_j,     se_j = sigma * ||Z_j|| / |Z_j' X_j|,
+
+    and ``(b_j^debiased - beta_j) / se_j`` is asymptotically standard normal when the truth is
+    sparse, also when p > n.  The noise level sigma comes from the scaled lasso (Sun & Zhang
+    2012, ``hdi``'s choice), from the fit's residuals, or is given.  The nodewise penalty is
+    chosen by cross-validation over all nodewise regressions (``hdi``'s ``lambda.min``), by a
+    scaled lasso per column, or given.
+
+``"ridge"``
+    The exact standard errors of a ridge fit, ``Cov(b) = sigma^2 A X'X A`` with
+    ``A = (X'X + n lam V)^{-1}``.  The ridge estimator is biased, ``E b - beta = -n lam A V beta``;
+    the table states a plug-in estimate of that bias, and its intervals and p-values are centred
+    on the shrunken estimate, so they do not have nominal coverage.
+
+``"post_selection"``
+    Ordinary least squares (statsmodels) refitted on the columns the fit selected (the
+    "relaxed" fit).  Its intervals and p-values are conditional on the selection and treat the
+    selected set as fixed in advance: they are too optimistic after data-driven selection.
+
+P-values are adjusted for multiple testing with statsmodels' ``multipletests``: Holm (family-wise
+error) in ``p_holm`` and Benjamini–Hochberg (false discovery rate) in ``p_bh``.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import _validate as check
+from . import solver
+from ._summary import Summary
+from .errors import ParameterError, RegstatsWarning
+
+__all__ = ["infer", "Inference", "scaled_lasso", "desparsified_lasso"]
+
+_METHODS = ("desparsified", "ridge", "post_selection")
+METHOD_LABELS = {
+    "desparsified": "desparsified lasso",
+    "ridge": "ridge (biased)",
+    "post_selection": "post-selection OLS (conditional on selection)",
+}
+_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "ci_lower", "ci_upper", "method"]
+
+_TOL = 1e-10       # nodewise and scaled-lasso solves: tight, they are cheap on a Gram matrix
+_MAX_SWEEPS = 100_000
+
+
+class InferenceWarning(RegstatsWarning):
+    """An interval or p-value could not be computed, or rests on a shaky assumption."""
+
+
+# ---------------------------------------------------------------------------------------------
+# array-level building blocks
+# ---------------------------------------------------------------------------------------------
+def _lasso_gram(G: np.ndarray, c: np.ndarray, yy: float, lambdas: np.ndarray,
+                beta0: np.ndarray | None = None, tol: float = _TOL) -> tuple[np.ndarray, np.ndarray]:
+    """Lasso path on a Gram matrix (all columns penalized equally): (betas L x p, rss/n)."""
+    p = c.shape[0]
+    b0 = np.zeros(p) if beta0 is None else np.ascontiguousarray(beta0, dtype=float)
+    lambdas = np.ascontiguousarray(np.atleast_1d(lambdas), dtype=float)
+    betas, _gaps, rss, _sw, _conv = solver.cd_path_gram(np.ascontiguousarray(G), np.ascontiguousarray(c),
+                                                        float(yy), np.ones(p), 1.0, lambdas, b0, tol,
+                                                        _MAX_SWEEPS, True)
+    return betas, rss
+
+
+def _scaled_lasso_gram(G: np.ndarray, c: np.ndarray, yy: float, lam0: float,
+                       max_iter: int = 100, rtol: float = 1e-6) -> tuple[np.ndarray, float]:
+    """Scaled lasso (Sun & Zhang 2012) on a Gram matrix: iterate ``lam = sigma lam0``,
+    ``sigma = ||y - X b|| / sqrt(n)`` to the joint minimiser of
+    ``||y - X b||^2 / (2 n sigma) + sigma / 2 + lam0 ||b||_1``."""
+    sigma = math.sqrt(max(yy, 0.0))
+    beta = np.zeros(c.shape[0])
+    if sigma == 0:
+        return beta, 0.0
+    for _ in range(max_iter):
+        betas, rss = _lasso_gram(G, c, yy, np.array([sigma * lam0]), beta)
+        beta = betas[0]
+        new = math.sqrt(max(float(rss[0]), 0.0))
+        if abs(new - sigma) <= rtol * max(sigma, 1e-300):
+            sigma = new
+            break
+        sigma = new
+    return beta, sigma
+
+
+def scaled_lasso(X: np.ndarray, y: np.ndarray, lam0: float | str = "univ") -> tuple[np.ndarray, float]:
+    """Scaled lasso of centred ``y`` on centred, standardized ``X`` (no intercept).
+
+    Parameters
+    ----------
+    X : (n, p) array, columns centred and scaled to unit variance (divisor n).
+    y : (n,) array, centred.
+    lam0 : ``"univ"`` for ``sqrt(2 log(p) / n)`` (``scalreg``'s ``lam0 = "univ"``) or a number.
+
+    Returns
+    -------
+    (beta, sigma): coefficients on the scale of ``X`` and the noise estimate ``||y - X beta|| / sqrt(n)``.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n, p = X.shape
+    l0 = math.sqrt(2.0 * math.log(max(p, 2)) / n) if lam0 == "univ" else float(lam0)
+    G = X.T @ X / n
+    return _scaled_lasso_gram(G, X.T @ y / n, float(y @ y) / n, l0)
+
+
+def _nodewise_grid(G: np.ndarray, n_lambda: int = 50, ratio: float = 1e-2) -> np.ndarray:
+    """Log-spaced from the largest nodewise lambda_max (max off-diagonal |G_jk|) down to ``ratio`` of it."""
+    off = np.abs(G - np.diag(np.diag(G)))
+    lmax = float(off.max()) if off.size else 1.0
+    return lmax * ratio ** (np.arange(n_lambda) / (n_lambda - 1))
+
+
+def _node_lasso(G: np.ndarray, j: int, lam: float, beta0: np.ndarray | None = None) -> np.ndarray:
+    """gamma_j: lasso of column j on the others at ``lam`` (returns p-vector with gamma[j] = 0)."""
+    p = G.shape[0]
+    others = np.r_[0:j, j + 1:p]
+    Gs = G[np.ix_(others, others)]
+    b0 = None if beta0 is None else beta0[others]
+    betas, _ = _lasso_gram(Gs, G[others, j], G[j, j], np.array([lam]), b0)
+    gamma = np.zeros(p)
+    gamma[others] = betas[0]
+    return gamma
+
+
+def _nodewise_cv_lambda(Xs: np.ndarray, folds: int, rng: np.random.Generator,
+                        n_lambda: int = 50) -> tuple[float, pd.DataFrame]:
+    """hdi's ``cv.nodewise.bestlambda``: one lambda for all nodewise regressions, minimising the
+    K-fold CV error averaged over the p regressions (``lambda.min``)."""
+    n, p = Xs.shape
+    G = Xs.T @ Xs / n
+    grid = _nodewise_grid(G, n_lambda)
+    fold = rng.permutation(np.arange(n) % folds)
+    err = np.zeros((folds, grid.size))
+    for f in range(folds):
+        test = fold == f
+        Xtr, Xte = Xs[~test], Xs[test]
+        mu = Xtr.mean(axis=0)
+        Xtr = Xtr - mu
+        Xte = Xte - mu
+        Gtr = Xtr.T @ Xtr / Xtr.shape[0]
+        for j in range(p):
+            others = np.r_[0:j, j + 1:p]
+            betas, _ = _lasso_gram(Gtr[np.ix_(others, others)], Gtr[others, j], Gtr[j, j], grid, tol=1e-7)
+            pred = Xte[:, others] @ betas.T
+            err[f] += ((Xte[:, [j]] - pred) ** 2).mean(axis=0)
+    err /= p
+    mean = err.mean(axis=0)
+    k = int(np.argmin(mean))
+    if k == grid.size - 1:
+        warnings.warn(f"the nodewise CV error is smallest at the end of its grid (lambda = {grid[k]:.3g}, "
+                      "1% of the largest); give nodewise_lambda explicitly to go lower", InferenceWarning,
+                      stacklevel=5)
+    table = pd.DataFrame({"lambda": grid, "cv_mean": mean, "cv_se": err.std(axis=0, ddof=1) / math.sqrt(folds)})
+    return float(grid[k]), table
+
+
+def desparsified_lasso(X: np.ndarray, y: np.ndarray, beta: np.ndarray, *, sigma: float,
+                       nodewise_lambda: float | np.ndarray | None = None, lam0: float | None = None
+                       ) -> dict[str, np.ndarray]:
+    """Array-level desparsified lasso.
+
+    Parameters
+    ----------
+    X : (n, p) centred design (rows already multiplied by sqrt(weight)), original column scale.
+    y : (n,) centred response (same row weighting).
+    beta : (p,) initial estimate on the scale of ``X``.
+    sigma : noise standard deviation.
+    nodewise_lambda : penalty of each nodewise lasso on the standardized columns (one number or
+        one per column), or None to use a scaled lasso per column with ``lam0``.
+    lam0 : scaled-lasso level for the nodewise regressions (default ``sqrt(2 log(p) / n)``).
+
+    Returns
+    -------
+    dict with ``estimate, std_error, Z`` (the nodewise residuals, standardized scale),
+    ``tau`` (nodewise residual sds) and ``lambdas`` (the nodewise penalties used).
+    """
+    n, p = X.shape
+    sd = np.sqrt((X * X).mean(axis=0))
+    ok = sd > 0
+    Xs = np.where(ok, X / np.where(ok, sd, 1.0), 0.0)
+    G = Xs.T @ Xs / n
+    if lam0 is None:
+        lam0 = math.sqrt(2.0 * math.log(max(p, 2)) / n)
+    lams = np.full(p, np.nan)
+    if nodewise_lambda is not None:
+        lams[:] = np.broadcast_to(np.asarray(nodewise_lambda, dtype=float), (p,))
+    Gamma = np.zeros((p, p))
+    for j in range(p):
+        if not ok[j]:
+            continue
+        if nodewise_lambda is None:
+            others = np.r_[0:j, j + 1:p]
+            g, tau = _scaled_lasso_gram(G[np.ix_(others, others)], G[others, j], G[j, j], lam0)
+            Gamma[others, j] = g
+            lams[j] = tau * lam0
+        else:
+            Gamma[:, j] = _node_lasso(G, j, float(lams[j]))
+    Z = Xs - Xs @ Gamma
+    zx = (Z * X).sum(axis=0)                    # Z_j' X_j on the original column scale
+    znorm = np.sqrt((Z * Z).sum(axis=0))
+    r = y - X @ beta
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = np.where(ok, beta + (Z.T @ r) / zx, np.nan)
+        se = np.where(ok, sigma * znorm / np.abs(zx), np.nan)
+    tau = np.sqrt((Z * Z).mean(axis=0))
+    return {"estimate": est, "std_error": se, "Z": Z, "tau": tau, "lambdas": lams}
+
+
+# ---------------------------------------------------------------------------------------------
+# the result
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Inference:
+    """Estimates, standard errors, intervals and p-values for one fit.
+
+    Attributes
+    ----------
+    formula, lam, l1_ratio : the fit.
+    method : ``"desparsified"``, ``"ridge"`` or ``"post_selection"``.
+    level : confidence level of the intervals.
+    table : DataFrame indexed by term: ``estimate, std_error, statistic, p_value, ci_lower,
+        ci_upper, p_holm, p_bh, method`` (and ``bias`` for ridge).
+    sigma : the noise standard deviation used, and ``sigma_method`` how it was estimated.
+    details : method-specific facts (nodewise penalties, degrees of freedom, ...).
+    notes : what the numbers mean and do not mean.
+    """
+
+    formula: str
+    lam: float
+    l1_ratio: float
+    method: str
+    level: float
+    table: pd.DataFrame
+    sigma: float
+    sigma_method: str
+    details: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def estimate(self) -> pd.Series:
+        return self.table["estimate"]
+
+    @property
+    def std_error(self) -> pd.Series:
+        return self.table["std_error"]
+
+    @property
+    def p_value(self) -> pd.Series:
+        return self.table["p_value"]
+
+    def conf_int(self) -> pd.DataFrame:
+        """``ci_lower, ci_upper`` indexed by term."""
+        return self.table[["ci_lower", "ci_upper"]]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy: ``term, estimate, std_error, statistic, p_value, ci_lower, ci_upper, method,
+        p_holm, p_bh`` (+ ``bias`` for ridge)."""
+        df = self.table.reset_index()
+        rest = [c for c in df.columns if c not in _COLUMNS]
+        return df[_COLUMNS + rest]
+
+    def summary(self) -> Summary:
+        info = [("Formula", self.formula),
+                ("Method", METHOD_LABELS[self.method]),
+                ("lambda", f"{self.lam:.6g} (l1_ratio = {self.l1_ratio:g})"),
+                ("Noise sd (sigma)", f"{self.sigma:.4g} ({self.sigma_method})"),
+                ("Confidence level", f"{self.level:.0%}")]
+        if "nodewise_lambda" in self.details:
+            nl = np.asarray(self.details["nodewise_lambda"], dtype=float)
+            info.append(("Nodewise lambda", f"{self.details.get('nodewise_rule', '')}: "
+                         + (f"{np.nanmedian(nl):.4g}" if np.allclose(nl, nl[0], equal_nan=True)
+                            else f"median {np.nanmedian(nl):.4g}")))
+        tab = self.to_frame().drop(columns="method")
+        return Summary(title=f"Inference: {METHOD_LABELS[self.method]}", info=info,
+                       tables=[("Coefficients", tab)], notes=list(self.notes), index=False)
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html()
+
+    def __repr__(self) -> str:
+        return f"<Inference {METHOD_LABELS[self.method]}: {len(self.table)} terms, level {self.level:g}>"
+
+
+def _finish(names: list[str], est: np.ndarray, se: np.ndarray, level: float, method: str,
+            extra: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
+    from scipy import stats
+    from statsmodels.stats.multitest import multipletests
+
+    z = stats.norm.ppf(0.5 + level / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = est / se
+    pval = 2 * stats.norm.sf(np.abs(stat))
+    tab = pd.DataFrame({"estimate": est, "std_error": se, "statistic": stat, "p_value": pval,
+                        "ci_lower": est - z * se, "ci_upper": est + z * se,
+                        "method": METHOD_LABELS[method]}, index=pd.Index(names, name="term"))
+    _adjust(tab)
+    for k, v in (extra or {}).items():
+        tab[k] = v
+    return tab
+
+
+def _adjust(tab: pd.DataFrame) -> None:
+    """Holm and Benjamini–Hochberg adjusted p-values over the non-intercept rows."""
+    from statsmodels.stats.multitest import multipletests
+
+    tab["p_holm"] = np.nan
+    tab["p_bh"] = np.nan
+    use = tab["p_value"].notna() & (tab.index != "Intercept")
+    if use.any():
+        pv = tab.loc[use, "p_value"].to_numpy()
+        tab.loc[use, "p_holm"] = multipletests(pv, method="holm")[1]
+        tab.loc[use, "p_bh"] = multipletests(pv, method="fdr_bh")[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# the methods
+# ---------------------------------------------------------------------------------------------
+def _centred(fit: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centred, sqrt(weight)-weighted design on the original column scale, response, coefficients."""
+    prep = fit.path._prep
+    Xc = prep.X * prep.x_scale[None, :]
+    Xc[:, prep.constant] = 0.0
+    beta = fit.coef.to_numpy(dtype=float)
+    return Xc, prep.y, beta
+
+
+def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, folds: int, seed: Any,
+                  lam0: float | None) -> Inference:
+    Xc, yc, beta = _centred(fit)
+    n, p = Xc.shape
+    names = list(fit.path.column_names)
+    lam0_ = math.sqrt(2.0 * math.log(max(p, 2)) / n) if lam0 is None else float(lam0)
+    # noise level
+    if isinstance(sigma, str):
+        sig_rule = check.choice("sigma", sigma, ("scaled_lasso", "residual"))
+        if sig_rule == "scaled_lasso":
+            sd = np.sqrt((Xc * Xc).mean(axis=0))
+            Xs = Xc / np.where(sd > 0, sd, 1.0)
+            _, sig = scaled_lasso(Xs, yc, lam0_)
+            sig_text = f"scaled lasso, lam0 = {lam0_:.4g}"
+        else:
+            r = yc - Xc @ beta
+            dfres = n - int(np.count_nonzero(beta)) - int(fit.path.intercept)
+            if dfres <= 0:
+                raise ParameterError(f"sigma must be given or 'scaled_lasso' when the fit has no residual "
+                                     f"degrees of freedom; got sigma='residual' with {np.count_nonzero(beta)} "
+                                     f"nonzero coefficients and n = {n}")
+            sig = math.sqrt(float(r @ r) / dfres)
+            sig_text = "fit residuals, RSS / (n - nonzero - 1)"
+    else:
+        sig = check.real_in("sigma", sigma, 0.0, np.inf, lo_open=True)
+        sig_text = "given"
+    # nodewise penalty
+    details: dict[str, Any] = {}
+    if isinstance(nodewise_lambda, str):
+        rule = check.choice("nodewise_lambda", nodewise_lambda, ("cv", "scaled"))
+        if rule == "cv":
+            from ._parallel import rng_of
+
+            sd = np.sqrt((Xc * Xc).mean(axis=0))
+            Xs = Xc / np.where(sd > 0, sd, 1.0)
+            lam_nw, cvtab = _nodewise_cv_lambda(Xs, folds, rng_of(seed))
+            details["nodewise_cv"] = cvtab
+            out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=lam_nw)
+            details["nodewise_rule"] = f"{folds}-fold CV (lambda.min)"
+        else:
+            out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=None, lam0=lam0_)
+            details["nodewise_rule"] = f"scaled lasso per column, lam0 = {lam0_:.4g}"
+    else:
+        lam_nw = check.real_in("nodewise_lambda", nodewise_lambda, 0.0, np.inf, lo_open=True)
+        out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=lam_nw)
+        details["nodewise_rule"] = "given"
+    details["nodewise_lambda"] = out["lambdas"]
+    details["tau"] = out["tau"]
+    notes = ["Debiased estimates b + Z'r / Z'X (van de Geer et al. 2014); intervals and p-values are "
+             "asymptotically valid for sparse truths, also when p > n."]
+    if fit.l1_ratio < 1:
+        notes.append(f"The fit is not a lasso (l1_ratio = {fit.l1_ratio:g}); it is used as the initial "
+                     "estimator, for which the theory is less developed.")
+    bad = [names[j] for j in np.flatnonzero(~np.isfinite(out["std_error"]))]
+    if bad:
+        warnings.warn(f"no interval for constant column(s) {bad[:10]}: they have no variance in the rows used",
+                      InferenceWarning, stacklevel=4)
+    tab = _finish(names, out["estimate"], out["std_error"], level, "desparsified")
+    return Inference(formula=fit.formula, lam=float(fit.lam), l1_ratio=float(fit.l1_ratio),
+                     method="desparsified", level=level, table=tab, sigma=float(sig), sigma_method=sig_text,
+                     details=details, notes=tuple(notes))
+
+
+def _ridge(fit: Any, level: float, sigma: Any) -> Inference:
+    if fit.l1_ratio != 0:
+        raise ParameterError(f"method='ridge' needs a ridge fit (l1_ratio=0); got l1_ratio={fit.l1_ratio:g}")
+    prep = fit.path._prep
+    n = prep.n
+    X = prep.X
+    keep = ~prep.constant
+    names = list(fit.path.column_names)
+    Xk = X[:, keep]
+    pen = n * fit.lam * prep.v[keep]
+    XtX = Xk.T @ Xk
+    A = np.linalg.inv(XtX + np.diag(pen))
+    b = A @ (Xk.T @ prep.y)
+    H = Xk @ A @ Xk.T
+    df_fit = float(np.trace(H))
+    df_res = n - int(prep.intercept) - float(np.trace(2 * H - H @ H.T))
+    r = prep.y - Xk @ b
+    if isinstance(sigma, str):
+        check.choice("sigma", sigma, ("residual", "scaled_lasso"))
+        if sigma == "scaled_lasso":
+            sd = np.sqrt((Xk * Xk).mean(axis=0))
+            _, sig = scaled_lasso(Xk / sd, prep.y)
+            sig_text = "scaled lasso, lam0 = sqrt(2 log(p) / n)"
+        else:
+            if df_res <= 0:
+                raise ParameterError("sigma must be given or 'scaled_lasso' when the ridge fit leaves no residual "
+                                     f"degrees of freedom; got n - 1 - tr(2H - HH') = {df_res:.3g}")
+            sig = math.sqrt(float(r @ r) / df_res)
+            sig_text = "ridge residuals, RSS / (n - 1 - tr(2H - HH'))"
+    else:
+        sig = check.real_in("sigma", sigma, 0.0, np.inf, lo_open=True)
+        sig_text = "given"
+    cov = sig ** 2 * A @ XtX @ A
+    scale = prep.x_scale[keep]
+    se = np.full(len(names), np.nan)
+    est = np.zeros(len(names))
+    bias = np.full(len(names), np.nan)
+    se[keep] = np.sqrt(np.diag(cov)) / scale
+    est[keep] = b / scale
+    bias[keep] = -(A @ (pen * b)) / scale
+    tab = _finish(names, est, se, level, "ridge", extra={"bias": bias})
+    notes = ["Ridge estimates are biased toward zero: E(b) - beta = -n lam A V beta, A = (X'X + n lam V)^-1. "
+             "The 'bias' column plugs the ridge estimate in for beta, which understates the bias; intervals "
+             "and p-values are centred on the shrunken estimate and do not have nominal coverage.",
+             f"Effective degrees of freedom tr(H) = {df_fit:.3f}."]
+    return Inference(formula=fit.formula, lam=float(fit.lam), l1_ratio=0.0, method="ridge", level=level,
+                     table=tab, sigma=float(sig), sigma_method=sig_text,
+                     details={"df": df_fit, "df_resid": df_res}, notes=tuple(notes))
+
+
+def _post_selection(fit: Any, level: float) -> Inference:
+    import statsmodels.api as sm
+
+    path = fit.path
+    names = list(path.column_names)
+    sel = [j for j, c in enumerate(names) if fit.coef.iloc[j] != 0]
+    X = path._design.X[:, sel]
+    y = path._design.y
+    cols = [names[j] for j in sel]
+    if path.intercept:
+        X = np.column_stack([np.ones(len(y)), X])
+        cols = ["Intercept"] + cols
+    if X.shape[1] == 0:
+        raise ParameterError("fit must select at least one column for method='post_selection'; got an empty model")
+    if X.shape[1] >= X.shape[0]:
+        raise ParameterError(f"fit must select fewer columns than rows for method='post_selection'; got "
+                             f"{X.shape[1]} columns and {X.shape[0]} rows")
+    w = path._options.weights
+    model = sm.WLS(y, X, weights=w) if w is not None else sm.OLS(y, X)
+    res = model.fit()
+    ci = np.asarray(res.conf_int(alpha=1 - level))
+    tab = pd.DataFrame({"estimate": np.asarray(res.params), "std_error": np.asarray(res.bse),
+                        "statistic": np.asarray(res.tvalues), "p_value": np.asarray(res.pvalues),
+                        "ci_lower": ci[:, 0], "ci_upper": ci[:, 1],
+                        "method": METHOD_LABELS["post_selection"]}, index=pd.Index(cols, name="term"))
+    _adjust(tab)
+    notes = [f"OLS (statsmodels, t distribution) on the {len(sel)} columns selected at lambda = {fit.lam:.4g}. "
+             "Conditional on the selection: the intervals and p-values ignore that the columns were chosen "
+             "using the same data, so they are too narrow / too small; use method='desparsified' for "
+             "intervals that account for it."]
+    if len(sel) < len(names):
+        notes.append(f"{len(names) - len(sel)} unselected column(s) have no row.")
+    return Inference(formula=fit.formula, lam=float(fit.lam), l1_ratio=float(fit.l1_ratio),
+                     method="post_selection", level=level, table=tab, sigma=float(np.sqrt(res.scale)),
+                     sigma_method="OLS residuals of the selected model", details={"df_resid": float(res.df_resid)},
+                     notes=tuple(notes))
+
+
+def infer(fit: Any, method: Literal["desparsified", "ridge", "post_selection"] = "desparsified",
+          level: float = 0.95, *, sigma: str | float = "scaled_lasso",
+          nodewise_lambda: str | float = "cv", folds: int = 10, seed: Any = None,
+          lam0: float | None = None) -> Inference:
+    """Confidence intervals and p-values for a penalized fit.
+
+    Parameters
+    ----------
+    fit : Fit
+        ``path.at(lam)``; for ``"desparsified"`` its coefficients are the initial estimator
+        (a lasso at a lambda of order ``sigma sqrt(log(p) / n)``, e.g. chosen by CV, is what the
+        theory covers).
+    method : {"desparsified", "ridge", "post_selection"}
+        See the module documentation.  ``"ridge"`` needs a ridge fit.
+    level : float
+        Confidence level of the intervals.
+    sigma : {"scaled_lasso", "residual"} or float
+        Noise sd: the scaled lasso with ``lam0 = sqrt(2 log(p) / n)`` (as ``hdi``), the fit's
+        residuals with a degrees-of-freedom correction (ridge: ``n - 1 - tr(2H - HH')``), or a
+        given value.  Ignored by ``"post_selection"`` (OLS residuals).
+    nodewise_lambda : {"cv", "scaled"} or float
+        Desparsified only: penalty of the nodewise lasso regressions on the standardized columns;
+        ``"cv"`` is one lambda for all of them minimising their ``folds``-fold CV error (``hdi``'s
+        default), ``"scaled"`` a scaled lasso per column with ``lam0``.
+    folds, seed : CV folds and seed for ``nodewise_lambda="cv"``.
+    lam0 : scaled-lasso level (default ``sqrt(2 log(p) / n)``).
+
+    Returns
+    -------
+    Inference
+
+    Examples
+    --------
+    >>> import regstats as rs
+    >>> fit = rs.lasso("lpsa ~ . - train", rs.load_dataset("prostate")).at(0.05)
+    >>> inf = fit.inference(seed=1)
+    >>> list(inf.to_frame().columns)[:8]
+    ['term', 'estimate', 'std_error', 'statistic', 'p_value', 'ci_lower', 'ci_upper', 'method']
+    """
+    method = check.choice("method", method, _METHODS)
+    level = check.real_in("level", level, 0.0, 1.0, lo_open=True, hi_open=True)
+    folds = check.positive_int("folds", folds, 2)
+    if lam0 is not None:
+        lam0 = check.real_in("lam0", lam0, 0.0, np.inf, lo_open=True)
+    if method == "desparsified":
+        return _desparsified(fit, level, sigma, nodewise_lambda, folds, seed, lam0)
+    if method == "ridge":
+        return _ridge(fit, level, sigma)
+    return _post_selection(fit, level)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fit.summary(bootstrap=..., inference=...)
+# ---------------------------------------------------------------------------------------------
+_SUMMARY_NAME = {"desparsified": "debiased", "ridge": "ridge_estimate", "post_selection": "ols_estimate"}
+
+
+def fit_summary_parts(fit: Any, bootstrap: Any = None, inference: Any = None
+                      ) -> tuple[pd.DataFrame, list[tuple[str, str]], list[str]]:
+    """The coefficient table, extra header lines and notes of ``Fit.summary`` when bootstrap
+    and/or inference results of that fit are passed in.
+
+    Columns: ``term, estimate`` (penalized), then ``selection_freq`` (bootstrap), then the
+    inference estimate (``debiased`` for the desparsified lasso), ``ci_lower, ci_upper, p_value``.
+    """
+    from .bootstrap import Bootstrap
+
+    table = fit.to_frame().set_index("term")
+    info: list[tuple[str, str]] = []
+    notes = ["estimate: the penalized coefficient, biased toward zero."]
+    for name, res, cls in (("bootstrap", bootstrap, Bootstrap), ("inference", inference, Inference)):
+        if res is None:
+            continue
+        if not isinstance(res, cls):
+            raise ParameterError(f"{name} must be a {cls.__name__} result (from fit.{name}()); "
+                                 f"got {type(res).__name__}")
+        if res.formula != fit.formula or not np.isclose(res.lam, fit.lam, rtol=1e-10, atol=0.0):
+            raise ParameterError(f"{name} must be computed from this fit (lambda = {fit.lam:.6g}); "
+                                 f"got a result for lambda = {res.lam:.6g}")
+    if bootstrap is not None:
+        table["selection_freq"] = bootstrap.selection_freq.reindex(table.index)
+        info.append(("Bootstrap", f"{bootstrap.n_boot} pairs-bootstrap replicates "
+                                  f"(lambda {bootstrap.lam_mode})"))
+        notes.append("selection_freq: share of bootstrap replicates in which the coefficient is nonzero.")
+    if inference is not None:
+        t = inference.table
+        est = _SUMMARY_NAME[inference.method]
+        table[est] = t["estimate"].reindex(table.index)
+        table["ci_lower"] = t["ci_lower"].reindex(table.index)
+        table["ci_upper"] = t["ci_upper"].reindex(table.index)
+        table["p_value"] = t["p_value"].reindex(table.index)
+        info.append(("Inference", f"{METHOD_LABELS[inference.method]}, {inference.level:.0%} intervals"))
+        notes.extend(inference.notes)
+    return table.reset_index(), info, notes
