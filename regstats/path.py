@@ -373,7 +373,14 @@ class Fit:
 
         return infer(self, method=method, level=level, **kwargs)
 
-    def summary(self) -> Summary:
+    def summary(self, bootstrap: Any = None, inference: Any = None) -> Summary:
+        """Header facts and the coefficient table.
+
+        Results are frozen values, so uncertainty computed separately is passed in rather than
+        cached on the fit: ``fit.summary(bootstrap=fit.bootstrap(...), inference=fit.inference())``
+        adds the bootstrap selection frequency and the inference estimate (debiased, for the
+        desparsified lasso), its interval and p-value next to the penalized estimate.
+        """
         info = [("Formula", self.formula),
                 ("Penalty", f"{self.path.penalty} (l1_ratio = {self.l1_ratio:g})"),
                 ("lambda", f"{self.lam:.6g}"),
@@ -381,10 +388,16 @@ class Fit:
                 ("Nonzero coefficients", f"{self.n_nonzero} of {len(self.path.column_names)}"),
                 ("R-squared (deviance explained)", f"{self.r2:.4f}"),
                 ("Observations", f"{self.path.n_obs} used, {self.path.n_dropped} dropped")]
+        table = self.to_frame()
+        notes = ["Penalized estimates are biased toward zero; use fit.inference() for "
+                 "intervals that account for the penalty."]
+        if bootstrap is not None or inference is not None:
+            from .inference import fit_summary_parts
+
+            table, more_info, notes = fit_summary_parts(self, bootstrap, inference)
+            info += more_info
         return Summary(title=f"Penalized fit: {self.path.penalty}", info=info,
-                       tables=[("Coefficients (original scale)", self.to_frame())], index=False,
-                       notes=["Penalized estimates are biased toward zero; use fit.inference() for "
-                              "intervals that account for the penalty."])
+                       tables=[("Coefficients (original scale)", table)], index=False, notes=notes)
 
     def _repr_html_(self) -> str:
         return self.summary().to_html()
