@@ -84,7 +84,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validate as check
-from . import engine
+from . import engine, solver
 from ._parallel import parallel_map
 from .dof import df_path
 from .errors import ConvergenceWarning, DataError, ParameterError
@@ -104,7 +104,11 @@ _MIN_BATCH = 5
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class _Problem:
-    """The prepared design of a path, refittable to any response on the same rows."""
+    """The prepared design of a path, refittable to any response on the same rows.
+
+    Standardization, the lambda grid and (for ridge with equal penalty factors) the SVD of the
+    prepared design are computed once; each refit only re-centres the response.
+    """
 
     prep: engine.Prepared
     Xs: np.ndarray          # n x p: (X - m) / s, constant columns zeroed (no sqrt(w))
@@ -112,6 +116,8 @@ class _Problem:
     l1_ratio: float
     tol: float
     max_iter: int
+    svd: tuple | None       # (idx, U, d, Vt) for the ridge SVD path
+    df_fixed: np.ndarray | None  # ridge: df does not depend on y
 
     @classmethod
     def of(cls, path: Any, tol: float | None = None) -> "_Problem":
@@ -120,9 +126,17 @@ class _Problem:
         Xs = (X - prep.x_mean[None, :]) / prep.x_scale[None, :]
         if prep.constant.any():
             Xs[:, prep.constant] = 0.0
+        a = float(path.l1_ratio)
+        svd = None
+        idx = np.flatnonzero(~prep.constant)
+        if engine.choose_method(prep, a) == "svd" and np.all(prep.v[idx] == 1.0):
+            # the SVD of the fixed design, once (engine.solve would redo it for every response)
+            U, d, Vt = solver.ridge_svd(prep.X[:, idx])
+            svd = (idx, U, d, Vt)
+        df_fixed = path.table["df"].to_numpy() if a == 0.0 else None
         return cls(prep=prep, Xs=np.ascontiguousarray(Xs), lambdas=np.asarray(path.lambdas, float),
-                   l1_ratio=float(path.l1_ratio), tol=path._options.tol if tol is None else float(tol),
-                   max_iter=path._options.max_iter)
+                   l1_ratio=a, tol=path._options.tol if tol is None else float(tol),
+                   max_iter=path._options.max_iter, svd=svd, df_fixed=df_fixed)
 
     @property
     def w(self) -> np.ndarray:
@@ -136,11 +150,25 @@ class _Problem:
         """Fitted values (n_lambda x n), reported df (n_lambda) and convergence flags."""
         prep = self.prep
         ym = float(prep.w @ y) / prep.n if prep.intercept else 0.0
-        new = dataclasses.replace(prep, y=np.sqrt(prep.w) * (y - ym), y_mean=ym)
-        sol = engine.solve(new, self.l1_ratio, self.lambdas, tol=self.tol, max_iter=self.max_iter)
-        yhat = ym + sol.beta @ self.Xs.T
-        df = df_path(new, sol.beta, self.lambdas, self.l1_ratio) if want_df else np.full(len(self.lambdas), np.nan)
-        return yhat, df, sol.converged
+        yt = np.sqrt(prep.w) * (y - ym)
+        L = len(self.lambdas)
+        if self.svd is not None:
+            idx, U, d, Vt = self.svd
+            beta = np.zeros((L, prep.p))
+            beta[:, idx] = solver.ridge_path_svd(U, d, Vt, yt, self.lambdas)
+            conv = np.ones(L, dtype=bool)
+        else:
+            new = dataclasses.replace(prep, y=yt, y_mean=ym)
+            sol = engine.solve(new, self.l1_ratio, self.lambdas, tol=self.tol, max_iter=self.max_iter)
+            beta, conv = sol.beta, sol.converged
+        yhat = ym + beta @ self.Xs.T
+        if self.df_fixed is not None:
+            df = self.df_fixed
+        elif want_df:
+            df = df_path(dataclasses.replace(prep, y=yt, y_mean=ym), beta, self.lambdas, self.l1_ratio)
+        else:
+            df = np.full(L, np.nan)
+        return yhat, df, conv
 
 
 # ---------------------------------------------------------------------------------------------
