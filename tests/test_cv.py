@@ -288,3 +288,13 @@ def test_dask_backend_gives_same_numbers(regdata):
         with joblib.parallel_backend("dask"):
             got = path.cv(folds=4, seed=9, n_jobs=-1)
     pd.testing.assert_frame_equal(ref.table, got.table, check_exact=True)
+
+
+def test_warns_when_foldid_column_is_a_predictor(regdata):
+    from regstats.errors import DesignWarning
+
+    df, _ = regdata
+    df = df.assign(fold=np.arange(len(df)) % 5 + 1)
+    path = rs.lasso("y ~ .", df, n_lambda=5)
+    with pytest.warns(DesignWarning, match="foldid column 'fold' is also a predictor"):
+        path.cv(foldid="fold")
