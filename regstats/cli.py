@@ -197,13 +197,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
                  folds=args.folds, seed=args.seed, n_boot=args.bootstrap, choice=args.choice,
                  stability=not args.no_stability, inference=not args.no_inference,
                  bias_variance=not args.no_bias_variance, n_rep=args.n_rep, progress=not args.quiet,
-                 source=source, **kw)
-    rep.save(out)
+                 source=source, out=out, **kw)
     problems = {k: v for k, v in rep.status.items() if v != "ok" and not v.startswith("not computed: left out")}
     for k, v in problems.items():
         sys.stderr.write(f"regstats: note: {k} {v}\n")
-    if not args.quiet:
-        sys.stderr.write(f"regstats: wrote {out}\n")
     return 0
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from .. import _validate as check
 from ..errors import ParameterError, RegstatsError, RegstatsWarning
-from .document import Code, Figure, Info, Report, Section, Table, Text
+from .document import Code, Figure, Info, Report, Row, Section, Table, Text
 
 __all__ = ["report", "PENALTIES"]
 
@@ -63,25 +63,42 @@ def _accepts(module: str, func: str, name: str) -> bool:
         return False
 
 
-def _attempt(step: str, func: Callable[[], Any], status: dict[str, str]) -> Any:
-    """Run one optional step; record ``"ok"`` or why it was not computed."""
-    try:
-        out = func()
-    except ImportError as exc:
-        name = getattr(exc, "name", None) or ""
-        if isinstance(exc, ModuleNotFoundError) and name and not name.startswith("regstats"):
-            raise
-        status[step] = f"not computed: module {name or 'for this step'} is not available in this installation"
-        return None
-    except RegstatsError as exc:
-        status[step] = f"not computed: {exc}"
-        return None
-    except Exception as exc:  # noqa: BLE001 - a report must not die on one section
-        status[step] = f"failed: {type(exc).__name__}: {exc}"
-        warnings.warn(f"report step {step!r} failed ({type(exc).__name__}: {exc}); its section says so",
-                      RegstatsWarning, stacklevel=3)
-        return None
-    status[step] = "ok"
+def _attempt(step: str, func: Callable[[], Any], status: dict[str, str],
+             caught: dict[str, list[str]] | None = None) -> Any:
+    """Run one optional step; record ``"ok"`` or why it was not computed, and the warnings it gave.
+
+    Warnings are shown in the report (``caught[step]``) and passed on to the caller.
+    """
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        try:
+            out = func()
+        except ImportError as exc:
+            name = getattr(exc, "name", None) or ""
+            if isinstance(exc, ModuleNotFoundError) and name and not name.startswith("regstats"):
+                raise
+            status[step] = (f"not computed: module {name or 'for this step'} is not available in this "
+                            "installation")
+            out = None
+        except RegstatsError as exc:
+            status[step] = f"not computed: {exc}"
+            out = None
+        except Exception as exc:  # noqa: BLE001 - a report must not die on one section
+            status[step] = f"failed: {type(exc).__name__}: {exc}"
+            got.append(warnings.WarningMessage(
+                f"report step {step!r} failed ({type(exc).__name__}: {exc}); its section says so",
+                RegstatsWarning, __file__, 0))
+            out = None
+        else:
+            status[step] = "ok"
+    seen = []
+    for w in got:
+        text = str(w.message)
+        if text not in seen:
+            seen.append(text)
+        warnings.warn(w.message if isinstance(w.message, Warning) else text, w.category, stacklevel=3)
+    if caught is not None and seen:
+        caught[step] = seen
     return out
 
 
@@ -119,6 +136,13 @@ def _thin(n: int, keep: list[int], max_rows: int) -> list[int]:
     return sorted(pick)
 
 
+def _warned(c: Any, *steps: str) -> list[Text]:
+    """The warnings the given steps raised, as report blocks."""
+    label = {"fit": "Fitting", "cv": "Cross-validation", "bootstrap": "Bootstrap", "stability": "Stability selection",
+             "inference": "Inference", "bias_variance": "Bias-variance"}
+    return [Text(f"Warning ({label.get(s, s)}): {m}", "warning") for s in steps for m in c.caught.get(s, [])]
+
+
 def _skipped(reason: str) -> Text:
     return Text(reason[0].upper() + reason[1:] + ".", "skipped")
 
@@ -131,7 +155,7 @@ def _data_expr(source: str | None) -> tuple[str, str]:
         return "data", ""
     if source in DATASETS:
         return f'rs.load_dataset("{source}")', f"--dataset {source}"
-    return f"pd.read_csv({source!r})", shlex.quote(source)
+    return f"pd.read_csv({_py_str(source)})", shlex.quote(source)
 
 
 def _penalty_of(penalty: str, l1_ratio: float | None) -> tuple[str, float]:
@@ -217,6 +241,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     t_start = time.perf_counter()
 
     prog.start("fitting the path")
+    fit_warnings: list[Any] = []
     if isinstance(model, Path):
         path = model
         pen = {1.0: "lasso", 0.0: "ridge"}.get(path.l1_ratio, "elastic-net")
@@ -224,19 +249,26 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
         if data is None:
             raise ParameterError("data must be a DataFrame when model is a formula; got None")
         pen, a = _penalty_of(penalty, l1_ratio)
-        path = elastic_net(model, data, l1_ratio=a, **fit_kwargs)
+        with warnings.catch_warnings(record=True) as fit_warnings:
+            warnings.simplefilter("always")
+            path = elastic_net(model, data, l1_ratio=a, **fit_kwargs)
+        for w in fit_warnings:
+            warnings.warn(w.message, w.category, stacklevel=2)
     else:
         raise ParameterError(f"model must be a formula string or a regstats Path; got {type(model).__name__}")
     prog.end()
 
     status: dict[str, str] = {}
+    caught: dict[str, list[str]] = {}
+    if fit_warnings:
+        caught["fit"] = list(dict.fromkeys(str(w.message) for w in fit_warnings))
     tables: dict[str, pd.DataFrame] = {}
     kw_prog = {"progress": progress}
 
     # -- cross-validation ---------------------------------------------------------------------
     prog.start(f"cross-validation ({folds} folds)")
     cv_kw = kw_prog if _accepts("regstats.cv", "cross_validate", "progress") else {}
-    cv = _attempt("cv", lambda: path.cv(folds=folds, seed=seed, **cv_kw), status)
+    cv = _attempt("cv", lambda: path.cv(folds=folds, seed=seed, **cv_kw), status, caught)
     prog.end(status["cv"] if status["cv"] != "ok" else "done")
     if cv is not None:
         lam_choice = float(cv.lambda_1se if choice == "1se" else cv.lambda_min)
@@ -248,7 +280,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     if n_boot > 0:
         prog.start(f"bootstrap ({n_boot} replicates)")
         bkw = kw_prog if _accepts("regstats.bootstrap", "bootstrap", "progress") else {}
-        boot = _attempt("bootstrap", lambda: fit.bootstrap(n_boot=n_boot, seed=seed, **bkw), status)
+        boot = _attempt("bootstrap", lambda: fit.bootstrap(n_boot=n_boot, seed=seed, **bkw), status, caught)
         prog.end(status["bootstrap"] if status["bootstrap"] != "ok" else "done")
     else:
         status["bootstrap"] = "not computed: n_boot = 0"
@@ -258,13 +290,13 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     elif stability:
         prog.start("stability selection")
         skw = kw_prog if _accepts("regstats.bootstrap", "stability_selection", "progress") else {}
-        stab = _attempt("stability", lambda: path.stability(seed=seed, **skw), status)
+        stab = _attempt("stability", lambda: path.stability(seed=seed, **skw), status, caught)
         prog.end(status["stability"] if status["stability"] != "ok" else "done")
     else:
         status["stability"] = "not computed: left out (stability=False)"
     if inference:
         prog.start("inference")
-        inf = _attempt("inference", lambda: _infer(fit, pen, seed), status)
+        inf = _attempt("inference", lambda: _infer(fit, pen, seed), status, caught)
         prog.end(status["inference"] if status["inference"] != "ok" else "done")
     else:
         status["inference"] = "not computed: left out (inference=False)"
@@ -272,14 +304,14 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     if bias_variance:
         prog.start(f"bias-variance ({bv_method})")
         vkw = kw_prog if _accepts("regstats.biasvar", "bias_variance", "progress") else {}
-        bv = _attempt("bias_variance", lambda: _biasvar(path, bv_method, n_rep, seed, vkw), status)
+        bv = _attempt("bias_variance", lambda: _biasvar(path, bv_method, n_rep, seed, vkw), status, caught)
         prog.end(status["bias_variance"] if status["bias_variance"] != "ok" else "done")
     else:
         status["bias_variance"] = "not computed: left out (bias_variance=False)"
 
     prog.start("rendering figures and tables")
     ctx = _Context(path=path, pen=pen, cv=cv, fit=fit, choice=choice, boot=boot, stab=stab, inf=inf,
-                   bv=bv, bv_method=bv_method, status=status, tables=tables, folds=folds, seed=seed,
+                   bv=bv, bv_method=bv_method, status=status, caught=caught, tables=tables, folds=folds, seed=seed,
                    n_boot=n_boot, n_rep=n_rep, source=source, fit_kwargs=fit_kwargs,
                    options=dict(stability=stability, inference=inference, bias_variance=bias_variance,
                                 choice=choice, out=out))
@@ -352,6 +384,7 @@ def _sec_data(c: _Context) -> Section:
                          Table("Response and design columns (rows used)", tab, digits=4,
                                note="sd uses divisor n, as the standardization does; factor columns are "
                                     "0/1 indicators (treatment coding, first level as baseline).")]
+    blocks[1:1] = _warned(c, "fit")
     if p.n_dropped:
         blocks.insert(1, Text(f"{p.n_dropped} of {n_rows} rows had a missing value in a variable of the "
                               "formula and were dropped before fitting (patsy's default).", "note"))
@@ -425,7 +458,7 @@ def _sec_cv(c: _Context) -> Section:
                    "re-standardized on its training rows, as cv.glmnet. `lambda_min` minimises the CV "
                    "error; `lambda_1se` is the largest lambda within one standard error of that minimum. "
                    f"The coefficient table, bootstrap and inference below use **{used}**.".replace("**", "")),
-              Table("CV choice", choice_tab, highlight={0: "min", 1: "1se"})]
+              Table("CV choice", choice_tab, highlight={0: "min", 1: "1se"}), *_warned(c, "cv")]
     blocks += _figure("cv", "CV error (mean ± 1 SE over folds) against log(lambda); top axis: nonzero "
                       "coefficients. Dashed lines: lambda_min and lambda_1se.",
                       lambda ax: plots.plot_cv(cv, ax=ax), c.status)
@@ -486,8 +519,7 @@ def _coef_table(c: _Context) -> tuple[pd.DataFrame, pd.DataFrame]:
         disp[(g, "selected")] = tidy["selection_freq"]
         if "sign_consistency" in tidy:
             disp[(g, "same sign")] = tidy["sign_consistency"]
-        disp[(g, "ci_lower")] = tidy["boot_ci_lower"]
-        disp[(g, "ci_upper")] = tidy["boot_ci_upper"]
+        disp[(g, "percentile interval")] = _intervals(tidy["boot_ci_lower"], tidy["boot_ci_upper"])
     if c.stab is not None:
         sel = set(getattr(c.stab, "selected", ()) or ())
         probs = _max_probability(c.stab)
@@ -514,12 +546,24 @@ def _coef_table(c: _Context) -> tuple[pd.DataFrame, pd.DataFrame]:
             disp[(g, "p_holm")] = tidy["inf_p_holm"]
         if "inf_bias" in tidy:
             disp[(g, "bias")] = tidy["inf_bias"]
-        disp[(g, "ci_lower")] = tidy["inf_ci_lower"]
-        disp[(g, "ci_upper")] = tidy["inf_ci_upper"]
+        disp[(g, f"{_level(c.inf)} interval")] = _intervals(tidy["inf_ci_lower"], tidy["inf_ci_upper"])
     display = pd.DataFrame({k: list(v) if not isinstance(v, pd.Series) else v.to_numpy()
                             for k, v in disp.items()})
     display.columns = pd.MultiIndex.from_tuples(list(disp.keys()))
     return tidy, display
+
+
+def _intervals(lo: pd.Series, hi: pd.Series, digits: int = 3) -> list[str]:
+    """``[lo, hi]`` strings (empty where either end is missing)."""
+    from ._format import fmt
+
+    return ["" if (pd.isna(a) or pd.isna(b)) else f"[{fmt(float(a), digits)}, {fmt(float(b), digits)}]"
+            for a, b in zip(lo, hi)]
+
+
+def _level(inf: Any) -> str:
+    lev = getattr(inf, "level", None)
+    return f"{float(lev):.0%}" if isinstance(lev, (int, float)) else ""
 
 
 def _max_probability(stab: Any) -> dict[str, float] | None:
@@ -547,8 +591,9 @@ def _sec_coef(c: _Context) -> Section:
              "errors. Stability and intervals come from the methods named in each column group."),
         Table("Coefficients (original scale)", display, digits=4, highlight=hl,
               note="Bootstrap: pairs bootstrap refits at the chosen lambda; 'selected' = fraction of replicates "
-                   "with a nonzero coefficient, 'same sign' = fraction agreeing in sign with the majority, "
-                   "ci = percentile interval. Stability: complementary-pairs stability selection over the "
+                   "with a nonzero coefficient, 'same sign' = share of the selecting replicates with the majority "
+                   "sign; percentile intervals of a penalized estimator are not confidence intervals (they are "
+                   "shrunk with it). Stability: complementary-pairs stability selection over the "
                    "path. Inference: intervals valid after penalization (method in the group title).")]
     notes = []
     for step, label in (("bootstrap", "Bootstrap"), ("stability", "Stability selection"),
@@ -556,6 +601,7 @@ def _sec_coef(c: _Context) -> Section:
         if c.status.get(step) != "ok":
             notes.append(_skipped(f"{label} {c.status.get(step, 'not computed')}"))
     blocks += notes
+    blocks += _warned(c, "bootstrap", "stability", "inference")
     if c.inf is not None:
         blocks += [Text(f"Inference: {n}", "note") for n in getattr(c.inf, "notes", ())]
     if c.inf is not None and c.boot is not None:
@@ -576,10 +622,29 @@ def _sec_coef(c: _Context) -> Section:
                           "sign consistency.", lambda ax: plots.plot_selection(c.boot, ax=ax), c.status,
                           figsize=(6.4, _height(len(tidy))))
     if c.stab is not None:
-        sel = list(getattr(c.stab, "selected", ()) or ())
-        blocks += _figure("stability", "Stability selection paths: selection probability over subsamples "
-                          f"against log(lambda); selected: {', '.join(map(str, sel)) or 'none'}.",
-                          lambda ax: plots.plot_stability(c.stab, ax=ax), c.status)
+        st = c.stab
+        sel = list(getattr(st, "selected", ()) or ())
+        facts = [("Selected (stable set)", ", ".join(map(str, sel)) or "none")]
+        for attr, label, f in (("threshold", "Threshold", "{:.3g}"), ("q", "Variables per subsample q", "{:g}"),
+                               ("pfer", "PFER bound", "{:.3g} expected false selections at most"),
+                               ("n_subsamples", "Subsamples", "{:d}"), ("sampling", "Sampling", "{}")):
+            if hasattr(st, attr):
+                facts.append((label, f.format(getattr(st, attr))))
+        fig = _figure("stability", "Stability selection paths: share of subsamples with a nonzero coefficient "
+                      f"against log(lambda); selected: {', '.join(map(str, sel)) or 'none'}.",
+                      lambda ax: plots.plot_stability(st, ax=ax), c.status)
+        blocks.append(Row(fig + [Info(facts), Text(
+            "Stability selection (Meinshausen & Bühlmann 2010, complementary pairs of Shah & Samworth 2013): "
+            "each half-sample selects the first q variables to enter its path; a variable is stable when the "
+            "share of half-samples selecting it reaches the threshold. PFER = q^2 / ((2 threshold - 1) p).",
+            "note")]))
+    if c.boot is not None and hasattr(c.boot, "term_frame"):
+        tf = c.boot.term_frame()
+        if len(tf) and (tf["n_columns"] > 1).any():
+            c.tables["bootstrap_terms"] = tf
+            blocks.append(Table("Bootstrap selection by formula term (a factor's columns together)", tf,
+                                note="selection_freq: share of replicates selecting any column of the term; "
+                                     "mean_n_selected: average number of its columns selected."))
     return Section("coefficients", "Coefficients, stability and inference", blocks)
 
 
@@ -619,11 +684,15 @@ def _sec_dof(c: _Context) -> Section:
     tab = pd.DataFrame(rows)
     c.tables["dof"] = tab
     pen = {1.0: "lasso", 0.0: "ridge"}.get(p.l1_ratio, "elastic-net")
-    blocks = [Text(_DF_TEXT[pen] + " The intercept is not counted (as glmnet's df)."),
-              Table("Degrees of freedom at selected lambdas", tab,
-                    highlight={i: ("min" if r["lambda_of"] == "lambda_min" else "1se")
-                               for i, r in tab.iterrows() if r["lambda_of"] in ("lambda_min", "lambda_1se")},
-                    note="df along the whole path is the df column of the path table.")]
+    from . import plots
+
+    table = Table("Degrees of freedom at selected lambdas", tab,
+                  highlight={i: ("min" if r["lambda_of"] == "lambda_min" else "1se")
+                             for i, r in tab.iterrows() if r["lambda_of"] in ("lambda_min", "lambda_1se")},
+                  note="df along the whole path is the df column of the path table.")
+    fig = _figure("dof", "Effective degrees of freedom (purple) and the number of nonzero coefficients (grey) "
+                  "against log(lambda).", lambda ax: plots.plot_df(p, cv=c.cv, ax=ax), c.status)
+    blocks = [Text(_DF_TEXT[pen] + " The intercept is not counted (as glmnet's df)."), Row([table] + fig)]
     return Section("dof", "Degrees of freedom", blocks)
 
 
@@ -664,15 +733,16 @@ def _sec_biasvar(c: _Context) -> Section:
     blocks: list[Any] = [
         Text("Expected in-sample prediction error = noise + bias^2 + variance, with bias^2 = mean_i (E yhat_i - "
              "mu_i)^2 and variance = mean_i Var(yhat_i). " + how),
-        Info(facts),
+        Info(facts), *_warned(c, "bias_variance"),
         Text(f"Smallest risk at lambda = {lams[k]:.4g} (log {np.log(lams[k]):.2f}): risk {bv['risk'].iloc[k]:.4g},"
              f" bias^2 {bv['bias2'].iloc[k]:.4g}, variance {bv['variance'].iloc[k]:.4g}"
              + (f"; cross-validation chose lambda_min = {c.cv.lambda_min:.4g}." if c.cv is not None else "."),
              "note")]
-    blocks += _figure("bias_variance", "Bias², variance and risk against log(lambda).",
-                      lambda ax: plots.plot_bias_variance(bv, ax=ax), c.status)
-    blocks.append(Table("Bias–variance over lambda", shown, highlight=hl,
-                        note=f"{len(shown)} of {len(bv)} lambdas shown; red/blue rows: lambda_min/lambda_1se."))
+    fig = _figure("bias_variance", "Bias², variance and risk against log(lambda).",
+                  lambda ax: plots.plot_bias_variance(bv, ax=ax), c.status)
+    blocks.append(Row(fig + [Table("Bias–variance over lambda", shown, highlight=hl,
+                                   note=f"{len(shown)} of {len(bv)} lambdas shown; red/blue rows: "
+                                        "lambda_min/lambda_1se.")]))
     return Section("biasvar", "Bias–variance", blocks)
 
 
@@ -680,7 +750,7 @@ def _reproduce(c: _Context) -> tuple[str, str]:
     p = c.path
     data_py, data_cli = _data_expr(c.source)
     pen = {1.0: "lasso", 0.0: "ridge"}.get(p.l1_ratio, "elastic-net")
-    args = [repr(p.formula), data_py, f'penalty="{pen}"']
+    args = [_py_str(p.formula), data_py, f'penalty="{pen}"']
     if pen == "elastic-net":
         args.append(f"l1_ratio={p.l1_ratio:g}")
     args += [f"folds={c.folds}", f"seed={c.seed!r}", f"n_boot={c.n_boot}"]
@@ -695,13 +765,13 @@ def _reproduce(c: _Context) -> tuple[str, str]:
     for k, v in c.fit_kwargs.items():
         args.append(f"{k}={v!r}" if not isinstance(v, np.ndarray) else f"{k}=<array>")
     if c.source:
-        args.append(f"source={c.source!r}")
+        args.append(f"source={_py_str(c.source)}")
     out = str(o["out"]) if o["out"] is not None else "report.html"
     lines = ["import regstats as rs"]
     if data_py.startswith("pd."):
         lines.append("import pandas as pd")
     lines += ["", "rep = rs.report(" + ",\n                ".join(_wrap_args(args)) + ")",
-              f"rep.save({out!r})"]
+              f"rep.save({_py_str(out)})"]
     call = "\n".join(lines)
     cmd = ["regstats", "report"]
     if data_cli:
@@ -713,6 +783,8 @@ def _reproduce(c: _Context) -> tuple[str, str]:
     if c.seed is not None:
         cmd += ["--seed", str(c.seed)]
     cmd += ["--bootstrap", str(c.n_boot)]
+    if c.bv_method == "simulation" and o["bias_variance"] and c.n_rep != 100:
+        cmd += ["--n-rep", str(c.n_rep)]
     if o["choice"] != "1se":
         cmd += ["--choice", o["choice"]]
     for k, flag in (("stability", "--no-stability"), ("inference", "--no-inference"),
@@ -720,11 +792,29 @@ def _reproduce(c: _Context) -> tuple[str, str]:
         if not o[k]:
             cmd.append(flag)
     cmd += ["--out", shlex.quote(out)]
-    command = " ".join(cmd)
+    command = _wrap_command(cmd)
     if c.fit_kwargs or not data_cli:
         command = ("# the command line covers data from a CSV file and the default fit options only\n"
                    + command)
     return call, command
+
+
+def _wrap_command(words: list[str], width: int = 88) -> str:
+    """Join shell words, continuing long lines with a backslash at option boundaries."""
+    lines, cur = [], ""
+    for w in words:
+        if cur and w.startswith("--") and len(cur) + len(w) > width - 20:
+            lines.append(cur + " \\")
+            cur = "    " + w
+        else:
+            cur = f"{cur} {w}" if cur else w
+    lines.append(cur)
+    return "\n".join(lines)
+
+
+def _py_str(text: str) -> str:
+    """A Python string literal, double-quoted when possible."""
+    return f'"{text}"' if '"' not in text and "\\" not in text else repr(text)
 
 
 def _wrap_args(args: list[str]) -> list[str]:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..errors import ParameterError
 
-__all__ = ["Text", "Info", "Table", "Figure", "Code", "Section", "Report"]
+__all__ = ["Text", "Info", "Table", "Figure", "Code", "Row", "Section", "Report"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,13 @@ class Code:
 
 
 @dataclass(frozen=True)
+class Row:
+    """Blocks shown side by side on a wide screen (one after the other in Markdown)."""
+
+    blocks: Sequence[Any]
+
+
+@dataclass(frozen=True)
 class Section:
     """A titled section; ``status`` is ``"ok"``, ``"skipped"`` or ``"failed"``."""
 
@@ -114,7 +121,11 @@ class Report:
     @property
     def figures(self) -> list[Figure]:
         """Every figure of the report, in order."""
-        return [b for s in self.sections for b in s.blocks if isinstance(b, Figure)]
+        out = []
+        for s in self.sections:
+            for b in s.blocks:
+                out += [x for x in (b.blocks if isinstance(b, Row) else [b]) if isinstance(x, Figure)]
+        return out
 
     def to_html(self) -> str:
         """One self-contained HTML page (images inlined as base64 PNG, no network access)."""

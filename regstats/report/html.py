@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ._format import formatted
-from .document import Code, Figure, Info, Report, Table, Text
+from .document import Code, Figure, Info, Report, Row, Table, Text
 
 __all__ = ["render_html", "table_html"]
 
@@ -44,7 +44,7 @@ pre code { background: none; padding: 0; }
 .table-wrap { overflow-x: auto; margin: 0.3rem 0 1rem; }
 table { border-collapse: collapse; font-size: 0.86rem; font-variant-numeric: tabular-nums; }
 caption { caption-side: top; text-align: left; font-weight: 600; padding: 0.2rem 0 0.35rem; font-size: 0.92rem; }
-th, td { padding: 0.22rem 0.6rem; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
+th, td { padding: 0.22rem 0.5rem; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
 th { background: var(--bg-alt); font-weight: 600; }
 thead tr.group th { text-align: center; border-bottom: 1px solid #afb8c1; }
 td.num, th.num { text-align: right; }
@@ -57,6 +57,8 @@ table.info td { white-space: normal; }
 .tnote { color: var(--muted); font-size: 0.82rem; margin-top: 0.25rem; }
 .figs { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: 1rem 1.4rem; margin: 0.5rem 0 1rem; }
 figure { margin: 0; }
+.row { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 1rem 1.6rem; align-items: start; margin: 0.5rem 0 1rem; }
+.row > div { min-width: 0; }
 figure img { width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
 figcaption { color: var(--muted); font-size: 0.85rem; margin-top: 0.2rem; }
 .legend span { display: inline-block; padding: 0 0.4rem; margin-right: 0.4rem; border-radius: 3px; font-size: 0.82rem; }
@@ -143,6 +145,8 @@ def _block_html(block: Any) -> str:
         return f"{cap}<pre><code>{html.escape(block.code)}</code></pre>"
     if isinstance(block, Figure):
         return _figure_html(block)
+    if isinstance(block, Row):
+        return '<div class="row">' + "".join(f"<div>{_block_html(b)}</div>" for b in block.blocks) + "</div>"
     raise TypeError(f"unknown report block {type(block).__name__}")
 
 

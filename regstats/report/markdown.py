@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from ._format import formatted
-from .document import Code, Figure, Info, Report, Table, Text
+from .document import Code, Figure, Info, Report, Row, Table, Text
 
 __all__ = ["render_markdown", "table_markdown"]
 
@@ -75,6 +75,8 @@ def _block_md(block: Any, image_dir: FilePath | None, prefix: str) -> str:
         return f"{cap}```{block.language}\n{block.code.rstrip()}\n```"
     if isinstance(block, Figure):
         return _figure_md(block, image_dir, prefix)
+    if isinstance(block, Row):
+        return "\n\n".join(_block_md(b, image_dir, prefix) for b in block.blocks)
     raise TypeError(f"unknown report block {type(block).__name__}")
 
 

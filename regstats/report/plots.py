@@ -9,6 +9,7 @@ fast.
 ================================  ===========================================================
 :func:`plot_path`                 coefficient paths against log(lambda), CV choices marked
 :func:`plot_cv`                   CV curve with error bars, nonzero counts on a top axis
+:func:`plot_df`                   effective degrees of freedom and nonzero count vs log(lambda)
 :func:`plot_bias_variance`        bias^2, variance, noise and risk against log(lambda)
 :func:`plot_selection`            bootstrap selection frequencies
 :func:`plot_stability`            stability-selection paths (selection probability vs lambda)
@@ -27,7 +28,7 @@ from ..errors import ParameterError
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["plot_path", "plot_cv", "plot_bias_variance", "plot_selection", "plot_stability",
+__all__ = ["plot_path", "plot_cv", "plot_df", "plot_bias_variance", "plot_selection", "plot_stability",
            "plot_intervals"]
 
 _MIN_COLOR = "#c0392b"
@@ -185,6 +186,34 @@ def plot_cv(cv: Any, *, ax: "Axes | None" = None, top_axis: bool = True) -> "Axe
     _mark_choices(ax, cv)
     if top_axis:
         _top_counts(ax, x, tab["n_nonzero"].to_numpy())
+    return ax
+
+
+def plot_df(path: Any, cv: Any = None, *, ax: "Axes | None" = None) -> "Axes":
+    """Effective degrees of freedom and the number of nonzero coefficients against log(lambda).
+
+    Parameters
+    ----------
+    path : a Path (uses ``path.table``: ``lambda, df, n_nonzero``).
+    cv : optional CV result; its choices are marked.
+    ax : Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    tab = _frame(path.table, "path.table", ["lambda", "df", "n_nonzero"])
+    ax = _axes(ax)
+    x = _loglam(tab["lambda"])
+    ax.step(x, tab["n_nonzero"], where="mid", color="0.55", linewidth=1.2, label="nonzero coefficients")
+    ax.plot(x, tab["df"], color="#8e44ad", linewidth=1.8, label="effective df")
+    ax.set_xlim(x.min(), x.max())
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("log(lambda)")
+    ax.set_ylabel("degrees of freedom")
+    ax.set_title("Degrees of freedom", fontsize=11)
+    _mark_choices(ax, cv)
+    ax.legend(fontsize=8, frameon=False, loc="upper right")
     return ax
 
 

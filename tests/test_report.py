@@ -1,0 +1,318 @@
+"""The report: content checked against the underlying results, for lasso, ridge and elastic net."""
+import base64
+import re
+import sys
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import regstats as rs
+from regstats.errors import ParameterError, RegstatsWarning
+from regstats.report import Report
+from regstats.report._format import fmt, formatted
+from regstats.report.document import Figure, Row, Table, Text
+
+FORMULA = "mpg ~ C(cyl) + wt + hp + np.log(disp) + qsec"
+SMALL = dict(folds=5, seed=3, n_boot=20, n_rep=10)
+
+
+def _data():
+    df = rs.load_dataset("mtcars")
+    df.loc[[2, 7], "hp"] = np.nan          # two rows dropped for missing values
+    return df
+
+
+@pytest.fixture(scope="module", params=["lasso", "ridge", "elastic-net"])
+def rep(request):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return rs.report(FORMULA, _data(), penalty=request.param, **SMALL)
+
+
+def _section(rep, sid):
+    return next(s for s in rep.sections if s.id == sid)
+
+
+def _blocks(section):
+    out = []
+    for b in section.blocks:
+        out += list(b.blocks) if isinstance(b, Row) else [b]
+    return out
+
+
+# -- what was computed --------------------------------------------------------------------------
+def test_every_available_step_is_computed(rep):
+    expected_stab = "ok" if rep.path.l1_ratio > 0 else "not computed"
+    assert rep.status["cv"] == "ok"
+    assert rep.status["bootstrap"] == "ok"
+    assert rep.status["inference"] == "ok"
+    assert rep.status["bias_variance"] == "ok"
+    assert rep.status["stability"].startswith(expected_stab)
+    assert [s.id for s in rep.sections] == ["data", "objective", "cv", "path", "coefficients", "dof", "biasvar",
+                                           "reproduce"]
+
+
+def test_data_section_counts_rows_and_columns(rep):
+    p = rep.path
+    assert p.n_obs == 30 and p.n_dropped == 2
+    text = rep.to_html()
+    assert "32 in the data; 30 used, 2 dropped for missing values" in text
+    design = rep.tables["design"]
+    assert list(design["column"]) == [p.response, *p.column_names]
+    assert "C(cyl)[T.6]" in list(design["column"])
+    X = p._design.X
+    np.testing.assert_allclose(design["mean"].to_numpy()[1:], X.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(design["sd"].to_numpy()[1:], X.std(axis=0), rtol=1e-12)
+    term_of = dict(zip(design["column"], design["term"]))
+    assert term_of["C(cyl)[T.6]"] == term_of["C(cyl)[T.8]"] == "C(cyl)" and term_of["wt"] == "wt"
+
+
+def test_cv_choice_matches_the_cv_result(rep):
+    cv = rep.cv
+    tab = rep.tables["cv_choice"]
+    assert tab["choice"].tolist() == ["lambda_min", "lambda_1se"]
+    assert tab["lambda"].tolist() == [cv.lambda_min, cv.lambda_1se]
+    for _, row in tab.iterrows():
+        ref = cv.table.loc[np.isclose(cv.table["lambda"], row["lambda"], rtol=1e-12)].iloc[0]
+        assert row["cv_mean"] == ref["cv_mean"] and row["cv_se"] == ref["cv_se"]
+        assert row["n_nonzero"] == ref["n_nonzero"]
+    html = rep.to_html()
+    assert fmt(cv.lambda_min) in html and fmt(cv.lambda_1se) in html
+
+
+def test_path_table_is_rows_of_the_path_and_marks_the_choices(rep):
+    shown = rep.tables["path"]
+    full = rep.path.table.set_index("lambda")
+    cvt = rep.cv.table.set_index("lambda")
+    for _, row in shown.iterrows():
+        ref = full.loc[row["lambda"]]
+        assert row["df"] == ref["df"] and row["n_nonzero"] == ref["n_nonzero"] and row["r2"] == ref["r2"]
+        assert row["cv_mean"] == cvt.loc[row["lambda"], "cv_mean"]
+    assert rep.cv.lambda_min in shown["lambda"].to_numpy()
+    assert rep.cv.lambda_1se in shown["lambda"].to_numpy()
+    table = next(b for b in _blocks(_section(rep, "path")) if isinstance(b, Table))
+    marks = {shown["lambda"].iloc[i]: k for i, k in table.highlight.items()}
+    assert marks == {rep.cv.lambda_min: "min", rep.cv.lambda_1se: "1se"} or rep.cv.lambda_min == rep.cv.lambda_1se
+
+
+def test_coefficient_table_equals_the_results(rep):
+    coef = rep.coefficients
+    p, cv = rep.path, rep.cv
+    terms = list(p.at(cv.lambda_1se).params.index)
+    assert coef["term"].tolist() == terms
+    np.testing.assert_array_equal(coef["estimate_min"], p.at(cv.lambda_min).params.to_numpy())
+    np.testing.assert_array_equal(coef["estimate_1se"], p.at(cv.lambda_1se).params.to_numpy())
+    boot = rep.bootstrap.to_frame().set_index("term").loc[terms]
+    for col in ("selection_freq", "sign_consistency"):
+        np.testing.assert_array_equal(coef[col], boot[col])
+    for col in ("mean", "sd", "ci_lower", "ci_upper"):
+        np.testing.assert_array_equal(coef[f"boot_{col}"], boot[col])
+    inf = rep.inference.to_frame().set_index("term").reindex(terms)
+    for col in ("estimate", "std_error", "p_value", "ci_lower", "ci_upper"):
+        np.testing.assert_array_equal(coef[f"inf_{col}"], inf[col])
+    expected = "ridge (biased)" if p.l1_ratio == 0 else "desparsified lasso"
+    assert set(inf["method"].dropna()) == {expected}
+    assert f"Inference ({expected})" in rep.to_html()
+    if rep.stability is not None:
+        prob = rep.stability.selection_prob
+        np.testing.assert_array_equal(coef.set_index("term").loc[list(prob.index), "stability_prob"], prob)
+        sel = set(rep.stability.selected)
+        assert all((t in sel) == bool(s) for t, s in zip(coef["term"], coef["stability_selected"]) if s is not None)
+
+
+def test_dof_and_bias_variance_tables(rep):
+    p = rep.path
+    dof = rep.tables["dof"]
+    for _, row in dof.iterrows():
+        f = p.at(row["lambda"])
+        assert row["df"] == pytest.approx(f.df, rel=1e-12)
+        assert row["n_nonzero"] == f.n_nonzero
+    assert dof["lambda_of"].tolist()[:2] == ["lambda_min", "lambda_1se"]
+    bv = rep.bias_variance.set_index("lambda")
+    shown = rep.tables["bias_variance"]
+    assert list(shown.columns) == ["lambda", "bias2", "variance", "noise", "risk", "df"]
+    for _, row in shown.iterrows():
+        np.testing.assert_array_equal(row[["bias2", "variance", "noise", "risk", "df"]].to_numpy(float),
+                                      bv.loc[row["lambda"], ["bias2", "variance", "noise", "risk", "df"]].to_numpy(float))
+    k = int(np.argmin(rep.bias_variance["risk"].to_numpy()))
+    assert rep.bias_variance["lambda"].iloc[k] in shown["lambda"].to_numpy()
+    method = "analytic" if p.l1_ratio == 0 else "simulation"
+    assert method in rep.to_html()
+
+
+# -- rendering --------------------------------------------------------------------------------------
+def test_html_is_self_contained_and_complete(rep):
+    html = rep.to_html()
+    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
+    assert "<script" not in html
+    assert not re.search(r"""(src|href)=["']https?://""", html)
+    imgs = re.findall(r'<img src="data:image/png;base64,([^"]+)"', html)
+    assert len(imgs) == len(rep.figures) >= 5
+    for data in imgs:
+        assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
+    for s in rep.sections:
+        assert f'<section id="{s.id}">' in html and f'href="#{s.id}"' in html
+    for col in ("lambda_min", "lambda_1se", "selection_freq", "p_value", "bias2", "variance"):
+        assert col in html or col.replace("_freq", "") in html
+    # every term of the design appears in the coefficient table, HTML-escaped
+    for t in rep.path.column_names:
+        assert t in html
+    assert "nan" not in re.sub(r"<[^>]+>", " ", html).split()       # missing values print as a dash
+    names = {f.name for f in rep.figures}
+    assert {"cv", "path", "dof", "intervals", "bias_variance"} <= names
+    assert ("selection" in names) == (rep.path.l1_ratio > 0)
+    assert ("stability" in names) == (rep.path.l1_ratio > 0)
+
+
+def test_markdown_has_the_same_tables(rep, tmp_path):
+    out = rep.save(tmp_path / "r.md")
+    md = out.read_text()
+    assert md.startswith("# regstats report")
+    for s in rep.sections:
+        assert f"## {s.title}" in md
+    assert "| choice | lambda |" in md
+    assert f"| lambda_min | {fmt(rep.cv.lambda_min)} |" in md
+    pngs = sorted(p.name for p in (tmp_path / "r_files").iterdir())
+    assert pngs == sorted(f"{f.name}.png" for f in rep.figures)
+    for f in rep.figures:
+        assert f"(r_files/{f.name}.png)" in md
+    inline = rep.to_markdown()
+    assert inline.count("](data:image/png;base64,") == len(rep.figures)
+
+
+def test_reproducing_call_and_command(rep):
+    pen = {1.0: "lasso", 0.0: "ridge"}.get(rep.path.l1_ratio, "elastic-net")
+    assert f'penalty="{pen}"' in rep.call
+    assert "folds=5" in rep.call and "seed=3" in rep.call and "n_boot=20" in rep.call
+    assert ("n_rep=10" in rep.call) == (pen != "ridge")          # ridge's bias-variance is exact
+    assert ("--n-rep 10" in rep.command) == (pen != "ridge")
+    assert f"--penalty {pen}" in rep.command and "--folds 5" in rep.command and "--bootstrap 20" in rep.command
+    compile(rep.call, "<call>", "exec")
+
+
+def test_reproducing_call_reproduces_the_numbers(tmp_path):
+    a = rs.report("lpsa ~ . - train", rs.load_dataset("prostate"), folds=5, seed=7, n_boot=15, n_rep=10,
+                  source="prostate")
+    code = a.call.replace('rep.save("report.html")', "")
+    ns: dict = {}
+    exec(code, ns)
+    b = ns["rep"]
+    pd.testing.assert_frame_equal(a.coefficients, b.coefficients)
+    pd.testing.assert_frame_equal(a.tables["bias_variance"], b.tables["bias_variance"])
+    assert "regstats report --dataset prostate --formula 'lpsa ~ . - train'" in a.command
+
+
+def test_save_html_and_repr(tmp_path):
+    r = rs.report("lpsa ~ lcavol + lweight + svi + age", rs.load_dataset("prostate"), folds=4, n_boot=0,
+                  stability=False, inference=False, bias_variance=False, out=tmp_path / "x.html")
+    assert (tmp_path / "x.html").read_text().startswith("<!DOCTYPE html>")
+    assert r.status["bootstrap"].startswith("not computed") and r.bootstrap is None
+    frag = r._repr_html_()
+    assert frag.startswith('<div class="regstats-report">') and "<html" not in frag
+    assert "computed cv" in repr(r)
+    # sections left out say so instead of disappearing
+    assert "Bias-variance not computed" in r.to_html()
+
+
+def test_report_from_a_path():
+    path = rs.elastic_net("lpsa ~ . - train", rs.load_dataset("prostate"), l1_ratio=0.3, n_lambda=30)
+    r = rs.report(path, folds=4, n_boot=10, stability=False, bias_variance=False, inference=False)
+    assert r.path is path
+    assert 'penalty="elastic-net", l1_ratio=0.3' in r.call
+
+
+# -- modules that are missing or fail -----------------------------------------------------------------
+@pytest.mark.parametrize("module,step", [("regstats.inference", "inference"), ("regstats.bootstrap", "bootstrap"),
+                                         ("regstats.biasvar", "bias_variance"), ("regstats.cv", "cv")])
+def test_missing_module_leaves_a_note(monkeypatch, module, step):
+    monkeypatch.setitem(sys.modules, module, None)
+    r = rs.report("lpsa ~ . - train", rs.load_dataset("prostate"), folds=4, n_boot=10, n_rep=5)
+    assert r.status[step].startswith("not computed: module")
+    assert getattr(r, step) is None
+    html = r.to_html()
+    assert "is not available in this installation" in html
+    if step == "cv":
+        assert "not a tuned choice" in html
+        assert "estimate" in r.coefficients.columns
+    assert r.to_markdown()
+
+
+def test_failing_step_is_reported_not_raised(monkeypatch):
+    def boom(self, *a, **k):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(rs.Fit, "inference", boom)
+    with pytest.warns(RegstatsWarning, match="kaboom"):
+        r = rs.report("lpsa ~ . - train", rs.load_dataset("prostate"), folds=4, n_boot=10, n_rep=5,
+                      stability=False)
+    assert r.status["inference"] == "failed: RuntimeError: kaboom"
+    assert "kaboom" in r.to_html()
+
+
+def test_step_warnings_appear_in_the_report():
+    df = rs.load_dataset("prostate")
+    df["const"] = 1.0
+    with pytest.warns(rs.DesignWarning):
+        r = rs.report("lpsa ~ lcavol + lweight + const", df, folds=4, n_boot=0, stability=False,
+                      inference=False, bias_variance=False)
+    assert "Warning (Fitting): constant column(s) [&#x27;const&#x27;]" in r.to_html()
+
+
+# -- arguments -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kw,match", [
+    (dict(penalty="lassoo"), "penalty must be one of"),
+    (dict(penalty="lasso", l1_ratio=0.5), "l1_ratio must be 1"),
+    (dict(penalty="elastic-net", l1_ratio=1.5), r"l1_ratio must be a number in \[0, 1\]"),
+    (dict(folds=1), "folds must be an integer >= 2"),
+    (dict(n_boot=-1), "n_boot must be an integer >= 0"),
+    (dict(choice="max"), "choice must be one of"),
+    (dict(out="r.pdf"), "out must end in .html"),
+    (dict(seed=-3), "seed must be"),
+])
+def test_bad_arguments(kw, match):
+    with pytest.raises(ParameterError, match=match):
+        rs.report("lpsa ~ . - train", rs.load_dataset("prostate"), **kw)
+
+
+def test_bad_model_and_data():
+    with pytest.raises(ParameterError, match="model must be a formula"):
+        rs.report(42)
+    with pytest.raises(ParameterError, match="data must be a DataFrame"):
+        rs.report("y ~ x")
+    with pytest.raises(rs.FormulaError):
+        rs.report("nope ~ .", rs.load_dataset("prostate"))
+    r = Report(title="t", sections=[], path=None)
+    with pytest.raises(ParameterError, match="out must end in"):
+        r.save("x.txt")
+
+
+def test_callable_package_keeps_submodules():
+    import regstats.report.plots as plots
+    from regstats.report import plots as plots2
+
+    assert callable(rs.report) and rs.report.plots is plots is plots2
+
+
+# -- formatting ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("x,s", [(0.0, "0"), (3.0, "3"), (np.int64(7), "7"), (0.123456, "0.1235"),
+                                 (123.456, "123.5"), (-0.0012345, "-0.001234"), (2.5e-7, "2.500e-07"),
+                                 (float("nan"), "–"), (True, "yes"), (None, ""), ("a|b", "a|b")])
+def test_fmt(x, s):
+    assert fmt(x) == s
+
+
+def test_formatted_frame_and_text_markup():
+    df = pd.DataFrame({"a": [1.23456, np.nan], "b": ["x", "y"]})
+    f = formatted(df, 3)
+    assert f["a"].tolist() == ["1.23", "–"] and f["b"].tolist() == ["x", "y"]
+    from regstats.report.html import _block_html
+
+    assert _block_html(Text("use `x<y`")) == "<p>use <code>x&lt;y</code></p>"
+    with pytest.raises(TypeError):
+        _block_html(object())
