@@ -1,0 +1,308 @@
+"""Inference after penalization (regstats/inference.py).
+
+Oracles: an independent numpy + scikit-learn implementation of the desparsified lasso (nodewise
+lasso residuals, debiasing, standard errors), of the scaled lasso and of hdi's nodewise
+cross-validation; the closed-form ridge covariance on the original scale; statsmodels OLS for
+the post-selection fit; Holm and Benjamini-Hochberg written out by hand; and a small seeded
+coverage simulation (the full one is scripts/simulate_coverage.py -> reports/coverage.md).
+"""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import regstats as rs
+from regstats.errors import ParameterError
+from regstats.inference import Inference, scaled_lasso
+
+from conftest import make_regression
+
+
+def _sk_lasso(X, y, alpha):
+    from sklearn.linear_model import Lasso
+
+    return Lasso(alpha=alpha, fit_intercept=False, tol=1e-14, max_iter=500_000).fit(X, y).coef_
+
+
+def _sk_scaled_lasso(X, y, lam0):
+    n = len(y)
+    sigma = np.sqrt(y @ y / n)
+    b = np.zeros(X.shape[1])
+    for _ in range(200):
+        b = _sk_lasso(X, y, sigma * lam0)
+        new = np.sqrt(np.sum((y - X @ b) ** 2) / n)
+        if abs(new - sigma) < 1e-12:
+            break
+        sigma = new
+    return b, new
+
+
+def _oracle_desparsified(X, y, beta, sigma, node_lam=None, lam0=None):
+    """Debiased lasso written out from van de Geer et al. (2014), nodewise lassos by sklearn."""
+    n, p = X.shape
+    Xc = X - X.mean(axis=0)
+    yc = y - y.mean()
+    Xs = Xc / Xc.std(axis=0)
+    est, se = np.empty(p), np.empty(p)
+    for j in range(p):
+        others = [k for k in range(p) if k != j]
+        if node_lam is None:
+            g, _ = _sk_scaled_lasso(Xs[:, others], Xs[:, j], lam0)
+        else:
+            g = _sk_lasso(Xs[:, others], Xs[:, j], node_lam)
+        z = Xs[:, j] - Xs[:, others] @ g
+        est[j] = beta[j] + z @ (yc - Xc @ beta) / (z @ Xc[:, j])
+        se[j] = sigma * np.linalg.norm(z) / abs(z @ Xc[:, j])
+    return est, se
+
+
+@pytest.fixture
+def data(rng):
+    df, beta = make_regression(rng, n=90, p=7, k=3, rho=0.5)
+    df["x3"] *= 10.0  # unequal scales: the estimates must come back on the original scale
+    path = rs.lasso("y ~ .", df, tol=1e-12)
+    return df, beta, path
+
+
+def test_desparsified_matches_independent_implementation(data):
+    df, _, path = data
+    fit = path.at(0.08)
+    inf = fit.inference(sigma=1.3, nodewise_lambda=0.07)
+    X = df.drop(columns="y").to_numpy()
+    est, se = _oracle_desparsified(X, df["y"].to_numpy(), fit.coef.to_numpy(), 1.3, node_lam=0.07)
+    np.testing.assert_allclose(inf.estimate.to_numpy(), est, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(inf.std_error.to_numpy(), se, rtol=1e-7)
+    z = stats.norm.ppf(0.975)
+    np.testing.assert_allclose(inf.table["ci_lower"], est - z * se, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(inf.table["p_value"], 2 * stats.norm.sf(np.abs(est / se)), rtol=1e-6, atol=1e-12)
+    assert (inf.table["method"] == "desparsified lasso").all()
+
+
+def test_desparsified_with_scaled_nodewise_lasso(data):
+    df, _, path = data
+    fit = path.at(0.05)
+    n, p = len(df), 7
+    lam0 = math.sqrt(2 * math.log(p) / n)
+    inf = fit.inference(sigma=0.9, nodewise_lambda="scaled")
+    X = df.drop(columns="y").to_numpy()
+    est, se = _oracle_desparsified(X, df["y"].to_numpy(), fit.coef.to_numpy(), 0.9, lam0=lam0)
+    np.testing.assert_allclose(inf.estimate.to_numpy(), est, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(inf.std_error.to_numpy(), se, rtol=1e-6)
+
+
+def test_scaled_lasso_sigma_matches_independent_iteration(data):
+    df, _, path = data
+    X = df.drop(columns="y").to_numpy()
+    y = df["y"].to_numpy()
+    Xs = (X - X.mean(0)) / X.std(0)
+    yc = y - y.mean()
+    lam0 = math.sqrt(2 * math.log(X.shape[1]) / len(y))
+    b_ref, s_ref = _sk_scaled_lasso(Xs, yc, lam0)
+    b, s = scaled_lasso(Xs, yc)
+    assert s == pytest.approx(s_ref, rel=1e-6)
+    np.testing.assert_allclose(b, b_ref, atol=1e-6)
+    inf = path.at(0.05).inference(nodewise_lambda=0.1)
+    assert inf.sigma == pytest.approx(s_ref, rel=1e-6)
+    assert "scaled lasso" in inf.sigma_method
+
+
+def test_residual_sigma(data):
+    df, _, path = data
+    fit = path.at(0.05)
+    inf = fit.inference(sigma="residual", nodewise_lambda=0.1)
+    r = df["y"] - fit.predict()
+    dfres = len(df) - fit.n_nonzero - 1
+    assert inf.sigma == pytest.approx(math.sqrt((r ** 2).sum() / dfres), rel=1e-10)
+
+
+def test_nodewise_cv_matches_independent_cv(data):
+    from sklearn.linear_model import lasso_path
+
+    df, _, path = data
+    inf = path.at(0.05).inference(seed=7, folds=5)
+    cvtab = inf.details["nodewise_cv"]
+    X = df.drop(columns="y").to_numpy()
+    Xs = (X - X.mean(0)) / X.std(0)
+    n, p = Xs.shape
+    G = Xs.T @ Xs / n
+    lmax = np.abs(G - np.diag(np.diag(G))).max()
+    grid = lmax * 0.01 ** (np.arange(50) / 49)
+    np.testing.assert_allclose(cvtab["lambda"], grid, rtol=1e-12)
+    fold = np.random.default_rng(7).permutation(np.arange(n) % 5)
+    err = np.zeros(grid.size)
+    for f in range(5):
+        tr, te = Xs[fold != f], Xs[fold == f]
+        mu = tr.mean(0)
+        tr, te = tr - mu, te - mu
+        for j in range(p):
+            others = [k for k in range(p) if k != j]
+            _, coefs, _ = lasso_path(tr[:, others], tr[:, j], alphas=grid, tol=1e-12, max_iter=100_000)
+            err += ((te[:, [j]] - te[:, others] @ coefs) ** 2).mean(axis=0)
+    err /= 5 * p
+    np.testing.assert_allclose(cvtab["cv_mean"], err, rtol=1e-5)
+    assert inf.details["nodewise_lambda"][0] == pytest.approx(grid[np.argmin(err)], rel=1e-12)
+    again = path.at(0.05).inference(seed=7, folds=5)
+    pd.testing.assert_frame_equal(inf.table, again.table)
+
+
+def test_p_greater_than_n(rng):
+    df, beta = make_regression(rng, n=40, p=60, k=2, noise=0.5)
+    path = rs.lasso("y ~ .", df)
+    inf = path.at(0.1).inference(seed=1)
+    t = inf.table
+    assert len(t) == 60
+    assert np.all(np.isfinite(t["estimate"])) and np.all(t["std_error"] > 0)
+    assert t.loc["x0", "p_value"] < 1e-3 and t.loc["x1", "p_value"] < 1e-3
+
+
+def test_adjusted_p_values_by_hand(data):
+    _, _, path = data
+    inf = path.at(0.05).inference(nodewise_lambda=0.1)
+    pv = inf.table["p_value"].to_numpy()
+    m = pv.size
+    order = np.argsort(pv)
+    holm = np.empty(m)
+    holm[order] = np.minimum(1, np.maximum.accumulate((m - np.arange(m)) * pv[order]))
+    bh = np.empty(m)
+    bh[order] = np.minimum(1, np.minimum.accumulate((m / np.arange(m, 0, -1) * pv[order][::-1]))[::-1])
+    np.testing.assert_allclose(inf.table["p_holm"], holm, rtol=1e-12)
+    np.testing.assert_allclose(inf.table["p_bh"], bh, rtol=1e-12)
+
+
+def test_coverage_small_simulation(rng):
+    """Seeded miniature of scripts/simulate_coverage.py: Toeplitz design, sparse truth."""
+    from scipy.linalg import toeplitz
+
+    n, p, s, reps = 100, 30, 3, 25
+    L = np.linalg.cholesky(toeplitz(0.5 ** np.arange(p)))
+    cover_act, cover_null, p_null = [], [], []
+    for r in range(reps):
+        X = rng.standard_normal((n, p)) @ L.T
+        beta = np.zeros(p)
+        beta[:s] = 1.0
+        df = pd.DataFrame(X, columns=[f"x{j}" for j in range(p)])
+        df["y"] = X @ beta + rng.standard_normal(n)
+        path = rs.lasso("y ~ .", df)
+        _, sig = scaled_lasso(path._prep.X, path._prep.y)
+        fit = path.at(sig * math.sqrt(2 * math.log(p) / n))
+        t = fit.inference(seed=r).table
+        inside = (t["ci_lower"].to_numpy() <= beta) & (beta <= t["ci_upper"].to_numpy())
+        cover_act += list(inside[:s])
+        cover_null += list(inside[s:])
+        p_null += list(t["p_value"].to_numpy()[s:])
+    assert 0.8 <= np.mean(cover_act) <= 1.0
+    assert 0.92 <= np.mean(cover_null) <= 0.98
+    assert stats.kstest(p_null, "uniform").pvalue > 0.01
+
+
+def test_ridge_standard_errors_closed_form(rng):
+    df, _ = make_regression(rng, n=60, p=5, k=2)
+    df["x2"] *= 5
+    lam = 0.3
+    fit = rs.ridge("y ~ .", df, lambdas=[lam]).at(lam)
+    inf = fit.inference(method="ridge", sigma=1.1)
+    X = df.drop(columns="y").to_numpy()
+    Xc = X - X.mean(0)
+    yc = df["y"].to_numpy() - df["y"].mean()
+    n = len(yc)
+    M = np.linalg.inv(Xc.T @ Xc + n * lam * np.diag(Xc.var(0)))
+    b = M @ Xc.T @ yc
+    cov = 1.1 ** 2 * M @ Xc.T @ Xc @ M
+    np.testing.assert_allclose(inf.estimate.to_numpy(), b, rtol=1e-9)
+    np.testing.assert_allclose(inf.estimate.to_numpy(), fit.coef.to_numpy(), rtol=1e-7)
+    np.testing.assert_allclose(inf.std_error.to_numpy(), np.sqrt(np.diag(cov)), rtol=1e-9)
+    bias = -M @ (n * lam * np.diag(Xc.var(0)) @ b)
+    np.testing.assert_allclose(inf.table["bias"].to_numpy(), bias, rtol=1e-8)
+    assert (inf.table["method"] == "ridge (biased)").all()
+    assert any("biased" in note for note in inf.notes)
+    # residual sigma: RSS / (n - 1 - tr(2H - HH'))
+    H = Xc @ M @ Xc.T
+    r = yc - Xc @ b
+    res = fit.inference(method="ridge", sigma="residual")
+    assert res.sigma == pytest.approx(np.sqrt(r @ r / (n - 1 - np.trace(2 * H - H @ H.T))), rel=1e-9)
+
+
+def test_ridge_tends_to_ols_as_lambda_vanishes(rng):
+    import statsmodels.api as sm
+
+    df, _ = make_regression(rng, n=50, p=4, k=2)
+    fit = rs.ridge("y ~ .", df, lambdas=[1e-10]).at(1e-10)
+    inf = fit.inference(method="ridge", sigma="residual")
+    X = df.drop(columns="y").to_numpy()
+    ols = sm.OLS(df["y"].to_numpy(), sm.add_constant(X)).fit()
+    np.testing.assert_allclose(inf.std_error.to_numpy(), ols.bse[1:], rtol=1e-6)
+    np.testing.assert_allclose(inf.estimate.to_numpy(), ols.params[1:], rtol=1e-6)
+
+
+def test_post_selection_is_statsmodels_ols_on_the_selected_columns(data):
+    import statsmodels.api as sm
+
+    df, _, path = data
+    fit = path.at(0.15)
+    inf = fit.inference(method="post_selection", level=0.9)
+    sel = list(fit.selected)
+    ols = sm.OLS(df["y"].to_numpy(), sm.add_constant(df[sel].to_numpy())).fit()
+    t = inf.table
+    assert list(t.index) == ["Intercept"] + sel
+    np.testing.assert_allclose(t["estimate"], ols.params, rtol=1e-10)
+    np.testing.assert_allclose(t["std_error"], ols.bse, rtol=1e-10)
+    np.testing.assert_allclose(t["p_value"], ols.pvalues, rtol=1e-10)
+    np.testing.assert_allclose(t[["ci_lower", "ci_upper"]], ols.conf_int(alpha=0.1), rtol=1e-10)
+    assert t["method"].str.contains("conditional on selection").all()
+    assert np.isnan(t.loc["Intercept", "p_holm"])
+
+
+def test_to_frame_columns_and_rendering(data):
+    _, _, path = data
+    inf = path.at(0.05).inference(nodewise_lambda=0.1)
+    assert isinstance(inf, Inference)
+    cols = list(inf.to_frame().columns)
+    assert cols[:8] == ["term", "estimate", "std_error", "statistic", "p_value", "ci_lower", "ci_upper", "method"]
+    assert {"p_holm", "p_bh"} <= set(cols)
+    assert "desparsified lasso" in str(inf.summary())
+    assert "<table" in inf._repr_html_()
+    assert "p_value" in inf.summary().to_markdown()
+    assert list(inf.conf_int().columns) == ["ci_lower", "ci_upper"]
+
+
+def test_fit_summary_gains_the_columns(data):
+    _, _, path = data
+    fit = path.at(0.05)
+    boot = fit.bootstrap(n_boot=20, seed=1)
+    inf = fit.inference(nodewise_lambda=0.1)
+    s = fit.summary(bootstrap=boot, inference=inf)
+    tab = s.tables[0][1].set_index("term")
+    assert list(tab.columns) == ["estimate", "selection_freq", "debiased", "ci_lower", "ci_upper", "p_value"]
+    np.testing.assert_allclose(tab.loc["x0", "debiased"], inf.estimate["x0"])
+    np.testing.assert_allclose(tab.loc["x0", "selection_freq"], boot.selection_freq["x0"])
+    assert np.isnan(tab.loc["Intercept", "debiased"])
+    assert list(fit.summary(bootstrap=boot).tables[0][1].columns) == ["term", "estimate", "selection_freq"]
+    assert list(fit.summary().tables[0][1].columns) == ["term", "estimate"]
+    with pytest.raises(ParameterError, match="inference must be computed from this fit"):
+        fit.summary(inference=path.at(0.02).inference(nodewise_lambda=0.1))
+    with pytest.raises(ParameterError, match="bootstrap must be a Bootstrap"):
+        fit.summary(bootstrap=inf)
+
+
+@pytest.mark.parametrize("kw, msg", [
+    ({"method": "bayes"}, "method must be one of"),
+    ({"level": 0}, "level must be a number in"),
+    ({"sigma": "mad"}, "sigma must be one of"),
+    ({"sigma": -1.0}, "sigma must be a number in"),
+    ({"nodewise_lambda": "aic"}, "nodewise_lambda must be one of"),
+    ({"nodewise_lambda": 0.0}, "nodewise_lambda must be a number in"),
+    ({"folds": 1}, "folds must be an integer >= 2"),
+    ({"method": "ridge"}, "method='ridge' needs a ridge fit"),
+])
+def test_bad_arguments(data, kw, msg):
+    _, _, path = data
+    with pytest.raises(ParameterError, match=msg):
+        path.at(0.05).inference(**kw)
+
+
+def test_post_selection_needs_a_selection(data):
+    _, _, path = data
+    with pytest.raises(ParameterError, match="fit must select at least one column"):
+        rs.lasso("y ~ . - 1", data[0]).at(1e6).inference(method="post_selection")
