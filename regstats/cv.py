@@ -123,6 +123,25 @@ def _fold_task(task: tuple[_Problem, np.ndarray, np.ndarray]) -> tuple[np.ndarra
     return g * pred[None] + (1.0 - g) * pred_ols[None], sol.converged
 
 
+def _chunk_task(chunk: list) -> list:
+    return [_fold_task(t) for t in chunk]
+
+
+def _map_tasks(tasks: list, *, n_jobs: int, progress: bool, desc: str) -> list:
+    """Run fold tasks in order.  In parallel, tasks are sent in one contiguous chunk per worker, so
+    each worker receives the (large) design once rather than once per fold; results do not depend
+    on the chunking."""
+    if n_jobs == 1 or len(tasks) <= 1:
+        return parallel_map(_fold_task, tasks, n_jobs=1, progress=progress, desc=desc)
+    from joblib import effective_n_jobs
+
+    workers = max(1, min(len(tasks), effective_n_jobs(n_jobs)))
+    bounds = np.linspace(0, len(tasks), workers + 1).round().astype(int)
+    chunks = [tasks[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    out = parallel_map(_chunk_task, chunks, n_jobs=n_jobs, progress=progress, desc=desc)
+    return [r for chunk in out for r in chunk]
+
+
 def _run_folds(problems: Sequence[_Problem], foldids: np.ndarray, *, n_jobs: int, progress: bool,
                desc: str) -> list[np.ndarray]:
     """Out-of-fold predictions for every problem: arrays (n_repeats, [n_gamma,] n, n_lambda)."""
@@ -135,7 +154,7 @@ def _run_folds(problems: Sequence[_Problem], foldids: np.ndarray, *, n_jobs: int
                 train = np.flatnonzero(fid != k)
                 tasks.append((prob, train, test))
                 keys.append((i, r, test))
-    results = parallel_map(_fold_task, tasks, n_jobs=n_jobs, progress=progress, desc=desc)
+    results = _map_tasks(tasks, n_jobs=n_jobs, progress=progress, desc=desc)
     out = []
     for prob in problems:
         shape = (len(foldids),) + ((len(prob.gammas),) if prob.gammas is not None else ()) + (n, len(prob.lambdas))
