@@ -74,6 +74,7 @@ cross-validation's ``lambda_min``.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import warnings
 from dataclasses import dataclass
@@ -285,8 +286,26 @@ def _truth(path: Any, mu: Any, sigma: Any, reference: Any, seed: np.random.SeedS
 # ---------------------------------------------------------------------------------------------
 # simulation
 # ---------------------------------------------------------------------------------------------
+def _blas_limit(n: int, p: int) -> Any:
+    """Single-threaded BLAS for the many small refits of a replicate loop (threads only add
+    contention at these sizes, badly so on a shared machine); a no-op for large designs or
+    without threadpoolctl."""
+    if n * p > 2_000_000:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _sim_batch(task: tuple) -> dict[str, np.ndarray]:
     prob, mu, sd, c, seeds = task
+    with _blas_limit(prob.n, prob.prep.p):
+        return _sim_loop(prob, mu, sd, c, seeds)
+
+
+def _sim_loop(prob: _Problem, mu: np.ndarray, sd: np.ndarray, c: np.ndarray, seeds: list) -> dict[str, np.ndarray]:
     L, n = c.shape
     w = prob.w
     inv_var = 1.0 / (sd * sd)
@@ -482,6 +501,11 @@ def _analytic(path: Any, mu: Any, sigma: Any, reference: Any, seed: Any) -> pd.D
 # ---------------------------------------------------------------------------------------------
 def _boot_batch(task: tuple) -> dict[str, np.ndarray]:
     path, c, seeds = task
+    with _blas_limit(*path._design.X.shape):
+        return _boot_loop(path, c, seeds)
+
+
+def _boot_loop(path: Any, c: np.ndarray, seeds: list) -> dict[str, np.ndarray]:
     X = np.asarray(path._design.X, dtype=float)
     L, n = c.shape
     cnt = np.zeros(n)
