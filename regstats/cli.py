@@ -109,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-stability", action="store_true", help="leave out stability selection.")
     g.add_argument("--no-inference", action="store_true", help="leave out post-selection inference.")
     g.add_argument("--no-bias-variance", action="store_true", help="leave out the bias-variance section.")
+    g.add_argument("--no-figures", action="store_true", help="tables only: draw no figures (quicker).")
     g.add_argument("-o", "--out", default="report.html", metavar="FILE",
                    help="output file; .html (self-contained, figures inlined) or .md (figures written to "
                         "FILE_files/) (default: report.html).")
@@ -196,7 +197,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     rep = report(formula, data, penalty=args.penalty, l1_ratio=l1 if args.penalty == "elastic-net" else None,
                  folds=args.folds, seed=args.seed, n_boot=args.bootstrap, choice=args.choice,
                  stability=not args.no_stability, inference=not args.no_inference,
-                 bias_variance=not args.no_bias_variance, n_rep=args.n_rep, progress=not args.quiet,
+                 bias_variance=not args.no_bias_variance, n_rep=args.n_rep, figures=not args.no_figures,
+                 progress=not args.quiet,
                  source=source, out=out, **kw)
     problems = {k: v for k, v in rep.status.items() if v != "ok" and not v.startswith("not computed: left out")}
     for k, v in problems.items():

@@ -198,7 +198,8 @@ def test_reproducing_call_and_command(rep):
 
 def test_reproducing_call_reproduces_the_numbers(tmp_path):
     a = rs.report("lpsa ~ . - train", rs.load_dataset("prostate"), folds=5, seed=7, n_boot=15, n_rep=10,
-                  source="prostate")
+                  source="prostate", figures=False)
+    assert a.figures == [] and "figures=False" in a.call and "--no-figures" in a.command
     code = a.call.replace('rep.save("report.html")', "")
     ns: dict = {}
     exec(code, ns)
@@ -210,7 +211,7 @@ def test_reproducing_call_reproduces_the_numbers(tmp_path):
 
 def test_save_html_and_repr(tmp_path):
     r = rs.report("lpsa ~ lcavol + lweight + svi + age", rs.load_dataset("prostate"), folds=4, n_boot=0,
-                  stability=False, inference=False, bias_variance=False, out=tmp_path / "x.html")
+                  stability=False, inference=False, bias_variance=False, figures=False, out=tmp_path / "x.html")
     assert (tmp_path / "x.html").read_text().startswith("<!DOCTYPE html>")
     assert r.status["bootstrap"].startswith("not computed") and r.bootstrap is None
     frag = r._repr_html_()
@@ -222,7 +223,7 @@ def test_save_html_and_repr(tmp_path):
 
 def test_report_from_a_path():
     path = rs.elastic_net("lpsa ~ . - train", rs.load_dataset("prostate"), l1_ratio=0.3, n_lambda=30)
-    r = rs.report(path, folds=4, n_boot=10, stability=False, bias_variance=False, inference=False)
+    r = rs.report(path, folds=4, n_boot=10, stability=False, bias_variance=False, inference=False, figures=False)
     assert r.path is path
     assert 'penalty="elastic-net", l1_ratio=0.3' in r.call
 
@@ -232,7 +233,8 @@ def test_report_from_a_path():
                                          ("regstats.biasvar", "bias_variance"), ("regstats.cv", "cv")])
 def test_missing_module_leaves_a_note(monkeypatch, module, step):
     monkeypatch.setitem(sys.modules, module, None)
-    r = rs.report("lpsa ~ . - train", rs.load_dataset("prostate"), folds=4, n_boot=10, n_rep=5)
+    r = rs.report("lpsa ~ . - train", rs.load_dataset("prostate"), folds=4, n_boot=10, n_rep=5, figures=False,
+                  inference=step == "inference", stability=False)
     assert r.status[step].startswith("not computed: module")
     assert getattr(r, step) is None
     html = r.to_html()
@@ -250,7 +252,7 @@ def test_failing_step_is_reported_not_raised(monkeypatch):
     monkeypatch.setattr(rs.Fit, "inference", boom)
     with pytest.warns(RegstatsWarning, match="kaboom"):
         r = rs.report("lpsa ~ . - train", rs.load_dataset("prostate"), folds=4, n_boot=10, n_rep=5,
-                      stability=False)
+                      stability=False, bias_variance=False, figures=False)
     assert r.status["inference"] == "failed: RuntimeError: kaboom"
     assert "kaboom" in r.to_html()
 
@@ -260,7 +262,7 @@ def test_step_warnings_appear_in_the_report():
     df["const"] = 1.0
     with pytest.warns(rs.DesignWarning):
         r = rs.report("lpsa ~ lcavol + lweight + const", df, folds=4, n_boot=0, stability=False,
-                      inference=False, bias_variance=False)
+                      inference=False, bias_variance=False, figures=False)
     assert "Warning (Fitting): constant column(s) [&#x27;const&#x27;]" in r.to_html()
 
 

@@ -116,8 +116,12 @@ def _png(draw: Callable[[Any], Any], figsize: tuple[float, float] = (7.0, 4.2), 
     return buf.getvalue()
 
 
-def _figure(name: str, caption: str, draw: Callable[[Any], Any], status: dict[str, str],
+def _figure(name: str, caption: str, draw: Callable[[Any], Any], c: Any,
             figsize: tuple[float, float] = (7.0, 4.2)) -> list[Any]:
+    """A figure block (a one-element list), nothing when figures are off, a warning when drawing fails."""
+    if not c.figures:
+        return []
+    status = c.status
     try:
         return [Figure(name=name, caption=caption, png=_png(draw, figsize=figsize))]
     except Exception as exc:  # noqa: BLE001
@@ -176,7 +180,8 @@ def _penalty_of(penalty: str, l1_ratio: float | None) -> tuple[str, float]:
 def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lasso",
            l1_ratio: float | None = None, folds: int = 10, seed: int | None = 1, n_boot: int = 200,
            choice: str = "1se", stability: bool = True, inference: bool = True,
-           bias_variance: bool = True, n_rep: int = 100, out: str | FilePath | None = None,
+           bias_variance: bool = True, n_rep: int = 100, figures: bool = True,
+           out: str | FilePath | None = None,
            progress: bool = False, source: str | None = None, title: str | None = None,
            **fit_kwargs: Any) -> Report:
     """Fit a penalized regression and write everything worth reading about it into one report.
@@ -203,6 +208,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     stability, inference, bias_variance : compute these sections (True) or leave them out.
     n_rep : Monte Carlo replicates of the bias-variance simulation (lasso / elastic net; ridge
         is exact).
+    figures : draw the figures (False gives a quicker, tables-only report).
     out : write the report here (``.html`` or ``.md``) as well as returning it.
     progress : report each step on stderr.
     source : where ``data`` came from, for the reproducing call: a bundled dataset name or a
@@ -312,7 +318,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     prog.start("rendering figures and tables")
     ctx = _Context(path=path, pen=pen, cv=cv, fit=fit, choice=choice, boot=boot, stab=stab, inf=inf,
                    bv=bv, bv_method=bv_method, status=status, caught=caught, tables=tables, folds=folds, seed=seed,
-                   n_boot=n_boot, n_rep=n_rep, source=source, fit_kwargs=fit_kwargs,
+                   n_boot=n_boot, n_rep=n_rep, source=source, fit_kwargs=fit_kwargs, figures=bool(figures),
                    options=dict(stability=stability, inference=inference, bias_variance=bias_variance,
                                 choice=choice, out=out))
     sections = [_sec_data(ctx), _sec_objective(ctx), _sec_cv(ctx), _sec_path(ctx), _sec_coef(ctx),
@@ -440,7 +446,7 @@ def _sec_cv(c: _Context) -> Section:
                              Text(f"Without CV the tables below use lambda = {c.fit.lam:.4g}, the middle of "
                                   "the grid; it is not a tuned choice.", "warning")]
         blocks += _figure("path", "Coefficient paths (standardized scale).",
-                          lambda ax: plots.plot_path(p, ax=ax), c.status)
+                          lambda ax: plots.plot_path(p, ax=ax), c)
         return Section("cv", "Choice of lambda", blocks, status="skipped")
     cv = c.cv
     tab = cv.table
@@ -461,9 +467,9 @@ def _sec_cv(c: _Context) -> Section:
               Table("CV choice", choice_tab, highlight={0: "min", 1: "1se"}), *_warned(c, "cv")]
     blocks += _figure("cv", "CV error (mean ± 1 SE over folds) against log(lambda); top axis: nonzero "
                       "coefficients. Dashed lines: lambda_min and lambda_1se.",
-                      lambda ax: plots.plot_cv(cv, ax=ax), c.status)
+                      lambda ax: plots.plot_cv(cv, ax=ax), c)
     blocks += _figure("path", "Coefficient paths (coefficients × column sd, so they are comparable) with the "
-                      "CV choices marked.", lambda ax: plots.plot_path(p, cv=cv, ax=ax), c.status)
+                      "CV choices marked.", lambda ax: plots.plot_path(p, cv=cv, ax=ax), c)
     return Section("cv", "Choice of lambda", blocks)
 
 
@@ -608,18 +614,18 @@ def _sec_coef(c: _Context) -> Section:
         blocks += _figure("intervals", f"Coefficient intervals: {_inf_method(c)} (inference) and bootstrap "
                           f"percentile (B = {c.n_boot}) at {used}.",
                           lambda ax: plots.plot_intervals({_inf_method(c): c.inf, "bootstrap": c.boot}, ax=ax),
-                          c.status, figsize=(6.4, _height(len(tidy))))
+                          c, figsize=(6.4, _height(len(tidy))))
     elif c.inf is not None:
         blocks += _figure("intervals", f"Coefficient intervals ({_inf_method(c)}).",
-                          lambda ax: plots.plot_intervals(c.inf, ax=ax), c.status,
+                          lambda ax: plots.plot_intervals(c.inf, ax=ax), c,
                           figsize=(6.4, _height(len(tidy))))
     elif c.boot is not None:
         blocks += _figure("intervals", f"Bootstrap percentile intervals (B = {c.n_boot}) at {used}.",
-                          lambda ax: plots.plot_intervals({"bootstrap": c.boot}, ax=ax), c.status,
+                          lambda ax: plots.plot_intervals({"bootstrap": c.boot}, ax=ax), c,
                           figsize=(6.4, _height(len(tidy))))
     if c.boot is not None and c.pen != "ridge":
         blocks += _figure("selection", f"Bootstrap selection frequency at {used} (B = {c.n_boot}); colour: "
-                          "sign consistency.", lambda ax: plots.plot_selection(c.boot, ax=ax), c.status,
+                          "sign consistency.", lambda ax: plots.plot_selection(c.boot, ax=ax), c,
                           figsize=(6.4, _height(len(tidy))))
     if c.stab is not None:
         st = c.stab
@@ -632,7 +638,7 @@ def _sec_coef(c: _Context) -> Section:
                 facts.append((label, f.format(getattr(st, attr))))
         fig = _figure("stability", "Stability selection paths: share of subsamples with a nonzero coefficient "
                       f"against log(lambda); selected: {', '.join(map(str, sel)) or 'none'}.",
-                      lambda ax: plots.plot_stability(st, ax=ax), c.status)
+                      lambda ax: plots.plot_stability(st, ax=ax), c)
         blocks.append(Row(fig + [Info(facts), Text(
             "Stability selection (Meinshausen & Bühlmann 2010, complementary pairs of Shah & Samworth 2013): "
             "each half-sample selects the first q variables to enter its path; a variable is stable when the "
@@ -691,7 +697,7 @@ def _sec_dof(c: _Context) -> Section:
                              for i, r in tab.iterrows() if r["lambda_of"] in ("lambda_min", "lambda_1se")},
                   note="df along the whole path is the df column of the path table.")
     fig = _figure("dof", "Effective degrees of freedom (purple) and the number of nonzero coefficients (grey) "
-                  "against log(lambda).", lambda ax: plots.plot_df(p, cv=c.cv, ax=ax), c.status)
+                  "against log(lambda).", lambda ax: plots.plot_df(p, cv=c.cv, ax=ax), c)
     blocks = [Text(_DF_TEXT[pen] + " The intercept is not counted (as glmnet's df)."), Row([table] + fig)]
     return Section("dof", "Degrees of freedom", blocks)
 
@@ -739,7 +745,7 @@ def _sec_biasvar(c: _Context) -> Section:
              + (f"; cross-validation chose lambda_min = {c.cv.lambda_min:.4g}." if c.cv is not None else "."),
              "note")]
     fig = _figure("bias_variance", "Bias², variance and risk against log(lambda).",
-                  lambda ax: plots.plot_bias_variance(bv, ax=ax), c.status)
+                  lambda ax: plots.plot_bias_variance(bv, ax=ax), c)
     blocks.append(Row(fig + [Table("Bias–variance over lambda", shown, highlight=hl,
                                    note=f"{len(shown)} of {len(bv)} lambdas shown; red/blue rows: "
                                         "lambda_min/lambda_1se.")]))
@@ -760,6 +766,8 @@ def _reproduce(c: _Context) -> tuple[str, str]:
     for k in ("stability", "inference", "bias_variance"):
         if not o[k]:
             args.append(f"{k}=False")
+    if not c.figures:
+        args.append("figures=False")
     if c.bv_method == "simulation" and o["bias_variance"] and c.n_rep != 100:
         args.append(f"n_rep={c.n_rep}")
     for k, v in c.fit_kwargs.items():
@@ -791,6 +799,8 @@ def _reproduce(c: _Context) -> tuple[str, str]:
                     ("bias_variance", "--no-bias-variance")):
         if not o[k]:
             cmd.append(flag)
+    if not c.figures:
+        cmd.append("--no-figures")
     cmd += ["--out", shlex.quote(out)]
     command = _wrap_command(cmd)
     if c.fit_kwargs or not data_cli:
