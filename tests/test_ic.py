@@ -176,3 +176,14 @@ def test_ridge_loo_needs_ridge(regdata):
     df, _ = regdata
     with pytest.raises(ParameterError, match="path must be a ridge path"):
         rs.lasso("y ~ .", df, n_lambda=5).loo()
+
+
+def test_works_where_lassolarsic_cannot(rng):
+    from sklearn.linear_model import LassoLarsIC
+
+    df, _ = make_regression(rng, n=40, p=60, k=3)
+    X, y = df.drop(columns="y").to_numpy(), df["y"].to_numpy()
+    with pytest.raises(ValueError):
+        LassoLarsIC(criterion="bic").fit(X, y)          # needs n > p to estimate the noise
+    ic = rs.lasso("y ~ .", df, n_lambda=30).information_criteria()
+    assert np.isfinite(ic.sigma2) and np.isfinite(ic.selected["bic"])
