@@ -79,7 +79,7 @@ import dataclasses
 import warnings
 from dataclasses import dataclass
 from numbers import Real
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -89,6 +89,9 @@ from . import engine, solver
 from ._parallel import parallel_map
 from .dof import df_path
 from .errors import ConvergenceWarning, DataError, ParameterError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .path import Path
 
 __all__ = ["bias_variance"]
 
@@ -119,6 +122,7 @@ class _Problem:
     max_iter: int
     svd: tuple | None       # (idx, U, d, Vt) for the ridge SVD path
     df_fixed: np.ndarray | None  # ridge: df does not depend on y
+    gram: np.ndarray | None      # elastic net: X'X/n for the df trace formula
 
     @classmethod
     def of(cls, path: Any, tol: float | None = None) -> "_Problem":
@@ -135,9 +139,10 @@ class _Problem:
             U, d, Vt = solver.ridge_svd(prep.X[:, idx])
             svd = (idx, U, d, Vt)
         df_fixed = path.table["df"].to_numpy() if a == 0.0 else None
+        gram = (prep.X.T @ prep.X) / prep.n if 0.0 < a < 1.0 and prep.p <= 2000 else None
         return cls(prep=prep, Xs=np.ascontiguousarray(Xs), lambdas=np.asarray(path.lambdas, float),
                    l1_ratio=a, tol=path._options.tol if tol is None else float(tol),
-                   max_iter=path._options.max_iter, svd=svd, df_fixed=df_fixed)
+                   max_iter=path._options.max_iter, svd=svd, df_fixed=df_fixed, gram=gram)
 
     @property
     def w(self) -> np.ndarray:
@@ -166,7 +171,7 @@ class _Problem:
         if self.df_fixed is not None:
             df = self.df_fixed
         elif want_df:
-            df = df_path(dataclasses.replace(prep, y=yt, y_mean=ym), beta, self.lambdas, self.l1_ratio)
+            df = df_path(prep, beta, self.lambdas, self.l1_ratio, gram=self.gram)
         else:
             df = np.full(L, np.nan)
         return yhat, df, conv
@@ -176,13 +181,16 @@ class _Problem:
 # argument checks and the plug-in truth
 # ---------------------------------------------------------------------------------------------
 def _row_vector(path: Any, value: Any, name: str) -> np.ndarray:
-    """An array with one entry per row used in the fit, or a column name of the data."""
+    """An array with one entry per row used in the fit, a Series over all rows of the data (the
+    rows used are taken), or a column name of the data."""
     n = path.n_obs
     if isinstance(value, str):
         if value not in path._data.columns:
             raise ParameterError(f"{name} must be an array with one entry per row used ({n}) or a "
                                  f"column name of the data; got {value!r}")
         arr = path._data[value].to_numpy()[path._design.rows]
+    elif isinstance(value, pd.Series) and len(value) == len(path._data) and len(value) != n:
+        arr = value.to_numpy()[path._design.rows]     # a column of the full data: rows used
     else:
         arr = value.to_numpy() if isinstance(value, (pd.Series, pd.DataFrame)) else value
     try:
@@ -626,7 +634,7 @@ def _finish(out: pd.DataFrame, path: Any, method: str, info: dict[str, Any]) -> 
     return out
 
 
-def bias_variance(path: Any, method: Method = "simulation", mu: Any = None, sigma: Any = None,
+def bias_variance(path: "Path", method: Method = "simulation", mu: Any = None, sigma: Any = None,
                   n_rep: int = 200, seed: Any = None, n_jobs: int = 1, *, progress: bool = False,
                   reference: Any = "auto", tol: float | None = None) -> pd.DataFrame:
     """Bias-variance decomposition of the fits along a path, one row per lambda.

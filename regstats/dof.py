@@ -37,13 +37,16 @@ is how the formulas above are checked (``scripts/simulate_dof.py``, ``reports/do
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from . import solver
 from .engine import Prepared, _uniform_penalty
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .path import Path
 
 __all__ = ["df_at", "df_path", "simulate_df"]
 
@@ -83,12 +86,14 @@ def df_at(prep: Prepared, beta: np.ndarray, lam: float, l1_ratio: float,
         return float(np.trace(np.linalg.pinv(M) @ Gaa))
 
 
-def df_path(prep: Prepared, beta: np.ndarray, lambdas: np.ndarray, l1_ratio: float) -> np.ndarray:
+def df_path(prep: Prepared, beta: np.ndarray, lambdas: np.ndarray, l1_ratio: float,
+            gram: np.ndarray | None = None) -> np.ndarray:
     """Effective degrees of freedom at every lambda of a solved path (rows of ``beta``).
 
     Lasso: nonzero counts; ridge with equal penalty factors: ``sum d^2 / (d^2 + n v0 lam)`` from
     one SVD; otherwise the elastic-net trace formula of :func:`df_at` at each lambda (the Gram
-    matrix is formed once).  The intercept is not counted.
+    matrix ``prep.X' prep.X / n`` is formed once, or taken from ``gram``).  The intercept is not
+    counted.
     """
     lambdas = np.asarray(lambdas, dtype=float)
     if l1_ratio == 1.0:
@@ -98,11 +103,12 @@ def df_path(prep: Prepared, beta: np.ndarray, lambdas: np.ndarray, l1_ratio: flo
         d = np.linalg.svd(prep.X[:, keep], compute_uv=False)
         v0 = prep.v[keep][0]
         return solver.ridge_df_svd(d, lambdas * v0, prep.n)
-    gram = (prep.X.T @ prep.X) / prep.n if prep.p <= 2000 else None
+    if gram is None and prep.p <= 2000:
+        gram = (prep.X.T @ prep.X) / prep.n
     return np.array([df_at(prep, beta[k], lam, l1_ratio, gram) for k, lam in enumerate(lambdas)])
 
 
-def simulate_df(path: Any, mu: Any = None, sigma: Any = None, n_rep: int = 200, seed: Any = None,
+def simulate_df(path: "Path", mu: Any = None, sigma: Any = None, n_rep: int = 200, seed: Any = None,
                 n_jobs: int = 1, *, progress: bool = False, reference: Any = "auto",
                 tol: float | None = None) -> pd.DataFrame:
     """Efron's covariance degrees of freedom of a path, estimated by simulation.

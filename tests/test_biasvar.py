@@ -150,6 +150,19 @@ def test_path_method_delegates(rng):
     assert list(a.columns) == COLUMNS
 
 
+def test_mu_as_series_over_all_rows_or_column_name(rng):
+    df, mu = _problem(rng)
+    df["mu"] = mu
+    df.loc[3, "x2"] = np.nan            # a dropped row
+    path = rs.ridge("y ~ . - mu", df, n_lambda=4)
+    keep = np.flatnonzero(df["x2"].notna().to_numpy())
+    a = bias_variance(path, "analytic", mu=mu[keep], sigma=1.0)
+    b = bias_variance(path, "analytic", mu=df["mu"], sigma=1.0)
+    c = bias_variance(path, "analytic", mu="mu", sigma=1.0)
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a, c)
+
+
 def test_plug_in_truth(rng):
     df, _ = _problem(rng)
     path = rs.ridge("y ~ .", df, n_lambda=5)
