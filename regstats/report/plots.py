@@ -177,7 +177,7 @@ def plot_cv(cv: Any, *, ax: "Axes | None" = None, top_axis: bool = True) -> "Axe
     tab = _frame(cv.table, "cv.table", ["lambda", "cv_mean", "cv_se", "n_nonzero"])
     ax = _axes(ax)
     x = _loglam(tab["lambda"])
-    ax.errorbar(x, tab["cv_mean"], yerr=tab["cv_se"], fmt="o", color=_MIN_COLOR, markersize=3,
+    ax.errorbar(x, tab["cv_mean"].to_numpy(float), yerr=tab["cv_se"].to_numpy(float), fmt="o", color=_MIN_COLOR, markersize=3,
                 ecolor="0.65", elinewidth=0.9, capsize=1.5)
     ax.set_xlim(x.min() - 0.1, x.max() + 0.1)
     ax.set_xlabel("log(lambda)")
@@ -205,8 +205,8 @@ def plot_df(path: Any, cv: Any = None, *, ax: "Axes | None" = None) -> "Axes":
     tab = _frame(path.table, "path.table", ["lambda", "df", "n_nonzero"])
     ax = _axes(ax)
     x = _loglam(tab["lambda"])
-    ax.step(x, tab["n_nonzero"], where="mid", color="0.55", linewidth=1.2, label="nonzero coefficients")
-    ax.plot(x, tab["df"], color="#8e44ad", linewidth=1.8, label="effective df")
+    ax.step(x, tab["n_nonzero"].to_numpy(float), where="mid", color="0.55", linewidth=1.2, label="nonzero coefficients")
+    ax.plot(x, tab["df"].to_numpy(float), color="#8e44ad", linewidth=1.8, label="effective df")
     ax.set_xlim(x.min(), x.max())
     ax.set_ylim(bottom=0)
     ax.set_xlabel("log(lambda)")
@@ -233,11 +233,11 @@ def plot_bias_variance(bv: Any, *, ax: "Axes | None" = None, noise: bool = True)
     tab = _frame(bv, "bias_variance", ["lambda", "bias2", "variance", "risk"])
     ax = _axes(ax)
     x = _loglam(tab["lambda"])
-    ax.plot(x, tab["bias2"], color="#2980b9", linewidth=1.6, label="bias$^2$")
-    ax.plot(x, tab["variance"], color="#27ae60", linewidth=1.6, label="variance")
-    ax.plot(x, tab["risk"], color="#222222", linewidth=2.0, label="risk")
+    ax.plot(x, tab["bias2"].to_numpy(float), color="#2980b9", linewidth=1.6, label="bias$^2$")
+    ax.plot(x, tab["variance"].to_numpy(float), color="#27ae60", linewidth=1.6, label="variance")
+    ax.plot(x, tab["risk"].to_numpy(float), color="#222222", linewidth=2.0, label="risk")
     if noise and "noise" in tab.columns:
-        ax.plot(x, tab["noise"], color="0.5", linewidth=1.0, linestyle=":", label="noise $\\sigma^2$")
+        ax.plot(x, tab["noise"].to_numpy(float), color="0.5", linewidth=1.0, linestyle=":", label="noise $\\sigma^2$")
     k = int(np.nanargmin(tab["risk"].to_numpy()))
     ax.plot([x[k]], [tab["risk"].iloc[k]], marker="o", color=_MIN_COLOR, zorder=3,
             label=f"min risk (lambda = {tab['lambda'].iloc[k]:.3g})")
@@ -277,7 +277,7 @@ def plot_selection(boot: Any, *, ax: "Axes | None" = None, threshold: float | No
         colors = [cmap(0.15 + 0.7 * float(np.nan_to_num(s))) for s in tab["sign_consistency"]]
     else:
         colors = "#2980b9"
-    ax.barh(y, tab["selection_freq"], color=colors, height=0.7)
+    ax.barh(y, tab["selection_freq"].to_numpy(float), color=colors, height=0.7)
     ax.set_yticks(y)
     ax.set_yticklabels(tab["term"].astype(str), fontsize=8)
     ax.set_xlim(0, 1.0)

@@ -1,0 +1,183 @@
+"""The ``regstats`` command, end to end in a subprocess: exit codes, files written, messages."""
+import io
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import regstats as rs
+
+
+def run(*args, cwd=None, timeout=240):
+    """The command in a subprocess."""
+    return subprocess.run([sys.executable, "-m", "regstats.cli", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, timeout=timeout)
+
+
+def run_inline(args, capsys, monkeypatch, cwd):
+    """The same entry point in this process (cheaper), returning (status, stdout, stderr)."""
+    from regstats.cli import main
+
+    monkeypatch.chdir(cwd)
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:          # argparse usage errors
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def csv(tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    df = rs.load_dataset("mtcars")
+    df.loc[3, "hp"] = np.nan
+    path = d / "cars.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_readme_command_writes_a_self_contained_report(tmp_path):
+    """``regstats report --out report.html`` with no data: bundled prostate data, default settings."""
+    exe = shutil.which("regstats")
+    cmd = [exe] if exe else [sys.executable, "-m", "regstats.cli"]
+    r = subprocess.run([*cmd, "report", "--out", "report.html"], capture_output=True, text=True, cwd=tmp_path,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    html = (tmp_path / "report.html").read_text()
+    assert html.startswith("<!DOCTYPE html>")
+    assert "lpsa ~ . - train" in html and "97 in the data; 97 used, 0 dropped" in html
+    assert len(re.findall(r'<img src="data:image/png;base64,', html)) >= 7
+    assert "https://" not in html and "<script" not in html
+    # progress on stderr, one line per step, and the CV choice is the one regstats computes
+    assert "[2/7] cross-validation (10 folds)" in r.stderr and "wrote report.html" in r.stderr
+    cv = rs.lasso("lpsa ~ . - train", rs.load_dataset("prostate")).cv(folds=10, seed=1)
+    assert f"{cv.lambda_min:.4f}"[:5] in html or f"{cv.lambda_min:.4g}" in html
+    assert "regstats report --dataset prostate --formula &#x27;lpsa ~ . - train&#x27;" in html
+    assert r.stdout == ""
+
+
+def test_report_from_csv_markdown(csv, tmp_path):
+    out = tmp_path / "r.md"
+    r = run("report", csv, "-f", "mpg ~ C(cyl) + wt + hp", "-p", "elastic-net", "--l1-ratio", "0.3",
+            "--folds", "4", "--bootstrap", "10", "--no-bias-variance", "--no-stability", "-q", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "[1/" not in r.stderr and "wrote" not in r.stderr        # --quiet: warnings only
+    md = out.read_text()
+    assert "elastic net (l1_ratio = 0.3)" in md
+    assert "32 in the data; 31 used, 1 dropped for missing values" in md
+    assert "| C(cyl)[T.6] |" in md
+    assert (tmp_path / "r_files" / "cv.png").read_bytes()[:4] == b"\x89PNG"
+    assert f"pd.read_csv(\"{csv}\")" in md
+    assert "Stability selection not computed: left out (stability=False)" in md
+    assert "desparsified lasso" in md and "| lambda_min |" in md
+
+
+def test_fit_writes_the_coefficient_path(csv, tmp_path):
+    out = tmp_path / "path.csv"
+    r = run("fit", csv, "--formula", "mpg ~ C(cyl) + wt + hp", "--penalty", "ridge", "--n-lambda", "20",
+            "--folds", "5", "--seed", "4", "--out", out)
+    assert r.returncode == 0, r.stderr
+    got = pd.read_csv(out)
+    path = rs.ridge("mpg ~ C(cyl) + wt + hp", pd.read_csv(csv), n_lambda=20)
+    cv = path.cv(folds=5, seed=4)
+    assert list(got.columns) == ["lambda", "df", "n_nonzero", "r2", "cv_mean", "cv_se", *path.coef.columns]
+    np.testing.assert_allclose(got["lambda"], path.lambdas, rtol=1e-9)
+    np.testing.assert_allclose(got[list(path.coef.columns)].to_numpy(), path.coef.to_numpy(), rtol=1e-8,
+                               atol=1e-12)
+    np.testing.assert_allclose(got["df"], path.table["df"], rtol=1e-8)
+    np.testing.assert_allclose(got["cv_mean"], cv.table["cv_mean"], rtol=1e-8)
+    assert f"lambda_min = {cv.lambda_min:.6g}" in r.stderr and "wrote 20 lambdas" in r.stderr
+
+
+def test_fit_to_stdout_on_bundled_data():
+    r = run("fit", "--dataset", "diabetes", "--n-lambda", "10")
+    assert r.returncode == 0, r.stderr
+    got = pd.read_csv(io.StringIO(r.stdout))
+    assert got.shape == (10, 4 + 11)
+    path = rs.lasso("y ~ .", rs.load_dataset("diabetes"), n_lambda=10)
+    np.testing.assert_allclose(got["bmi"], path.coef["bmi"], rtol=1e-8, atol=1e-12)
+
+
+BAD_INPUT = [
+    (["report", "missing.csv", "-f", "y ~ ."], "data file 'missing.csv' does not exist"),
+    (["report", "{csv}", "-f", "mpg ~ nosuch + wt"], "unknown name 'nosuch'"),
+    (["fit", "{csv}", "-f", "mpg + wt"], "formula must be a string 'response ~ terms'"),
+    (["fit", "{csv}"], "a DATA file needs --formula"),
+    (["fit", "{empty}", "-f", "y ~ ."], "the file is empty"),
+    (["fit", "{binary}", "-f", "y ~ ."], "cannot read"),
+    (["fit", "{csv}", "-f", "model ~ wt"], "model"),
+    (["fit", "--dataset", "prostate", "--l1-ratio", "0.5"], "--l1-ratio needs --penalty elastic-net"),
+    (["report", "--out", "r.pdf"], "--out must end in .html or .md"),
+    (["report", "{csv}", "--dataset", "mtcars", "-f", "mpg ~ wt"], "either a DATA file or --dataset"),
+    (["fit", "{csv}", "-f", "mpg ~ wt", "--out", "nodir/x.csv"], "the directory of --out does not exist"),
+]
+
+
+def _bad_files(tmp_path, csv, args):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(bytes(range(256)) * 4)
+    args = [a.format(csv=csv, empty=empty, binary=binary) for a in args]
+    return args + (["-q"] if args[0] == "report" else ["--n-lambda", "5"])
+
+
+@pytest.mark.parametrize("args,message", BAD_INPUT[:3])
+def test_bad_input_exits_1_with_one_line(args, message, csv, tmp_path):
+    r = run(*_bad_files(tmp_path, csv, args), cwd=tmp_path)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr
+    err = [ln for ln in r.stderr.splitlines() if ln.startswith("regstats: error:")]
+    assert len(err) == 1 and message in err[0], r.stderr
+
+
+@pytest.mark.parametrize("args,message", BAD_INPUT)
+def test_bad_input_inline(args, message, csv, tmp_path, capsys, monkeypatch):
+    code, out, err = run_inline(_bad_files(tmp_path, csv, args), capsys, monkeypatch, tmp_path)
+    assert code == 1
+    lines = [ln for ln in err.splitlines() if ln.startswith("regstats: error:")]
+    assert len(lines) == 1 and message in lines[0], err
+    assert not (tmp_path / "r.pdf").exists() and not (tmp_path / "report.html").exists()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["report", "--penalty", "lasso2"], "invalid choice: 'lasso2'"),
+    (["report", "--folds", "1"], "must be an integer >= 2"),
+    (["fit", "--l1-ratio", "2", "--penalty", "elastic-net"], "must be a number in [0, 1]"),
+    ([], "the following arguments are required: COMMAND"),
+])
+def test_usage_errors_exit_2(args, message, capsys, monkeypatch, tmp_path):
+    code, out, err = run_inline(args, capsys, monkeypatch, tmp_path)
+    assert code == 2
+    assert message in err and "Traceback" not in err
+
+
+def test_usage_error_in_a_subprocess():
+    r = run("report", "--penalty", "lasso2")
+    assert r.returncode == 2 and "invalid choice: 'lasso2'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_help_documents_every_option(capsys, monkeypatch, tmp_path):
+    from regstats.cli import build_parser
+
+    for cmd in ("report", "fit"):
+        code, stdout, _ = run_inline([cmd, "--help"], capsys, monkeypatch, tmp_path)
+        r = subprocess.CompletedProcess([], code, stdout, "")
+        assert r.returncode == 0
+        sub = next(a for a in build_parser()._actions if hasattr(a, "choices") and a.choices
+                   and cmd in a.choices).choices[cmd]
+        for action in sub._actions:
+            for opt in action.option_strings:
+                assert opt in r.stdout
+            if action.option_strings and action.help is not None:
+                assert action.help.split()[0] in r.stdout
+        assert "DATA" in r.stdout
+    top = run("--help")
+    assert top.returncode == 0 and "report" in top.stdout and "fit" in top.stdout and "Exit status" in top.stdout
+    code, stdout, _ = run_inline(["--version"], capsys, monkeypatch, tmp_path)
+    assert code == 0 and stdout.strip() == f"regstats {rs.__version__}"
