@@ -255,3 +255,12 @@ def test_reference_without_residual_df_is_an_error(rng):
     path = rs.lasso("y ~ .", df, n_lambda=4)
     with pytest.raises(rs.DataError, match="reference must leave residual degrees of freedom"):
         bias_variance(path, "simulation", reference="ols", n_rep=4, seed=0)
+
+
+def test_seed_none_is_reproducible_from_attrs(rng, capsys):
+    df, mu = _problem(rng)
+    path = rs.lasso("y ~ .", df, n_lambda=5)
+    a = bias_variance(path, "simulation", mu=mu, sigma=1.0, n_rep=10, seed=None, progress=True)
+    b = bias_variance(path, "simulation", mu=mu, sigma=1.0, n_rep=10, seed=a.attrs["seed"])
+    pd.testing.assert_frame_equal(a, b)
+    assert "bias_variance" in capsys.readouterr().err
