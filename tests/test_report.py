@@ -42,7 +42,8 @@ def _section(rep, sid):
 def _blocks(section):
     out = []
     for b in section.blocks:
-        out += list(b.blocks) if isinstance(b, Row) else [b]
+        for x in (b.blocks if isinstance(b, Row) else [b]):
+            out += list(x) if isinstance(x, tuple) else [x]
     return out
 
 
@@ -318,3 +319,83 @@ def test_formatted_frame_and_text_markup():
     assert _block_html(Text("use `x<y`")) == "<p>use <code>x&lt;y</code></p>"
     with pytest.raises(TypeError):
         _block_html(object())
+
+
+# -- compare() ------------------------------------------------------------------------------------------
+def test_compare_against_statsmodels():
+    import statsmodels.api as sm
+
+    data = rs.load_dataset("mtcars")
+    path = rs.lasso("mpg ~ C(cyl) + wt + hp + qsec", data)
+    fit = path.at(1.0)
+    cmp = rs.compare({"lasso": fit}, relaxed=True, ols=True)
+    assert list(cmp.estimates.columns) == ["lasso", "lasso relaxed", "OLS"]
+    assert cmp.kinds == {"lasso": "penalized", "lasso relaxed": "relaxed", "OLS": "ols"}
+    np.testing.assert_array_equal(cmp.estimates["lasso"].to_numpy(), fit.params.to_numpy())
+    assert cmp.std_errors["lasso"].isna().all()
+    X = pd.DataFrame(path._design.X, columns=path.column_names)
+    y = path._design.y
+    ols = sm.OLS(y, sm.add_constant(X).rename(columns={"const": "Intercept"})).fit()
+    np.testing.assert_allclose(cmp.estimates["OLS"], ols.params.reindex(cmp.estimates.index), rtol=1e-9)
+    np.testing.assert_allclose(cmp.std_errors["OLS"], ols.bse.reindex(cmp.estimates.index), rtol=1e-9)
+    assert cmp.stats.loc["r2", "OLS"] == pytest.approx(ols.rsquared, rel=1e-12)
+    sel = list(fit.selected)
+    rel = sm.OLS(y, sm.add_constant(X[sel]).rename(columns={"const": "Intercept"})).fit()
+    np.testing.assert_allclose(cmp.estimates.loc[["Intercept", *sel], "lasso relaxed"], rel.params, rtol=1e-9)
+    np.testing.assert_allclose(cmp.std_errors.loc[["Intercept", *sel], "lasso relaxed"], rel.bse, rtol=1e-9)
+    dropped = [c for c in path.column_names if c not in sel]
+    assert dropped and (cmp.estimates.loc[dropped, "lasso relaxed"] == 0).all()
+    assert cmp.stats.loc["lambda", "lasso"] == 1.0 and cmp.stats.loc["n_nonzero", "lasso"] == len(sel)
+    tidy = cmp.to_frame()
+    assert list(tidy.columns) == ["model", "term", "estimate", "std_error"]
+    assert tidy["model"].unique().tolist() == ["lasso", "lasso relaxed", "OLS"]
+    row = tidy[(tidy["model"] == "OLS") & (tidy["term"] == "wt")].iloc[0]
+    assert row["estimate"] == cmp.estimates.at["wt", "OLS"]
+    text = str(cmp)
+    assert f"{fmt(ols.params['wt'])} ({fmt(ols.bse['wt'], 3)})" in text
+    assert "Model comparison" in cmp._repr_html_() and "| wt |" in cmp.summary().to_markdown()
+
+
+def test_compare_inference_results_and_weights():
+    data = rs.load_dataset("prostate")
+    w = np.linspace(0.5, 2.0, len(data))
+    path = rs.lasso("lpsa ~ lcavol + lweight + svi", data, weights=w)
+    inf = path.at(0.05).inference(seed=1)
+    cmp = rs.compare([path.at(0.05), inf], ols=True)
+    assert list(cmp.estimates.columns) == ["lasso (lambda=0.05)", "desparsified lasso", "OLS"]
+    f = inf.to_frame().set_index("term")
+    np.testing.assert_array_equal(cmp.std_errors.loc[f.index, "desparsified lasso"], f["std_error"])
+    # weighted least squares oracle
+    import statsmodels.api as sm
+
+    X = sm.add_constant(data[["lcavol", "lweight", "svi"]].to_numpy())
+    ref = sm.WLS(data["lpsa"].to_numpy(), X, weights=w).fit()
+    np.testing.assert_allclose(cmp.estimates["OLS"].to_numpy(), ref.params, rtol=1e-9)
+    np.testing.assert_allclose(cmp.std_errors["OLS"].to_numpy(), ref.bse, rtol=1e-9)
+
+
+def test_compare_bad_input_and_p_greater_than_n(rng):
+    with pytest.raises(ParameterError, match="at least one model"):
+        rs.compare([])
+    with pytest.raises(ParameterError, match="models must be Fits"):
+        rs.compare([42])
+    with pytest.raises(ParameterError, match="ols=True needs a penalized Fit"):
+        rs.compare([pd.Series({"a": 1.0})], ols=True)
+    path = rs.lasso("lpsa ~ . - train", rs.load_dataset("prostate"))
+    with pytest.raises(ParameterError, match="model names must be distinct"):
+        rs.compare({"a": path.at(0.1), "a relaxed": path.at(0.2)}, relaxed=True)
+    X = rng.standard_normal((10, 15))
+    df = pd.DataFrame(X, columns=[f"x{j}" for j in range(15)])
+    df["y"] = X[:, 0] + rng.standard_normal(10)
+    wide = rs.lasso("y ~ .", df)
+    cmp = rs.compare([wide.at(wide.lambdas[10])], ols=True)
+    assert cmp.estimates["OLS"].isna().all()
+
+
+def test_report_shows_the_comparison(rep):
+    cmp = rep.tables["comparison"]
+    fmin = rep.path.at(rep.cv.lambda_min)
+    got = cmp[cmp["model"] == "lambda_min"].set_index("term")["estimate"]
+    np.testing.assert_array_equal(got.reindex(fmin.params.index), fmin.params)
+    assert ("lambda_1se relaxed" in set(cmp["model"])) == (rep.path.l1_ratio > 0)
+    assert "Penalized, relaxed and least-squares fits side by side" in rep.to_html()

@@ -639,11 +639,11 @@ def _sec_coef(c: _Context) -> Section:
         fig = _figure("stability", "Stability selection paths: share of subsamples with a nonzero coefficient "
                       f"against log(lambda); selected: {', '.join(map(str, sel)) or 'none'}.",
                       lambda ax: plots.plot_stability(st, ax=ax), c)
-        blocks.append(Row(fig + [Info(facts), Text(
+        blocks.append(Row(fig + [(Info(facts), Text(
             "Stability selection (Meinshausen & Bühlmann 2010, complementary pairs of Shah & Samworth 2013): "
             "each half-sample selects the first q variables to enter its path; a variable is stable when the "
             "share of half-samples selecting it reaches the threshold. PFER = q^2 / ((2 threshold - 1) p).",
-            "note")]))
+            "note"))]))
     if c.boot is not None and hasattr(c.boot, "term_frame"):
         tf = c.boot.term_frame()
         if len(tf) and (tf["n_columns"] > 1).any():
@@ -651,7 +651,34 @@ def _sec_coef(c: _Context) -> Section:
             blocks.append(Table("Bootstrap selection by formula term (a factor's columns together)", tf,
                                 note="selection_freq: share of replicates selecting any column of the term; "
                                      "mean_n_selected: average number of its columns selected."))
+    blocks += _comparison(c)
     return Section("coefficients", "Coefficients, stability and inference", blocks)
+
+
+def _comparison(c: _Context) -> list[Any]:
+    """Penalized (lambda_min, lambda_1se), relaxed and OLS coefficients side by side."""
+    from .compare import compare
+
+    models: dict[str, Any] = {}
+    if c.cv is not None:
+        models["lambda_min"] = c.path.at(float(c.cv.lambda_min))
+        models["lambda_1se"] = c.path.at(float(c.cv.lambda_1se))
+    else:
+        models[f"lambda = {c.fit.lam:.3g}"] = c.fit
+    relaxed = c.pen != "ridge"
+    try:
+        cmp = compare(models, relaxed=relaxed, ols=True)
+    except RegstatsError as exc:  # pragma: no cover - defensive
+        return [_skipped(f"comparison not computed: {exc}")]
+    c.tables["comparison"] = cmp.to_frame()
+    shown = cmp.table().reset_index()
+    n_terms = len(cmp.estimates)
+    hl = {i: "dim" for i in range(n_terms, len(shown))}
+    note = ("Standard errors in parentheses. " + ("Relaxed: least squares on the columns the penalized fit "
+            "selected; its standard errors are conditional on the selection (too small after a data-driven "
+            "choice). " if relaxed else "") + "OLS: unpenalized least squares on all design columns"
+            + (" (not identifiable here: more columns than rows)." if cmp.estimates["OLS"].isna().all() else "."))
+    return [Table("Penalized, relaxed and least-squares fits side by side", shown, note=note, highlight=hl)]
 
 
 def _inf_method(c: _Context) -> str:

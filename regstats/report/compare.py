@@ -87,7 +87,8 @@ class Comparison:
                          "errors are conditional on that selection and too small as unconditional ones.")
         if "ols" in self.kinds.values():
             notes.append("OLS = unpenalized least squares on every design column (classical standard errors).")
-        return Summary(title="Model comparison", tables=[("", self.table(digits))], notes=notes)
+        return Summary(title="Model comparison", tables=[("Coefficients (standard errors)", self.table(digits))],
+                       notes=notes)
 
     def _repr_html_(self) -> str:
         return self.summary().to_html()
@@ -145,7 +146,9 @@ def relaxed_fit(fit: Any) -> tuple[pd.Series, pd.Series, dict[str, float]]:
     """Least squares on the columns a penalized fit selected (the relaxed lasso with gamma = 0)."""
     est, se, stats = ols_fit(fit.path, columns=list(fit.selected))
     stats["lambda"] = float(fit.lam)
-    return est, se, stats
+    full = fit.params.index
+    est = est.reindex(full).fillna(0.0)       # unselected columns stay at zero, as in glmnet's relax
+    return est, se.reindex(full), stats
 
 
 def _column(name: str, model: Any) -> _Column:

@@ -69,7 +69,8 @@ class Code:
 
 @dataclass(frozen=True)
 class Row:
-    """Blocks shown side by side on a wide screen (one after the other in Markdown)."""
+    """Blocks shown side by side on a wide screen (one after the other in Markdown); an element
+    may be a tuple of blocks that share one cell."""
 
     blocks: Sequence[Any]
 
@@ -124,7 +125,8 @@ class Report:
         out = []
         for s in self.sections:
             for b in s.blocks:
-                out += [x for x in (b.blocks if isinstance(b, Row) else [b]) if isinstance(x, Figure)]
+                for x in (b.blocks if isinstance(b, Row) else [b]):
+                    out += [y for y in (x if isinstance(x, tuple) else (x,)) if isinstance(y, Figure)]
         return out
 
     def to_html(self) -> str:

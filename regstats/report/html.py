@@ -145,6 +145,8 @@ def _block_html(block: Any) -> str:
         return f"{cap}<pre><code>{html.escape(block.code)}</code></pre>"
     if isinstance(block, Figure):
         return _figure_html(block)
+    if isinstance(block, (list, tuple)):
+        return "".join(_block_html(b) for b in block)
     if isinstance(block, Row):
         return '<div class="row">' + "".join(f"<div>{_block_html(b)}</div>" for b in block.blocks) + "</div>"
     raise TypeError(f"unknown report block {type(block).__name__}")

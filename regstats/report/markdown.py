@@ -75,6 +75,8 @@ def _block_md(block: Any, image_dir: FilePath | None, prefix: str) -> str:
         return f"{cap}```{block.language}\n{block.code.rstrip()}\n```"
     if isinstance(block, Figure):
         return _figure_md(block, image_dir, prefix)
+    if isinstance(block, (list, tuple)):
+        return "\n\n".join(_block_md(b, image_dir, prefix) for b in block)
     if isinstance(block, Row):
         return "\n\n".join(_block_md(b, image_dir, prefix) for b in block.blocks)
     raise TypeError(f"unknown report block {type(block).__name__}")
