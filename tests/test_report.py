@@ -127,6 +127,18 @@ def test_coefficient_table_equals_the_results(rep):
         assert all((t in sel) == bool(s) for t, s in zip(coef["term"], coef["stability_selected"]) if s is not None)
 
 
+def test_criteria_table_matches_regstats_ic(rep):
+    tab = rep.tables["criteria"].set_index("criterion")
+    ic = rep.path.information_criteria(seed=3)
+    for name, key in (("AIC", "aic"), ("BIC", "bic"), ("Cp", "cp"), ("GCV", "gcv")):
+        assert tab.loc[name, "lambda"] == ic.selected[key]
+        assert tab.loc[name, "df"] == pytest.approx(rep.path.at(ic.selected[key]).df, rel=1e-12)
+    assert ("LOO (exact)" in tab.index) == (rep.path.l1_ratio == 0)
+    if rep.path.l1_ratio == 0:
+        assert tab.loc["LOO (exact)", "lambda"] == rep.path.loo().lambda_loo
+    assert "Other criteria for lambda" in rep.to_html()
+
+
 def test_dof_and_bias_variance_tables(rep):
     p = rep.path
     dof = rep.tables["dof"]
@@ -231,13 +243,14 @@ def test_report_from_a_path():
 
 # -- modules that are missing or fail -----------------------------------------------------------------
 @pytest.mark.parametrize("module,step", [("regstats.inference", "inference"), ("regstats.bootstrap", "bootstrap"),
-                                         ("regstats.biasvar", "bias_variance"), ("regstats.cv", "cv")])
+                                         ("regstats.biasvar", "bias_variance"), ("regstats.cv", "cv"),
+                                         ("regstats.ic", "criteria")])
 def test_missing_module_leaves_a_note(monkeypatch, module, step):
     monkeypatch.setitem(sys.modules, module, None)
     r = rs.report("lpsa ~ . - train", rs.load_dataset("prostate"), folds=4, n_boot=10, n_rep=5, figures=False,
                   inference=step == "inference", stability=False)
     assert r.status[step].startswith("not computed: module")
-    assert getattr(r, step) is None
+    assert getattr(r, step, None) is None
     html = r.to_html()
     assert "is not available in this installation" in html
     if step == "cv":

@@ -282,6 +282,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
         lam_choice = float(path.lambdas[len(path.lambdas) // 2])
     fit = path.at(lam_choice)
 
+    crit = _attempt("criteria", lambda: _criteria(path, pen, seed), status, caught)
     boot = stab = inf = bv = None
     if n_boot > 0:
         prog.start(f"bootstrap ({n_boot} replicates)")
@@ -316,7 +317,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
         status["bias_variance"] = "not computed: left out (bias_variance=False)"
 
     prog.start("rendering figures and tables")
-    ctx = _Context(path=path, pen=pen, cv=cv, fit=fit, choice=choice, boot=boot, stab=stab, inf=inf,
+    ctx = _Context(path=path, pen=pen, cv=cv, crit=crit, fit=fit, choice=choice, boot=boot, stab=stab, inf=inf,
                    bv=bv, bv_method=bv_method, status=status, caught=caught, tables=tables, folds=folds, seed=seed,
                    n_boot=n_boot, n_rep=n_rep, source=source, fit_kwargs=fit_kwargs, figures=bool(figures),
                    options=dict(stability=stability, inference=inference, bias_variance=bias_variance,
@@ -345,6 +346,20 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
 def _infer(fit: Any, pen: str, seed: Any) -> Any:
     """Ridge standard errors for ridge fits, the desparsified lasso otherwise."""
     return fit.inference(method="ridge" if pen == "ridge" else "desparsified", seed=seed)
+
+
+def _criteria(path: Any, pen: str, seed: Any) -> pd.DataFrame:
+    """Lambda chosen by AIC, BIC, Cp, GCV (and, for ridge, exact leave-one-out)."""
+    ic = path.information_criteria(seed=seed)
+    rows = [{"criterion": name.upper() if name != "cp" else "Cp", "lambda": float(ic.selected[name])}
+            for name in ("aic", "bic", "cp", "gcv")]
+    if pen == "ridge":
+        loo = path.loo()
+        rows.append({"criterion": "LOO (exact)", "lambda": float(loo.lambda_loo)})
+    out = pd.DataFrame(rows)
+    out.attrs["sigma2"] = float(ic.sigma2)
+    out.attrs["sigma2_method"] = str(ic.sigma2_method)
+    return out
 
 
 def _biasvar(path: Any, method: str, n_rep: int, seed: Any, kw: Mapping[str, Any]) -> pd.DataFrame:
@@ -465,12 +480,37 @@ def _sec_cv(c: _Context) -> Section:
                    "error; `lambda_1se` is the largest lambda within one standard error of that minimum. "
                    f"The coefficient table, bootstrap and inference below use **{used}**.".replace("**", "")),
               Table("CV choice", choice_tab, highlight={0: "min", 1: "1se"}), *_warned(c, "cv")]
+    blocks += _criteria_blocks(c)
     blocks += _figure("cv", "CV error (mean ± 1 SE over folds) against log(lambda); top axis: nonzero "
                       "coefficients. Dashed lines: lambda_min and lambda_1se.",
                       lambda ax: plots.plot_cv(cv, ax=ax), c)
     blocks += _figure("path", "Coefficient paths (coefficients × column sd, so they are comparable) with the "
                       "CV choices marked.", lambda ax: plots.plot_path(p, cv=cv, ax=ax), c)
     return Section("cv", "Choice of lambda", blocks)
+
+
+def _criteria_blocks(c: _Context) -> list[Any]:
+    """The lambdas other criteria choose, with the CV error there for comparison."""
+    if c.crit is None:
+        return [_skipped("information criteria " + c.status.get("criteria", "not computed"))] + _warned(c, "criteria")
+    p = c.path
+    rows = []
+    cvt = c.cv.table if c.cv is not None else None
+    for _, r in c.crit.iterrows():
+        f = p.at(float(r["lambda"]))
+        row = {"criterion": r["criterion"], "lambda": float(r["lambda"]), "df": float(f.df),
+               "n_nonzero": int(f.n_nonzero), "r2": float(f.r2)}
+        if cvt is not None:
+            k = np.flatnonzero(np.isclose(cvt["lambda"].to_numpy(), r["lambda"], rtol=1e-12, atol=0))
+            row["cv_mean"] = float(cvt["cv_mean"].iloc[k[0]]) if k.size else np.nan
+        rows.append(row)
+    tab = pd.DataFrame(rows)
+    c.tables["criteria"] = tab
+    s2 = c.crit.attrs.get("sigma2")
+    note = ("AIC, BIC and Cp use the effective df (+1 for the intercept) and a noise variance "
+            + (f"{s2:.4g} ({c.crit.attrs.get('sigma2_method', '')})" if s2 is not None else "estimate")
+            + "; GCV needs none." + (" LOO: exact leave-one-out for ridge from one SVD." if c.pen == "ridge" else ""))
+    return [Table("Other criteria for lambda (no refits)", tab, note=note), *_warned(c, "criteria")]
 
 
 def _sec_path(c: _Context) -> Section:
