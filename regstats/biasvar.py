@@ -39,7 +39,8 @@ risk, df``; the method, its assumptions and Monte Carlo standard errors are in `
     negative when the true bias is ~0).  ``df`` is the mean reported df over the replicates.
     ``attrs["mc"]`` has Monte Carlo standard errors (batch means over 20 fixed batches of
     replicates), the Monte Carlo test error at fresh responses (an independent check of
-    ``risk``) and Efron's covariance df (see :func:`regstats.dof.simulate_df`).
+    ``risk``; ``risk_test_diff_se`` is the standard error of ``risk - test_error``, the two
+    sharing the replicate fits) and Efron's covariance df (see :func:`regstats.dof.simulate_df`).
 ``"bootstrap"`` (real data, truth unknown)
     ``n_rep`` pairs-bootstrap resamples of the rows; each refit (standardized on its own rows,
     same lambda grid) predicts its out-of-bag rows.  Per row, with ``m_i`` and ``v_i`` the mean and
@@ -420,6 +421,7 @@ def _simulation(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: A
         "risk_se": _batch_se([b + v for b, v in per]),
         "test_error": err.mean(axis=0),
         "test_error_se": err.std(axis=0, ddof=1) / np.sqrt(R),
+        "risk_test_diff_se": _batch_se([b + v - p["err"].mean(axis=0) for (b, v), p in zip(per, parts)]),
         "df_se": dfr.std(axis=0, ddof=1) / np.sqrt(R),
         "df_cov": T.mean(axis=0),
         "df_cov_se": T.std(axis=0, ddof=1) / np.sqrt(R),
@@ -668,8 +670,8 @@ def bias_variance(path: "Path", method: Method = "simulation", mu: Any = None, s
         grid lambda of smallest estimated risk) and ``mc`` (None for ``"analytic"``; otherwise a
         DataFrame indexed by lambda with Monte Carlo standard errors ``bias2_se, variance_se,
         risk_se`` and, for ``"simulation"``, the test error at fresh responses
-        ``test_error, test_error_se``, the standard error of ``df`` and Efron's covariance df
-        ``df_cov, df_cov_se``).
+        ``test_error, test_error_se, risk_test_diff_se``, the standard error of ``df``
+        (``df_se``) and Efron's covariance df ``df_cov, df_cov_se``).
 
     Examples
     --------

@@ -89,7 +89,7 @@ def risk_check(rng, n_rep):
             path = rs.elastic_net("y ~ . - w", data, l1_ratio=a, weights=weights, n_lambda=60)
             sim = bias_variance(path, "simulation", mu=mu, sigma=sigma, n_rep=n_rep, seed=202)
             mc = sim.attrs["mc"]
-            se = np.hypot(mc["test_error_se"].to_numpy(), mc["risk_se"].to_numpy())
+            se = mc["risk_test_diff_se"].to_numpy()    # batch-means se of the paired difference
             z = (sim["risk"].to_numpy() - mc["test_error"].to_numpy()) / se
             zs.append(z)
             for k in picks(path.lambdas):
@@ -232,7 +232,8 @@ max |z| = {np.abs(ridge_z).max():.2f}, mean z = {ridge_z.mean():.2f}, sd z = {ri
 ## 2. Lasso and elastic net: bias2 + variance + noise vs the Monte Carlo test error
 
 The test error is measured at fresh responses y0 = mu + e0 on the same rows, independently of the
-decomposition; z uses both Monte Carlo standard errors.  Over all lambdas ({risk_z.size} z-scores):
+decomposition but from the same replicate fits; z = (risk - test error) / (batch-means Monte Carlo
+se of that paired difference).  Over all lambdas ({risk_z.size} z-scores):
 max |z| = {np.abs(risk_z).max():.2f}, mean z = {risk_z.mean():.2f}, sd z = {risk_z.std(ddof=1):.2f}.
 "Efron df_cov" is the covariance df from the same replicates, next to the mean reported df.
 

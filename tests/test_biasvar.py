@@ -100,9 +100,10 @@ def test_risk_equals_monte_carlo_test_error(rng, l1_ratio):
     path = rs.elastic_net("y ~ .", df, l1_ratio=l1_ratio, weights="w", n_lambda=10)
     sim = bias_variance(path, "simulation", mu=mu, sigma=0.8, n_rep=300, seed=4)
     mc = sim.attrs["mc"]
-    se = np.hypot(mc["test_error_se"].to_numpy(), mc["risk_se"].to_numpy())
-    z = (sim["risk"].to_numpy() - mc["test_error"].to_numpy()) / se
+    z = (sim["risk"].to_numpy() - mc["test_error"].to_numpy()) / mc["risk_test_diff_se"].to_numpy()
     assert np.all(np.abs(z) < 4), z
+    # the paired standard error is smaller than the unpaired one (the two share the replicate fits)
+    assert np.all(mc["risk_test_diff_se"] < np.hypot(mc["test_error_se"], mc["risk_se"]))
     np.testing.assert_allclose(sim["risk"], sim["noise"] + sim["bias2"] + sim["variance"], rtol=1e-14)
     assert sim.attrs["lambda_min_risk"] == sim["lambda"].iloc[int(np.argmin(sim["risk"]))]
 
