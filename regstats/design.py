@@ -260,7 +260,13 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
         keep &= ~np.isnan(y_all)
     if plain_num:
         Xp_all = df[plain_num].to_numpy(dtype=float, na_value=np.nan)
-        keep &= ~np.isnan(Xp_all).any(axis=1)
+        if not Xp_all.flags.owndata:
+            # a view of the DataFrame's memory: copy (same layout, one memcpy) so that later
+            # changes to the data cannot change a fitted model
+            Xp_all = np.array(Xp_all, order="K", copy=True)
+        # one cheap pass: a column sum is finite only if the column has no NaN / inf
+        if not np.isfinite(Xp_all.sum(axis=0)).all():
+            keep &= ~np.isnan(Xp_all).any(axis=1)
     rows = np.flatnonzero(keep)
 
     terms: dict[str, tuple[str, ...]] = {c: (c,) for c in plain_num}
@@ -315,18 +321,20 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
     y = y_all[rows]
     mats = []
     if plain_num:
-        mats.append(Xp_all[rows])
+        mats.append(Xp_all if len(rows) == n_rows else Xp_all[rows])
     for _, m in X_parts:
         mats.append(m)
     if not mats:
         raise FormulaError(f"formula {formula!r} has no predictors; penalized regression needs at least one")
-    X = np.hstack(mats) if len(mats) > 1 else np.ascontiguousarray(mats[0])
+    X = np.hstack(mats) if len(mats) > 1 else mats[0]
     if len(set(names)) != len(names):
         dup = sorted({c for c in names if names.count(c) > 1})
         raise FormulaError(f"formula {formula!r} names design column(s) {dup} twice")
     if not np.all(np.isfinite(y)):
         raise DataError(f"the response {lhs!r} has infinite values")
-    finite = np.isfinite(X).all(axis=0)
+    finite = np.isfinite(X.sum(axis=0))
+    if not finite.all():
+        finite = np.isfinite(X).all(axis=0)
     if not finite.all():
         bad = [names[j] for j in np.flatnonzero(~finite)][:10]
         raise DataError(f"design column(s) {bad} have infinite values")

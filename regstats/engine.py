@@ -17,6 +17,7 @@ intercept ybar - sum m_j b_j / s_j.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -26,12 +27,22 @@ from . import solver
 GRAM_MAX_P = 2000
 
 
+#: rows per block when centring on the fly (Gram matrix, column variances)
+_BLOCK = 4096
+
+
 @dataclass(frozen=True)
 class Prepared:
-    """A centred, scaled, weighted problem ready for the kernels (all columns, constant ones zeroed)."""
+    """A centred, scaled, weighted problem ready for the kernels (constant columns zeroed).
 
-    X: np.ndarray          # n x p, Fortran order
-    y: np.ndarray          # n
+    The design is not copied when the Prepared is made: ``raw`` is the caller's matrix, and the
+    prepared matrix ``X`` (n x p, Fortran order) and the Gram pair ``gram = (X'X/n, X'y/n)`` are
+    built on first use and cached, each centring in row blocks so that no intermediate copy of
+    the raw design is made.  The Gram-based solver (n >> p) never materializes ``X``.
+    """
+
+    raw: np.ndarray        # n x p, the design as given (not copied)
+    y: np.ndarray          # n, prepared response sqrt(w) (y - ybar)
     x_mean: np.ndarray     # p
     x_scale: np.ndarray    # p (1 for constant columns)
     y_mean: float
@@ -40,19 +51,69 @@ class Prepared:
     constant: np.ndarray   # bool p: zero variance -> coefficient fixed at 0
     intercept: bool
     standardize: bool
+    unit_weights: bool = True
 
     @property
     def n(self) -> int:
-        return self.X.shape[0]
+        return self.raw.shape[0]
 
     @property
     def p(self) -> int:
-        return self.X.shape[1]
+        return self.raw.shape[1]
 
     @property
     def yy(self) -> float:
         """Null deviance over n: ||yt||^2 / n."""
         return float(self.y @ self.y) / self.n
+
+    @cached_property
+    def X(self) -> np.ndarray:
+        """The prepared design sqrt(w_i) (x_ij - m_j) / s_j (Fortran order; constant columns 0)."""
+        Xt = np.empty((self.n, self.p), order="F")
+        np.subtract(self.raw, self.x_mean[None, :], out=Xt)
+        if not self.unit_weights:
+            Xt *= np.sqrt(self.w)[:, None]
+        Xt *= (1.0 / self.x_scale)[None, :]
+        if self.constant.any():
+            Xt[:, self.constant] = 0.0
+        return Xt
+
+    @cached_property
+    def gram(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(G, c)`` with G = X'X/n (p x p) and c = X'y/n on the prepared scale."""
+        if "X" in self.__dict__:
+            Xt = self.__dict__["X"]
+            G = Xt.T @ Xt
+            c = Xt.T @ self.y
+        else:
+            G = np.zeros((self.p, self.p))
+            c = np.zeros(self.p)
+            sw = None if self.unit_weights else np.sqrt(self.w)
+            for s in range(0, self.n, _BLOCK):
+                D = self.raw[s:s + _BLOCK] - self.x_mean[None, :]
+                if sw is not None:
+                    D *= sw[s:s + _BLOCK, None]
+                G += D.T @ D
+                c += D.T @ self.y[s:s + _BLOCK]
+            inv = 1.0 / self.x_scale
+            G *= inv[:, None]
+            G *= inv[None, :]
+            c *= inv
+            if self.constant.any():
+                G[self.constant, :] = 0.0
+                G[:, self.constant] = 0.0
+                c[self.constant] = 0.0
+        G /= self.n
+        c /= self.n
+        G = 0.5 * (G + G.T)
+        return np.ascontiguousarray(G), c
+
+    def xt_dot(self, r: np.ndarray) -> np.ndarray:
+        """X'r / n on the prepared scale (uses the cached prepared X or Gram when available)."""
+        if r is self.y and ("gram" in self.__dict__ or "X" not in self.__dict__ and self.p <= GRAM_MAX_P
+                            and self.n >= self.p):
+            return self.gram[1].copy()
+        return (self.X.T @ r) / self.n
 
 
 def normalise_weights(weights: np.ndarray | None, n: int) -> np.ndarray:
@@ -70,52 +131,107 @@ def rescale_penalty(v: np.ndarray | None, p: int) -> np.ndarray:
     return v * (p / v.sum())
 
 
+def _wants_gram(n: int, p: int) -> bool:
+    """Whether the Gram solver will be used (so the Gram matrix is formed while preparing)."""
+    return (p <= GRAM_MAX_P and n >= p) or p <= 500
+
+
 def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
             penalty_factor: np.ndarray | None = None, standardize: bool = True,
             intercept: bool = True) -> Prepared:
-    """Centre, scale and weight a design for the kernels (no validation: callers validate)."""
+    """Centre, scale and weight a design for the kernels (no validation: callers validate).
+
+    ``X`` is not copied (it must not be modified afterwards).  Means are one pass; weighted
+    variances (divisor n) are a second pass over row blocks, each centred exactly.  When the
+    Gram solver will be used (n >> p), that second pass forms the centred Gram matrix with BLAS
+    (``dsyrk``) and the variances are read off its diagonal, so X is read twice in all.
+    """
+    from scipy.linalg.blas import dsyrk
+
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     n, p = X.shape
+    unit = weights is None
     w = normalise_weights(weights, n)
+    sw = None if unit else np.sqrt(w)
     if intercept:
-        x_mean = (w @ X) / n
-        y_mean = float(w @ y) / n
+        x_mean = (X.sum(axis=0) if unit else w @ X) / n
+        y_mean = float(y.sum() if unit else w @ y) / n
     else:
         x_mean = np.zeros(p)
         y_mean = 0.0
-    Xc = X - x_mean
-    ms = (w @ (Xc * Xc)) / n
-    tiny = 1e-24 * np.maximum(1.0, (w @ (X * X)) / n)
+    yt = y - y_mean
+    if not unit:
+        yt = sw * yt
+    gram = _wants_gram(n, p)
+    if gram:
+        G = np.zeros((p, p), order="F")
+        c = np.zeros(p)
+    else:
+        ms = np.zeros(p)
+    for s in range(0, n, _BLOCK):
+        D = X[s:s + _BLOCK] - x_mean[None, :]
+        if not unit:
+            D *= sw[s:s + _BLOCK, None]
+        if gram:
+            D = np.asfortranarray(D)
+            G = dsyrk(1.0, D, beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
+            c += D.T @ yt[s:s + _BLOCK]
+        else:
+            ms += np.einsum("ij,ij->j", D, D)
+    if gram:
+        G = np.triu(G) + np.triu(G, 1).T
+        ms = np.diag(G).copy()
+    ms /= n
+    # "constant": variance negligible against the column's size (glmnet keeps such columns at 0)
+    tiny = 1e-24 * np.maximum(1.0, ms + x_mean * x_mean)
     constant = ms <= tiny
     scale = np.sqrt(ms) if standardize else np.ones(p)
     scale = np.where(constant, 1.0, scale)
-    sw = np.sqrt(w)
-    Xt = np.asfortranarray(Xc * (sw / 1.0)[:, None] / scale[None, :])
-    if constant.any():
-        Xt[:, constant] = 0.0
-    yt = sw * (y - y_mean)
     v = rescale_penalty(penalty_factor, p)
-    return Prepared(X=Xt, y=yt, x_mean=x_mean, x_scale=scale, y_mean=y_mean, w=w, v=v,
-                    constant=constant, intercept=intercept, standardize=standardize)
+    prep = Prepared(raw=X, y=yt, x_mean=x_mean, x_scale=scale, y_mean=y_mean, w=w, v=v,
+                    constant=constant, intercept=intercept, standardize=standardize, unit_weights=unit)
+    if gram:
+        inv = 1.0 / scale
+        G *= inv[:, None]
+        G *= inv[None, :]
+        G /= n
+        c *= inv / n
+        if constant.any():
+            G[constant, :] = 0.0
+            G[:, constant] = 0.0
+            c[constant] = 0.0
+        prep.__dict__["gram"] = (np.ascontiguousarray(G), c)
+    return prep
+
+
+def _columns(prep: Prepared, idx: np.ndarray) -> np.ndarray:
+    """Prepared columns idx (n x len(idx)) without materializing the whole prepared design."""
+    if "X" in prep.__dict__:
+        return prep.X[:, idx]
+    D = (prep.raw[:, idx] - prep.x_mean[idx]) / prep.x_scale[idx]
+    if not prep.unit_weights:
+        D *= np.sqrt(prep.w)[:, None]
+    D[:, prep.constant[idx]] = 0.0
+    return D
 
 
 def _unpenalized_residual(prep: Prepared) -> np.ndarray:
     free = (prep.v == 0) & ~prep.constant
     if not free.any():
         return prep.y
-    Xu = prep.X[:, free]
+    Xu = _columns(prep, np.flatnonzero(free))
     coef, *_ = np.linalg.lstsq(Xu, prep.y, rcond=None)
     return prep.y - Xu @ coef
 
 
 def lambda_max(prep: Prepared, l1_ratio: float) -> float:
     """Smallest lambda at which every penalized coefficient is zero (glmnet's lambda_max)."""
-    r = _unpenalized_residual(prep)
-    q = np.abs(prep.X.T @ r) / prep.n
     pen = (prep.v > 0) & ~prep.constant
     if not pen.any():
         return 0.0
+    r = _unpenalized_residual(prep)
+    q = np.abs(prep.xt_dot(r))
     return float(np.max(q[pen] / (max(l1_ratio, 1e-3) * prep.v[pen])))
 
 
@@ -184,14 +300,21 @@ def solve(prep: Prepared, l1_ratio: float, lambdas: np.ndarray, *, tol: float = 
     beta = np.zeros((nlam, p))
     yy = prep.yy
     if method == "svd":
-        Xk = prep.X[:, idx]
-        U, d, Vt = solver.ridge_svd(Xk)
-        b = solver.ridge_path_svd(U, d, Vt, prep.y, lambdas)
-        beta[:, idx] = b
-        uty = U.T @ prep.y
         n = prep.n
-        shrink = (n * lambdas[:, None]) / (d[None, :] ** 2 + n * lambdas[:, None])
-        rss = (yy * n - uty @ uty + ((shrink * uty[None, :]) ** 2).sum(axis=1)) / n
+        if n >= 10 * idx.size:
+            # n >> p: eigen-decomposition of the Gram matrix (same closed form, no n x p SVD)
+            G, c = prep.gram
+            Gk = G[np.ix_(idx, idx)] if idx.size < p else G
+            b = solver.ridge_path_gram(Gk, c[idx], lambdas)
+            rss = yy - 2.0 * (b @ c[idx]) + np.einsum("kj,jl,kl->k", b, Gk, b)
+        else:
+            Xk = prep.X[:, idx] if idx.size < p else prep.X
+            U, d, Vt = solver.ridge_svd(Xk)
+            b = solver.ridge_path_svd(U, d, Vt, prep.y, lambdas)
+            uty = U.T @ prep.y
+            shrink = (n * lambdas[:, None]) / (d[None, :] ** 2 + n * lambdas[:, None])
+            rss = (yy * n - uty @ uty + ((shrink * uty[None, :]) ** 2).sum(axis=1)) / n
+        beta[:, idx] = b
         rss = np.maximum(rss, 0.0)
         gaps = np.zeros(nlam)
         sweeps = np.zeros(nlam, dtype=np.int64)
@@ -200,12 +323,12 @@ def solve(prep: Prepared, l1_ratio: float, lambdas: np.ndarray, *, tol: float = 
         b0 = np.zeros(len(idx)) if beta0 is None else np.ascontiguousarray(beta0[idx], dtype=float)
         v = np.ascontiguousarray(prep.v[idx])
         if method == "gram":
-            Xk = prep.X[:, idx]
-            G = np.ascontiguousarray(Xk.T @ Xk) / prep.n
-            c = (Xk.T @ prep.y) / prep.n
-            # the active-set solve is cheap on a Gram matrix, so it is always tried there
+            G, c = prep.gram
+            if idx.size < p:
+                G = np.ascontiguousarray(G[np.ix_(idx, idx)])
+                c = np.ascontiguousarray(c[idx])
             b, gaps, rss, sweeps, conv = solver.cd_path_gram(G, c, yy, v, a, lambdas, b0, tol,
-                                                              max_iter, True)
+                                                              max_iter, bool(exact))
         else:
             Xk = prep.X if idx.size == p else np.asfortranarray(prep.X[:, idx])
             b, gaps, rss, sweeps, conv = solver.cd_path_naive(Xk, prep.y, v, a, lambdas, b0, tol,

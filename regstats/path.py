@@ -82,16 +82,23 @@ def _penalty_vector(penalty_factor: Any, design: Design) -> np.ndarray | None:
 
 
 def _duplicate_columns(X: np.ndarray, names: Sequence[str]) -> list[tuple[str, str]]:
-    if X.shape[1] < 2:
+    """Pairs of identical design columns (a random projection finds candidates, then exact check)."""
+    p = X.shape[1]
+    if p < 2:
         return []
-    keys: dict[bytes, int] = {}
+    u = np.random.default_rng(0).standard_normal(X.shape[0])
+    h = X.T @ u
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    tol = 1e-9 * (np.abs(hs[:-1]) + np.abs(hs[1:]) + 1e-300)
+    close = np.flatnonzero(np.abs(np.diff(hs)) <= tol)
     dups = []
-    for j in range(X.shape[1]):
-        k = np.ascontiguousarray(X[:, j]).tobytes()
-        if k in keys:
-            dups.append((names[keys[k]], names[j]))
-        else:
-            keys[k] = j
+    seen: set[int] = set()
+    for k in close:
+        i, j = sorted((int(order[k]), int(order[k + 1])))
+        if j not in seen and np.array_equal(X[:, i], X[:, j]):
+            dups.append((names[i], names[j]))
+            seen.add(j)
     return dups
 
 

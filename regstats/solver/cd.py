@@ -64,49 +64,51 @@ def _gap(beta, q, c, yy, v, a, lam):
         dual = s * (yy - bc) - 0.5 * s * s * (rss + lam * (1.0 - a) * l2)
         g = primal - dual
     else:
-        # ridge: strongly convex, gap <= ||grad||^2 / (2 mu), mu = lam * min v
-        vmin = 1e300
-        gn = 0.0
+        # ridge: Fenchel gap at theta = r, sum_j (q_j - lam v_j b_j)^2 / (2 lam v_j) over
+        # penalized columns, plus |b_j q_j| for unpenalized ones (q_j -> 0 at the optimum)
+        g = 0.0
         for j in range(p):
             h = q[j] - lam * v[j] * beta[j]
-            gn += h * h
-            if v[j] < vmin:
-                vmin = v[j]
-        mu = lam * vmin
-        if mu > 0.0:
-            g = gn / (2.0 * mu)
-        else:
-            g = 0.0 if gn == 0.0 else 1e300
+            if v[j] > 0.0 and lam > 0.0:
+                g += h * h / (2.0 * lam * v[j])
+            else:
+                g += abs(beta[j] * q[j])
     if g < 0.0:
         g = 0.0
     return g, primal, rss
 
 
 @njit(cache=True)
-def _solve_active(Gaa, rhs):
-    """Solve the symmetric positive-definite system by Cholesky; returns (x, ok).
+def _chol(M):
+    """Lower Cholesky factor of a symmetric matrix; returns (L, ok).
 
-    ok is False when a pivot is not clearly positive (singular or indefinite active Gram).
+    ok is False when a pivot is not clearly positive (singular or indefinite matrix).
     """
-    m = rhs.shape[0]
+    m = M.shape[0]
     L = np.zeros((m, m))
     scale = 0.0
     for i in range(m):
-        if Gaa[i, i] > scale:
-            scale = Gaa[i, i]
+        if M[i, i] > scale:
+            scale = M[i, i]
     for j in range(m):
-        s = Gaa[j, j]
+        s = M[j, j]
         for k in range(j):
             s -= L[j, k] * L[j, k]
         if not s > 1e-12 * scale:
-            return np.zeros(m), False
+            return L, False
         d = np.sqrt(s)
         L[j, j] = d
         for i in range(j + 1, m):
-            t = Gaa[i, j]
+            t = M[i, j]
             for k in range(j):
                 t -= L[i, k] * L[j, k]
             L[i, j] = t / d
+    return L, True
+
+
+@njit(cache=True)
+def _chol_solve(L, rhs):
+    m = rhs.shape[0]
     z = np.zeros(m)
     for i in range(m):
         s = rhs[i]
@@ -119,7 +121,17 @@ def _solve_active(Gaa, rhs):
         for k in range(i + 1, m):
             s -= L[k, i] * x[k]
         x[i] = s / L[i, i]
-    for i in range(m):
+    return x
+
+
+@njit(cache=True)
+def _solve_active(Gaa, rhs):
+    """Solve the symmetric positive-definite system by Cholesky; returns (x, ok)."""
+    L, ok = _chol(Gaa)
+    if not ok:
+        return np.zeros(rhs.shape[0]), False
+    x = _chol_solve(L, rhs)
+    for i in range(x.shape[0]):
         if not np.isfinite(x[i]):
             return x, False
     return x, True
@@ -129,48 +141,114 @@ def _solve_active(Gaa, rhs):
 # Gram (covariance) kernel
 # --------------------------------------------------------------------------------------------
 @njit(cache=True)
-def _gram_exact(G, c, v, a, lam, beta, q, idx, m):
-    """Try the exact active-set solution; on success update beta, q and return True."""
+def _gram_newton(G, c, v, a, lam, beta, q):
+    """Active-set Newton step on the Gram matrix (feature-sign search).
+
+    A = nonzero or unpenalized coefficients, s their signs.  x solves
+    (G_AA + lam (1-a) V_A) x = c_A - lam a V_A s.  If x keeps the signs it is the exact minimizer
+    over that orthant face; otherwise move from b towards x up to the first zero crossing (the
+    objective decreases on the way), pin the crossed coordinates at 0 and correct x by a Schur
+    complement, until the signs agree.  Updates beta and q = c - G beta in place.
+    Returns 2 (exact on its support), 1 (descent step only) or 0 (failed, nothing changed).
+    """
     p = beta.shape[0]
+    m = 0
+    for j in range(p):
+        if beta[j] != 0.0 or v[j] == 0.0:
+            m += 1
+    if m == 0:
+        return 0
     A = np.empty(m, dtype=np.int64)
+    k = 0
+    for j in range(p):
+        if beta[j] != 0.0 or v[j] == 0.0:
+            A[k] = j
+            k += 1
     sgn = np.empty(m)
-    for k in range(m):
-        j = idx[k]
-        A[k] = j
-        sgn[k] = 1.0 if beta[j] > 0 else (-1.0 if beta[j] < 0 else 0.0)
-    Gaa = np.empty((m, m))
+    M = np.empty((m, m))
     rhs = np.empty(m)
     for k in range(m):
         jk = A[k]
+        b = beta[jk]
+        sgn[k] = 1.0 if b > 0 else (-1.0 if b < 0 else 0.0)
         for l in range(m):
-            Gaa[k, l] = G[jk, A[l]]
-        Gaa[k, k] += lam * (1.0 - a) * v[jk]
+            M[k, l] = G[jk, A[l]]
+        M[k, k] += lam * (1.0 - a) * v[jk]
         rhs[k] = c[jk] - lam * a * v[jk] * sgn[k]
-    x, ok = _solve_active(Gaa, rhs)
+    L, ok = _chol(M)
     if not ok:
-        return False
+        return 0
+    x0 = _chol_solve(L, rhs)
     for k in range(m):
-        if v[A[k]] > 0.0 and x[k] * sgn[k] <= 0.0:
-            return False
-    newq = c.copy()
+        if not np.isfinite(x0[k]):
+            return 0
+    b = np.empty(m)
+    for k in range(m):
+        b[k] = beta[A[k]]
+    x = x0.copy()
+    dropped = np.zeros(m, dtype=np.bool_)
+    D = np.empty(m, dtype=np.int64)
+    Z = np.empty((m, m))
+    nd = 0
+    status = 1
+    for _ in range(m + 1):
+        # first zero crossing among coordinates whose sign x would flip
+        t = 2.0
+        for k in range(m):
+            if not dropped[k] and v[A[k]] > 0.0 and x[k] * sgn[k] <= 0.0:
+                tk = b[k] / (b[k] - x[k])
+                if tk < t:
+                    t = tk
+        if t > 1.0:
+            status = 2
+            break
+        for k in range(m):
+            if not dropped[k]:
+                b[k] += t * (x[k] - b[k])
+        newly = 0
+        # pin the coordinates that reached zero (the argmin, and any that crossed with it)
+        for k in range(m):
+            if not dropped[k] and v[A[k]] > 0.0 and b[k] * sgn[k] <= 1e-14 * (abs(x[k]) + abs(b[k]) + 1e-300):
+                dropped[k] = True
+                b[k] = 0.0
+                e = np.zeros(m)
+                e[k] = 1.0
+                Z[:, nd] = _chol_solve(L, e)
+                D[nd] = k
+                nd += 1
+                newly += 1
+        if newly == 0:
+            break
+        S = np.empty((nd, nd))
+        r = np.empty(nd)
+        for i in range(nd):
+            for l in range(nd):
+                S[i, l] = Z[D[i], l]
+            r[i] = x0[D[i]]
+        y, ok = _solve_active(S, r)
+        if not ok:
+            break
+        for k in range(m):
+            s = x0[k]
+            for l in range(nd):
+                s -= Z[k, l] * y[l]
+            x[k] = s
+        for l in range(nd):
+            x[D[l]] = 0.0
+    if status == 2:
+        for k in range(m):
+            b[k] = 0.0 if dropped[k] else x[k]
     for k in range(m):
         jk = A[k]
-        for i in range(p):
-            newq[i] -= G[jk, i] * x[k]
-    inactive = np.ones(p, dtype=np.bool_)
-    for k in range(m):
-        inactive[A[k]] = False
-    for j in range(p):
-        if inactive[j]:
-            if v[j] == 0.0 or abs(newq[j]) > lam * a * v[j] * (1.0 + 1e-9) + 1e-15:
-                return False
-    for j in range(p):
-        beta[j] = 0.0
-    for k in range(m):
-        beta[A[k]] = x[k]
-    for j in range(p):
-        q[j] = newq[j]
-    return True
+        d = b[k] - beta[jk]
+        if d != 0.0:
+            beta[jk] = b[k]
+    for i in range(p):
+        s = c[i]
+        for k in range(m):
+            s -= G[A[k], i] * b[k]
+        q[i] = s
+    return status
 
 
 @njit(cache=True)
@@ -195,8 +273,46 @@ def _gram_sweep(G, v, a, lam, beta, q, idx, m, xx):
 
 
 @njit(cache=True)
+def _gram_cd(G, v, a, lam, beta, q, idx, m, act, xx, tol_cd, budget):
+    """glmnet's sweep pattern on the working set idx[:m]; returns (sweeps, converged, support_changed)."""
+    nsw = 0
+    changed = False
+    while nsw < budget:
+        nz0 = 0
+        for k in range(m):
+            if beta[idx[k]] != 0.0:
+                nz0 += 1
+        dmax = _gram_sweep(G, v, a, lam, beta, q, idx, m, xx)
+        nsw += 1
+        ma = 0
+        for k in range(m):
+            if beta[idx[k]] != 0.0 or v[idx[k]] == 0.0:
+                act[ma] = idx[k]
+                ma += 1
+        nz1 = 0
+        for k in range(m):
+            if beta[idx[k]] != 0.0:
+                nz1 += 1
+        changed = nz0 != nz1
+        if dmax <= tol_cd:
+            return nsw, True, changed
+        while nsw < budget:
+            da = _gram_sweep(G, v, a, lam, beta, q, act, ma, xx)
+            nsw += 1
+            if da <= tol_cd:
+                break
+    return nsw, False, changed
+
+
+@njit(cache=True)
 def cd_path_gram(G, c, yy, v, a, lambdas, beta0, tol, max_sweeps, exact):
-    """Elastic-net path on the Gram matrix.  Returns (betas, gaps, rss_over_n, sweeps, converged)."""
+    """Elastic-net path on the Gram matrix G = X'X/n, c = X'y/n (n >> p).
+
+    Per lambda: strong-rule working set, coordinate descent (a small sweep budget), then an
+    active-set Newton step when coordinate descent is slow or ``exact`` is set, KKT check on
+    every column (q = c - G beta is exact here), stop when the duality gap <= tol * yy.
+    Returns (betas, gaps, rss_over_n, sweeps, converged).
+    """
     p = c.shape[0]
     nlam = lambdas.shape[0]
     betas = np.zeros((nlam, p))
@@ -216,113 +332,112 @@ def cd_path_gram(G, c, yy, v, a, lambdas, beta0, tol, max_sweeps, exact):
     in_set = np.zeros(p, dtype=np.bool_)
     idx = np.empty(p, dtype=np.int64)
     act = np.empty(p, dtype=np.int64)
-    lam_prev = lambdas[0]
-    if nlam > 0:
-        # previous lambda for the strong rule at the first grid point: lam_max
-        lam_prev = 0.0
-        for j in range(p):
-            if v[j] > 0.0:
-                r = abs(q[j]) / (max(a, 1e-3) * v[j])
-                if r > lam_prev:
-                    lam_prev = r
-        if lam_prev < lambdas[0]:
-            lam_prev = lambdas[0]
+    lam_prev = 0.0
+    for j in range(p):
+        if v[j] > 0.0 and xx[j] > 0.0:
+            r = abs(q[j]) / (max(a, 1e-3) * v[j])
+            if r > lam_prev:
+                lam_prev = r
+    if nlam > 0 and lam_prev < lambdas[0]:
+        lam_prev = lambdas[0]
+    target = tol * yy
+    budget = 20
     for li in range(nlam):
         lam = lambdas[li]
-        # working set: strong rule + nonzeros + unpenalized
         for j in range(p):
-            if beta[j] != 0.0 or v[j] == 0.0 or abs(q[j]) >= a * v[j] * (2.0 * lam - lam_prev):
+            if xx[j] > 0.0 and (beta[j] != 0.0 or v[j] == 0.0
+                                or abs(q[j]) >= a * v[j] * (2.0 * lam - lam_prev)):
                 in_set[j] = True
-        tol_cd = tol * yy
-        done = False
+        tol_cd = target
         nsw = 0
-        while not done and nsw < max_sweeps:
+        newton_ok = True
+        exact_done = False
+        slow = False
+        nfail = 0
+        while nsw < max_sweeps:
             m = 0
             for j in range(p):
                 if in_set[j]:
                     idx[m] = j
                     m += 1
-            # converge on the working set, iterating mostly on its active part
-            while nsw < max_sweeps:
-                dmax = _gram_sweep(G, v, a, lam, beta, q, idx, m, xx)
-                nsw += 1
-                if dmax <= tol_cd:
-                    break
-                ma = 0
-                for k in range(m):
-                    if beta[idx[k]] != 0.0 or v[idx[k]] == 0.0:
-                        act[ma] = idx[k]
-                        ma += 1
-                while nsw < max_sweeps:
-                    da = _gram_sweep(G, v, a, lam, beta, q, act, ma, xx)
-                    nsw += 1
-                    if da <= tol_cd:
-                        break
-                if exact:
-                    ma = 0
-                    for j in range(p):
-                        if beta[j] != 0.0 or v[j] == 0.0:
-                            act[ma] = j
-                            ma += 1
-                    if _gram_exact(G, c, v, a, lam, beta, q, act, ma):
-                        break
-            # KKT on every column outside the working set
+            k, ok, changed = _gram_cd(G, v, a, lam, beta, q, idx, m, act, xx, tol_cd,
+                                      min(budget, max_sweeps - nsw))
+            nsw += k
+            if not ok:
+                slow = True
+            status = -1
+            if newton_ok and (exact or slow) and (ok or not changed):
+                status = _gram_newton(G, c, v, a, lam, beta, q)
+                if status == 0:
+                    newton_ok = False
+                elif status == 2:
+                    exact_done = True
+                for j in range(p):
+                    if beta[j] != 0.0:
+                        in_set[j] = True
+            if not ok and status != 2:
+                continue
             added = False
             for j in range(p):
-                if not in_set[j] and abs(q[j]) > lam * a * v[j]:
+                if not in_set[j] and xx[j] > 0.0 and abs(q[j]) > lam * a * v[j]:
                     in_set[j] = True
                     added = True
             if added:
+                exact_done = False
                 continue
             g, _, _ = _gap(beta, q, c, yy, v, a, lam)
-            if g <= tol * yy:
-                done = True
-            else:
-                if exact:
-                    ma = 0
-                    for j in range(p):
-                        if beta[j] != 0.0 or v[j] == 0.0:
-                            act[ma] = j
-                            ma += 1
-                    if _gram_exact(G, c, v, a, lam, beta, q, act, ma):
-                        g, _, _ = _gap(beta, q, c, yy, v, a, lam)
-                        if g <= tol * yy:
-                            done = True
-                            break
-                tol_cd = tol_cd * 0.1
-                if tol_cd < 1e-300:
-                    break
+            if g <= target and (exact_done or not exact or not newton_ok):
+                break
+            if status == 1:
+                continue
+            if g > target:
+                nfail += 1
+                if nfail >= 2:
+                    slow = True
+                if ok:
+                    tol_cd *= 0.1
+                    if tol_cd < 1e-300:
+                        break
+        # recompute q from scratch to remove drift of the incremental updates
+        for i in range(p):
+            s = c[i]
+            for j in range(p):
+                if beta[j] != 0.0:
+                    s -= G[j, i] * beta[j]
+            q[i] = s
         g, _, rs = _gap(beta, q, c, yy, v, a, lam)
         gaps[li] = g
         rss[li] = rs
         sweeps[li] = nsw
-        conv[li] = g <= tol * yy
+        conv[li] = g <= target
         betas[li] = beta
         lam_prev = lam
     return betas, gaps, rss, sweeps, conv
 
 
 # --------------------------------------------------------------------------------------------
-# naive (residual) kernel
+# naive (residual) kernel: coordinate sweeps on a working set; the path loop, KKT checks and the
+# active-set Newton steps live in ``regstats.solver.naive`` (Python around BLAS).
 # --------------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _naive_sweep(X, v, a, lam, beta, r, idx, m, xx, n):
     dmax = 0.0
     inv_n = 1.0 / n
     for k in range(m):
         j = idx[k]
+        if xx[j] == 0.0:
+            continue
         bj = beta[j]
-        col = X[:, j]
         s = 0.0
         for i in range(n):
-            s += col[i] * r[i]
+            s += X[i, j] * r[i]
         z = s * inv_n + xx[j] * bj
         nb = _soft(z, lam * a * v[j]) / (xx[j] + lam * (1.0 - a) * v[j])
         d = nb - bj
         if d != 0.0:
             beta[j] = nb
             for i in range(n):
-                r[i] -= col[i] * d
+                r[i] -= X[i, j] * d
             dd = xx[j] * d * d
             if dd > dmax:
                 dmax = dd
@@ -330,163 +445,51 @@ def _naive_sweep(X, v, a, lam, beta, r, idx, m, xx, n):
 
 
 @njit(cache=True)
-def _full_q(X, r, q, n):
-    p = X.shape[1]
-    inv_n = 1.0 / n
-    for j in range(p):
-        col = X[:, j]
-        s = 0.0
-        for i in range(n):
-            s += col[i] * r[i]
-        q[j] = s * inv_n
+def cd_naive(X, r, beta, v, a, lam, xx, ws, tol_cd, max_sweeps):
+    """Coordinate descent on the working set ``ws`` at one lambda, updating beta and r in place.
 
-
-@njit(cache=True)
-def _naive_exact(X, y, c, v, a, lam, beta, r, q, act, m, n):
-    """Exact active-set solve for the naive kernel (Gram of the active columns formed here)."""
-    p = beta.shape[0]
-    if m > n:
-        return False
-    Xa = np.empty((n, m))
-    for k in range(m):
-        Xa[:, k] = X[:, act[k]]
-    Gaa = (Xa.T @ Xa) / n
-    rhs = np.empty(m)
-    sgn = np.empty(m)
-    for k in range(m):
-        j = act[k]
-        sgn[k] = 1.0 if beta[j] > 0 else (-1.0 if beta[j] < 0 else 0.0)
-        Gaa[k, k] += lam * (1.0 - a) * v[j]
-        rhs[k] = c[j] - lam * a * v[j] * sgn[k]
-    x, ok = _solve_active(Gaa, rhs)
-    if not ok:
-        return False
-    for k in range(m):
-        if v[act[k]] > 0.0 and x[k] * sgn[k] <= 0.0:
-            return False
-    newr = y - Xa @ x
-    newq = np.empty(p)
-    _full_q(X, newr, newq, n)
-    inactive = np.ones(p, dtype=np.bool_)
-    for k in range(m):
-        inactive[act[k]] = False
-    for j in range(p):
-        if inactive[j]:
-            if v[j] == 0.0 or abs(newq[j]) > lam * a * v[j] * (1.0 + 1e-9) + 1e-15:
-                return False
-    for j in range(p):
-        beta[j] = 0.0
-    for k in range(m):
-        beta[act[k]] = x[k]
-    r[:] = newr
-    q[:] = newq
-    return True
-
-
-@njit(cache=True)
-def cd_path_naive(X, y, v, a, lambdas, beta0, tol, max_sweeps, exact):
-    """Elastic-net path keeping the residual.  X must be Fortran-ordered (columns contiguous).
-
-    Returns (betas, gaps, rss_over_n, sweeps, converged).
+    glmnet's loop: a sweep over the whole working set, then sweeps over its nonzero part until
+    they settle, then the whole set again; converged when a whole-set sweep moves no coefficient
+    by more than ``tol_cd`` (in xx_j * delta^2 units).  Returns (sweeps, converged).
     """
-    n, p = X.shape
-    nlam = lambdas.shape[0]
-    betas = np.zeros((nlam, p))
-    gaps = np.zeros(nlam)
-    rss = np.zeros(nlam)
-    sweeps = np.zeros(nlam, dtype=np.int64)
-    conv = np.zeros(nlam, dtype=np.bool_)
-    xx = np.empty(p)
-    for j in range(p):
-        s = 0.0
-        for i in range(n):
-            s += X[i, j] * X[i, j]
-        xx[j] = s / n
-    yy = 0.0
-    for i in range(n):
-        yy += y[i] * y[i]
-    yy /= n
-    c = np.empty(p)
-    _full_q(X, y, c, n)
-    beta = beta0.copy()
-    r = y.copy()
-    for j in range(p):
-        if beta[j] != 0.0:
-            for i in range(n):
-                r[i] -= X[i, j] * beta[j]
-    q = np.empty(p)
-    _full_q(X, r, q, n)
-    in_set = np.zeros(p, dtype=np.bool_)
-    idx = np.empty(p, dtype=np.int64)
-    act = np.empty(p, dtype=np.int64)
-    lam_prev = 0.0
-    for j in range(p):
-        if v[j] > 0.0:
-            rr = abs(q[j]) / (max(a, 1e-3) * v[j])
-            if rr > lam_prev:
-                lam_prev = rr
-    if nlam > 0 and lam_prev < lambdas[0]:
-        lam_prev = lambdas[0]
-    for li in range(nlam):
-        lam = lambdas[li]
-        for j in range(p):
-            if beta[j] != 0.0 or v[j] == 0.0 or abs(q[j]) >= a * v[j] * (2.0 * lam - lam_prev):
-                in_set[j] = True
-        tol_cd = tol * yy
-        done = False
-        nsw = 0
-        while not done and nsw < max_sweeps:
-            m = 0
-            for j in range(p):
-                if in_set[j]:
-                    idx[m] = j
-                    m += 1
-            while nsw < max_sweeps:
-                dmax = _naive_sweep(X, v, a, lam, beta, r, idx, m, xx, n)
-                nsw += 1
-                if dmax <= tol_cd:
-                    break
-                ma = 0
-                for k in range(m):
-                    if beta[idx[k]] != 0.0 or v[idx[k]] == 0.0:
-                        act[ma] = idx[k]
-                        ma += 1
-                while nsw < max_sweeps:
-                    da = _naive_sweep(X, v, a, lam, beta, r, act, ma, xx, n)
-                    nsw += 1
-                    if da <= tol_cd:
-                        break
-            _full_q(X, r, q, n)
-            added = False
-            for j in range(p):
-                if not in_set[j] and abs(q[j]) > lam * a * v[j]:
-                    in_set[j] = True
-                    added = True
-            if added:
-                continue
-            g, _, _ = _gap(beta, q, c, yy, v, a, lam)
-            if g <= tol * yy:
-                done = True
-            else:
-                if exact:
-                    ma = 0
-                    for j in range(p):
-                        if beta[j] != 0.0 or v[j] == 0.0:
-                            act[ma] = j
-                            ma += 1
-                    if _naive_exact(X, y, c, v, a, lam, beta, r, q, act, ma, n):
-                        g, _, _ = _gap(beta, q, c, yy, v, a, lam)
-                        if g <= tol * yy:
-                            done = True
-                            break
-                tol_cd = tol_cd * 0.1
-                if tol_cd < 1e-300:
-                    break
-        g, _, rs = _gap(beta, q, c, yy, v, a, lam)
-        gaps[li] = g
-        rss[li] = rs
-        sweeps[li] = nsw
-        conv[li] = g <= tol * yy
-        betas[li] = beta
-        lam_prev = lam
-    return betas, gaps, rss, sweeps, conv
+    n = X.shape[0]
+    m = ws.shape[0]
+    act = np.empty(m, dtype=np.int64)
+    nsw = 0
+    while nsw < max_sweeps:
+        dmax = _naive_sweep(X, v, a, lam, beta, r, ws, m, xx, n)
+        nsw += 1
+        if dmax <= tol_cd:
+            return nsw, True
+        ma = 0
+        for k in range(m):
+            j = ws[k]
+            if beta[j] != 0.0 or v[j] == 0.0:
+                act[ma] = j
+                ma += 1
+        while nsw < max_sweeps:
+            da = _naive_sweep(X, v, a, lam, beta, r, act, ma, xx, n)
+            nsw += 1
+            if da <= tol_cd:
+                break
+    return nsw, False
+
+
+def cd_path_naive(X, y, v, a, lambdas, beta0, tol, max_sweeps, exact):
+    """Elastic-net path keeping the residual (see :func:`regstats.solver.naive.naive_path`)."""
+    from .naive import naive_path
+
+    return naive_path(X, y, v, a, lambdas, beta0, tol, max_sweeps, exact)
+
+
+@njit(cache=True)
+def gather_block(G, ix, scale, diag):
+    """M[k, l] = G[ix[k], ix[l]] * scale, plus diag[k] on the diagonal (a fresh C array)."""
+    m = ix.shape[0]
+    M = np.empty((m, m))
+    for k in range(m):
+        gk = ix[k]
+        for l in range(m):
+            M[k, l] = G[gk, ix[l]] * scale
+        M[k, k] += diag[k]
+    return M

@@ -27,3 +27,14 @@ def ridge_df_svd(d: np.ndarray, lambdas: np.ndarray, n: int) -> np.ndarray:
     """Effective degrees of freedom sum d^2/(d^2 + n lam) at each lambda."""
     d2 = d ** 2
     return (d2[None, :] / (d2[None, :] + n * np.asarray(lambdas)[:, None])).sum(axis=1)
+
+
+def ridge_path_gram(G: np.ndarray, c: np.ndarray, lambdas: np.ndarray) -> np.ndarray:
+    """Ridge path from the eigen-decomposition of G = X'X/n and c = X'y/n (for n >> p).
+
+    b(lam) = V diag(1 / (e + lam)) V'c with G = V diag(e) V'.
+    """
+    e, V = np.linalg.eigh(G)
+    e = np.maximum(e, 0.0)
+    vc = V.T @ c
+    return (vc[None, :] / (e[None, :] + np.asarray(lambdas)[:, None])) @ V.T

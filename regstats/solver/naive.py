@@ -1,0 +1,236 @@
+"""Elastic-net path for wide designs: coordinate descent with residual updates + active-set Newton.
+
+Solves, for each lambda in turn (warm-started), on a prepared (centred, scaled, weighted) X::
+
+    minimize_b  1/(2n) ||y - X b||^2 + lam * sum_j v_j ((1 - a)/2 b_j^2 + a |b_j|)
+
+Per lambda:
+
+1. working set = sequential strong rule (|x_j'r|/n >= a v_j (2 lam - lam_prev)) plus every
+   coefficient ever nonzero plus the unpenalized columns;
+2. coordinate descent on the working set (numba kernel :func:`regstats.solver.cd.cd_naive`,
+   glmnet's sweep pattern) for a few sweeps;
+3. one full pass q = X'r/n (BLAS): columns outside the working set that violate the KKT
+   conditions join it and we go back to 2;
+4. the duality gap (:func:`regstats.solver.cd._gap`) decides: at most ``tol * yy`` (yy = ||y||^2/n)
+   ends the lambda.  Otherwise an **active-set Newton step**: with A the nonzero (and unpenalized)
+   coefficients and s their signs, solve (X_A'X_A/n + lam (1-a) V_A) x = X_A'y/n - lam a V_A s
+   by Cholesky.  If x keeps the signs it is the exact minimizer on that orthant; when the KKT
+   conditions also hold outside A it is the exact solution (to rounding).  If some sign flips,
+   move from b towards x up to the first zero crossing (the objective decreases along that
+   segment) and continue with coordinate descent.
+
+The Gram entries of the active columns are cached across lambdas, so a Newton step costs one
+Cholesky of the active block.  With ``exact`` a final Newton step is always attempted, so the
+answer is exact to rounding whenever the active set admits one.  Nothing here raises: the
+function returns per-lambda gaps, sweep counts and converged flags.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+from .cd import _gap, cd_naive, gather_block
+
+#: sweeps of coordinate descent before a Newton step is tried
+_CD_BUDGET = 3
+import os
+_DEBUG = bool(os.environ.get('RS_DEBUG'))
+#: at most this many bytes for the cached active columns and their Gram block
+_CACHE_BYTES = 120e6
+
+
+class _GramCache:
+    """Inner products of the columns that have been active, grown on demand (BLAS)."""
+
+    def __init__(self, X: np.ndarray):
+        n, p = X.shape
+        cap = min(p, max(2 * n, 500), 3000)
+        while cap > 1 and (n * cap + cap * cap) * 8.0 > _CACHE_BYTES:
+            cap //= 2
+        self.X = X
+        self.cap = cap
+        self.pos = np.full(p, -1, dtype=np.int64)
+        self.m = 0
+        self.XC = None
+        self.G = None
+        self.cols = np.empty(cap, dtype=np.int64)
+
+    def block(self, A: np.ndarray, diag: np.ndarray) -> np.ndarray | None:
+        """X_A'X_A / n + diag(diag), or None when the cache cannot hold A."""
+        new = A[self.pos[A] < 0]
+        k = self.m
+        if k + new.size > self.cap:
+            if A.size > self.cap:
+                return None
+            # full: start again with the current active set only
+            self.pos[:] = -1
+            self.m = k = 0
+            new = A
+        if self.G is None:
+            n = self.X.shape[0]
+            self.XC = np.empty((n, self.cap), order="F")
+            self.G = np.empty((self.cap, self.cap))
+        if new.size:
+            kk = k + new.size
+            self.XC[:, k:kk] = self.X[:, new]
+            blk = self.XC[:, :kk].T @ self.XC[:, k:kk]
+            self.G[:kk, k:kk] = blk
+            self.G[k:kk, :k] = blk[:k].T
+            self.pos[new] = np.arange(k, kk)
+            self.cols[k:kk] = new
+            self.m = kk
+        return gather_block(self.G, self.pos[A], 1.0 / self.X.shape[0], diag)
+
+    def residual(self, y: np.ndarray, beta: np.ndarray) -> np.ndarray:
+        """y - X beta for a beta supported on cached columns."""
+        m = self.m
+        return y - self.XC[:, :m] @ beta[self.cols[:m]]
+
+
+def _newton(X, y, c, v, a, lam, beta, cache):
+    """Active-set Newton step (feature-sign search).  Returns (status, r).
+
+    status 2: beta is the exact minimizer over its support and signs; 1: a descent step that
+    stopped at sign changes; 0: failed (block too large or singular), beta unchanged.
+    Sign changes are handled without refactorizing: moving from b towards the orthant
+    minimizer x up to the first zero crossing decreases the objective; the crossed coordinates
+    are then pinned at 0 and x is updated by a Schur-complement correction.
+    """
+    n = X.shape[0]
+    A = np.flatnonzero((beta != 0.0) | (v == 0.0))
+    if A.size == 0 or (A.size > n and a == 1.0):
+        return 0, None
+    vA = v[A]
+    G = cache.block(A, lam * (1.0 - a) * vA)
+    if G is None:
+        return 0, None
+    s = np.sign(beta[A])
+    rhs = c[A] - lam * a * vA * s
+    try:
+        fac = cho_factor(G, lower=True, check_finite=False)
+        x0 = cho_solve(fac, rhs, check_finite=False)
+    except (LinAlgError, ValueError):
+        return 0, None
+    if not np.all(np.isfinite(x0)):
+        return 0, None
+    pen = vA > 0
+    b = beta[A].copy()
+    x = x0
+    dropped = np.zeros(A.size, dtype=bool)
+    D = np.zeros(0, dtype=np.int64)
+    Z = None
+    status = 2
+    for _ in range(100):
+        bad = pen & ~dropped & (x * s <= 0.0)
+        if not bad.any():
+            break
+        t_k = b[bad] / (b[bad] - x[bad])
+        t = float(t_k.min())
+        b = b + t * (x - b)
+        hit = np.flatnonzero(bad)[t_k <= t * (1.0 + 1e-12) + 1e-300]
+        dropped[hit] = True
+        b[dropped] = 0.0
+        E = np.zeros((A.size, hit.size))
+        E[hit, np.arange(hit.size)] = 1.0
+        try:
+            Znew = cho_solve(fac, E, check_finite=False)
+            Z = Znew if Z is None else np.hstack([Z, Znew])
+            D = np.concatenate([D, hit])
+            x = x0 - Z @ np.linalg.solve(Z[D], x0[D])
+        except (LinAlgError, ValueError):
+            status = 1
+            break
+        x[dropped] = 0.0
+        if not np.all(np.isfinite(x)):
+            status = 1
+            break
+    else:
+        status = 1
+    if status == 2:
+        b = x
+    b[dropped] = 0.0
+    beta[A] = b
+    return status, cache.residual(y, beta)
+
+
+def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: np.ndarray,
+               beta0: np.ndarray, tol: float, max_sweeps: int, exact: bool):
+    """Elastic-net path on a prepared, Fortran-ordered X.
+
+    Returns (betas, gaps, rss_over_n, sweeps, converged), one row / entry per lambda.
+    """
+    X = np.asfortranarray(X)
+    n, p = X.shape
+    nlam = lambdas.shape[0]
+    betas = np.zeros((nlam, p))
+    gaps = np.zeros(nlam)
+    rss = np.zeros(nlam)
+    sweeps = np.zeros(nlam, dtype=np.int64)
+    conv = np.zeros(nlam, dtype=bool)
+    xx = np.einsum("ij,ij->j", X, X) / n
+    yy = float(y @ y) / n
+    c = (X.T @ y) / n
+    beta = np.array(beta0, dtype=float, copy=True)
+    r = y - X @ beta if np.any(beta != 0) else y.copy()
+    q = (X.T @ r) / n
+    pen = (v > 0) & (xx > 0)
+    lam_prev = float(np.max(np.abs(q[pen]) / (max(a, 1e-3) * v[pen]))) if pen.any() else 0.0
+    if nlam:
+        lam_prev = max(lam_prev, float(lambdas[0]))
+    ever = (beta != 0) | ((v == 0) & (xx > 0))
+    cache = _GramCache(X)
+    target = tol * yy
+    for li in range(nlam):
+        lam = float(lambdas[li])
+        thr = lam * a * v
+        strong = ever | (np.abs(q) >= a * v * (2.0 * lam - lam_prev))
+        strong &= xx > 0
+        tol_cd = target
+        nsw = 0
+        exact_done = False
+        g = np.inf
+        use_newton = True
+        n_newton = 0
+        while nsw < max_sweeps:
+            ws = np.flatnonzero(strong)
+            budget = _CD_BUDGET if use_newton else max_sweeps - nsw
+            supp = beta != 0.0
+            k, ok = cd_naive(X, r, beta, v, a, lam, xx, ws, tol_cd, min(budget, max_sweeps - nsw))
+            nsw += k
+            status = -1
+            if use_newton and (ok or np.array_equal(supp, beta != 0.0)):
+                n_newton += 1
+                status, r_new = _newton(X, y, c, v, a, lam, beta, cache)
+                if status == 0:
+                    use_newton = False  # singular or too large a block: plain CD for this lambda
+                else:
+                    r = r_new
+                    if status == 2:
+                        exact_done = True
+            q = (X.T @ r) / n
+            viol = ~strong & (np.abs(q) > thr) & (xx > 0)
+            if viol.any():
+                strong |= viol
+                exact_done = False
+                continue
+            g = _gap(beta, q, c, yy, v, a, lam)[0]
+            if g <= target and (exact_done or not exact or not use_newton):
+                break
+            if status == 1:
+                continue
+            if ok:
+                tol_cd *= 0.1
+                if tol_cd < 1e-300:
+                    break
+        g, _, rs = _gap(beta, q, c, yy, v, a, lam)
+        gaps[li] = g
+        rss[li] = rs
+        sweeps[li] = nsw
+        conv[li] = g <= target
+        betas[li] = beta
+        ever |= beta != 0
+        lam_prev = lam
+        if _DEBUG:
+            print(li, "ws", int(strong.sum()), "nnz", int((beta != 0).sum()), "sweeps", nsw, "newton", n_newton)
+    return betas, gaps, rss, sweeps, conv
