@@ -118,38 +118,28 @@ def _coef_row(sol: engine.Solution, k: int, intercept: bool) -> np.ndarray:
 
 def _cv_choose(ref: _Refitter, rows: np.ndarray, lambdas: np.ndarray, folds: int, rule: str,
                rng: np.random.Generator) -> tuple[int, engine.Solution]:
-    """Grouped K-fold CV inside one bootstrap replicate (DESIGN §3.1 formulas).
+    """Grouped K-fold CV inside one bootstrap replicate, with :mod:`regstats.cv`'s fold dealing
+    and cv.glmnet statistics (DESIGN §3.1).
 
-    Folds are assigned to the *distinct* original rows, so the copies of a resampled row are
-    never split between training and test parts.  Returns the chosen grid index and the
-    replicate's full path.
+    The copies of a resampled row form one group, so they are never split between the training
+    and the test part of a fold (which would leak the test rows into training).  Returns the
+    chosen grid index and the replicate's full path.
     """
-    uniq, inverse = np.unique(rows, return_inverse=True)
-    k = min(folds, uniq.size)
-    fold_of_uniq = rng.permutation(np.arange(uniq.size) % k)
-    fold = fold_of_uniq[inverse]
-    w_all = np.ones(rows.size) if ref.weights is None else ref.weights[rows]
-    err = np.empty((k, lambdas.size))
-    wk = np.empty(k)
-    for f in range(k):
-        test = fold == f
-        train_rows = rows[~test]
-        prep = ref.prepare(train_rows)
-        sol = ref.solve(prep, lambdas)
-        Xt = ref.X[rows[test]]
-        pred = Xt @ sol.coef.T + sol.intercept[None, :]
-        res2 = (ref.y[rows[test]][:, None] - pred) ** 2
-        wt = w_all[test]
-        err[f] = wt @ res2 / wt.sum()
-        wk[f] = wt.sum()
-    mean = wk @ err / wk.sum()
-    se = np.sqrt((wk @ (err - mean) ** 2 / wk.sum()) / max(k - 1, 1))
-    i_min = int(np.argmin(mean))
-    if rule == "1se":
-        ok = np.flatnonzero(mean <= mean[i_min] + se[i_min])
-        i_min = int(ok.min())  # lambdas decrease: the smallest index is the largest lambda
+    from .cv import cv_stats, make_folds, select_lambdas
+
+    k = min(folds, np.unique(rows).size)
+    foldid = make_folds(rows.size, k, rng, groups=rows)
+    raw = np.empty((rows.size, lambdas.size))
+    for f in np.unique(foldid):
+        test = foldid == f
+        sol = ref.solve(ref.prepare(rows[~test]), lambdas)
+        pred = ref.X[rows[test]] @ sol.coef.T + sol.intercept[None, :]
+        raw[test] = (ref.y[rows[test]][:, None] - pred) ** 2
+    w = None if ref.weights is None else ref.weights[rows]
+    mean, se, _, _ = cv_stats(raw, foldid, w)
+    i_min, i_1se = select_lambdas(lambdas, mean, se)
     full = ref.solve(ref.prepare(rows), lambdas)
-    return i_min, full
+    return (i_1se if rule == "1se" else i_min), full
 
 
 def _boot_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:

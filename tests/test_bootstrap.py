@@ -131,6 +131,26 @@ def test_cv_lambda_in_each_replicate(small):
     assert np.all(one_se.lambdas >= boot.lambdas)
 
 
+def test_cv_replicate_matches_cross_validate_on_the_resampled_data(small):
+    from regstats.cv import make_folds
+
+    df, path, fit = small
+    boot = fit.bootstrap(n_boot=2, seed=21, lam="cv", cv_folds=5)
+    for k, s in enumerate(spawn_seeds(21, 2)):
+        rng = np.random.default_rng(s)
+        rows = rng.integers(0, len(df), len(df))
+        foldid = make_folds(len(rows), 5, rng, groups=rows)
+        # duplicates of a row share a fold: no test row is also a training row
+        for f in np.unique(foldid):
+            assert not set(rows[foldid == f]) & set(rows[foldid != f])
+        df_b = df.iloc[rows].reset_index(drop=True)
+        path_b = rs.lasso("y ~ .", df_b, lambdas=path.lambdas, tol=1e-10)
+        cv = path_b.cv(foldid=foldid)
+        assert boot.lambdas[k] == pytest.approx(cv.lambda_min, rel=1e-12)
+        np.testing.assert_allclose(boot.draws.iloc[k].to_numpy(), path_b.at(cv.lambda_min).params.to_numpy(),
+                                   atol=1e-6)
+
+
 def test_results_render(small):
     _, _, fit = small
     boot = fit.bootstrap(n_boot=10, seed=1)
