@@ -67,6 +67,16 @@ def test_analytic_equals_explicit_smoother(rng, weights, pf, per_row_sd):
     assert bv.attrs["method"] == "analytic" and bv.attrs["mc"] is None
 
 
+@pytest.mark.parametrize("n, p, standardize", [(30, 50, True), (30, 50, False), (40, 6, False)])
+def test_analytic_p_greater_than_n_and_unstandardized(rng, n, p, standardize):
+    df, mu = _problem(rng, n=n, p=p, nonlinear=True)
+    path = rs.ridge("y ~ .", df, n_lambda=6, standardize=standardize)
+    bv = bias_variance(path, "analytic", mu=mu, sigma=1.0)
+    S = _smoother(path)
+    np.testing.assert_allclose(bv["bias2"], [((Sk @ mu - mu) ** 2).mean() for Sk in S], rtol=1e-9)
+    np.testing.assert_allclose(bv["variance"], [(Sk * Sk).sum() / n for Sk in S], rtol=1e-9)
+
+
 def test_analytic_without_intercept(rng):
     df, mu = _problem(rng, weights=True)
     path = rs.ridge("y ~ . - 1", df, weights="w", n_lambda=6)
