@@ -232,10 +232,11 @@ class Bootstrap:
         return out.astype(float).rename("sign_consistency")
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per coefficient: ``term, estimate, selection_freq, mean, sd, ci_lower, ci_upper,
-        sign_consistency`` (``term`` is the design column name; ``estimate`` the full-data fit)."""
-        cols = [self.estimate.rename("estimate"), self.selection_freq, self.mean, self.sd, self.ci_lower,
-                self.ci_upper, self.sign_consistency]
+        """One row per coefficient: ``term, selection_freq, mean, sd, ci_lower, ci_upper,
+        sign_consistency, estimate`` (``term`` is the design column name; ``estimate`` the
+        full-data penalized estimate)."""
+        cols = [self.selection_freq, self.mean, self.sd, self.ci_lower, self.ci_upper, self.sign_consistency,
+                self.estimate.rename("estimate")]
         df = pd.concat(cols, axis=1)
         df.index.name = "term"
         return df.reset_index()
@@ -321,7 +322,7 @@ def bootstrap(fit: Any, n_boot: int = 500, seed: Any = None, n_jobs: int = 1, *,
     >>> fit = rs.lasso("lpsa ~ . - train", rs.load_dataset("prostate")).at(0.05)
     >>> boot = fit.bootstrap(n_boot=50, seed=1)
     >>> list(boot.to_frame().columns)[:4]
-    ['term', 'estimate', 'selection_freq', 'mean']
+    ['term', 'selection_freq', 'mean', 'sd']
     """
     n_boot = check.positive_int("n_boot", n_boot, 2)
     mode = check.choice("lam", lam, ("fixed", "cv"))

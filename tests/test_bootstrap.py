@@ -49,8 +49,8 @@ def test_statistics_are_those_of_the_draws(small):
     boot = fit.bootstrap(n_boot=60, seed=3, level=0.9)
     d = boot.draws.to_numpy()
     tab = boot.to_frame().set_index("term")
-    assert list(boot.to_frame().columns) == ["term", "estimate", "selection_freq", "mean", "sd", "ci_lower",
-                                             "ci_upper", "sign_consistency"]
+    assert list(boot.to_frame().columns) == ["term", "selection_freq", "mean", "sd", "ci_lower", "ci_upper",
+                                             "sign_consistency", "estimate"]
     np.testing.assert_allclose(tab["selection_freq"], (d != 0).mean(axis=0))
     np.testing.assert_allclose(tab["mean"], d.mean(axis=0))
     np.testing.assert_allclose(tab["sd"], d.std(axis=0, ddof=1))
