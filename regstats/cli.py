@@ -66,6 +66,9 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
                    help="elastic-net mixing in [0, 1] (default 0.5); only with --penalty elastic-net.")
     g.add_argument("--n-lambda", type=_positive_int(2), default=100, metavar="N",
                    help="number of lambdas on the path (default: 100, glmnet's grid).")
+    g.add_argument("--lambda-min-ratio", type=float, default=None, metavar="R",
+                   help="smallest lambda as a fraction of the largest, in (0, 1) (default: 1e-4 when "
+                        "n >= p, else 1e-2, as glmnet).")
     g.add_argument("--no-standardize", action="store_true",
                    help="do not scale the columns to unit variance before fitting.")
 
@@ -192,6 +195,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     kw: dict[str, Any] = {}
     if args.n_lambda != 100:
         kw["n_lambda"] = args.n_lambda
+    if args.lambda_min_ratio is not None:
+        kw["lambda_min_ratio"] = args.lambda_min_ratio
     if args.no_standardize:
         kw["standardize"] = False
     rep = report(formula, data, penalty=args.penalty, l1_ratio=l1 if args.penalty == "elastic-net" else None,
@@ -213,7 +218,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
     data, formula, source = _read_data(args)
     l1 = _penalty(args)
-    path = elastic_net(formula, data, l1_ratio=l1, n_lambda=args.n_lambda, standardize=not args.no_standardize)
+    path = elastic_net(formula, data, l1_ratio=l1, n_lambda=args.n_lambda, standardize=not args.no_standardize,
+                       lambda_min_ratio=args.lambda_min_ratio)
     tab = path.table.reset_index(drop=True)
     if args.folds is not None:
         cv = path.cv(folds=args.folds, seed=args.seed)

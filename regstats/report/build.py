@@ -480,6 +480,11 @@ def _sec_cv(c: _Context) -> Section:
                    "error; `lambda_1se` is the largest lambda within one standard error of that minimum. "
                    f"The coefficient table, bootstrap and inference below use **{used}**.".replace("**", "")),
               Table("CV choice", choice_tab, highlight={0: "min", 1: "1se"}), *_warned(c, "cv")]
+    lams = np.asarray(p.lambdas)
+    if np.isclose(cv.lambda_min, lams.min(), rtol=1e-12, atol=0.0):
+        blocks.append(Text("lambda_min is the smallest lambda of the grid: the CV error may keep falling below "
+                           "it. Refit with a smaller `lambda_min_ratio` (or explicit `lambdas`) to see the "
+                           "minimum.", "warning"))
     blocks += _criteria_blocks(c)
     blocks += _figure("cv", "CV error (mean ± 1 SE over folds) against log(lambda); top axis: nonzero "
                       "coefficients. Dashed lines: lambda_min and lambda_1se.",
@@ -562,7 +567,8 @@ def _coef_table(c: _Context) -> tuple[pd.DataFrame, pd.DataFrame]:
             if col in bf.columns:
                 tidy[f"boot_{col}" if col in ("mean", "sd", "ci_lower", "ci_upper") else col] = bf[col].to_numpy()
         g = f"Bootstrap (B = {c.n_boot})"
-        disp[(g, "selected")] = tidy["selection_freq"]
+        if c.pen != "ridge":                   # ridge keeps every column: selection is always 1
+            disp[(g, "selected")] = tidy["selection_freq"]
         if "sign_consistency" in tidy:
             disp[(g, "same sign")] = tidy["sign_consistency"]
         disp[(g, "percentile interval")] = _intervals(tidy["boot_ci_lower"], tidy["boot_ci_upper"])
@@ -684,7 +690,7 @@ def _sec_coef(c: _Context) -> Section:
             "each half-sample selects the first q variables to enter its path; a variable is stable when the "
             "share of half-samples selecting it reaches the threshold. PFER = q^2 / ((2 threshold - 1) p).",
             "note"))]))
-    if c.boot is not None and hasattr(c.boot, "term_frame"):
+    if c.boot is not None and c.pen != "ridge" and hasattr(c.boot, "term_frame"):
         tf = c.boot.term_frame()
         if len(tf) and (tf["n_columns"] > 1).any():
             c.tables["bootstrap_terms"] = tf
@@ -854,6 +860,12 @@ def _reproduce(c: _Context) -> tuple[str, str]:
     cmd += ["--formula", shlex.quote(p.formula), "--penalty", pen]
     if pen == "elastic-net":
         cmd += ["--l1-ratio", f"{p.l1_ratio:g}"]
+    flags = {"n_lambda": "--n-lambda", "lambda_min_ratio": "--lambda-min-ratio"}
+    for k, v in c.fit_kwargs.items():
+        if k in flags:
+            cmd += [flags[k], f"{v:g}" if isinstance(v, float) else str(v)]
+        elif k == "standardize" and v is False:
+            cmd.append("--no-standardize")
     cmd += ["--folds", str(c.folds)]
     if c.seed is not None:
         cmd += ["--seed", str(c.seed)]
@@ -870,9 +882,11 @@ def _reproduce(c: _Context) -> tuple[str, str]:
         cmd.append("--no-figures")
     cmd += ["--out", shlex.quote(out)]
     command = _wrap_command(cmd)
-    if c.fit_kwargs or not data_cli:
-        command = ("# the command line covers data from a CSV file and the default fit options only\n"
-                   + command)
+    other = [k for k in c.fit_kwargs if k not in flags and not (k == "standardize" and c.fit_kwargs[k] is False)]
+    reasons = (["the data were given as a DataFrame (pass a CSV file)"] if not data_cli else []) + [
+        f"{k}= has no command-line option" for k in other]
+    if reasons:
+        command = "# not exactly this report: " + "; ".join(reasons) + "\n" + command
     return call, command
 
 
