@@ -8,8 +8,9 @@ consistency; :meth:`Bootstrap.term_frame` groups a factor's columns into its for
 
 :func:`stability_selection` (``path.stability()``) implements stability selection
 (Meinshausen & Bühlmann 2010) with complementary-pairs subsampling (Shah & Samworth 2013), with
-the error control of R's ``stabs`` (``assumption = "none"``): choose two of (threshold, q, PFER)
-and the third follows from ``PFER <= q^2 / ((2 threshold - 1) p)``.
+the error control of R's ``stabs``: choose two of (threshold, q, PFER) and the third follows from
+``PFER <= q^2 / ((2 threshold - 1) p)`` (``assumption = "none"``, the default) or from Shah &
+Samworth's unimodal bound (``assumption = "unimodal"``).
 
 Every random step draws from its own child seed (:func:`regstats._parallel.spawn_seeds`), so the
 numbers are identical for any ``n_jobs``.
@@ -359,19 +360,38 @@ def _n_jobs(n_jobs: Any) -> int:
 # ---------------------------------------------------------------------------------------------
 # stability selection
 # ---------------------------------------------------------------------------------------------
-def stability_parameters(p: int, threshold: float | None = None, q: float | None = None,
-                         pfer: float | None = None) -> dict[str, float]:
-    """Error-control arithmetic of stability selection (R ``stabs::stabsel_parameters``,
-    ``assumption = "none"``): give two of ``threshold``, ``q``, ``pfer``; the third is solved.
+def _um_const(threshold: float, B: int, theta: float) -> float:
+    """stabs' ``um_const``: the denominator of the unimodal bound of Shah & Samworth (2013, eq. 8-9)."""
+    if threshold <= 0.75:
+        if threshold < 0.5 + min(theta ** 2, 1 / (2 * B) + 0.75 * theta ** 2):
+            raise ParameterError(f"threshold must be above {0.5 + min(theta ** 2, 1 / (2 * B) + 0.75 * theta ** 2):.4g} "
+                                 f"for the unimodal bound with q/p = {theta:.4g}; got {threshold:g}")
+        return 2 * (2 * threshold - 1 - 1 / (2 * B))
+    return (1 + 1 / B) / (4 * (1 - threshold + 1 / (2 * B)))
 
-    The bound (Meinshausen & Bühlmann 2010, Theorem 1; Shah & Samworth 2013, Theorem 1 for
-    complementary pairs) is ``E(V) <= q^2 / ((2 threshold - 1) p)`` for ``threshold`` in
-    (1/2, 1], where V is the number of falsely selected variables, q the average number of
-    variables each subsample selects and p the number of (penalized) variables.
+
+def stability_parameters(p: int, threshold: float | None = None, q: float | None = None,
+                         pfer: float | None = None, *, assumption: Literal["none", "unimodal"] = "none",
+                         B: int = 50) -> dict[str, float]:
+    """Error-control arithmetic of stability selection (R ``stabs::stabsel_parameters``):
+    give two of ``threshold``, ``q``, ``pfer``; the third is solved.
+
+    ``assumption="none"`` (Meinshausen & Bühlmann 2010, Theorem 1; Shah & Samworth 2013,
+    Theorem 1 for complementary pairs): ``E(V) <= q^2 / ((2 threshold - 1) p)`` for
+    ``threshold`` in (1/2, 1], where V is the number of falsely selected variables, q the average
+    number of variables each subsample selects and p the number of (penalized) variables.
 
     - threshold and pfer given: ``q = floor(sqrt(pfer (2 threshold - 1) p))``;
     - q and pfer given: ``threshold = min(1, (q^2 / (pfer p) + 1) / 2)``;
     - threshold and q given: ``pfer = q^2 / ((2 threshold - 1) p)``.
+
+    ``assumption="unimodal"`` (complementary pairs only, stabs' default for them): the tighter
+    bound ``q^2 / (p C(threshold, B))`` of Shah & Samworth (2013, Section 3.3), with
+    ``C = 2 (2 threshold - 1 - 1/(2B))`` for threshold <= 3/4 and
+    ``(1 + 1/B) / (4 (1 - threshold + 1/(2B)))`` above; B is the number of complementary pairs.
+    A solved threshold is the smallest multiple of 1/(2B) whose bound is below ``pfer``, a solved
+    q the largest integer whose bound is at most ``pfer`` (stabs' ``optimal_cutoff`` /
+    ``optimal_q``).
 
     Returns
     -------
@@ -379,6 +399,8 @@ def stability_parameters(p: int, threshold: float | None = None, q: float | None
     and ``pfer_specified``.
     """
     p = check.positive_int("p", p)
+    assumption = check.choice("assumption", assumption, ("none", "unimodal"))
+    B = check.positive_int("B", B, 2)
     given = [x is not None for x in (threshold, q, pfer)]
     if sum(given) != 2:
         raise ParameterError("threshold, q and pfer must be given two at a time (the third is solved); got "
@@ -390,18 +412,42 @@ def stability_parameters(p: int, threshold: float | None = None, q: float | None
     if q is not None:
         q = check.real_in("q", q, 0.0, float(p), lo_open=True)
     spec = pfer
-    if threshold is None:
-        threshold = min(1.0, (q * q / (pfer * p) + 1.0) / 2.0)
-        bound = q * q / p / (2 * threshold - 1)
-    elif q is None:
-        q = float(math.floor(math.sqrt(pfer * (2 * threshold - 1) * p)))
-        if q < 1:
-            raise ParameterError(f"pfer must allow at least one selected variable per subsample "
-                                 f"(q = floor(sqrt(pfer (2 threshold - 1) p)) >= 1); got pfer={pfer!r} "
-                                 f"with threshold={threshold:g}, p={p}")
+    if assumption == "none":
+        if threshold is None:
+            threshold = min(1.0, (q * q / (pfer * p) + 1.0) / 2.0)
+        elif q is None:
+            q = float(math.floor(math.sqrt(pfer * (2 * threshold - 1) * p)))
         bound = q * q / p / (2 * threshold - 1)
     else:
-        bound = q * q / p / (2 * threshold - 1)
+        if threshold is None:
+            grid = 0.5 + np.arange(2, B + 1) / (2 * B)
+            theta = q / p
+            c_min = min(0.5 + theta ** 2, 0.5 + 1 / (2 * B) + 0.75 * theta ** 2)
+            grid = grid[grid > c_min]
+            ok = [c for c in grid if q * q / p / _um_const(float(c), B, theta) < pfer]
+            if not ok:
+                raise ParameterError(f"pfer must be reachable with q = {q:g} under the unimodal bound; got "
+                                     f"pfer={pfer!r} (smallest attainable "
+                                     f"{q * q / p / _um_const(float(grid[-1]), B, theta) if grid.size else np.inf:.3g})")
+            threshold = float(ok[0])
+        elif q is None:
+            const = _um_const(threshold, B, 0.0)
+            if threshold <= 0.75:
+                upper = max(p * math.sqrt(threshold - 0.5),
+                            p * math.sqrt(max(4 / 3 * (threshold - 0.5 - 1 / (2 * B)), 0.0)))
+                upper = math.ceil(upper - 1)
+            else:
+                upper = p
+            root = math.sqrt(pfer * p * const)
+            if not 1 <= root <= upper:
+                raise ParameterError(f"pfer must give 1 <= q <= {upper} under the unimodal bound with threshold "
+                                     f"{threshold:g}; got pfer={pfer!r} (q would be {root:.3g})")
+            q = float(math.floor(root))
+        bound = q * q / p / _um_const(threshold, B, q / p)
+    if q < 1:
+        raise ParameterError(f"pfer must allow at least one selected variable per subsample (q >= 1); got "
+                             f"pfer={pfer!r} with threshold={threshold:g}, p={p}")
+    if spec is None:
         spec = bound
     return {"threshold": float(threshold), "q": float(q), "pfer": float(bound),
             "pfer_specified": float(spec)}
@@ -458,6 +504,7 @@ class Stability:
     probabilities: pd.DataFrame
     mean_selected: float
     unpenalized: tuple[str, ...] = ()
+    assumption: str = "none"
 
     @property
     def selected(self) -> tuple[str, ...]:
@@ -485,8 +532,12 @@ class Stability:
                 ("Threshold", f"{self.threshold:.3g}"),
                 ("PFER bound", f"{self.pfer:.3g} expected false selections at most"),
                 ("Selected", ", ".join(self.selected) if self.selected else "(none)")]
-        notes = ["PFER bound q^2 / ((2 threshold - 1) p): no assumptions on the selection procedure "
-                 "beyond exchangeability of the noise variables (stabs' assumption = 'none')."]
+        if self.assumption == "none":
+            notes = ["PFER bound q^2 / ((2 threshold - 1) p): no assumptions on the selection procedure "
+                     "beyond exchangeability of the noise variables (stabs' assumption = 'none')."]
+        else:
+            notes = ["PFER bound of Shah & Samworth (2013) under unimodality of the selection-frequency "
+                     "distributions (stabs' assumption = 'unimodal')."]
         if self.unpenalized:
             notes.append(f"Unpenalized columns {list(self.unpenalized)} are always in the model and not selected on.")
         return Summary(title="Stability selection", info=info,
@@ -504,6 +555,7 @@ class Stability:
 def stability_selection(path: Any, threshold: float | None = 0.75, pfer: float | None = None, *,
                         q: float | None = None, n_subsamples: int | None = None,
                         sampling: Literal["complementary", "subsample"] = "complementary",
+                        assumption: Literal["none", "unimodal"] = "none",
                         seed: Any = None, n_jobs: int = 1, progress: bool = False) -> Stability:
     """Stability selection along a path's lambdas.
 
@@ -523,6 +575,10 @@ def stability_selection(path: Any, threshold: float | None = 0.75, pfer: float |
     n_subsamples : B: pairs of complementary halves (default 50, so 100 fits) or independent
         halves (``sampling="subsample"``, default 100).
     sampling : {"complementary", "subsample"}
+    assumption : {"none", "unimodal"}
+        Error bound: ``"none"`` is ``q^2 / ((2 threshold - 1) p)``; ``"unimodal"`` (complementary
+        pairs only) is Shah & Samworth's tighter bound under unimodality, R ``stabs``' default
+        for complementary pairs.  See :func:`stability_parameters`.
     seed, n_jobs, progress : reproducibility (same numbers for any ``n_jobs``), workers, bar.
 
     Returns
@@ -548,7 +604,12 @@ def stability_selection(path: Any, threshold: float | None = 0.75, pfer: float |
     v = path._prep.v
     pen = (v > 0)
     p = int(pen.sum())
-    par = stability_parameters(p, threshold=threshold, q=q, pfer=pfer)
+    assumption = check.choice("assumption", assumption, ("none", "unimodal"))
+    if assumption == "unimodal" and sampling != "complementary":
+        raise ParameterError("assumption must be 'none' with sampling='subsample' (the unimodal bound is for "
+                             "complementary pairs); got 'unimodal'")
+    par = stability_parameters(p, threshold=threshold, q=q, pfer=pfer, assumption=assumption,
+                               B=max(n_subsamples, 2))
     n = path.n_obs
     half = n // 2
     if half < 2:
@@ -573,4 +634,4 @@ def stability_selection(path: Any, threshold: float | None = 0.75, pfer: float |
     return Stability(formula=path.formula, threshold=par["threshold"], q=par["q"], pfer=par["pfer"],
                      pfer_specified=par["pfer_specified"], p=p, sampling=sampling, n_subsamples=len(subsets),
                      selection_prob=prob, probabilities=paths, mean_selected=float(sel.sum(axis=1).mean()),
-                     unpenalized=tuple(c for c, k in zip(names, pen) if not k))
+                     unpenalized=tuple(c for c, k in zip(names, pen) if not k), assumption=assumption)

@@ -46,8 +46,41 @@ def test_known_values():
     assert stability_parameters(50, threshold=0.8, q=6)["pfer"] == pytest.approx(36 / (0.6 * 50))
 
 
+def test_unimodal_bound_arithmetic():
+    """stabs' um_const / optimal_cutoff / optimal_q for complementary pairs (B pairs), by hand."""
+    B, p = 50, 100
+    # threshold > 3/4: C = (1 + 1/B) / (4 (1 - thr + 1/(2B)))
+    c = (1 + 1 / B) / (4 * (1 - 0.9 + 1 / (2 * B)))
+    assert stability_parameters(p, threshold=0.9, q=10, assumption="unimodal", B=B)["pfer"] == pytest.approx(
+        100 / p / c)
+    # threshold <= 3/4: C = 2 (2 thr - 1 - 1/(2B))
+    assert stability_parameters(p, threshold=0.7, q=5, assumption="unimodal", B=B)["pfer"] == pytest.approx(
+        25 / p / (2 * (1.4 - 1 - 0.01)))
+    # q solved: the largest integer with q^2 / (p C) <= pfer
+    par = stability_parameters(p, threshold=0.9, pfer=1, assumption="unimodal", B=B)
+    assert par["q"] == math.floor(math.sqrt(p * c)) == 15
+    assert par["pfer"] == pytest.approx(225 / p / c)
+    # threshold solved: the first multiple of 1/(2B) above c_min whose bound is below pfer
+    par = stability_parameters(p, q=10, pfer=1, assumption="unimodal", B=B)
+    assert par["threshold"] == pytest.approx(0.76)
+    assert par["pfer"] == pytest.approx(1.0 / ((1 + 1 / B) / (4 * (1 - 0.76 + 1 / (2 * B)))))
+    # the unimodal bound is tighter than the assumption-free one at the same (threshold, q)
+    assert stability_parameters(p, threshold=0.9, q=10, assumption="unimodal")["pfer"] < \
+        stability_parameters(p, threshold=0.9, q=10)["pfer"]
+
+
+def test_unimodal_selection_runs(stab_data):
+    _, _, path = stab_data
+    stab = path.stability(threshold=0.9, pfer=1, assumption="unimodal", n_subsamples=5, seed=1)
+    assert stab.assumption == "unimodal" and "unimodal" in str(stab.summary())
+    assert stab.q == math.floor(math.sqrt(20 * (1 + 1 / 5) / (4 * (1 - 0.9 + 1 / 10))))
+    with pytest.raises(ParameterError, match="assumption must be 'none' with sampling='subsample'"):
+        path.stability(assumption="unimodal", sampling="subsample")
+
+
 @pytest.mark.parametrize("kw, msg", [
     ({"threshold": 0.75, "q": 5, "pfer": 1}, "two at a time"),
+    ({"threshold": 0.75, "q": 5, "assumption": "r-concave"}, "assumption must be one of"),
     ({"threshold": 0.75}, "two at a time"),
     ({"threshold": 0.5, "q": 5}, "threshold must be a number in (0.5, 1]"),
     ({"threshold": 1.2, "q": 5}, "threshold must be a number in (0.5, 1]"),
