@@ -286,10 +286,15 @@ def _truth(path: Any, mu: Any, sigma: Any, reference: Any, seed: np.random.SeedS
     else:
         info["sigma_source"] = "given"
     sd = _row_sd(path, sigma)
-    info["sigma"] = float(sigma) if np.ndim(sigma) == 0 else np.asarray(sd)
-    info["noise_model"] = ("sd_i = sigma / sqrt(w_i) (weights as inverse variances)"
-                           if np.ndim(sigma) == 0 else "one sd per row, as given")
+    info.update(_noise_info(sigma, sd))
     return mu_arr, sd, info
+
+
+def _noise_info(sigma: Any, sd: np.ndarray) -> dict[str, Any]:
+    scalar = isinstance(sigma, Real) and not isinstance(sigma, bool)
+    return {"sigma": float(sigma) if scalar else np.asarray(sd),
+            "noise_model": ("sd_i = sigma / sqrt(w_i) (weights as inverse variances)" if scalar
+                            else "one sd per row, as given")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -567,9 +572,7 @@ def _bootstrap(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: An
     else:
         info["sigma_source"] = "given"
     sd = _row_sd(path, sigma)
-    info["sigma"] = float(sigma) if np.ndim(sigma) == 0 else sd
-    info["noise_model"] = ("sd_i = sigma / sqrt(w_i) (weights as inverse variances)"
-                           if np.ndim(sigma) == 0 else "one sd per row, as given")
+    info.update(_noise_info(sigma, sd))
     w = path._prep.w
     y = np.asarray(path._design.y, dtype=float)
     noise = float(w @ (sd * sd)) / path._prep.n

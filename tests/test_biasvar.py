@@ -172,6 +172,10 @@ def test_mu_as_series_over_all_rows_or_column_name(rng):
     c = bias_variance(path, "analytic", mu="mu", sigma=1.0)
     pd.testing.assert_frame_equal(a, b)
     pd.testing.assert_frame_equal(a, c)
+    df["sd"] = 1.0
+    d = bias_variance(path, "analytic", mu="mu", sigma="sd")     # one sd per row, from a column
+    pd.testing.assert_frame_equal(a, d)
+    assert d.attrs["noise_model"] == "one sd per row, as given"
 
 
 def test_plug_in_truth(rng):
