@@ -39,12 +39,15 @@ def _sk_scaled_lasso(X, y, lam0):
     return b, new
 
 
-def _oracle_desparsified(X, y, beta, sigma, node_lam=None, lam0=None):
-    """Debiased lasso written out from van de Geer et al. (2014), nodewise lassos by sklearn."""
+def _oracle_desparsified(X, y, beta, sigma, node_lam=None, lam0=None, w=None):
+    """Debiased lasso written out from van de Geer et al. (2014), nodewise lassos by sklearn.
+    Weights: rows multiplied by sqrt(w) after weighted centring (w normalised to sum n)."""
     n, p = X.shape
-    Xc = X - X.mean(axis=0)
-    yc = y - y.mean()
-    Xs = Xc / Xc.std(axis=0)
+    w = np.ones(n) if w is None else w * n / w.sum()
+    sw = np.sqrt(w)[:, None]
+    Xc = sw * (X - w @ X / n)
+    yc = sw[:, 0] * (y - w @ y / n)
+    Xs = Xc / np.sqrt((Xc ** 2).mean(axis=0))
     est, se = np.empty(p), np.empty(p)
     for j in range(p):
         others = [k for k in range(p) if k != j]
@@ -78,6 +81,19 @@ def test_desparsified_matches_independent_implementation(data):
     np.testing.assert_allclose(inf.table["ci_lower"], est - z * se, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(inf.table["p_value"], 2 * stats.norm.sf(np.abs(est / se)), rtol=1e-6, atol=1e-12)
     assert (inf.table["method"] == "desparsified lasso").all()
+
+
+def test_desparsified_weighted(data, rng):
+    df, _, _ = data
+    df = df.assign(w=rng.uniform(0.3, 3.0, len(df)))
+    path = rs.lasso("y ~ x0 + x1 + x2 + x3 + x4 + x5 + x6", df, weights="w", tol=1e-12)
+    fit = path.at(0.06)
+    inf = fit.inference(sigma=1.1, nodewise_lambda=0.05)
+    X = df[[f"x{j}" for j in range(7)]].to_numpy()
+    est, se = _oracle_desparsified(X, df["y"].to_numpy(), fit.coef.to_numpy(), 1.1, node_lam=0.05,
+                                   w=df["w"].to_numpy())
+    np.testing.assert_allclose(inf.estimate.to_numpy(), est, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(inf.std_error.to_numpy(), se, rtol=1e-7)
 
 
 def test_desparsified_with_scaled_nodewise_lasso(data):
