@@ -215,6 +215,7 @@ def test_best_and_at(regdata):
     df, _ = regdata
     path = rs.lasso("y ~ .", df, n_lambda=30)
     cv = path.cv(folds=5, seed=1)
+    pd.testing.assert_frame_equal(cross_validate(path, folds=5, seed=1).table, cv.table)
     pd.testing.assert_series_equal(cv.best.params, path.at(cv.lambda_1se).params)
     assert cv.at("min").lam == cv.lambda_min
     assert cv.at(0.1).lam == 0.1
