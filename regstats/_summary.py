@@ -49,7 +49,7 @@ class Summary:
             width = max(len(k) for k, _ in self.info)
             lines += [f"{k:<{width}}  {v}" for k, v in self.info]
         for caption, df in self.tables:
-            lines += ["", caption, "-" * len(caption) if caption else ""]
+            lines += ["", caption, "-" * len(caption)] if caption else [""]
             lines.append(_formatted(df, self.digits).to_string(index=self.index))
         if self.notes:
             lines.append("")
