@@ -77,6 +77,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import warnings
 from dataclasses import dataclass
 from numbers import Real
@@ -87,7 +88,7 @@ import pandas as pd
 
 from . import _validate as check
 from . import engine, solver
-from ._parallel import parallel_map
+from ._parallel import Progress, parallel_map
 from .dof import df_path
 from .errors import ConvergenceWarning, DataError, ParameterError
 
@@ -344,7 +345,8 @@ def _sim_loop(prob: _Problem, mu: np.ndarray, sd: np.ndarray, c: np.ndarray, see
         r = (mu + eps_new)[None, :] - yhat
         err[k] = (r * r) @ w / n
         bad |= ~conv
-    return {"s1": s1, "s2": s2, "T": T, "df_rep": df_rep, "err": err, "bad": bad, "m": m}
+    return {"s1": s1, "s2": s2, "T": T, "df_rep": df_rep, "err": err, "bad": bad, "m": m,
+            "moments": _moments(s1, s2, m, c, mu, w)}
 
 
 def _moments(s1: np.ndarray, s2: np.ndarray, m: int, c: np.ndarray, mu: np.ndarray, w: np.ndarray
@@ -378,7 +380,7 @@ def _simulate_setup(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_job
     c, _, conv = prob.fit(mu_arr, want_df=False)
     seeds = rep_ss.spawn(n_rep)
     tasks = [(prob, mu_arr, sd, c, [seeds[i] for i in b]) for b in _batches(n_rep)]
-    parts = parallel_map(_sim_batch, tasks, n_jobs=n_jobs, progress=progress, desc=desc)
+    sums, parts = _run_batches(_sim_batch, tasks, n_jobs, progress, desc)
     bad = ~conv
     for p in parts:
         bad |= p["bad"]
@@ -387,10 +389,33 @@ def _simulate_setup(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_job
         warnings.warn(f"the solver did not reach its tolerance in some replicates at {int(bad.sum())} "
                       f"lambda(s): {shown}", ConvergenceWarning, stacklevel=3)
     pooled = {"T": np.vstack([p["T"] for p in parts]), "df_rep": np.vstack([p["df_rep"] for p in parts]),
-              "err": np.vstack([p["err"] for p in parts]), "parts": parts, "c": c, "mu": mu_arr,
-              "sd": sd, "prob": prob}
+              "err": np.vstack([p["err"] for p in parts]), "parts": parts, "sums": sums, "c": c,
+              "mu": mu_arr, "sd": sd, "prob": prob}
     info.update({"n_rep": n_rep, "seed": entropy})
     return pooled, info
+
+
+#: per-row arrays that are summed over batches (the rest of a batch's result is small and kept)
+_SUMMED = ("s1", "s2", "cnt")
+
+
+def _run_batches(func: Any, tasks: list, n_jobs: int, progress: bool, desc: str
+                 ) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
+    """Run the batches a few at a time, summing the large per-row arrays in batch order as the
+    results arrive: memory holds one chunk of them, and the sums are the same for any n_jobs."""
+    chunk = 1 if n_jobs == 1 else 2 * (n_jobs if n_jobs > 0 else (os.cpu_count() or 1))
+    bar = Progress(len(tasks), desc=desc, enabled=progress)
+    sums: dict[str, np.ndarray] = {}
+    kept: list[dict[str, Any]] = []
+    for start in range(0, len(tasks), chunk):
+        for res in parallel_map(func, tasks[start:start + chunk], n_jobs=n_jobs):
+            for key in _SUMMED:
+                if key in res:
+                    arr = res.pop(key)
+                    sums[key] = arr if key not in sums else sums[key] + arr
+            kept.append(res)
+            bar.update()
+    return sums, kept
 
 
 def _n_jobs(n_jobs: Any) -> int:
@@ -413,12 +438,10 @@ def _simulation(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: A
     parts, c, mu_arr, sd, prob = sim["parts"], sim["c"], sim["mu"], sim["sd"], sim["prob"]
     w = prob.w
     R = sum(p["m"] for p in parts)
-    s1 = sum(p["s1"] for p in parts)
-    s2 = sum(p["s2"] for p in parts)
-    bias2, variance = _moments(s1, s2, R, c, mu_arr, w)
+    bias2, variance = _moments(sim["sums"]["s1"], sim["sums"]["s2"], R, c, mu_arr, w)
     noise = float(w @ (sd * sd)) / prob.n
     risk = noise + bias2 + variance
-    per = [_moments(p["s1"], p["s2"], p["m"], c, mu_arr, w) for p in parts]
+    per = [p["moments"] for p in parts]
     T, dfr, err = sim["T"], sim["df_rep"], sim["err"]
     mc = pd.DataFrame({
         "bias2_se": _batch_se([b for b, _ in per]),
@@ -514,10 +537,13 @@ def _analytic(path: Any, mu: Any, sigma: Any, reference: Any, seed: Any) -> pd.D
 # ---------------------------------------------------------------------------------------------
 # bootstrap (truth unknown)
 # ---------------------------------------------------------------------------------------------
-def _boot_batch(task: tuple) -> dict[str, np.ndarray]:
-    path, c, seeds = task
+def _boot_batch(task: tuple) -> dict[str, Any]:
+    path, c, y, noise, seeds = task
     with _blas_limit(*path._design.X.shape):
-        return _boot_loop(path, c, seeds)
+        res = _boot_loop(path, c, seeds)
+    enough = int((res["cnt"] >= 2).sum()) >= 2
+    res["stats"] = _boot_stats(res["cnt"], res["s1"], res["s2"], c, y, path._prep.w, noise) if enough else None
+    return res
 
 
 def _boot_loop(path: Any, c: np.ndarray, seeds: list) -> dict[str, np.ndarray]:
@@ -579,8 +605,8 @@ def _bootstrap(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: An
     sol = path._solution
     c = sol.coef @ np.asarray(path._design.X, dtype=float).T + sol.intercept[:, None]
     seeds = rep_ss.spawn(n_rep)
-    tasks = [(path, c, [seeds[i] for i in b]) for b in _batches(n_rep)]
-    parts = parallel_map(_boot_batch, tasks, n_jobs=n_jobs, progress=progress, desc="bias_variance")
+    tasks = [(path, c, y, noise, [seeds[i] for i in b]) for b in _batches(n_rep)]
+    sums, parts = _run_batches(_boot_batch, tasks, n_jobs, progress, "bias_variance")
     bad = np.zeros(len(path.lambdas), dtype=bool)
     for p in parts:
         bad |= p["bad"]
@@ -588,17 +614,13 @@ def _bootstrap(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: An
         shown = ", ".join(f"{x:.4g}" for x in path.lambdas[bad][:10])
         warnings.warn(f"the solver did not reach its tolerance in some bootstrap refits at {int(bad.sum())} "
                       f"lambda(s): {shown}", ConvergenceWarning, stacklevel=3)
-    cnt = sum(p["cnt"] for p in parts)
+    cnt = sums["cnt"]
     if int((cnt >= 2).sum()) < 2:
         raise ParameterError(f"n_rep must leave rows out of bag at least twice; got {n_rep}")
-    bias2_raw, variance, risk = _boot_stats(cnt, sum(p["s1"] for p in parts), sum(p["s2"] for p in parts),
-                                            c, y, w, noise)
+    bias2_raw, variance, risk = _boot_stats(cnt, sums["s1"], sums["s2"], c, y, w, noise)
     clipped = bias2_raw < 0
     bias2 = np.maximum(bias2_raw, 0.0)
-    per = []
-    for p in parts:
-        if int((p["cnt"] >= 2).sum()) >= 2:
-            per.append(_boot_stats(p["cnt"], p["s1"], p["s2"], c, y, w, noise))
+    per = [p["stats"] for p in parts if p["stats"] is not None]
     if len(per) >= 2:
         mc = pd.DataFrame({"bias2_se": _batch_se([b for b, _, _ in per]),
                            "variance_se": _batch_se([v for _, v, _ in per]),
