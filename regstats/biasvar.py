@@ -538,15 +538,15 @@ def _analytic(path: Any, mu: Any, sigma: Any, reference: Any, seed: Any) -> pd.D
 # bootstrap (truth unknown)
 # ---------------------------------------------------------------------------------------------
 def _boot_batch(task: tuple) -> dict[str, Any]:
-    path, c, y, noise, seeds = task
+    path, c, y, noise, tol, seeds = task
     with _blas_limit(*path._design.X.shape):
-        res = _boot_loop(path, c, seeds)
+        res = _boot_loop(path, c, tol, seeds)
     enough = int((res["cnt"] >= 2).sum()) >= 2
     res["stats"] = _boot_stats(res["cnt"], res["s1"], res["s2"], c, y, path._prep.w, noise) if enough else None
     return res
 
 
-def _boot_loop(path: Any, c: np.ndarray, seeds: list) -> dict[str, np.ndarray]:
+def _boot_loop(path: Any, c: np.ndarray, tol: float | None, seeds: list) -> dict[str, np.ndarray]:
     X = np.asarray(path._design.X, dtype=float)
     L, n = c.shape
     cnt = np.zeros(n)
@@ -559,7 +559,7 @@ def _boot_loop(path: Any, c: np.ndarray, seeds: list) -> dict[str, np.ndarray]:
         oob = np.bincount(rows, minlength=n) == 0
         if not oob.any():
             continue
-        _, sol = path._refit(rows=rows)
+        _, sol = path._refit(rows=rows, tol=tol)
         bad |= ~sol.converged
         pred = sol.coef @ X[oob].T + sol.intercept[:, None]
         dlt = pred - c[:, oob]
@@ -584,12 +584,14 @@ def _boot_stats(cnt: np.ndarray, s1: np.ndarray, s2: np.ndarray, c: np.ndarray, 
 
 
 def _bootstrap(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: Any, progress: bool,
-               reference: Any) -> pd.DataFrame:
+               reference: Any, tol: Any) -> pd.DataFrame:
     if mu is not None:
         raise ParameterError("mu must be None for method='bootstrap' (it estimates the decomposition when "
                              "the truth is unknown; with a known mu use method='simulation'); got an array")
     n_rep = check.positive_int("n_rep", n_rep, minimum=2)
     n_jobs = _n_jobs(n_jobs)
+    if tol is not None:
+        tol = check.real_in("tol", tol, 0.0, 1.0, lo_open=True)
     ref_ss, rep_ss, entropy = _seeds(seed)
     info: dict[str, Any] = {"mu_source": "unknown (bootstrap)"}
     if sigma is None:
@@ -605,7 +607,7 @@ def _bootstrap(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: An
     sol = path._solution
     c = sol.coef @ np.asarray(path._design.X, dtype=float).T + sol.intercept[:, None]
     seeds = rep_ss.spawn(n_rep)
-    tasks = [(path, c, y, noise, [seeds[i] for i in b]) for b in _batches(n_rep)]
+    tasks = [(path, c, y, noise, tol, [seeds[i] for i in b]) for b in _batches(n_rep)]
     sums, parts = _run_batches(_boot_batch, tasks, n_jobs, progress, "bias_variance")
     bad = np.zeros(len(path.lambdas), dtype=bool)
     for p in parts:
@@ -683,7 +685,7 @@ def bias_variance(path: "Path", method: Method = "simulation", mu: Any = None, s
     progress : show a progress bar.
     reference : plug-in reference fit when ``mu``/``sigma`` are None: ``"auto"`` (least squares
         when n >= p + 11, otherwise CV's lambda_min), ``"ols"``, ``"cv"`` or a lambda.
-    tol : solver tolerance for the simulation refits (default: the path's).
+    tol : solver tolerance for the simulation and bootstrap refits (default: the path's).
 
     Returns
     -------
@@ -713,4 +715,4 @@ def bias_variance(path: "Path", method: Method = "simulation", mu: Any = None, s
         return _analytic(path, mu, sigma, reference, seed)
     if method == "simulation":
         return _simulation(path, mu, sigma, n_rep, seed, n_jobs, progress, reference, tol)
-    return _bootstrap(path, mu, sigma, n_rep, seed, n_jobs, progress, reference)
+    return _bootstrap(path, mu, sigma, n_rep, seed, n_jobs, progress, reference, tol)
