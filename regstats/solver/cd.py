@@ -154,14 +154,14 @@ def _gram_newton(G, c, v, a, lam, beta, q):
     p = beta.shape[0]
     m = 0
     for j in range(p):
-        if beta[j] != 0.0 or v[j] == 0.0:
+        if beta[j] != 0.0 or v[j] == 0.0 or (a == 0.0 and G[j, j] > 0.0):
             m += 1
     if m == 0:
         return 0
     A = np.empty(m, dtype=np.int64)
     k = 0
     for j in range(p):
-        if beta[j] != 0.0 or v[j] == 0.0:
+        if beta[j] != 0.0 or v[j] == 0.0 or (a == 0.0 and G[j, j] > 0.0):
             A[k] = j
             k += 1
     sgn = np.empty(m)
@@ -195,7 +195,7 @@ def _gram_newton(G, c, v, a, lam, beta, q):
         # first zero crossing among coordinates whose sign x would flip
         t = 2.0
         for k in range(m):
-            if not dropped[k] and v[A[k]] > 0.0 and x[k] * sgn[k] <= 0.0:
+            if a > 0.0 and not dropped[k] and v[A[k]] > 0.0 and x[k] * sgn[k] <= 0.0:
                 tk = b[k] / (b[k] - x[k])
                 if tk < t:
                     t = tk

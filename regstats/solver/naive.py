@@ -98,7 +98,7 @@ def _newton(X, y, c, v, a, lam, beta, cache):
     are then pinned at 0 and x is updated by a Schur-complement correction.
     """
     n = X.shape[0]
-    A = np.flatnonzero((beta != 0.0) | (v == 0.0))
+    A = np.flatnonzero((beta != 0.0) | (v == 0.0) | (a == 0.0))
     if A.size == 0 or (A.size > n and a == 1.0):
         return 0, None
     vA = v[A]
@@ -114,7 +114,7 @@ def _newton(X, y, c, v, a, lam, beta, cache):
         return 0, None
     if not np.all(np.isfinite(x0)):
         return 0, None
-    pen = vA > 0
+    pen = (vA > 0) & (a > 0.0)  # ridge: no signs to keep
     b = beta[A].copy()
     x = x0
     dropped = np.zeros(A.size, dtype=bool)

@@ -1,0 +1,109 @@
+"""Formula + DataFrame -> design arrays (and the same encoding on new data)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import regstats as rs
+from regstats.design import build_design
+from regstats.errors import DataError, FormulaError, UnseenLevelError
+
+
+@pytest.fixture
+def frame(rng):
+    n = 40
+    return pd.DataFrame({"y": rng.standard_normal(n), "a": rng.standard_normal(n),
+                         "b": rng.uniform(1, 2, n), "g": rng.choice(["u", "v", "w"], n),
+                         "c": rng.standard_normal(n)})
+
+
+def test_dot_expands_to_all_other_columns(frame):
+    d = build_design("y ~ .", frame)
+    assert d.column_names == ("a", "b", "c", "g[T.v]", "g[T.w]")
+    np.testing.assert_array_equal(d.X[:, 0], frame["a"])
+    np.testing.assert_array_equal(d.y, frame["y"])
+    d2 = build_design("y ~ . - c", frame)
+    assert "c" not in d2.column_names and "a" in d2.column_names
+    d3 = build_design("y ~ .", frame, exclude=["b"])
+    assert "b" not in d3.column_names
+
+
+def test_transforms_interactions_and_patsy_agreement(frame):
+    import patsy
+
+    f = "y ~ a + C(g) + np.log(b) + a:c"
+    d = build_design(f, frame)
+    ref = patsy.dmatrix("a + C(g) + np.log(b) + a:c", frame, return_type="dataframe").drop(columns="Intercept")
+    for name in ref.columns:
+        np.testing.assert_allclose(d.X[:, d.column_names.index(name)], ref[name])
+    assert d.spec.terms["C(g)"] == ("C(g)[T.v]", "C(g)[T.w]")
+    new = frame.iloc[:5]
+    np.testing.assert_allclose(d.spec.transform(new), d.X[:5])
+
+
+def test_caller_namespace_in_formulas(frame):
+    def shift(x):
+        return x + 100.0
+
+    path = rs.lasso("y ~ shift(a) + b", frame, n_lambda=3)
+    assert "shift(a)" in path.column_names
+
+
+def test_missing_rows_dropped_and_counted(frame):
+    df = frame.copy()
+    df.loc[[1, 2], "a"] = np.nan
+    df.loc[5, "g"] = None
+    d = build_design("y ~ a + g", df)
+    assert d.n_dropped == 3 and len(d.rows) == 37
+    assert 1 not in d.rows and 5 not in d.rows
+
+
+def test_unknown_column_and_bad_formulas(frame):
+    with pytest.raises(FormulaError, match="unknown name 'zz'"):
+        build_design("y ~ a + zz", frame)
+    with pytest.raises(FormulaError):
+        build_design("y a", frame)
+    with pytest.raises(FormulaError):
+        build_design("~ a", frame)
+
+
+def test_non_numeric_response_and_empty_data(frame):
+    with pytest.raises(DataError, match="must be numeric"):
+        build_design("g ~ a", frame)
+    with pytest.raises(DataError, match="empty"):
+        build_design("y ~ a", frame.iloc[:0])
+
+
+def test_infinite_values_rejected(frame):
+    df = frame.copy()
+    df.loc[0, "b"] = np.inf
+    with pytest.raises(DataError, match="infinite"):
+        build_design("y ~ a + b", df)
+    with pytest.raises(DataError, match="infinite"):
+        build_design("y ~ a + np.log(b)", df)
+
+
+def test_unseen_level_at_transform(frame):
+    d = build_design("y ~ a + C(g)", frame)
+    new = frame.iloc[:3].copy()
+    new["g"] = ["u", "zzz", "v"]
+    with pytest.raises(UnseenLevelError):
+        d.spec.transform(new)
+
+
+def test_design_does_not_alias_the_data(frame):
+    d = build_design("y ~ a + b", frame)
+    before = d.X.copy()
+    frame.loc[0, "a"] = 1e6
+    np.testing.assert_array_equal(d.X, before)
+
+
+def test_wide_dot_formula_takes_the_direct_path(rng):
+    """5000 plain numeric columns: no patsy (it would recurse or take seconds)."""
+    df = pd.DataFrame(rng.standard_normal((300, 5000)), columns=[f"x{j}" for j in range(5000)])
+    df["y"] = rng.standard_normal(300)
+    d = build_design("y ~ .", df)
+    assert d.X.shape == (300, 5000)
+    assert d.spec._patsy_info is None and len(d.spec.plain) == 5000
+    np.testing.assert_array_equal(d.X[:, 4999], df["x4999"])

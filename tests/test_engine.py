@@ -1,0 +1,133 @@
+"""Array-level engine: prepare (centre, scale, weight), lambda grid, solve."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from regstats import engine
+
+
+def _data(rng, n=200, p=6):
+    X = rng.standard_normal((n, p)) * np.arange(1, p + 1) + 10.0 * np.arange(p)
+    y = X @ rng.standard_normal(p) + rng.standard_normal(n) + 5.0
+    return X, y
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("shape", [(200, 6), (20, 600)])
+def test_prepare_centres_scales_and_weights(rng, weighted, shape):
+    X, y = _data(rng, *shape)
+    n, p = X.shape
+    w = rng.uniform(0.1, 3.0, n) if weighted else None
+    prep = engine.prepare(X, y, weights=w)
+    W = np.ones(n) if w is None else w * n / w.sum()
+    m = W @ X / n
+    s = np.sqrt(W @ (X - m) ** 2 / n)
+    np.testing.assert_allclose(prep.x_mean, m, rtol=1e-12)
+    np.testing.assert_allclose(prep.x_scale, s, rtol=1e-10)
+    Xt = np.sqrt(W)[:, None] * (X - m) / s
+    np.testing.assert_allclose(prep.X, Xt, atol=1e-10)
+    np.testing.assert_allclose(prep.y, np.sqrt(W) * (y - W @ y / n), atol=1e-10)
+    G, c = prep.gram
+    np.testing.assert_allclose(G, Xt.T @ Xt / n, atol=1e-10)
+    np.testing.assert_allclose(c, Xt.T @ prep.y / n, atol=1e-10)
+    assert prep.raw is X or np.shares_memory(prep.raw, X)  # the design is not copied
+
+
+def test_prepare_no_standardize_no_intercept(rng):
+    X, y = _data(rng)
+    prep = engine.prepare(X, y, standardize=False, intercept=False)
+    np.testing.assert_array_equal(prep.x_scale, 1.0)
+    np.testing.assert_array_equal(prep.x_mean, 0.0)
+    np.testing.assert_allclose(prep.X, X)
+    assert prep.y_mean == 0.0
+
+
+def test_constant_columns_flagged(rng):
+    X, y = _data(rng)
+    X[:, 2] = 7.25
+    prep = engine.prepare(X, y)
+    assert prep.constant.tolist() == [False, False, True, False, False, False]
+    assert np.all(prep.X[:, 2] == 0)
+    sol = engine.solve(prep, 1.0, engine.lambda_grid(prep, 1.0, 10))
+    assert np.all(sol.coef[:, 2] == 0) and np.all(np.isfinite(sol.coef))
+
+
+def test_penalty_factors_rescaled_to_p(rng):
+    X, y = _data(rng)
+    prep = engine.prepare(X, y, penalty_factor=[0, 1, 1, 2, 1, 1])
+    assert prep.v.sum() == pytest.approx(6)
+    assert prep.v[0] == 0
+
+
+@pytest.mark.parametrize("a", [1.0, 0.5, 0.0])
+def test_lambda_max_is_the_smallest_all_zero_lambda(rng, a):
+    X, y = _data(rng, 100, 8)
+    w = rng.uniform(0.5, 2, 100)
+    prep = engine.prepare(X, y, weights=w, penalty_factor=[0, 1, 1, 1, 2, 1, 1, 0.5])
+    lmax = engine.lambda_max(prep, a)
+    r = prep.y - prep.X[:, [0]] @ np.linalg.lstsq(prep.X[:, [0]], prep.y, rcond=None)[0]
+    expect = np.max(np.abs(prep.X[:, 1:].T @ r / 100) / (max(a, 1e-3) * prep.v[1:]))
+    assert lmax == pytest.approx(expect, rel=1e-12)
+    if a > 0:
+        sol = engine.solve(prep, a, np.array([lmax, lmax * (1 - 1e-4)]), tol=1e-13)
+        assert np.all(sol.beta[0, 1:] == 0) and sol.beta[0, 0] != 0
+        assert np.count_nonzero(sol.beta[1, 1:]) >= 1
+
+
+def test_grid_is_log_spaced_from_lambda_max(rng):
+    X, y = _data(rng)
+    prep = engine.prepare(X, y)
+    g = engine.lambda_grid(prep, 1.0, 50, 1e-3)
+    assert g[0] == pytest.approx(engine.lambda_max(prep, 1.0))
+    np.testing.assert_allclose(np.diff(np.log(g)), np.log(1e-3) / 49, rtol=1e-12)
+    assert engine.lambda_grid(prep, 1.0, 1).shape == (1,)
+
+
+def test_solution_original_scale_and_r2(rng):
+    X, y = _data(rng)
+    prep = engine.prepare(X, y)
+    lams = engine.lambda_grid(prep, 0.5, 20)
+    sol = engine.solve(prep, 0.5, lams, tol=1e-12)
+    np.testing.assert_allclose(sol.coef, sol.beta / prep.x_scale)
+    fitted = sol.intercept[:, None] + sol.coef @ X.T
+    rss = ((y[None, :] - fitted) ** 2).mean(axis=1)
+    np.testing.assert_allclose(sol.rss, rss, rtol=1e-9)
+    np.testing.assert_allclose(sol.r2, 1 - rss / y.var(), rtol=1e-9)
+    assert sol.method == "gram" and sol.converged.all()
+
+
+def test_methods_agree_and_ridge_svd_paths(rng):
+    X, y = _data(rng, 300, 10)
+    prep = engine.prepare(X, y)
+    lams = engine.lambda_grid(prep, 0.0, 10)
+    svd = engine.solve(prep, 0.0, lams)
+    assert svd.method == "svd"
+    cd = engine.solve(prep, 0.0, lams, method="gram", tol=1e-14)
+    np.testing.assert_allclose(svd.beta, cd.beta, atol=1e-8)
+    np.testing.assert_allclose(svd.rss, cd.rss, rtol=1e-9)
+    wide = engine.prepare(*_data(rng, 30, 200))
+    lw = engine.lambda_grid(wide, 0.0, 5)
+    a_ = engine.solve(wide, 0.0, lw)
+    b_ = engine.solve(wide, 0.0, lw, method="naive", tol=1e-14)
+    np.testing.assert_allclose(a_.beta, b_.beta, atol=1e-7)
+
+
+def test_warm_start_beta0_gives_same_answer(rng):
+    X, y = _data(rng, 60, 80)
+    prep = engine.prepare(X, y)
+    lams = engine.lambda_grid(prep, 1.0, 20)
+    full = engine.solve(prep, 1.0, lams, tol=1e-12)
+    one = engine.solve(prep, 1.0, lams[10:11], tol=1e-12, beta0=full.beta[9])
+    np.testing.assert_allclose(one.beta[0], full.beta[10], atol=1e-8)
+
+
+def test_choose_method():
+    class P:
+        def __init__(self, n, p):
+            self.n, self.p = n, p
+            self.v = np.ones(p)
+            self.constant = np.zeros(p, bool)
+    assert engine.choose_method(P(1000, 50), 1.0) == "gram"
+    assert engine.choose_method(P(100, 5000), 1.0) == "naive"
+    assert engine.choose_method(P(100, 50), 0.0) == "svd"

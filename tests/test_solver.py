@@ -1,0 +1,141 @@
+"""Numerical kernels against small numpy references (arrays in, arrays out)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from regstats import solver
+from regstats.solver.cd import _gap, _gram_newton, cd_naive
+
+
+def _problem(rng, n=50, p=12, rho=0.5):
+    X = rng.standard_normal((n, p))
+    X[:, 1] = rho * X[:, 0] + np.sqrt(1 - rho ** 2) * X[:, 1]
+    X = (X - X.mean(0)) / X.std(0)
+    y = X[:, :3] @ np.array([1.0, -2.0, 0.5]) + rng.standard_normal(n)
+    return np.asfortranarray(X), y - y.mean()
+
+
+def reference_cd(X, y, v, a, lam, sweeps=20_000):
+    """Plain cyclic coordinate descent (numpy), run to convergence."""
+    n, p = X.shape
+    b = np.zeros(p)
+    r = y.copy()
+    xx = (X ** 2).sum(0) / n
+    for _ in range(sweeps):
+        dmax = 0.0
+        for j in range(p):
+            z = X[:, j] @ r / n + xx[j] * b[j]
+            nb = np.sign(z) * max(abs(z) - lam * a * v[j], 0.0) / (xx[j] + lam * (1 - a) * v[j])
+            d = nb - b[j]
+            if d:
+                r -= X[:, j] * d
+                b[j] = nb
+                dmax = max(dmax, abs(d))
+        if dmax < 1e-15:
+            break
+    return b
+
+
+def objective(X, y, b, v, a, lam):
+    n = len(y)
+    return 0.5 * np.sum((y - X @ b) ** 2) / n + lam * np.sum(v * ((1 - a) / 2 * b ** 2 + a * np.abs(b)))
+
+
+@pytest.mark.parametrize("a", [1.0, 0.5, 0.0])
+def test_gram_and_naive_kernels_match_reference(rng, a):
+    X, y = _problem(rng)
+    n, p = X.shape
+    v = np.ones(p)
+    v[2] = 0.0
+    v *= p / v.sum()
+    lams = np.array([0.5, 0.1, 0.02])
+    G = X.T @ X / n
+    c = X.T @ y / n
+    yy = y @ y / n
+    bg, gaps, rss, _, conv = solver.cd_path_gram(G, c, yy, v, a, lams, np.zeros(p), 1e-14, 100_000, True)
+    bn, gapn, rssn, _, convn = solver.cd_path_naive(X, y, v, a, lams, np.zeros(p), 1e-14, 100_000, True)
+    assert conv.all() and convn.all()
+    for k, lam in enumerate(lams):
+        ref = reference_cd(X, y, v, a, lam)
+        np.testing.assert_allclose(bg[k], ref, atol=1e-9)
+        np.testing.assert_allclose(bn[k], ref, atol=1e-9)
+        assert rss[k] == pytest.approx(np.sum((y - X @ ref) ** 2) / n, rel=1e-10)
+        assert rssn[k] == pytest.approx(rss[k], rel=1e-10)
+
+
+@pytest.mark.parametrize("a", [1.0, 0.5, 0.0])
+def test_gap_is_a_valid_bound(rng, a):
+    """gap >= primal - optimum for arbitrary points, and ~0 at the optimum."""
+    X, y = _problem(rng)
+    n, p = X.shape
+    v = np.ones(p)
+    lam = 0.05
+    opt = reference_cd(X, y, v, a, lam)
+    fopt = objective(X, y, opt, v, a, lam)
+    c = X.T @ y / n
+    yy = y @ y / n
+    for scale in (0.0, 0.5, 0.9, 1.1):
+        b = opt * scale + 0.01 * rng.standard_normal(p) * (scale > 0)
+        q = X.T @ (y - X @ b) / n
+        g, primal, rss = _gap(b, q, c, yy, v, a, lam)
+        assert primal == pytest.approx(objective(X, y, b, v, a, lam), rel=1e-12)
+        assert g >= primal - fopt - 1e-12
+    q = X.T @ (y - X @ opt) / n
+    assert _gap(opt, q, c, yy, v, a, lam)[0] < 1e-12
+
+
+def test_gram_newton_lands_on_exact_solution(rng):
+    X, y = _problem(rng, n=80, p=10)
+    n, p = X.shape
+    G, c = X.T @ X / n, X.T @ y / n
+    v = np.ones(p)
+    lam = 0.05
+    ref = reference_cd(X, y, v, 1.0, lam)
+    # start from a perturbed point with the right signs plus a wrong extra coefficient
+    beta = ref * 1.3
+    beta[np.flatnonzero(ref == 0)[:1]] = 0.01
+    q = c - G @ beta
+    status = _gram_newton(G, c, v, 1.0, lam, beta, q)
+    assert status in (1, 2)
+    assert objective(X, y, beta, v, 1.0, lam) <= objective(X, y, ref * 1.3, v, 1.0, lam) + 1e-12
+    np.testing.assert_allclose(q, c - G @ beta, atol=1e-12)
+
+
+def test_naive_sweeps_update_residual(rng):
+    X, y = _problem(rng)
+    n, p = X.shape
+    beta = np.zeros(p)
+    r = y.copy()
+    xx = (X ** 2).sum(0) / n
+    k, ok = cd_naive(X, r, beta, np.ones(p), 1.0, 0.1, xx, np.arange(p), 1e-20, 10_000)
+    assert ok and k >= 1
+    np.testing.assert_allclose(r, y - X @ beta, atol=1e-12)
+    np.testing.assert_allclose(beta, reference_cd(X, y, np.ones(p), 1.0, 0.1), atol=1e-9)
+
+
+def test_ridge_svd_and_gram_match_closed_form(rng):
+    X, y = _problem(rng, n=60, p=8)
+    n, p = X.shape
+    lams = np.array([1.0, 0.1, 1e-3])
+    U, d, Vt = solver.ridge_svd(X)
+    b_svd = solver.ridge_path_svd(U, d, Vt, y, lams)
+    b_gram = solver.ridge_path_gram(X.T @ X / n, X.T @ y / n, lams)
+    for k, lam in enumerate(lams):
+        ref = np.linalg.solve(X.T @ X / n + lam * np.eye(p), X.T @ y / n)
+        np.testing.assert_allclose(b_svd[k], ref, rtol=1e-10)
+        np.testing.assert_allclose(b_gram[k], ref, rtol=1e-9)
+    df = solver.ridge_df_svd(d, lams, n)
+    H = [np.trace(X @ np.linalg.solve(X.T @ X + n * lam * np.eye(p), X.T)) for lam in lams]
+    np.testing.assert_allclose(df, H, rtol=1e-10)
+
+
+def test_kernels_report_non_convergence_instead_of_raising(rng):
+    X, y = _problem(rng, n=30, p=40, rho=0.95)
+    n, p = X.shape
+    lams = np.array([0.05, 0.01])
+    out = solver.cd_path_naive(X, y, np.ones(p), 1.0, lams, np.zeros(p), 1e-15, 1, False)
+    assert out[4].dtype == bool and not out[4].all()
+    G, c = X.T @ X / n, X.T @ y / n
+    out = solver.cd_path_gram(G, c, y @ y / n, np.ones(p), 1.0, lams, np.zeros(p), 1e-15, 1, False)
+    assert not out[4].all()
