@@ -412,3 +412,24 @@ def test_report_shows_the_comparison(rep):
     np.testing.assert_array_equal(got.reindex(fmin.params.index), fmin.params)
     assert ("lambda_1se relaxed" in set(cmp["model"])) == (rep.path.l1_ratio > 0)
     assert "Penalized, relaxed and least-squares fits side by side" in rep.to_html()
+
+
+def test_wide_design_shows_the_flagged_terms(rng):
+    n, p = 40, 60
+    X = rng.standard_normal((n, p))
+    df = pd.DataFrame(X, columns=[f"x{j}" for j in range(p)])
+    df["y"] = 3 * X[:, 0] - 2 * X[:, 1] + rng.standard_normal(n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = rs.report("y ~ .", df, folds=4, n_boot=20, n_rep=5, stability=False, bias_variance=False,
+                      figures=False)
+    coef = r.coefficients
+    assert len(coef) == p + 1                                   # all terms in the tidy table
+    html = r.to_html()
+    shown = re.findall(r"<tr><td>(x\d+)</td>", html.split('id="coefficients"')[1].split("</table>")[0])
+    flagged = coef[(coef["estimate_min"] != 0) | (coef["estimate_1se"] != 0) | (coef["selection_freq"] >= 0.5)
+                   | (coef["inf_p_holm"] < 0.05)]["term"].tolist()
+    assert set(shown) == set(flagged) - {"Intercept"}
+    assert {"x0", "x1"} <= set(shown) and len(shown) < p
+    assert f"{p + 1 - len(flagged)} of {p + 1} terms are not shown" in html
+    assert 'class="table-wrap scroll"' in html                 # the long design table scrolls

@@ -246,7 +246,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     prog = _Progress(steps, progress)
     t_start = time.perf_counter()
 
-    prog.start("fitting the path")
+    prog.start("fitting the path (the first run after installing compiles the solver: allow ~30 s)")
     fit_warnings: list[Any] = []
     if isinstance(model, Path):
         path = model
@@ -402,7 +402,7 @@ def _sec_data(c: _Context) -> Section:
     tab = pd.DataFrame(rows)
     c.tables["design"] = tab
     blocks: list[Any] = [Info(info),
-                         Table("Response and design columns (rows used)", tab, digits=4,
+                         Table("Response and design columns (rows used)", tab, digits=4, scroll=len(tab) > 25,
                                note="sd uses divisor n, as the standardization does; factor columns are "
                                     "0/1 indicators (treatment coding, first level as baseline).")]
     blocks[1:1] = _warned(c, "fit")
@@ -631,11 +631,56 @@ def _max_probability(stab: Any) -> dict[str, float] | None:
     return None
 
 
+MAX_TERMS = 30
+
+
+def _focus_terms(tidy: pd.DataFrame, max_terms: int = MAX_TERMS) -> list[str]:
+    """The terms worth showing: all of them for small models; otherwise those that any method flags.
+
+    A term is flagged when it is nonzero at a CV choice, selected in at least half of the bootstrap
+    replicates, stable, or has a Holm-adjusted p-value below 0.05; at most ``max_terms + 10`` are kept,
+    the most often selected / largest first.
+    """
+    terms = tidy["term"].tolist()
+    if len(terms) <= max_terms + 1:
+        return terms
+    flag = pd.Series(False, index=tidy.index)
+    for col in ("estimate_min", "estimate_1se", "estimate"):
+        if col in tidy:
+            flag |= tidy[col].fillna(0) != 0
+    if "selection_freq" in tidy:
+        flag |= tidy["selection_freq"].fillna(0) >= 0.5
+    if "stability_selected" in tidy:
+        flag |= tidy["stability_selected"].fillna(False).astype(bool)
+    if "inf_p_holm" in tidy:
+        flag |= tidy["inf_p_holm"].fillna(1) < 0.05
+    flag |= tidy["term"] == "Intercept"
+    keep = tidy[flag]
+    if len(keep) > max_terms + 10:
+        score = pd.Series(0.0, index=keep.index)
+        for col, w in (("stability_prob", 3.0), ("selection_freq", 2.0)):
+            if col in keep:
+                score += w * keep[col].fillna(0)
+        est = next((c for c in ("estimate_min", "estimate") if c in keep), None)
+        if est is not None:
+            a = keep[est].abs()
+            score += a / (a.max() or 1.0)
+        score[keep["term"] == "Intercept"] = np.inf
+        keep = keep.loc[score.sort_values(ascending=False).index[: max_terms + 10]].sort_index()
+    return keep["term"].tolist()
+
+
 def _sec_coef(c: _Context) -> Section:
     from . import plots
 
-    tidy, display = _coef_table(c)
-    c.tables["coefficients"] = tidy
+    tidy_all, display_all = _coef_table(c)
+    c.tables["coefficients"] = tidy_all
+    focus = _focus_terms(tidy_all)
+    hidden = len(tidy_all) - len(focus)
+    c.focus = focus
+    rows = tidy_all["term"].isin(focus).to_numpy()
+    tidy = tidy_all[rows].reset_index(drop=True)
+    display = display_all[rows].reset_index(drop=True)
     used = "lambda_1se" if c.choice == "1se" else "lambda_min"
     hl = {i: "dim" for i, t in enumerate(tidy["term"]) if t == "Intercept"}
     blocks: list[Any] = [
@@ -646,7 +691,10 @@ def _sec_coef(c: _Context) -> Section:
                    "with a nonzero coefficient, 'same sign' = share of the selecting replicates with the majority "
                    "sign; percentile intervals of a penalized estimator are not confidence intervals (they are "
                    "shrunk with it). Stability: complementary-pairs stability selection over the "
-                   "path. Inference: intervals valid after penalization (method in the group title).")]
+                   "path. Inference: intervals valid after penalization (method in the group title)."
+                   + (f" {hidden} of {len(tidy_all)} terms are not shown: zero at both CV choices, selected in "
+                      "under half of the bootstrap replicates, not stable and not significant (Holm); "
+                      "`rep.coefficients` has them all." if hidden else ""))]
     notes = []
     for step, label in (("bootstrap", "Bootstrap"), ("stability", "Stability selection"),
                         ("inference", "Inference")):
@@ -659,15 +707,16 @@ def _sec_coef(c: _Context) -> Section:
     if c.inf is not None and c.boot is not None:
         blocks += _figure("intervals", f"Coefficient intervals: {_inf_method(c)} (inference) and bootstrap "
                           f"percentile (B = {c.n_boot}) at {used}.",
-                          lambda ax: plots.plot_intervals({_inf_method(c): c.inf, "bootstrap": c.boot}, ax=ax),
+                          lambda ax: plots.plot_intervals({_inf_method(c): _only(c.inf, focus),
+                                                           "bootstrap": _only(c.boot, focus)}, ax=ax),
                           c, figsize=(6.4, _height(len(tidy))))
     elif c.inf is not None:
         blocks += _figure("intervals", f"Coefficient intervals ({_inf_method(c)}).",
-                          lambda ax: plots.plot_intervals(c.inf, ax=ax), c,
+                          lambda ax: plots.plot_intervals(_only(c.inf, focus), ax=ax), c,
                           figsize=(6.4, _height(len(tidy))))
     elif c.boot is not None:
         blocks += _figure("intervals", f"Bootstrap percentile intervals (B = {c.n_boot}) at {used}.",
-                          lambda ax: plots.plot_intervals({"bootstrap": c.boot}, ax=ax), c,
+                          lambda ax: plots.plot_intervals({"bootstrap": _only(c.boot, focus)}, ax=ax), c,
                           figsize=(6.4, _height(len(tidy))))
     if c.boot is not None and c.pen != "ridge":
         blocks += _figure("selection", f"Bootstrap selection frequency at {used} (B = {c.n_boot}); colour: "
@@ -701,6 +750,12 @@ def _sec_coef(c: _Context) -> Section:
     return Section("coefficients", "Coefficients, stability and inference", blocks)
 
 
+def _only(result: Any, terms: list[str]) -> pd.DataFrame:
+    """A result's tidy frame restricted to ``terms``."""
+    f = result.to_frame()
+    return f[f["term"].isin(terms)].reset_index(drop=True)
+
+
 def _comparison(c: _Context) -> list[Any]:
     """Penalized (lambda_min, lambda_1se), relaxed and OLS coefficients side by side."""
     from .compare import compare
@@ -717,8 +772,10 @@ def _comparison(c: _Context) -> list[Any]:
     except RegstatsError as exc:  # pragma: no cover - defensive
         return [_skipped(f"comparison not computed: {exc}")]
     c.tables["comparison"] = cmp.to_frame()
-    shown = cmp.table().reset_index()
-    n_terms = len(cmp.estimates)
+    full = cmp.table()
+    focus = set(getattr(c, "focus", full.index))
+    n_terms = sum(t in focus for t in cmp.estimates.index)
+    shown = full[[t in focus or t in cmp.stats.index for t in full.index]].reset_index()
     hl = {i: "dim" for i in range(n_terms, len(shown))}
     note = ("Standard errors in parentheses. " + ("Relaxed: least squares on the columns the penalized fit "
             "selected; its standard errors are conditional on the selection (too small after a data-driven "

@@ -46,6 +46,7 @@ class Table:
     index: bool = False
     highlight: Mapping[int, str] = field(default_factory=dict)
     note: str = ""
+    scroll: bool = False          # long tables: a scrolling box in HTML
 
 
 @dataclass(frozen=True)

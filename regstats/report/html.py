@@ -42,6 +42,8 @@ pre code { background: none; padding: 0; }
 .warning { background: #fff8e1; border-left: 4px solid #e0a800; padding: 0.45rem 0.8rem; }
 .skipped { background: var(--bg-alt); border-left: 4px solid #8c959f; padding: 0.45rem 0.8rem; color: var(--muted); }
 .table-wrap { overflow-x: auto; margin: 0.3rem 0 1rem; }
+.table-wrap.scroll { max-height: 30rem; overflow-y: auto; display: inline-block; max-width: 100%; }
+.table-wrap.scroll thead th { position: sticky; top: 0; z-index: 1; }
 table { border-collapse: collapse; font-size: 0.86rem; font-variant-numeric: tabular-nums; }
 caption { caption-side: top; text-align: left; font-weight: 600; padding: 0.2rem 0 0.35rem; font-size: 0.92rem; }
 th, td { padding: 0.22rem 0.5rem; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
@@ -87,7 +89,7 @@ def table_html(block: Table) -> str:
     df = block.frame
     cells = formatted(df, block.digits)
     numeric = [_is_numeric(df.iloc[:, j]) for j in range(df.shape[1])]
-    out = ['<div class="table-wrap"><table>']
+    out = ['<div class="table-wrap scroll"><table>' if block.scroll else '<div class="table-wrap"><table>']
     if block.caption:
         out.append(f"<caption>{_inline(block.caption)}</caption>")
     out.append("<thead>")
