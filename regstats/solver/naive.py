@@ -34,8 +34,6 @@ from .cd import _gap, cd_naive, gather_block
 
 #: sweeps of coordinate descent before a Newton step is tried
 _CD_BUDGET = 3
-import os
-_DEBUG = bool(os.environ.get('RS_DEBUG'))
 #: at most this many bytes for the cached active columns and their Gram block
 _CACHE_BYTES = 120e6
 
@@ -191,7 +189,6 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
         exact_done = False
         g = np.inf
         use_newton = True
-        n_newton = 0
         while nsw < max_sweeps:
             ws = np.flatnonzero(strong)
             budget = _CD_BUDGET if use_newton else max_sweeps - nsw
@@ -200,7 +197,6 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
             nsw += k
             status = -1
             if use_newton and (ok or np.array_equal(supp, beta != 0.0)):
-                n_newton += 1
                 status, r_new = _newton(X, y, c, v, a, lam, beta, cache)
                 if status == 0:
                     use_newton = False  # singular or too large a block: plain CD for this lambda
@@ -209,13 +205,18 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
                     if status == 2:
                         exact_done = True
             q = (X.T @ r) / n
+            if exact_done:
+                # exact on its support; optimal only if every zero coefficient passes KKT
+                zero = (beta == 0.0) & (xx > 0)
+                exact_done = not np.any(np.abs(q[zero]) > thr[zero] * (1.0 + 1e-10))
             viol = ~strong & (np.abs(q) > thr) & (xx > 0)
             if viol.any():
                 strong |= viol
                 exact_done = False
                 continue
             g = _gap(beta, q, c, yy, v, a, lam)[0]
-            if g <= target and (exact_done or not exact or not use_newton):
+            # an exact active-set solution that passes the KKT check is optimal to rounding
+            if exact_done or (g <= target and (not exact or not use_newton)):
                 break
             if status == 1:
                 continue
@@ -227,10 +228,8 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
         gaps[li] = g
         rss[li] = rs
         sweeps[li] = nsw
-        conv[li] = g <= target
+        conv[li] = g <= target or exact_done
         betas[li] = beta
         ever |= beta != 0
         lam_prev = lam
-        if _DEBUG:
-            print(li, "ws", int(strong.sum()), "nnz", int((beta != 0).sum()), "sweeps", nsw, "newton", n_newton)
     return betas, gaps, rss, sweeps, conv
