@@ -141,7 +141,8 @@ def _node_lasso(G: np.ndarray, j: int, lam: float, beta0: np.ndarray | None = No
 
 
 def _nodewise_cv_lambda(Xs: np.ndarray, folds: int, rng: np.random.Generator,
-                        n_lambda: int = 50, chunk: int = 10, patience: int = 5) -> tuple[float, pd.DataFrame]:
+                        n_lambda: int = 50, chunk: int = 10, patience: int = 5,
+                        progress: bool = False) -> tuple[float, pd.DataFrame]:
     """hdi's ``cv.nodewise.bestlambda``: one lambda for all nodewise regressions, minimising the
     K-fold CV error averaged over the p regressions (``lambda.min``).
 
@@ -163,8 +164,12 @@ def _nodewise_cv_lambda(Xs: np.ndarray, folds: int, rng: np.random.Generator,
         Xtr = Xtr - mu
         Xte = Xte - mu
         parts.append((Xtr.T @ Xtr / Xtr.shape[0], Xte))
+    from ._parallel import Progress
+
     warm = np.zeros((folds, p, p))
     err = np.zeros((folds, grid.size))
+    n_chunks = -(-grid.size // chunk)
+    bar = Progress(folds * n_chunks, desc="nodewise CV", enabled=progress)
     done = 0
     while done < grid.size:
         sl = slice(done, min(done + chunk, grid.size))
@@ -176,9 +181,11 @@ def _nodewise_cv_lambda(Xs: np.ndarray, folds: int, rng: np.random.Generator,
                 warm[f, j, others] = betas[-1]
                 pred = Xte[:, others] @ betas.T
                 err[f, sl] += ((Xte[:, [j]] - pred) ** 2).mean(axis=0)
+            bar.update()
         done = sl.stop
         mean = err[:, :done].mean(axis=0)
         if done - 1 - int(np.argmin(mean)) >= patience:
+            bar.update(bar.total - bar.done)
             break
     err = err[:, :done] / p
     mean = err.mean(axis=0)
@@ -193,8 +200,8 @@ def _nodewise_cv_lambda(Xs: np.ndarray, folds: int, rng: np.random.Generator,
 
 
 def desparsified_lasso(X: np.ndarray, y: np.ndarray, beta: np.ndarray, *, sigma: float,
-                       nodewise_lambda: float | np.ndarray | None = None, lam0: float | None = None
-                       ) -> dict[str, np.ndarray]:
+                       nodewise_lambda: float | np.ndarray | None = None, lam0: float | None = None,
+                       progress: bool = False) -> dict[str, np.ndarray]:
     """Array-level desparsified lasso.
 
     Parameters
@@ -206,6 +213,7 @@ def desparsified_lasso(X: np.ndarray, y: np.ndarray, beta: np.ndarray, *, sigma:
     nodewise_lambda : penalty of each nodewise lasso on the standardized columns (one number or
         one per column), or None to use a scaled lasso per column with ``lam0``.
     lam0 : scaled-lasso level for the nodewise regressions (default ``sqrt(2 log(p) / n)``).
+    progress : show a progress bar over the p nodewise regressions.
 
     Returns
     -------
@@ -222,8 +230,12 @@ def desparsified_lasso(X: np.ndarray, y: np.ndarray, beta: np.ndarray, *, sigma:
     lams = np.full(p, np.nan)
     if nodewise_lambda is not None:
         lams[:] = np.broadcast_to(np.asarray(nodewise_lambda, dtype=float), (p,))
+    from ._parallel import Progress
+
+    bar = Progress(p, desc="nodewise lasso", enabled=progress)
     Gamma = np.zeros((p, p))
     for j in range(p):
+        bar.update()
         if not ok[j]:
             continue
         if nodewise_lambda is None:
@@ -363,7 +375,7 @@ def _centred(fit: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, folds: int, seed: Any,
-                  lam0: float | None) -> Inference:
+                  lam0: float | None, progress: bool = False) -> Inference:
     Xc, yc, beta = _centred(fit)
     n, p = Xc.shape
     names = list(fit.path.column_names)
@@ -397,16 +409,17 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
 
             sd = np.sqrt((Xc * Xc).mean(axis=0))
             Xs = Xc / np.where(sd > 0, sd, 1.0)
-            lam_nw, cvtab = _nodewise_cv_lambda(Xs, folds, rng_of(seed))
+            lam_nw, cvtab = _nodewise_cv_lambda(Xs, folds, rng_of(seed), progress=progress)
             details["nodewise_cv"] = cvtab
-            out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=lam_nw)
+            out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=lam_nw, progress=progress)
             details["nodewise_rule"] = f"{folds}-fold CV (lambda.min)"
         else:
-            out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=None, lam0=lam0_)
+            out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=None, lam0=lam0_,
+                                     progress=progress)
             details["nodewise_rule"] = f"scaled lasso per column, lam0 = {lam0_:.4g}"
     else:
         lam_nw = check.real_in("nodewise_lambda", nodewise_lambda, 0.0, np.inf, lo_open=True)
-        out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=lam_nw)
+        out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=lam_nw, progress=progress)
         details["nodewise_rule"] = "given"
     details["nodewise_lambda"] = out["lambdas"]
     details["tau"] = out["tau"]
@@ -516,7 +529,7 @@ def _post_selection(fit: Any, level: float) -> Inference:
 def infer(fit: Any, method: Literal["desparsified", "ridge", "post_selection"] = "desparsified",
           level: float = 0.95, *, sigma: str | float = "scaled_lasso",
           nodewise_lambda: str | float = "cv", folds: int = 10, seed: Any = None,
-          lam0: float | None = None) -> Inference:
+          lam0: float | None = None, progress: bool = False) -> Inference:
     """Confidence intervals and p-values for a penalized fit.
 
     Parameters
@@ -539,6 +552,7 @@ def infer(fit: Any, method: Literal["desparsified", "ridge", "post_selection"] =
         default), ``"scaled"`` a scaled lasso per column with ``lam0``.
     folds, seed : CV folds and seed for ``nodewise_lambda="cv"``.
     lam0 : scaled-lasso level (default ``sqrt(2 log(p) / n)``).
+    progress : show progress bars for the nodewise CV and the nodewise regressions.
 
     Returns
     -------
@@ -558,7 +572,7 @@ def infer(fit: Any, method: Literal["desparsified", "ridge", "post_selection"] =
     if lam0 is not None:
         lam0 = check.real_in("lam0", lam0, 0.0, np.inf, lo_open=True)
     if method == "desparsified":
-        return _desparsified(fit, level, sigma, nodewise_lambda, folds, seed, lam0)
+        return _desparsified(fit, level, sigma, nodewise_lambda, folds, seed, lam0, bool(progress))
     if method == "ridge":
         return _ridge(fit, level, sigma)
     return _post_selection(fit, level)

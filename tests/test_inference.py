@@ -175,6 +175,13 @@ def test_p_greater_than_n(rng):
     assert t.loc["x0", "p_value"] < 1e-3 and t.loc["x1", "p_value"] < 1e-3
 
 
+def test_progress_bars(data, capsys):
+    _, _, path = data
+    path.at(0.05).inference(seed=1, progress=True)
+    err = capsys.readouterr().err
+    assert "nodewise CV" in err and "nodewise lasso" in err
+
+
 def test_adjusted_p_values_by_hand(data):
     _, _, path = data
     inf = path.at(0.05).inference(nodewise_lambda=0.1)
