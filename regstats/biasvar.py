@@ -38,7 +38,7 @@ risk, df``; the method, its assumptions and Monte Carlo standard errors are in `
     ``bias2 = 1/n sum w (mean yhat - mu)^2 - variance / n_rep`` (unbiased; it can be slightly
     negative when the true bias is ~0).  ``df`` is the mean reported df over the replicates.
     ``attrs["mc"]`` has Monte Carlo standard errors (batch means over 20 fixed batches of
-    replicates), the Monte Carlo test error at fresh responses (an independent check of
+    replicates; conservative for ``bias2`` where the true bias is ~0), the Monte Carlo test error at fresh responses (an independent check of
     ``risk``; ``risk_test_diff_se`` is the standard error of ``risk - test_error``, the two
     sharing the replicate fits) and Efron's covariance df (see :func:`regstats.dof.simulate_df`).
 ``"bootstrap"`` (real data, truth unknown)
