@@ -250,7 +250,7 @@ lambda grows past lambda_max (the penalized part of the variance vanishes).
 
 ## 4. Speed
 
-{args.n_rep and ''}200 (and 1000) replicates of a 100-lambda lasso path, n = 500, p = 50 (gram solver, warm
+200 (and 1000) replicates of a 100-lambda lasso path, n = 500, p = 50 (gram solver, warm
 starts along the path, standardization and design prepared once).  Best of 3 runs after a warm-up
 (numba compile, joblib workers started).  The machine has 2 cores shared with other sessions
 (load average {load0:.1f} before, {load1:.1f} after): with more runnable processes than cores a
