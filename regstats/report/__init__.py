@@ -12,6 +12,7 @@ matplotlib is imported only when a figure is drawn.
 """
 from __future__ import annotations
 
+import inspect
 import sys
 import types
 from typing import Any
@@ -32,3 +33,4 @@ class _CallableModule(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _CallableModule
+__signature__ = inspect.signature(report)      # inspect.signature(rs.report) shows report()'s arguments

@@ -303,7 +303,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
         status["stability"] = "not computed: left out (stability=False)"
     if inference:
         prog.start("inference")
-        inf = _attempt("inference", lambda: _infer(fit, pen, seed), status, caught)
+        inf = _attempt("inference", lambda: _infer(fit, pen, seed, progress), status, caught)
         prog.end(status["inference"] if status["inference"] != "ok" else "done")
     else:
         status["inference"] = "not computed: left out (inference=False)"
@@ -343,9 +343,10 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     return rep
 
 
-def _infer(fit: Any, pen: str, seed: Any) -> Any:
+def _infer(fit: Any, pen: str, seed: Any, progress: bool = False) -> Any:
     """Ridge standard errors for ridge fits, the desparsified lasso otherwise."""
-    return fit.inference(method="ridge" if pen == "ridge" else "desparsified", seed=seed)
+    kw = {"progress": progress} if progress and _accepts("regstats.inference", "infer", "progress") else {}
+    return fit.inference(method="ridge" if pen == "ridge" else "desparsified", seed=seed, **kw)
 
 
 def _criteria(path: Any, pen: str, seed: Any) -> pd.DataFrame:

@@ -120,6 +120,10 @@ class Report:
         """The coefficient table (one row per term: estimates, stability, inference), tidy."""
         return self.tables["coefficients"]
 
+    def to_frame(self) -> pd.DataFrame:
+        """The coefficient table (same as :attr:`coefficients`)."""
+        return self.tables["coefficients"].copy()
+
     @property
     def figures(self) -> list[Figure]:
         """Every figure of the report, in order."""
