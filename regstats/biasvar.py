@@ -46,17 +46,24 @@ risk, df``; the method, its assumptions and Monte Carlo standard errors are in `
     same lambda grid) predicts its out-of-bag rows.  Per row, with ``m_i`` and ``v_i`` the mean and
     variance (divisor k_i - 1) of its k_i out-of-bag predictions::
 
-        risk     = 1/n sum w_i mean_oob (y_i - yhat_i)^2        (the OOB prediction error)
+        risk     = 1/n sum w_i ((y_i - m_i)^2 - v_i / k_i)   (OOB error of the averaged prediction)
         variance = 1/n sum w_i v_i
         noise    = sigma^2 from the reference fit (or the ``sigma`` given)
-        bias2    = max(0, 1/n sum w_i ((y_i - m_i)^2 - v_i / k_i) - noise)
+        bias2    = max(0, risk - noise - variance)
 
-    Noise is kept apart from bias (mlxtend's ``bias_variance_decomp`` folds it into its "bias").
-    Assumptions: the noise variance of the reference fit is right; the fits on ~63.2% distinct
-    rows behave like the full-data fit (they are more variable, so ``variance`` and ``risk`` are
-    pessimistic, as for the leave-one-out bootstrap of Efron & Tibshirani 1997), and the risk is
-    an out-of-sample error.  When the bias estimate is clipped at 0, ``risk`` (the OOB error) is
-    less than the sum of the parts; ``attrs["bias2_clipped"]`` flags the lambdas concerned.
+    Why: ``E (y_i - m_i)^2 = s_i^2 + bias_i^2 + Var(m_i) + v_i / k_i``, where ``Var(m_i)`` is the
+    sampling variance of the averaged out-of-bag prediction (over the data) and ``v_i / k_i`` the
+    Monte Carlo noise of averaging k_i resamples.  The bootstrap spread ``v_i`` stands in for the
+    sampling variance (the bootstrap principle), so the noise and the variance are both taken out
+    of the bias.  (mlxtend's ``bias_variance_decomp`` calls ``mean (y - m)^2`` the "bias", with
+    noise and variance in it.)  The risk is an out-of-sample error, comparable to CV's
+    ``cv_mean``; the mean OOB error of the single refits would count the variance twice (a
+    bootstrap refit varies around the data fit, which itself varies around the truth).
+    Assumptions: the reference fit's noise variance is right; the spread of refits on ~63.2%
+    distinct rows approximates the sampling variance of the fit (it is somewhat larger, as for
+    the leave-one-out bootstrap of Efron & Tibshirani 1997).  When the bias estimate is negative
+    it is clipped at 0, and ``risk`` is then less than the sum of the parts;
+    ``attrs["bias2_clipped"]`` lists the lambdas concerned.
 
 Plug-in truth (``mu`` / ``sigma`` None), ``reference=``:
 
@@ -578,8 +585,8 @@ def _boot_stats(cnt: np.ndarray, s1: np.ndarray, s2: np.ndarray, c: np.ndarray, 
     var = np.maximum(s2[:, ok] - s1[:, ok] ** 2 / k, 0.0) / (k - 1)
     dev2 = (y[ok][None, :] - mean) ** 2
     variance = var @ wk
-    risk = (dev2 + var * (k - 1) / k) @ wk
-    bias2_raw = (dev2 - var / k) @ wk - noise
+    risk = (dev2 - var / k) @ wk
+    bias2_raw = risk - noise - variance
     return bias2_raw, variance, risk
 
 
@@ -632,16 +639,17 @@ def _bootstrap(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: An
         mc = None
     out = _frame(path.lambdas, bias2, variance, noise, risk, path.table["df"].to_numpy())
     info.update({
-        "assumptions": ("truth unknown: noise = sigma^2 of the reference fit; bias2 = weighted OOB squared "
-                        "error of the averaged prediction minus its own variance minus noise, clipped at 0; "
-                        "fits on ~63.2% distinct rows (pessimistic variance); risk = OOB prediction error "
-                        "(out-of-sample); df = the full-data path's df"),
+        "assumptions": ("truth unknown: noise = sigma^2 of the reference fit; risk = out-of-bag squared "
+                        "error of the averaged prediction (Monte Carlo corrected), an out-of-sample error; "
+                        "variance = spread of the out-of-bag predictions over resamples (fits on ~63.2% "
+                        "distinct rows), standing in for the sampling variance of the fit; "
+                        "bias2 = risk - noise - variance, clipped at 0; df = the full-data path's df"),
         "mc": mc, "n_rep": n_rep, "seed": entropy, "bias2_raw": bias2_raw,
         "bias2_clipped": path.lambdas[clipped], "oob_rows": int((cnt >= 2).sum()),
         "n_batches": len(parts)})
     if clipped.any():
-        info["note"] = (f"bias2 was negative (clipped at 0) at {int(clipped.sum())} lambda(s): the noise "
-                        "estimate exceeds the OOB error of the averaged prediction there")
+        info["note"] = (f"bias2 was negative (clipped at 0) at {int(clipped.sum())} lambda(s): noise + "
+                        "variance exceed the out-of-bag error of the averaged prediction there")
     return _finish(out, path, "bootstrap", info)
 
 
@@ -691,7 +699,9 @@ def bias_variance(path: "Path", method: Method = "simulation", mu: Any = None, s
     -------
     DataFrame
         Columns ``lambda, bias2, variance, noise, risk, df`` (``risk = noise + bias2 + variance``,
-        except for bootstrap lambdas where ``bias2`` was clipped at 0).  ``attrs``: ``method``,
+        except for bootstrap lambdas where ``bias2`` was clipped at 0).  The risk is in-sample
+        (fresh responses on the same rows) for ``"analytic"`` and ``"simulation"`` and
+        out-of-sample for ``"bootstrap"``.  ``attrs``: ``method``,
         ``assumptions``, ``mu_source``, ``sigma_source``, ``sigma``, ``noise_model``, ``n_rep``,
         ``seed`` (the root entropy, to reproduce a ``seed=None`` run), ``lambda_min_risk`` (the
         grid lambda of smallest estimated risk) and ``mc`` (None for ``"analytic"``; otherwise a

@@ -273,8 +273,9 @@ the bootstrap ({boot_attrs['sigma_source']}), {min(args.n_rep, 500)} replicates 
 
 {kv(sel)}
 
-The bootstrap risk is an out-of-bag (extra-sample) error of fits on ~63% distinct rows, so it is
-larger than the in-sample risk of the simulation and comparable in level to cv_mean.
+The bootstrap risk is the out-of-bag (out-of-sample) error of the averaged prediction, so it is
+compared with cv_mean; the simulation's risk is in-sample (fresh responses on the same rows) for
+the plug-in truth (the least-squares fit).
 
 ### The bootstrap against the truth (simulated data, linear truth, lasso)
 
@@ -282,10 +283,10 @@ larger than the in-sample risk of the simulation and comparable in level to cv_m
 
 {kv(bt_extra)}
 
-The bootstrap keeps the noise apart (its plug-in sigma^2 is close to the true one) and follows the
-shape of the true bias2 and variance; its variance is larger (fits on fewer distinct rows) and its
-bias2 absorbs the difference between out-of-sample and in-sample error, so it is an upper-side
-estimate, as stated in `attrs["assumptions"]`.
+The bootstrap keeps the noise apart (its plug-in sigma^2 is close to the true one) and does not
+count the variance as bias: its bias2 follows the true bias2 from lambda_max down to ~0.  Its
+variance, the spread of refits on ~63% distinct rows, is somewhat larger than the true sampling
+variance; its risk is out-of-sample, so it exceeds the in-sample risk of the simulation.
 """
     Path(args.out).parent.mkdir(exist_ok=True)
     Path(args.out).write_text(text)
