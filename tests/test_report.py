@@ -433,3 +433,50 @@ def test_wide_design_shows_the_flagged_terms(rng):
     assert {"x0", "x1"} <= set(shown) and len(shown) < p
     assert f"{p + 1 - len(flagged)} of {p + 1} terms are not shown" in html
     assert 'class="table-wrap scroll"' in html                 # the long design table scrolls
+
+
+# -- every result's summary renders in every format -----------------------------------------------------
+def _summaries(rep):
+    out = {"path": rep.path.summary(), "fit": rep.path.at(rep.cv.lambda_1se).summary(), "cv": rep.cv.summary(),
+           "bootstrap": rep.bootstrap.summary(), "inference": rep.inference.summary()}
+    if rep.stability is not None:
+        out["stability"] = rep.stability.summary()
+    out["compare"] = rs.compare([rep.path.at(rep.cv.lambda_min)], relaxed=True, ols=True).summary()
+    return out
+
+
+def test_every_summary_renders_its_tables(rep):
+    from regstats._summary import _formatted
+
+    for name, s in _summaries(rep).items():
+        text, html, md, tex = str(s), s.to_html(), s.to_markdown(), s.to_latex()
+        assert s.title in text and s.title in html and s.title in md, name
+        assert s._repr_html_() == html
+        for caption, df in s.tables:
+            cells = _formatted(df, s.digits)
+            for col in df.columns:
+                assert str(col) in text and str(col) in html and str(col) in md, (name, col)
+            for v in cells.to_numpy().ravel()[:200]:
+                v = str(v)
+                if v and v != "nan":
+                    assert v in text, (name, v)
+                    assert v.replace("|", "\\|") in md, (name, v)
+            assert tex.count("\\begin{tabular}") == len(s.tables)
+
+
+def test_summaries_show_the_underlying_numbers(rep):
+    from regstats._summary import _fmt
+
+    sm = _summaries(rep)
+    fit = rep.path.at(rep.cv.lambda_1se)
+    text = str(sm["fit"])
+    for v in fit.params.to_numpy():
+        assert _fmt(float(v)) in text
+    inf = rep.inference.to_frame()
+    text = str(sm["inference"])
+    for v in inf["std_error"].dropna().to_numpy():
+        assert _fmt(float(v)) in text
+    boot = rep.bootstrap.to_frame()
+    text = str(sm["bootstrap"])
+    for v in boot["selection_freq"].to_numpy():
+        assert _fmt(float(v)) in text

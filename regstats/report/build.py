@@ -728,7 +728,7 @@ def _sec_coef(c: _Context) -> Section:
         sel = list(getattr(st, "selected", ()) or ())
         facts = [("Selected (stable set)", ", ".join(map(str, sel)) or "none")]
         for attr, label, f in (("threshold", "Threshold", "{:.3g}"), ("q", "Variables per subsample q", "{:g}"),
-                               ("pfer", "PFER bound", "{:.3g} expected false selections at most"),
+                               ("pfer", "PFER bound", "at most {:.3g} false selections expected"),
                                ("n_subsamples", "Subsamples", "{:d}"), ("sampling", "Sampling", "{}")):
             if hasattr(st, attr):
                 facts.append((label, f.format(getattr(st, attr))))
