@@ -284,9 +284,11 @@ the plug-in truth (the least-squares fit).
 {kv(bt_extra)}
 
 The bootstrap keeps the noise apart (its plug-in sigma^2 is close to the true one) and does not
-count the variance as bias: its bias2 follows the true bias2 from lambda_max down to ~0.  Its
-variance, the spread of refits on ~63% distinct rows, is somewhat larger than the true sampling
-variance; its risk is out-of-sample, so it exceeds the in-sample risk of the simulation.
+count the variance as bias: its bias2 follows the shape of the true bias2 from lambda_max down
+to ~0, within the sampling error of a single data set (the truth is an average over data sets,
+the bootstrap sees one).  Its variance, the spread of refits on ~63% distinct rows, is somewhat
+larger than the true sampling variance.  Its risk is an out-of-sample error estimated from that
+one data set; the simulation's is the in-sample expectation.
 """
     Path(args.out).parent.mkdir(exist_ok=True)
     Path(args.out).write_text(text)
