@@ -50,7 +50,8 @@ def _blocks(section):
 # -- what was computed --------------------------------------------------------------------------
 def test_every_available_step_is_computed(rep):
     expected_stab = "ok" if rep.path.l1_ratio > 0 else "not computed"
-    assert rep.status["cv"] == "ok"
+    assert rep.status["cv"] == "ok" and rep.status["criteria"] == "ok"
+    assert rep.status["relaxed"].startswith("ok" if rep.path.l1_ratio > 0 else "not computed")
     assert rep.status["bootstrap"] == "ok"
     assert rep.status["inference"] == "ok"
     assert rep.status["bias_variance"] == "ok"
@@ -137,6 +138,21 @@ def test_criteria_table_matches_regstats_ic(rep):
     if rep.path.l1_ratio == 0:
         assert tab.loc["LOO (exact)", "lambda"] == rep.path.loo().lambda_loo
     assert "Other criteria for lambda" in rep.to_html()
+
+
+def test_relaxed_cv_table(rep):
+    if rep.path.l1_ratio == 0:
+        assert "relaxed_cv" not in rep.tables and rep.status["relaxed"].startswith("not computed")
+        return
+    tab = rep.tables["relaxed_cv"].set_index("choice")
+    ref = rep.path.relax().cv(folds=5, seed=3)
+    assert tab.loc["min", "lambda"] == ref.lambda_min and tab.loc["min", "gamma"] == ref.gamma_min
+    assert tab.loc["1se", "lambda"] == ref.lambda_1se and tab.loc["1se", "gamma"] == ref.gamma_1se
+    row = ref.table[(ref.table["lambda"] == ref.lambda_min) & (ref.table["gamma"] == ref.gamma_min)].iloc[0]
+    assert tab.loc["min", "cv_mean"] == row["cv_mean"]
+    # same folds as the plain CV: at gamma = 1 the relaxed CV curve is the penalized one
+    g1 = ref.table[ref.table["gamma"] == 1.0]
+    np.testing.assert_allclose(g1["cv_mean"].to_numpy(), rep.cv.table["cv_mean"].to_numpy(), rtol=1e-10)
 
 
 def test_dof_and_bias_variance_tables(rep):
@@ -480,3 +496,17 @@ def test_summaries_show_the_underlying_numbers(rep):
     text = str(sm["bootstrap"])
     for v in boot["selection_freq"].to_numpy():
         assert _fmt(float(v)) in text
+
+
+def test_choice_min_weights_and_progress(capsys):
+    df = rs.load_dataset("prostate")
+    df["w"] = np.linspace(0.5, 1.5, len(df))
+    r = rs.report("lpsa ~ . - train - w", df, choice="min", weights="w", folds=4, n_boot=10, n_rep=5,
+                  stability=False, inference=False, figures=False, progress=True)
+    err = capsys.readouterr().err
+    assert "regstats: [1/" in err and "cross-validation (4 folds)" in err and "bootstrap (10 replicates)" in err
+    assert r.bootstrap.lam == r.cv.lambda_min                  # the bootstrap ran at the chosen lambda
+    assert 'choice="min"' in r.call and "weights='w'" in r.call
+    assert "--choice min" in r.command and "weights= has no command-line option" in r.command
+    html = r.to_html()
+    assert "given, normalised to sum n" in html and "below use lambda_min" in html

@@ -283,6 +283,11 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     fit = path.at(lam_choice)
 
     crit = _attempt("criteria", lambda: _criteria(path, pen, seed), status, caught)
+    if pen == "ridge":
+        status["relaxed"] = "not computed: a ridge fit keeps every column, so relaxing it gives least squares"
+        rcv = None
+    else:
+        rcv = _attempt("relaxed", lambda: path.relax().cv(folds=folds, seed=seed), status, caught)
     boot = stab = inf = bv = None
     if n_boot > 0:
         prog.start(f"bootstrap ({n_boot} replicates)")
@@ -317,7 +322,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
         status["bias_variance"] = "not computed: left out (bias_variance=False)"
 
     prog.start("rendering figures and tables")
-    ctx = _Context(path=path, pen=pen, cv=cv, crit=crit, fit=fit, choice=choice, boot=boot, stab=stab, inf=inf,
+    ctx = _Context(path=path, pen=pen, cv=cv, crit=crit, rcv=rcv, fit=fit, choice=choice, boot=boot, stab=stab, inf=inf,
                    bv=bv, bv_method=bv_method, status=status, caught=caught, tables=tables, folds=folds, seed=seed,
                    n_boot=n_boot, n_rep=n_rep, source=source, fit_kwargs=fit_kwargs, figures=bool(figures),
                    options=dict(stability=stability, inference=inference, bias_variance=bias_variance,
@@ -487,6 +492,7 @@ def _sec_cv(c: _Context) -> Section:
                            "it. Refit with a smaller `lambda_min_ratio` (or explicit `lambdas`) to see the "
                            "minimum.", "warning"))
     blocks += _criteria_blocks(c)
+    blocks += _relaxed_blocks(c)
     blocks += _figure("cv", "CV error (mean ± 1 SE over folds) against log(lambda); top axis: nonzero "
                       "coefficients. Dashed lines: lambda_min and lambda_1se.",
                       lambda ax: plots.plot_cv(cv, ax=ax), c)
@@ -517,6 +523,26 @@ def _criteria_blocks(c: _Context) -> list[Any]:
             + (f"{s2:.4g} ({c.crit.attrs.get('sigma2_method', '')})" if s2 is not None else "estimate")
             + "; GCV needs none." + (" LOO: exact leave-one-out for ridge from one SVD." if c.pen == "ridge" else ""))
     return [Table("Other criteria for lambda (no refits)", tab, note=note), *_warned(c, "criteria")]
+
+
+def _relaxed_blocks(c: _Context) -> list[Any]:
+    """The relaxed lasso's CV choice of (lambda, gamma), with the same folds as the CV above."""
+    if c.rcv is None:
+        if c.pen == "ridge":
+            return []
+        return [_skipped("relaxed fit " + c.status.get("relaxed", "not computed"))] + _warned(c, "relaxed")
+    r = c.rcv
+    rows = []
+    for name, lam, g in (("min", r.lambda_min, r.gamma_min), ("1se", r.lambda_1se, r.gamma_1se)):
+        t = r.table[(r.table["lambda"] == lam) & (r.table["gamma"] == g)].iloc[0]
+        rows.append({"choice": name, "gamma": float(g), "lambda": float(lam), "cv_mean": float(t["cv_mean"]),
+                     "cv_se": float(t["cv_se"]), "n_nonzero": int(t["n_nonzero"])})
+    tab = pd.DataFrame(rows)
+    c.tables["relaxed_cv"] = tab
+    return [Table("Relaxed fit, cross-validated over (lambda, gamma)", tab,
+                  note="glmnet's relax=TRUE: the coefficients are gamma x penalized + (1 - gamma) x least squares "
+                       "on the same active set; gamma = 1 is the penalized fit, 0 the refit. Same folds as the CV "
+                       "above, so the errors are comparable."), *_warned(c, "relaxed")]
 
 
 def _sec_path(c: _Context) -> Section:
