@@ -10,9 +10,11 @@ is not used on the left-hand side and not named as weights / fold ids.
 """
 from __future__ import annotations
 
+import ast
 import keyword
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -86,6 +88,7 @@ class DesignSpec:
     plain: tuple[str, ...] = ()
     _patsy_info: Any = field(default=None, repr=False, compare=False)
     _eval_env: Any = field(default=None, repr=False, compare=False)
+    _numeric_terms: Any = field(default=None, repr=False, compare=False)
 
     def transform(self, newdata: pd.DataFrame) -> np.ndarray:
         """Design matrix (no intercept column) for new rows; rows with missing values give NaN rows."""
@@ -101,6 +104,8 @@ class DesignSpec:
             if bad:
                 raise DataError(f"column(s) {bad} must be numeric in new data, as they were in the fit")
             parts.append(sub.to_numpy(dtype=float, na_value=np.nan))
+        if self._numeric_terms is not None:
+            parts.append(_numeric_columns(self._numeric_terms, newdata, self.formula))
         if self._patsy_info is not None:
             import patsy
 
@@ -145,6 +150,124 @@ class Design:
     @property
     def column_names(self) -> tuple[str, ...]:
         return self.spec.column_names
+
+
+_SAFE_NP = frozenset({"log", "log1p", "log2", "log10", "exp", "expm1", "exp2", "sqrt", "cbrt", "abs",
+                       "absolute", "square", "sign", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
+                       "sinh", "cosh", "tanh", "floor", "ceil", "power", "reciprocal"})
+_SAFE_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow,
+               ast.FloorDiv, ast.Mod, ast.USub, ast.UAdd, ast.Constant, ast.Name, ast.Load, ast.Call,
+               ast.Attribute)
+
+
+def _stateless_numeric(code: str, numeric: set[str]) -> set[str] | None:
+    """Column names used by ``code`` if it is stateless arithmetic on numeric columns.
+
+    Allowed: numeric columns, number literals, + - * / ** // %, ``I(...)`` and ``np.<ufunc>(...)``
+    for a fixed list of elementwise functions.  Anything else (C(), center(), Q(), user
+    functions, names from the caller's namespace) returns None and goes through patsy.
+    """
+    try:
+        tree = ast.parse(code, mode="eval")
+    except SyntaxError:
+        return None
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, _SAFE_NODES):
+            return None
+        if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
+            return None
+        if isinstance(node, ast.Call):
+            f = node.func
+            ok = (isinstance(f, ast.Name) and f.id == "I" and len(node.args) == 1) or (
+                isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
+                and f.value.id in ("np", "numpy") and f.attr in _SAFE_NP)
+            if not ok or node.keywords:
+                return None
+        elif isinstance(node, ast.Attribute):
+            if not (isinstance(node.value, ast.Name) and node.value.id in ("np", "numpy") and node.attr in _SAFE_NP):
+                return None
+        elif isinstance(node, ast.Name) and node.id not in ("I", "np", "numpy"):
+            if node.id not in numeric:
+                return None
+            used.add(node.id)
+    return used
+
+
+def _numeric_term_list(rhs: str, df: pd.DataFrame) -> tuple | None:
+    """patsy's term list for ``rhs`` when every factor is stateless numeric arithmetic, else None.
+
+    For such terms patsy's design is just the product of the factors' values, term by term in
+    the order patsy lists them; computing that directly skips patsy's slow matrix builder.
+    """
+    cols = {str(c) for c in df.columns}
+    if cols & {"I", "np", "numpy"}:
+        return None
+    numeric = frozenset(c for c in cols if _is_numeric(df[c]))
+    return _parse_numeric_terms(rhs, numeric)
+
+
+@lru_cache(maxsize=256)
+def _parse_numeric_terms(rhs: str, numeric: frozenset) -> tuple | None:
+    import patsy
+
+    try:
+        desc = patsy.ModelDesc.from_formula(rhs)
+    except patsy.PatsyError:
+        return None
+    terms = []
+    for term in desc.rhs_termlist:
+        if not term.factors:
+            continue
+        codes = []
+        for f in term.factors:
+            if not isinstance(f, patsy.EvalFactor) or _code_info(f.code, numeric) is None:
+                return None
+            codes.append(f.code)
+        terms.append((term.name(), tuple(codes)))
+    return tuple(terms) if terms else None
+
+
+@lru_cache(maxsize=4096)
+def _code_info(code: str, numeric: frozenset):
+    """(compiled code, column names used) for stateless numeric code, else None."""
+    names = _stateless_numeric(code, set(numeric))
+    if names is None:
+        return None
+    return compile(code, "<formula>", "eval"), tuple(sorted(names))
+
+
+def _numeric_columns(terms: tuple, data: pd.DataFrame, formula: str) -> np.ndarray:
+    """Evaluate a numeric term list (see :func:`_numeric_term_list`) on ``data``; NaN stays NaN."""
+    n = len(data)
+    values: dict[str, np.ndarray] = {}
+    env = {"np": np, "numpy": np, "I": lambda x: x, "__builtins__": {}}
+    out = np.empty((n, len(terms)))
+    for k, (_, codes) in enumerate(terms):
+        col = np.ones(n)
+        for code in codes:
+            if code not in values:
+                info = _code_info(code, frozenset(str(c) for c in data.columns))
+                if info is None:
+                    missing = [t for t in _NAME_TOKEN.findall(code) if t not in data.columns
+                               and t not in ("I", "np", "numpy") and not hasattr(np, t)]
+                    raise FormulaError(f"new data lacks column(s) {missing or code!r} used by the formula "
+                                       f"{formula!r}")
+                compiled, names = info
+                local = {}
+                for c in names:
+                    ser = data[c]
+                    if not _is_numeric(ser):
+                        raise DataError(f"column {c!r} must be numeric, as it was in the fit")
+                    local[c] = ser.to_numpy(dtype=float, na_value=np.nan)
+                with np.errstate(all="ignore"):
+                    val = np.asarray(eval(compiled, env, local), dtype=float)
+                if val.ndim == 0:
+                    val = np.full(n, float(val))
+                values[code] = val.reshape(-1)
+            col = col * values[code]
+        out[:, k] = col
+    return out
 
 
 def _as_frame(data: Any, allow_empty: bool = False) -> pd.DataFrame:
@@ -228,6 +351,7 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
         if term in col_set and _is_numeric(df[term]):
             if sign == "-":
                 removed.add(term)
+                removed_complex.append(_quote(term))  # may also be inside a patsy term: a*b - a
             else:
                 plain.append(term)
             continue
@@ -272,6 +396,7 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
     terms: dict[str, tuple[str, ...]] = {c: (c,) for c in plain_num}
     names: list[str] = list(plain_num)
     patsy_info = None
+    numeric_terms = None
     X_parts = []
     y = None
     env = None
@@ -292,8 +417,21 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
                 rows, sub = rows[good], sub.iloc[good].reset_index(drop=True)
                 y_all = np.full(n_rows, np.nan)
                 y_all[rows] = y_sub
-            if complex_terms:
-                rhs_p = ("1 + " if intercept else "0 + ") + " + ".join(complex_terms)
+            rhs_p = ("1 + " if intercept else "0 + ") + " + ".join(complex_terms)
+            rhs_p += "".join(f" - {t}" for t in removed_complex)
+            fast = _numeric_term_list(rhs_p, sub) if complex_terms else None
+            if fast is not None:
+                Xf = _numeric_columns(fast, sub, formula)
+                good = np.flatnonzero(~np.isnan(Xf).any(axis=1))
+                if good.size < len(rows):
+                    Xf = Xf[good]
+                    rows = rows[good]
+                numeric_terms = fast
+                for tname, _ in fast:
+                    terms[tname] = (tname,)
+                names.extend(t for t, _ in fast)
+                X_parts.append(("numeric", Xf))
+            elif complex_terms:
                 xmat = patsy.dmatrix(rhs_p, sub, eval_env=env, NA_action="drop", return_type="dataframe")
                 good = xmat.index.to_numpy()
                 rows = rows[good]
@@ -339,7 +477,8 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
         bad = [names[j] for j in np.flatnonzero(~finite)][:10]
         raise DataError(f"design column(s) {bad} have infinite values")
     spec = DesignSpec(formula=formula, response=lhs, column_names=tuple(names), intercept=intercept,
-                      terms=terms, plain=tuple(plain_num), _patsy_info=patsy_info, _eval_env=env)
+                      terms=terms, plain=tuple(plain_num), _patsy_info=patsy_info, _eval_env=env,
+                      _numeric_terms=numeric_terms)
     return Design(y=y, X=X, spec=spec, n_rows=n_rows, rows=rows)
 
 

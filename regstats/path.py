@@ -492,7 +492,7 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     cols = (["Intercept"] if design.spec.intercept else []) + list(names)
     coef_mat = np.column_stack([sol.intercept, sol.coef]) if design.spec.intercept else sol.coef
     coef = pd.DataFrame(coef_mat, index=pd.Index(lams, name="lambda"), columns=cols)
-    dfs = df_path(prep, sol.beta, lams, a)
+    dfs = df_path(prep, sol.beta, lams, a, gram=prep.gram[0] if "gram" in prep.__dict__ else None)
     table = pd.DataFrame({"lambda": lams, "df": dfs, "n_nonzero": (sol.coef != 0).sum(axis=1),
                           "r2": sol.r2})
     opts = _Options(l1_ratio=a, standardize=bool(standardize), weights=w, penalty_factor=v, tol=tol,

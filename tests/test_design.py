@@ -7,7 +7,7 @@ import pytest
 
 import regstats as rs
 from regstats.design import build_design
-from regstats.errors import DataError, FormulaError, UnseenLevelError
+from regstats.errors import DataError, FormulaError, RegstatsError, UnseenLevelError
 
 
 @pytest.fixture
@@ -107,3 +107,25 @@ def test_wide_dot_formula_takes_the_direct_path(rng):
     assert d.X.shape == (300, 5000)
     assert d.spec._patsy_info is None and len(d.spec.plain) == 5000
     np.testing.assert_array_equal(d.X[:, 4999], df["x4999"])
+
+
+@pytest.mark.parametrize("formula", ["mpg ~ wt * hp + np.log(disp)", "mpg ~ (wt + hp + qsec)**2 + I(wt / hp) - hp",
+                                     "mpg ~ wt:hp + I(2 * wt) + np.sqrt(hp) + I(qsec ** 2)",
+                                     "mpg ~ C(cyl) + wt * hp"])
+def test_numeric_formulas_match_patsy(formula):
+    """Numeric-only terms take a direct path; the columns and names must be patsy's."""
+    import patsy
+
+    mtcars = rs.load_dataset("mtcars")
+    d = build_design(formula, mtcars)
+    ref = patsy.dmatrix(formula.split("~")[1], mtcars, return_type="dataframe").drop(columns="Intercept")
+    assert sorted(d.column_names) == sorted(ref.columns)
+    for name in ref.columns:
+        np.testing.assert_allclose(d.X[:, d.column_names.index(name)], ref[name], rtol=1e-14)
+    new = mtcars.iloc[:4].copy()
+    new.loc[new.index[2], "hp"] = np.nan
+    T = d.spec.transform(new)
+    assert np.isnan(T[2]).any() and not np.isnan(T[[0, 1, 3]]).any()
+    np.testing.assert_allclose(T[[0, 1, 3]], d.X[[0, 1, 3]], rtol=1e-14)
+    with pytest.raises(RegstatsError):
+        d.spec.transform(new.drop(columns="hp"))
