@@ -38,13 +38,15 @@ def _positive_int(minimum: int):
     return parse
 
 
-def _unit_interval(text: str) -> float:
+def _unit_interval(text: str) -> float | str:
+    if text == "cv":
+        return text
     try:
         v = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1]; got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1] or 'cv'; got {text!r}") from None
     if not 0.0 <= v <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1]; got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1] or 'cv'; got {text!r}")
     return v
 
 
@@ -63,7 +65,8 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("-p", "--penalty", choices=_PENALTIES, default="lasso",
                    help="lasso (l1_ratio = 1), ridge (l1_ratio = 0) or elastic-net (default: lasso).")
     g.add_argument("--l1-ratio", type=_unit_interval, default=None, metavar="A",
-                   help="elastic-net mixing in [0, 1] (default 0.5); only with --penalty elastic-net.")
+                   help="elastic-net mixing in [0, 1] (default 0.5), or 'cv' to choose it by cross-validation "
+                        "(report only); only with --penalty elastic-net.")
     g.add_argument("--n-lambda", type=_positive_int(2), default=100, metavar="N",
                    help="number of lambdas on the path (default: 100, glmnet's grid).")
     g.add_argument("--lambda-min-ratio", type=float, default=None, metavar="R",
@@ -173,9 +176,11 @@ def _read_data(args: argparse.Namespace) -> tuple[Any, str, str]:
     return load_dataset(name), args.formula or DEFAULT_FORMULAS[name], name
 
 
-def _penalty(args: argparse.Namespace) -> float:
+def _penalty(args: argparse.Namespace) -> float | str:
     if args.l1_ratio is not None and args.penalty != "elastic-net":
         raise CLIError(f"--l1-ratio needs --penalty elastic-net; got --penalty {args.penalty}")
+    if args.l1_ratio == "cv" and args.command != "report":
+        raise CLIError("--l1-ratio cv works with 'regstats report'; give a number for 'regstats fit'")
     return {"lasso": 1.0, "ridge": 0.0}.get(args.penalty, 0.5 if args.l1_ratio is None else args.l1_ratio)
 
 

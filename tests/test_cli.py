@@ -112,6 +112,7 @@ BAD_INPUT = [
     (["fit", "{binary}", "-f", "y ~ ."], "cannot read"),
     (["fit", "{csv}", "-f", "model ~ wt"], "model"),
     (["fit", "--dataset", "prostate", "--l1-ratio", "0.5"], "--l1-ratio needs --penalty elastic-net"),
+    (["fit", "--dataset", "prostate", "-p", "elastic-net", "--l1-ratio", "cv"], "--l1-ratio cv works with"),
     (["report", "--out", "r.pdf"], "--out must end in .html or .md"),
     (["report", "{csv}", "--dataset", "mtcars", "-f", "mpg ~ wt"], "either a DATA file or --dataset"),
     (["fit", "{csv}", "-f", "mpg ~ wt", "--out", "nodir/x.csv"], "the directory of --out does not exist"),
@@ -148,7 +149,7 @@ def test_bad_input_inline(args, message, csv, tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize("args,message", [
     (["report", "--penalty", "lasso2"], "invalid choice: 'lasso2'"),
     (["report", "--folds", "1"], "must be an integer >= 2"),
-    (["fit", "--l1-ratio", "2", "--penalty", "elastic-net"], "must be a number in [0, 1]"),
+    (["fit", "--l1-ratio", "2", "--penalty", "elastic-net"], "must be a number in [0, 1] or 'cv'"),
     ([], "the following arguments are required: COMMAND"),
 ])
 def test_usage_errors_exit_2(args, message, capsys, monkeypatch, tmp_path):

@@ -301,6 +301,8 @@ def test_step_warnings_appear_in_the_report():
     (dict(penalty="lassoo"), "penalty must be one of"),
     (dict(penalty="lasso", l1_ratio=0.5), "l1_ratio must be 1"),
     (dict(penalty="elastic-net", l1_ratio=1.5), r"l1_ratio must be a number in \[0, 1\]"),
+    (dict(penalty="elastic-net", l1_ratio="auto"), r"l1_ratio must be a number in \[0, 1\] or 'cv'"),
+    (dict(penalty="lasso", l1_ratio="cv"), "l1_ratio must be 1 for penalty 'lasso'"),
     (dict(folds=1), "folds must be an integer >= 2"),
     (dict(n_boot=-1), "n_boot must be an integer >= 0"),
     (dict(choice="max"), "choice must be one of"),
@@ -510,3 +512,19 @@ def test_choice_min_weights_and_progress(capsys):
     assert "--choice min" in r.command and "weights= has no command-line option" in r.command
     html = r.to_html()
     assert "given, normalised to sum n" in html and "below use lambda_min" in html
+
+
+def test_l1_ratio_chosen_by_cv():
+    data = rs.load_dataset("mtcars")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = rs.report("mpg ~ C(cyl) + wt + hp + qsec", data, penalty="elastic-net", l1_ratio="cv", folds=5, seed=2,
+                      n_boot=5, n_rep=5, stability=False, inference=False, figures=False)
+    from regstats.report.build import L1_RATIOS
+
+    ref = rs.cv_elastic_net("mpg ~ C(cyl) + wt + hp + qsec", data, l1_ratios=L1_RATIOS, folds=5, seed=2)
+    pd.testing.assert_frame_equal(r.tables["l1_ratio_cv"], ref.by_l1_ratio)
+    assert r.path.l1_ratio == ref.l1_ratio_min
+    assert r.cv.lambda_min == ref.lambda_min and r.cv.lambda_1se == ref.lambda_1se
+    assert 'l1_ratio="cv"' in r.call and "--l1-ratio cv" in r.command
+    assert "Choice of l1_ratio" in r.to_html()

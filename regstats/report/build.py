@@ -32,6 +32,8 @@ PENALTIES = ("lasso", "ridge", "elastic-net")
 _PENALTY_ALIASES = {"lasso": "lasso", "ridge": "ridge", "elastic-net": "elastic-net",
                     "elastic_net": "elastic-net", "elastic net": "elastic-net", "enet": "elastic-net"}
 STEPS = ("cv", "bootstrap", "stability", "inference", "bias_variance")
+#: candidate mixings for ``l1_ratio="cv"``
+L1_RATIOS = (0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0)
 
 
 # -- small helpers --------------------------------------------------------------------------------
@@ -162,23 +164,27 @@ def _data_expr(source: str | None) -> tuple[str, str]:
     return f"pd.read_csv({_py_str(source)})", shlex.quote(source)
 
 
-def _penalty_of(penalty: str, l1_ratio: float | None) -> tuple[str, float]:
+def _penalty_of(penalty: str, l1_ratio: float | str | None) -> tuple[str, float | str]:
     key = _PENALTY_ALIASES.get(str(penalty).lower()) if isinstance(penalty, str) else None
     if key is None:
         raise ParameterError(f"penalty must be one of 'lasso', 'ridge', 'elastic-net'; got {penalty!r}")
     fixed = {"lasso": 1.0, "ridge": 0.0}
     if key in fixed:
-        if l1_ratio is not None and float(l1_ratio) != fixed[key]:
+        if l1_ratio is not None and (isinstance(l1_ratio, str) or float(l1_ratio) != fixed[key]):
             raise ParameterError(f"l1_ratio must be {fixed[key]:g} for penalty {key!r} (or use penalty="
                                  f"'elastic-net'); got {l1_ratio!r}")
         return key, fixed[key]
+    if isinstance(l1_ratio, str):
+        if l1_ratio != "cv":
+            raise ParameterError(f"l1_ratio must be a number in [0, 1] or 'cv'; got {l1_ratio!r}")
+        return key, "cv"
     a = 0.5 if l1_ratio is None else check.real_in("l1_ratio", l1_ratio, 0.0, 1.0)
     return key, a
 
 
 # -- the report -----------------------------------------------------------------------------------
 def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lasso",
-           l1_ratio: float | None = None, folds: int = 10, seed: int | None = 1, n_boot: int = 200,
+           l1_ratio: float | str | None = None, folds: int = 10, seed: int | None = 1, n_boot: int = 200,
            choice: str = "1se", stability: bool = True, inference: bool = True,
            bias_variance: bool = True, n_rep: int = 100, figures: bool = True,
            out: str | FilePath | None = None,
@@ -198,7 +204,9 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
         :class:`~regstats.Path` (then ``data``, ``penalty`` and ``l1_ratio`` are taken from it).
     data : DataFrame (required with a formula).
     penalty : ``"lasso"``, ``"ridge"`` or ``"elastic-net"``.
-    l1_ratio : mixing for the elastic net (default 0.5); must match ``penalty`` otherwise.
+    l1_ratio : mixing for the elastic net (default 0.5), or ``"cv"`` to choose it by
+        cross-validation among :data:`L1_RATIOS` on the same folds (:func:`regstats.cv_elastic_net`);
+        must match ``penalty`` otherwise.
     folds : number of CV folds.
     seed : seed of every random step (folds, bootstrap, stability selection, simulation); each
         step uses it as given, so ``path.cv(folds=10, seed=1)`` reproduces the report's CV.
@@ -248,6 +256,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
 
     prog.start("fitting the path (the first run after installing compiles the solver: allow ~30 s)")
     fit_warnings: list[Any] = []
+    encv = None
     if isinstance(model, Path):
         path = model
         pen = {1.0: "lasso", 0.0: "ridge"}.get(path.l1_ratio, "elastic-net")
@@ -257,7 +266,14 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
         pen, a = _penalty_of(penalty, l1_ratio)
         with warnings.catch_warnings(record=True) as fit_warnings:
             warnings.simplefilter("always")
-            path = elastic_net(model, data, l1_ratio=a, **fit_kwargs)
+            if a == "cv":
+                from ..cv import cv_elastic_net
+
+                encv = cv_elastic_net(model, data, l1_ratios=L1_RATIOS, folds=folds, seed=seed,
+                                      progress=progress, **fit_kwargs)
+                path = encv.path
+            else:
+                path = elastic_net(model, data, l1_ratio=a, **fit_kwargs)
         for w in fit_warnings:
             warnings.warn(w.message, w.category, stacklevel=2)
     else:
@@ -274,7 +290,11 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     # -- cross-validation ---------------------------------------------------------------------
     prog.start(f"cross-validation ({folds} folds)")
     cv_kw = kw_prog if _accepts("regstats.cv", "cross_validate", "progress") else {}
-    cv = _attempt("cv", lambda: path.cv(folds=folds, seed=seed, **cv_kw), status, caught)
+    if encv is not None:                        # CV already ran for every l1_ratio, on the same folds
+        cv = encv.cv
+        status["cv"] = "ok"
+    else:
+        cv = _attempt("cv", lambda: path.cv(folds=folds, seed=seed, **cv_kw), status, caught)
     prog.end(status["cv"] if status["cv"] != "ok" else "done")
     if cv is not None:
         lam_choice = float(cv.lambda_1se if choice == "1se" else cv.lambda_min)
@@ -322,7 +342,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
         status["bias_variance"] = "not computed: left out (bias_variance=False)"
 
     prog.start("rendering figures and tables")
-    ctx = _Context(path=path, pen=pen, cv=cv, crit=crit, rcv=rcv, fit=fit, choice=choice, boot=boot, stab=stab, inf=inf,
+    ctx = _Context(path=path, pen=pen, cv=cv, crit=crit, rcv=rcv, encv=encv, fit=fit, choice=choice, boot=boot, stab=stab, inf=inf,
                    bv=bv, bv_method=bv_method, status=status, caught=caught, tables=tables, folds=folds, seed=seed,
                    n_boot=n_boot, n_rep=n_rep, source=source, fit_kwargs=fit_kwargs, figures=bool(figures),
                    options=dict(stability=stability, inference=inference, bias_variance=bias_variance,
@@ -491,6 +511,13 @@ def _sec_cv(c: _Context) -> Section:
         blocks.append(Text("lambda_min is the smallest lambda of the grid: the CV error may keep falling below "
                            "it. Refit with a smaller `lambda_min_ratio` (or explicit `lambdas`) to see the "
                            "minimum.", "warning"))
+    if c.encv is not None:
+        by = c.encv.by_l1_ratio.copy()
+        c.tables["l1_ratio_cv"] = by
+        k = int(np.flatnonzero(by["l1_ratio"].to_numpy() == c.encv.l1_ratio_min)[0])
+        blocks.append(Table("Choice of l1_ratio (same folds for every mixing)", by, highlight={k: "min"},
+                            note=f"l1_ratio = {c.encv.l1_ratio_min:g} has the smallest CV error (cv_min); the "
+                                 "rest of the report uses it, with the 1se rule applied within it."))
     blocks += _criteria_blocks(c)
     blocks += _relaxed_blocks(c)
     blocks += _figure("cv", "CV error (mean ± 1 SE over folds) against log(lambda); top axis: nonzero "
@@ -913,8 +940,12 @@ def _reproduce(c: _Context) -> tuple[str, str]:
     p = c.path
     data_py, data_cli = _data_expr(c.source)
     pen = {1.0: "lasso", 0.0: "ridge"}.get(p.l1_ratio, "elastic-net")
+    if c.encv is not None:
+        pen = "elastic-net"
     args = [_py_str(p.formula), data_py, f'penalty="{pen}"']
-    if pen == "elastic-net":
+    if c.encv is not None:
+        args.append('l1_ratio="cv"')
+    elif pen == "elastic-net":
         args.append(f"l1_ratio={p.l1_ratio:g}")
     args += [f"folds={c.folds}", f"seed={c.seed!r}", f"n_boot={c.n_boot}"]
     o = c.options
@@ -942,7 +973,9 @@ def _reproduce(c: _Context) -> tuple[str, str]:
     if data_cli:
         cmd += data_cli.split(" ", 1) if data_cli.startswith("--dataset") else [data_cli]
     cmd += ["--formula", shlex.quote(p.formula), "--penalty", pen]
-    if pen == "elastic-net":
+    if c.encv is not None:
+        cmd += ["--l1-ratio", "cv"]
+    elif pen == "elastic-net":
         cmd += ["--l1-ratio", f"{p.l1_ratio:g}"]
     flags = {"n_lambda": "--n-lambda", "lambda_min_ratio": "--lambda-min-ratio"}
     for k, v in c.fit_kwargs.items():
