@@ -410,7 +410,7 @@ def _run_batches(func: Any, tasks: list, n_jobs: int, progress: bool, desc: str
                  ) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
     """Run the batches a few at a time, summing the large per-row arrays in batch order as the
     results arrive: memory holds one chunk of them, and the sums are the same for any n_jobs."""
-    chunk = 1 if n_jobs == 1 else 2 * (n_jobs if n_jobs > 0 else (os.cpu_count() or 1))
+    chunk = 1 if n_jobs == 1 else 4 * (n_jobs if n_jobs > 0 else (os.cpu_count() or 1))
     bar = Progress(len(tasks), desc=desc, enabled=progress)
     sums: dict[str, np.ndarray] = {}
     kept: list[dict[str, Any]] = []
