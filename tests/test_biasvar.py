@@ -196,6 +196,17 @@ def test_plug_in_truth(rng):
     assert at.attrs["sigma"] == pytest.approx(np.sqrt(r @ r / (len(y) - fit.df - 1)), rel=1e-10)
 
 
+def test_plug_in_uses_cv_when_p_exceeds_n(rng):
+    df, _ = _problem(rng, n=30, p=40)
+    path = rs.lasso("y ~ .", df, n_lambda=20)
+    bv = bias_variance(path, "simulation", n_rep=6, seed=1)
+    assert bv.attrs["mu_source"].startswith("plug-in: fit at CV lambda_min")
+    cv = path.cv(folds=10, seed=np.random.SeedSequence(1).spawn(2)[0])
+    fit = path.at(cv.lambda_min)
+    r = df["y"].to_numpy() - fit.predict().to_numpy()
+    assert bv.attrs["sigma"] == pytest.approx(np.sqrt(r @ r / (30 - fit.df - 1)), rel=1e-10)
+
+
 def test_bootstrap_matches_plain_reimplementation(rng):
     df, _ = _problem(rng, weights=True)
     path = rs.lasso("y ~ .", df, weights="w", n_lambda=6)
