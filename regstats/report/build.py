@@ -518,13 +518,13 @@ def _sec_cv(c: _Context) -> Section:
         blocks.append(Table("Choice of l1_ratio (same folds for every mixing)", by, highlight={k: "min"},
                             note=f"l1_ratio = {c.encv.l1_ratio_min:g} has the smallest CV error (cv_min); the "
                                  "rest of the report uses it, with the 1se rule applied within it."))
-    blocks += _criteria_blocks(c)
-    blocks += _relaxed_blocks(c)
     blocks += _figure("cv", "CV error (mean ± 1 SE over folds) against log(lambda); top axis: nonzero "
                       "coefficients. Dashed lines: lambda_min and lambda_1se.",
                       lambda ax: plots.plot_cv(cv, ax=ax), c)
     blocks += _figure("path", "Coefficient paths (coefficients × column sd, so they are comparable) with the "
                       "CV choices marked.", lambda ax: plots.plot_path(p, cv=cv, ax=ax), c)
+    others = [tuple(_criteria_blocks(c)), tuple(_relaxed_blocks(c))]
+    blocks.append(Row([b for b in others if b]))
     return Section("cv", "Choice of lambda", blocks)
 
 
