@@ -13,11 +13,11 @@ For the elastic net every tool gets a unit-variance y (glmnet rescales y interna
 * scikit-learn: ``enet_path`` on X standardized with the 1/n convention (timed without that step),
   default tol, ``precompute=True`` on B.
 * R glmnet: ``glmnet(x, y, lambda = grid, alpha = a)`` at its default thresh, timed inside R with
-  ``system.time`` (data passed through a temporary binary file).
+  ``system.time`` (user + system; data passed through a temporary binary file).
 * gap: the worst relative objective excess over the best value any tool reached, at five path
   points (lambda indices 0, 24, 49, 74, 99), objective evaluated on the standardized problem.
 
-All tools single-threaded (BLAS threads pinned to 1).  Medians of ``--repeat`` runs.  Also:
+All tools single-threaded (BLAS threads pinned to 1); CPU seconds, medians of ``--repeat`` runs.  Also:
 first-call JIT cost (numba compile into an empty cache), ``y ~ .`` design build time on A, and
 ``import regstats`` + first fit in a new process.  Only the ``<!-- path:begin --> ...
 <!-- path:end -->`` section of reports/benchmarks.md is (re)written.
@@ -61,7 +61,8 @@ y <- readBin(file.path(d, "y.bin"), "double", n)
 lam <- readBin(file.path(d, "lam.bin"), "double", nl)
 times <- numeric(reps)
 for (r in seq_len(reps)) {
-  times[r] <- system.time(fit <- glmnet(x, y, lambda = lam, alpha = alpha))[["elapsed"]]
+  st <- system.time(fit <- glmnet(x, y, lambda = lam, alpha = alpha))
+  times[r] <- st[["user.self"]] + st[["sys.self"]]
 }
 B <- as.matrix(coef(fit))
 writeBin(as.vector(B), file.path(d, "coef.bin"))
@@ -70,11 +71,12 @@ cat(median(times), ncol(B), "\n")
 
 
 def _median_time(fn, repeat):
+    """Median CPU seconds of this process (single-threaded work: robust to a shared, loaded machine)."""
     times, out = [], None
     for _ in range(repeat):
-        t = time.perf_counter()
+        t = time.process_time()
         out = fn()
-        times.append(time.perf_counter() - t)
+        times.append(time.process_time() - t)
     return float(np.median(times)), out
 
 
@@ -206,8 +208,9 @@ def render(rows: list[dict], extra: dict, design_a: float | None) -> str:
              f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()} "
              f"({os.cpu_count()} cores, shared; 1-minute load average at the end {load:.1f}), "
              f"Python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
-             f"scikit-learn {sklearn.__version__}, {r_ver}. Single-threaded BLAS everywhere; seconds are "
-             "medians of repeated runs (scikit-learn on A: one run). regstats is timed through the formula "
+             f"scikit-learn {sklearn.__version__}, {r_ver}. Single-threaded BLAS everywhere; times are CPU "
+             "seconds (process time; R: user + system from system.time), medians of repeated runs (scikit-learn on "
+             "A: one run), because the machine is shared and loaded. regstats is timed through the formula "
              "API end to end; the others on prepared matrices. gap = worst relative objective excess over "
              "the best value any tool reached at lambda indices 0, 24, 49, 74, 99.", "",
              "| problem | penalty | regstats s | glmnet s | scikit-learn s | regstats / glmnet "

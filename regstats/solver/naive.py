@@ -126,7 +126,9 @@ def _newton(X, y, c, v, a, lam, beta, cache):
         t_k = b[bad] / (b[bad] - x[bad])
         t = float(t_k.min())
         b = b + t * (x - b)
-        hit = np.flatnonzero(bad)[t_k <= t * (1.0 + 1e-12) + 1e-300]
+        # pin every coordinate whose sign x would flip (not only the first crossing): one
+        # Schur update instead of one per coordinate; coordinate descent repairs any overshoot
+        hit = np.flatnonzero(bad)
         dropped[hit] = True
         b[dropped] = 0.0
         E = np.zeros((A.size, hit.size))
