@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("-o", "--out", default="report.html", metavar="FILE",
                    help="output file; .html (self-contained, figures inlined) or .md (figures written to "
                         "FILE_files/) (default: report.html).")
+    g.add_argument("-j", "--n-jobs", type=int, default=1, metavar="J",
+                   help="parallel workers for CV, bootstrap, subsamples and simulation; -1 = all cores; the "
+                        "numbers do not depend on it (default: 1).")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress messages on stderr.")
     rep.set_defaults(func=_cmd_report)
 

@@ -308,6 +308,7 @@ def test_step_warnings_appear_in_the_report():
     (dict(choice="max"), "choice must be one of"),
     (dict(out="r.pdf"), "out must end in .html"),
     (dict(seed=-3), "seed must be"),
+    (dict(n_jobs=0), "n_jobs must be a nonzero integer"),
 ])
 def test_bad_arguments(kw, match):
     with pytest.raises(ParameterError, match=match):
@@ -528,3 +529,12 @@ def test_l1_ratio_chosen_by_cv():
     assert r.cv.lambda_min == ref.lambda_min and r.cv.lambda_1se == ref.lambda_1se
     assert 'l1_ratio="cv"' in r.call and "--l1-ratio cv" in r.command
     assert "Choice of l1_ratio" in r.to_html()
+
+
+def test_same_numbers_for_any_n_jobs():
+    kw = dict(folds=4, seed=5, n_boot=12, n_rep=6, figures=False, inference=False)
+    a = rs.report("lpsa ~ . - train", rs.load_dataset("prostate"), n_jobs=1, **kw)
+    b = rs.report("lpsa ~ . - train", rs.load_dataset("prostate"), n_jobs=2, **kw)
+    for name in ("cv_choice", "path", "coefficients", "bias_variance", "relaxed_cv", "criteria"):
+        pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
+    assert "n_jobs" not in a.call                      # not needed to reproduce the numbers

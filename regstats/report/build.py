@@ -187,7 +187,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
            l1_ratio: float | str | None = None, folds: int = 10, seed: int | None = 1, n_boot: int = 200,
            choice: str = "1se", stability: bool = True, inference: bool = True,
            bias_variance: bool = True, n_rep: int = 100, figures: bool = True,
-           out: str | FilePath | None = None,
+           out: str | FilePath | None = None, n_jobs: int = 1,
            progress: bool = False, source: str | None = None, title: str | None = None,
            **fit_kwargs: Any) -> Report:
     """Fit a penalized regression and write everything worth reading about it into one report.
@@ -218,6 +218,8 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
         is exact).
     figures : draw the figures (False gives a quicker, tables-only report).
     out : write the report here (``.html`` or ``.md``) as well as returning it.
+    n_jobs : joblib workers for CV, bootstrap, stability selection and simulation (-1 = all
+        cores); the numbers do not depend on it.
     progress : report each step on stderr.
     source : where ``data`` came from, for the reproducing call: a bundled dataset name or a
         CSV path.
@@ -241,6 +243,8 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     from ..path import Path, elastic_net
 
     folds = check.positive_int("folds", folds, minimum=2)
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
+        raise ParameterError(f"n_jobs must be a nonzero integer (joblib's convention); got {n_jobs!r}")
     n_boot = check.positive_int("n_boot", n_boot, minimum=0)
     n_rep = check.positive_int("n_rep", n_rep, minimum=2)
     choice = check.choice("choice", choice, ("1se", "min"))
@@ -270,7 +274,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
                 from ..cv import cv_elastic_net
 
                 encv = cv_elastic_net(model, data, l1_ratios=L1_RATIOS, folds=folds, seed=seed,
-                                      progress=progress, **fit_kwargs)
+                                      n_jobs=n_jobs, progress=progress, **fit_kwargs)
                 path = encv.path
             else:
                 path = elastic_net(model, data, l1_ratio=a, **fit_kwargs)
@@ -294,7 +298,8 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
         cv = encv.cv
         status["cv"] = "ok"
     else:
-        cv = _attempt("cv", lambda: path.cv(folds=folds, seed=seed, **cv_kw), status, caught)
+        cv = _attempt("cv", lambda: path.cv(folds=folds, seed=seed, n_jobs=n_jobs, **cv_kw), status,
+                      caught)
     prog.end(status["cv"] if status["cv"] != "ok" else "done")
     if cv is not None:
         lam_choice = float(cv.lambda_1se if choice == "1se" else cv.lambda_min)
@@ -307,12 +312,14 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
         status["relaxed"] = "not computed: a ridge fit keeps every column, so relaxing it gives least squares"
         rcv = None
     else:
-        rcv = _attempt("relaxed", lambda: path.relax().cv(folds=folds, seed=seed), status, caught)
+        rcv = _attempt("relaxed", lambda: path.relax().cv(folds=folds, seed=seed, n_jobs=n_jobs), status,
+                       caught)
     boot = stab = inf = bv = None
     if n_boot > 0:
         prog.start(f"bootstrap ({n_boot} replicates)")
         bkw = kw_prog if _accepts("regstats.bootstrap", "bootstrap", "progress") else {}
-        boot = _attempt("bootstrap", lambda: fit.bootstrap(n_boot=n_boot, seed=seed, **bkw), status, caught)
+        boot = _attempt("bootstrap", lambda: fit.bootstrap(n_boot=n_boot, seed=seed, n_jobs=n_jobs, **bkw),
+                        status, caught)
         prog.end(status["bootstrap"] if status["bootstrap"] != "ok" else "done")
     else:
         status["bootstrap"] = "not computed: n_boot = 0"
@@ -322,7 +329,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     elif stability:
         prog.start("stability selection")
         skw = kw_prog if _accepts("regstats.bootstrap", "stability_selection", "progress") else {}
-        stab = _attempt("stability", lambda: path.stability(seed=seed, **skw), status, caught)
+        stab = _attempt("stability", lambda: path.stability(seed=seed, n_jobs=n_jobs, **skw), status, caught)
         prog.end(status["stability"] if status["stability"] != "ok" else "done")
     else:
         status["stability"] = "not computed: left out (stability=False)"
@@ -336,7 +343,8 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     if bias_variance:
         prog.start(f"bias-variance ({bv_method})")
         vkw = kw_prog if _accepts("regstats.biasvar", "bias_variance", "progress") else {}
-        bv = _attempt("bias_variance", lambda: _biasvar(path, bv_method, n_rep, seed, vkw), status, caught)
+        bv = _attempt("bias_variance", lambda: _biasvar(path, bv_method, n_rep, seed, dict(vkw, n_jobs=n_jobs)),
+                      status, caught)
         prog.end(status["bias_variance"] if status["bias_variance"] != "ok" else "done")
     else:
         status["bias_variance"] = "not computed: left out (bias_variance=False)"
@@ -390,7 +398,7 @@ def _criteria(path: Any, pen: str, seed: Any) -> pd.DataFrame:
 
 def _biasvar(path: Any, method: str, n_rep: int, seed: Any, kw: Mapping[str, Any]) -> pd.DataFrame:
     if method == "analytic":
-        return path.bias_variance(method="analytic", **kw)
+        return path.bias_variance(method="analytic", **{k: v for k, v in kw.items() if k != "n_jobs"})
     return path.bias_variance(method="simulation", n_rep=n_rep, seed=seed, **kw)
 
 
