@@ -20,11 +20,25 @@ def _cell(s: object) -> str:
 
 
 def table_markdown(block: Table) -> str:
-    """A table block as a Markdown pipe table (MultiIndex columns are joined as ``group: name``)."""
+    """A table block as a Markdown pipe table.
+
+    Two-level columns become their second-level names, with the groups listed above the table
+    (joined as ``group: name`` when the names repeat).
+    """
     df = block.frame
     cells = formatted(df, block.digits)
+    groups_line = ""
     if isinstance(df.columns, pd.MultiIndex):
-        names = [": ".join(str(x) for x in c if str(x)) for c in df.columns]
+        subs = [str(c[-1]) for c in df.columns]
+        if len(set(subs)) == len(subs):          # short headers, the groups listed above the table
+            names = subs
+            groups: dict[str, list[str]] = {}
+            for c in df.columns:
+                if str(c[0]):
+                    groups.setdefault(str(c[0]), []).append(str(c[-1]))
+            groups_line = "Column groups: " + " · ".join(f"**{g}**: {', '.join(v)}" for g, v in groups.items())
+        else:
+            names = [": ".join(str(x) for x in c if str(x)) for c in df.columns]
     else:
         names = [str(c) for c in df.columns]
     numeric = [pd.api.types.is_numeric_dtype(df.iloc[:, j].dtype)
@@ -34,6 +48,8 @@ def table_markdown(block: Table) -> str:
     lines = []
     if block.caption:
         lines += [f"**{block.caption}**", ""]
+    if groups_line:
+        lines += [groups_line, ""]
     lines.append("| " + " | ".join(_cell(h) for h in head) + " |")
     lines.append("|" + "|".join(align) + "|")
     for i in range(len(cells)):
