@@ -107,11 +107,14 @@ def _fold_task(task: tuple[_Problem, np.ndarray, np.ndarray]) -> tuple[np.ndarra
     the converged flags of the fold's path.  Mirrors :meth:`regstats.path.Path._refit`.
     """
     prob, train, test = task
-    w = None if prob.weights is None else prob.weights[train]
-    prep = engine.prepare(prob.X[train], prob.y[train], weights=w, penalty_factor=prob.penalty_factor,
+    # joblib hands large arrays to workers as np.memmap; plain ndarrays keep numba on its cached
+    # specializations (a memmap is another numba type, compiled afresh in every worker)
+    X, y = np.asarray(prob.X), np.asarray(prob.y)
+    w = None if prob.weights is None else np.asarray(prob.weights)[train]
+    prep = engine.prepare(X[train], y[train], weights=w, penalty_factor=prob.penalty_factor,
                           standardize=prob.standardize, intercept=prob.intercept)
-    sol = engine.solve(prep, prob.l1_ratio, prob.lambdas, tol=prob.tol, max_iter=prob.max_iter)
-    Xte = prob.X[test]
+    sol = engine.solve(prep, prob.l1_ratio, np.asarray(prob.lambdas), tol=prob.tol, max_iter=prob.max_iter)
+    Xte = X[test]
     pred = Xte @ sol.coef.T + sol.intercept[None, :]
     if prob.gammas is None:
         return pred, sol.converged
