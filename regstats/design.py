@@ -376,6 +376,7 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
     # ---- rows: missing values in the response or the plain columns -----------------------------
     n_rows = len(df)
     keep = np.ones(n_rows, dtype=bool)
+    plain_checked = False
     if lhs_plain is not None:
         yser = df[lhs_plain]
         if not _is_numeric(yser):
@@ -389,7 +390,8 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
             # changes to the data cannot change a fitted model
             Xp_all = np.array(Xp_all, order="K", copy=True)
         # one cheap pass: a column sum is finite only if the column has no NaN / inf
-        if not np.isfinite(Xp_all.sum(axis=0)).all():
+        plain_checked = bool(np.isfinite(Xp_all.sum(axis=0)).all())
+        if not plain_checked:
             keep &= ~np.isnan(Xp_all).any(axis=1)
     rows = np.flatnonzero(keep)
 
@@ -470,7 +472,7 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
         raise FormulaError(f"formula {formula!r} names design column(s) {dup} twice")
     if not np.all(np.isfinite(y)):
         raise DataError(f"the response {lhs!r} has infinite values")
-    finite = np.isfinite(X.sum(axis=0))
+    finite = np.ones(X.shape[1], dtype=bool) if plain_checked and len(mats) == 1 else np.isfinite(X.sum(axis=0))
     if not finite.all():
         finite = np.isfinite(X).all(axis=0)
     if not finite.all():

@@ -164,12 +164,23 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
     if not unit:
         yt = sw * yt
     gram = _wants_gram(n, p)
-    if gram:
+    fast = False
+    if gram and unit and X.flags.f_contiguous:
+        # uncentred Gram straight from the caller's matrix (no copy), then G - n m m'.  The
+        # subtraction loses log10(max m^2/var) digits, so it is kept only when that is <= 3.
+        G = dsyrk(1.0, X, trans=1, lower=0)
+        G = np.triu(G) + np.triu(G, 1).T
+        ms = np.diag(G) / n - x_mean * x_mean
+        if np.all(x_mean * x_mean <= 1e3 * np.maximum(ms, 1e-300)):
+            G -= n * np.outer(x_mean, x_mean)
+            c = X.T @ yt
+            fast = True
+    if gram and not fast:
         G = np.zeros((p, p), order="F")
         c = np.zeros(p)
-    else:
+    elif not gram:
         ms = np.zeros(p)
-    for s in range(0, n, _BLOCK):
+    for s in range(0, n if not fast else 0, _BLOCK):
         D = X[s:s + _BLOCK] - x_mean[None, :]
         if not unit:
             D *= sw[s:s + _BLOCK, None]
@@ -179,8 +190,9 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
             c += D.T @ yt[s:s + _BLOCK]
         else:
             ms += np.einsum("ij,ij->j", D, D)
-    if gram:
+    if gram and not fast:
         G = np.triu(G) + np.triu(G, 1).T
+    if gram:
         ms = np.diag(G).copy()
     ms /= n
     # "constant": variance negligible against the column's size (glmnet keeps such columns at 0)

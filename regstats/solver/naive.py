@@ -33,7 +33,7 @@ from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from .cd import _gap, cd_naive, gather_block
 
 #: sweeps of coordinate descent before a Newton step is tried
-_CD_BUDGET = 3
+_CD_BUDGET = 10
 #: at most this many bytes for the cached active columns and their Gram block
 _CACHE_BYTES = 120e6
 
