@@ -512,7 +512,7 @@ def _sec_cv(c: _Context) -> Section:
     blocks = [Text(f"{c.folds}-fold cross-validation (seed {c.seed}) on the full-data lambda grid, each fold "
                    "re-standardized on its training rows, as cv.glmnet. `lambda_min` minimises the CV "
                    "error; `lambda_1se` is the largest lambda within one standard error of that minimum. "
-                   f"The coefficient table, bootstrap and inference below use **{used}**.".replace("**", "")),
+                   f"The coefficient table, bootstrap and inference below use {used}."),
               Table("CV choice", choice_tab, highlight={0: "min", 1: "1se"}), *_warned(c, "cv")]
     lams = np.asarray(p.lambdas)
     if np.isclose(cv.lambda_min, lams.min(), rtol=1e-12, atol=0.0):
