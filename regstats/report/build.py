@@ -927,6 +927,7 @@ def _sec_biasvar(c: _Context) -> Section:
     pick = _thin(len(bv), keep, 15)
     shown = bv.iloc[pick].reset_index(drop=True)
     c.tables["bias_variance"] = shown
+    marks.setdefault(k, "best")
     hl = {pos: marks[i] for pos, i in enumerate(pick) if i in marks}
     blocks: list[Any] = [
         Text("Expected in-sample prediction error = noise + bias^2 + variance, with bias^2 = mean_i (E yhat_i - "
@@ -940,7 +941,7 @@ def _sec_biasvar(c: _Context) -> Section:
                   lambda ax: plots.plot_bias_variance(bv, ax=ax), c)
     blocks.append(Row(fig + [Table("Bias–variance over lambda", shown, highlight=hl,
                                    note=f"{len(shown)} of {len(bv)} lambdas shown; red/blue rows: "
-                                        "lambda_min/lambda_1se.")]))
+                                        "lambda_min/lambda_1se; green: smallest risk.")]))
     return Section("biasvar", "Bias–variance", blocks)
 
 

@@ -53,6 +53,7 @@ td.num, th.num { text-align: right; }
 tbody tr:nth-child(even) td { background: #fbfcfd; }
 tbody tr.min td { background: var(--min); }
 tbody tr.se1 td { background: var(--se); }
+tbody tr.best td { background: #e6f4ea; }
 tbody tr.dim td { color: #8c959f; }
 table.info th { background: none; color: var(--muted); font-weight: 500; padding-left: 0; }
 table.info td { white-space: normal; }
@@ -68,7 +69,7 @@ footer { margin-top: 2.5rem; color: var(--muted); font-size: 0.82rem; border-top
 @media print { .figs { grid-template-columns: 1fr 1fr; } main { max-width: none; } }
 """
 
-_ROW_CLASS = {"min": "min", "1se": "se1", "dim": "dim"}
+_ROW_CLASS = {"min": "min", "1se": "se1", "dim": "dim", "best": "best"}
 
 
 def _inline(text: str) -> str:

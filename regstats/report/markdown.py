@@ -12,7 +12,7 @@ from .document import Code, Figure, Info, Report, Row, Table, Text
 
 __all__ = ["render_markdown", "table_markdown"]
 
-_MARK = {"min": " ◀ lambda_min", "1se": " ◀ lambda_1se"}
+_MARK = {"min": " ◀ lambda_min", "1se": " ◀ lambda_1se", "best": " ◀ smallest risk"}
 
 
 def _cell(s: object) -> str:
