@@ -242,8 +242,17 @@ def lambda_max(prep: Prepared, l1_ratio: float) -> float:
     pen = (prep.v > 0) & ~prep.constant
     if not pen.any():
         return 0.0
-    r = _unpenalized_residual(prep)
-    q = np.abs(prep.xt_dot(r))
+    if "gram" in prep.__dict__:
+        # from the same Gram matrix the solver uses, so the solution at lambda_max is exactly 0
+        G, c = prep.gram
+        q = c.copy()
+        free = np.flatnonzero((prep.v == 0) & ~prep.constant)
+        if free.size:
+            coef, *_ = np.linalg.lstsq(G[np.ix_(free, free)], c[free], rcond=None)
+            q = c - G[:, free] @ coef
+        q = np.abs(q)
+    else:
+        q = np.abs(prep.xt_dot(_unpenalized_residual(prep)))
     return float(np.max(q[pen] / (max(l1_ratio, 1e-3) * prep.v[pen])))
 
 

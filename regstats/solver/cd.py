@@ -22,9 +22,12 @@ from numba import njit
 
 @njit(cache=True)
 def _soft(z, t):
-    if z > t:
+    # a coefficient enters only when |z| exceeds the threshold by more than rounding (1e-13
+    # relative): at lambda_max, computed from another but equal expression, all stay exactly 0
+    tt = t * (1.0 + 1e-13)
+    if z > tt:
         return z - t
-    if z < -t:
+    if z < -tt:
         return z + t
     return 0.0
 
@@ -236,8 +239,15 @@ def _gram_newton(G, c, v, a, lam, beta, q):
         for l in range(nd):
             x[D[l]] = 0.0
     if status == 2:
+        bmax = 0.0
         for k in range(m):
             b[k] = 0.0 if dropped[k] else x[k]
+            if abs(b[k]) > bmax:
+                bmax = abs(b[k])
+        # rounding-level coefficients are zeros (the KKT check that follows confirms them)
+        for k in range(m):
+            if v[A[k]] > 0.0 and a > 0.0 and abs(b[k]) <= 1e-13 * bmax:
+                b[k] = 0.0
     for k in range(m):
         jk = A[k]
         d = b[k] - beta[jk]

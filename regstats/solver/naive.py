@@ -149,6 +149,8 @@ def _newton(X, y, c, v, a, lam, beta, cache):
         status = 1
     if status == 2:
         b = x
+        # rounding-level coefficients are zeros (the KKT check that follows confirms them)
+        b[pen & (np.abs(b) <= 1e-13 * np.abs(b).max())] = 0.0
     b[dropped] = 0.0
     beta[A] = b
     return status, cache.residual(y, beta)
