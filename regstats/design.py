@@ -24,6 +24,7 @@ from .errors import DataError, FormulaError, UnseenLevelError
 
 __all__ = ["Design", "DesignSpec", "build_design", "row_vector"]
 
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
 _NAME_TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9.]*")
 
@@ -141,6 +142,7 @@ class Design:
     n_rows: int          # rows in the data given
     rows: np.ndarray     # positions (0-based) of the rows used
     dropped_columns: tuple[str, ...] = ()
+    _source: Any = field(default=None, repr=False, compare=False)  # keeps copy-on-write views safe
 
     @property
     def n_dropped(self) -> int:
@@ -377,6 +379,7 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
     n_rows = len(df)
     keep = np.ones(n_rows, dtype=bool)
     plain_checked = False
+    plain_frame = None
     if lhs_plain is not None:
         yser = df[lhs_plain]
         if not _is_numeric(yser):
@@ -384,10 +387,13 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
         y_all = yser.to_numpy(dtype=float, na_value=np.nan)
         keep &= ~np.isnan(y_all)
     if plain_num:
-        Xp_all = df[plain_num].to_numpy(dtype=float, na_value=np.nan)
-        if not Xp_all.flags.owndata:
+        plain_frame = df[plain_num]
+        Xp_all = plain_frame.to_numpy(dtype=float, na_value=np.nan)
+        if not Xp_all.flags.owndata and not _COPY_ON_WRITE:
             # a view of the DataFrame's memory: copy (same layout, one memcpy) so that later
-            # changes to the data cannot change a fitted model
+            # changes to the data cannot change a fitted model.  With pandas' copy-on-write
+            # (pandas >= 3) the view is read-only and keeping ``plain_frame`` alive (in the
+            # Design) makes any later write to the data copy first, so no copy is needed.
             Xp_all = np.array(Xp_all, order="K", copy=True)
         # one cheap pass: a column sum is finite only if the column has no NaN / inf
         plain_checked = bool(np.isfinite(Xp_all.sum(axis=0)).all())
@@ -481,7 +487,7 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
     spec = DesignSpec(formula=formula, response=lhs, column_names=tuple(names), intercept=intercept,
                       terms=terms, plain=tuple(plain_num), _patsy_info=patsy_info, _eval_env=env,
                       _numeric_terms=numeric_terms)
-    return Design(y=y, X=X, spec=spec, n_rows=n_rows, rows=rows)
+    return Design(y=y, X=X, spec=spec, n_rows=n_rows, rows=rows, _source=plain_frame)
 
 
 def row_vector(value: Any, data: pd.DataFrame, design: Design, name: str, *,
