@@ -57,7 +57,7 @@ for (r in seq_len(as.integer(a[5]))) {
   t <- system.time(cv <- cv.glmnet(x, y, lambda = lam, foldid = foldid))[["elapsed"]]
   best <- min(best, t)
 }
-cat(best, cv$lambda.min, cv$lambda.1se, "\n")
+cat(sprintf("%.17g", c(best, cv$lambda.min, cv$lambda.1se)), "\n")
 write.csv(data.frame(cvm = cv$cvm), file.path(d, "cvm.csv"), row.names = FALSE)
 """
 
