@@ -196,11 +196,22 @@ def test_adjusted_p_values_by_hand(data):
     np.testing.assert_allclose(inf.table["p_bh"], bh, rtol=1e-12)
 
 
+def test_holm_equals_statsmodels(rng):
+    from statsmodels.stats.multitest import multipletests
+
+    from regstats.inference import holm
+
+    for m in (1, 2, 7, 50):
+        pv = rng.uniform(size=m) ** 3
+        pv[rng.integers(m)] = pv[0]  # a tie
+        np.testing.assert_allclose(holm(pv), multipletests(pv, method="holm")[1], rtol=1e-15)
+
+
 def test_coverage_small_simulation(rng):
     """Seeded miniature of scripts/simulate_coverage.py: Toeplitz design, sparse truth."""
     from scipy.linalg import toeplitz
 
-    n, p, s, reps = 100, 30, 3, 25
+    n, p, s, reps = 100, 25, 3, 20
     L = np.linalg.cholesky(toeplitz(0.5 ** np.arange(p)))
     cover_act, cover_null, p_null = [], [], []
     for r in range(reps):
