@@ -179,8 +179,8 @@ def render(results: list[dict], n_jobs_list) -> str:
         lines.append(f"- {r['problem']}: " + "; ".join(parts) + ".")
     starts = [f"{r['pool_start_2']:.1f}s" for r in results if "pool_start_2" in r]
     if starts:
-        lines += ["", f"n_jobs=2 times are with the worker pool already started (joblib/loky reuses it); "
-                  f"starting it (process spawn, imports, numba cache load) took {', '.join(starts)} once."]
+        lines += ["", f"n_jobs=2 times are with the worker pool already started (joblib/loky reuses it across "
+                  f"calls); starting it (process spawn, imports, numba cache load) took {starts[0]} the first time."]
     lines += ["", "Targets (issue 3): A at most 0.7x cv.glmnet, B no slower than LassoCV (single-threaded); "
               "close to 2x faster again with n_jobs=2 on two cores.  The machine is shared with other "
               "jobs while measuring, so n_jobs=2 cannot reach 2x here when the other core is busy.", END]
