@@ -335,7 +335,6 @@ class Inference:
 def _finish(names: list[str], est: np.ndarray, se: np.ndarray, level: float, method: str,
             extra: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
     from scipy import stats
-    from statsmodels.stats.multitest import multipletests
 
     z = stats.norm.ppf(0.5 + level / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
