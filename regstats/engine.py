@@ -322,18 +322,21 @@ def solve(prep: Prepared, l1_ratio: float, lambdas: np.ndarray, *, tol: float = 
     yy = prep.yy
     if method == "svd":
         n = prep.n
+        # the penalized columns share one rescaled factor v0 (!= 1 when a constant column carries
+        # another factor): the closed forms solve the objective at lam * v0
+        lams_v = lambdas * prep.v[idx][0]
         if n >= 10 * idx.size:
             # n >> p: eigen-decomposition of the Gram matrix (same closed form, no n x p SVD)
             G, c = prep.gram
             Gk = G[np.ix_(idx, idx)] if idx.size < p else G
-            b = solver.ridge_path_gram(Gk, c[idx], lambdas)
+            b = solver.ridge_path_gram(Gk, c[idx], lams_v)
             rss = yy - 2.0 * (b @ c[idx]) + np.einsum("kj,jl,kl->k", b, Gk, b)
         else:
             Xk = prep.X[:, idx] if idx.size < p else prep.X
             U, d, Vt = solver.ridge_svd(Xk)
-            b = solver.ridge_path_svd(U, d, Vt, prep.y, lambdas)
+            b = solver.ridge_path_svd(U, d, Vt, prep.y, lams_v)
             uty = U.T @ prep.y
-            shrink = (n * lambdas[:, None]) / (d[None, :] ** 2 + n * lambdas[:, None])
+            shrink = (n * lams_v[:, None]) / (d[None, :] ** 2 + n * lams_v[:, None])
             rss = (yy * n - uty @ uty + ((shrink * uty[None, :]) ** 2).sum(axis=1)) / n
         beta[:, idx] = b
         rss = np.maximum(rss, 0.0)

@@ -131,3 +131,58 @@ def test_choose_method():
     assert engine.choose_method(P(1000, 50), 1.0) == "gram"
     assert engine.choose_method(P(100, 5000), 1.0) == "naive"
     assert engine.choose_method(P(100, 50), 0.0) == "svd"
+
+
+@pytest.mark.parametrize("shape", [(400, 8), (40, 8)])
+def test_ridge_svd_with_constant_column_of_another_penalty_factor(rng, shape):
+    # a constant column with penalty factor 5: the others rescale to v0 = p / (p - 1 + 5) != 1,
+    # and the closed forms must solve the objective at lam * v0 (checked against CD and a
+    # direct solve of the normal equations)
+    n, p = shape
+    X, y = _data(rng, n, p)
+    X[:, 3] = 2.0
+    pf = np.ones(p)
+    pf[3] = 5.0
+    with np.errstate(all="ignore"):
+        prep = engine.prepare(X, y, penalty_factor=pf)
+    v0 = prep.v[0]
+    assert abs(v0 - 1.0) > 0.1
+    lams = engine.lambda_grid(prep, 0.0, 6)
+    svd = engine.solve(prep, 0.0, lams)
+    assert svd.method == "svd"
+    cd = engine.solve(prep, 0.0, lams, method="gram", tol=1e-14)
+    keep = ~prep.constant
+    Xk = prep.X[:, keep]
+    for k, lam in enumerate(lams):
+        b = np.linalg.solve(Xk.T @ Xk / n + lam * v0 * np.eye(keep.sum()), Xk.T @ prep.y / n)
+        np.testing.assert_allclose(svd.beta[k, keep], b, rtol=1e-8, atol=1e-10)
+        rss = np.sum((prep.y - Xk @ b) ** 2) / n
+        np.testing.assert_allclose(svd.rss[k], rss, rtol=1e-9)
+    np.testing.assert_allclose(svd.beta, cd.beta, atol=1e-8)
+    assert np.all(svd.beta[:, 3] == 0.0)
+
+
+def test_ridge_with_unpenalized_column_converges_without_warning(rng):
+    import warnings
+
+    import regstats as rs
+    from regstats.errors import ConvergenceWarning
+
+    X, y = _data(rng, 120, 6)
+    pf = np.ones(6)
+    pf[0] = 0.0
+    prep = engine.prepare(X, y, penalty_factor=pf)
+    lams = engine.lambda_grid(prep, 0.0, 20)
+    sol = engine.solve(prep, 0.0, lams)
+    assert sol.method == "gram" and sol.converged.all()
+    Xk = prep.X
+    for k, lam in enumerate(lams[::5]):
+        b = np.linalg.solve(Xk.T @ Xk / 120 + lam * np.diag(prep.v), Xk.T @ prep.y / 120)
+        np.testing.assert_allclose(sol.beta[5 * k], b, rtol=1e-6, atol=1e-9)
+    import pandas as pd
+    df = pd.DataFrame(X, columns=[f"x{j}" for j in range(6)])
+    df["y"] = y
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        path = rs.ridge("y ~ .", df, penalty_factor={"x0": 0})
+    assert path.converged.all()
