@@ -72,6 +72,8 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--lambda-min-ratio", type=float, default=None, metavar="R",
                    help="smallest lambda as a fraction of the largest, in (0, 1) (default: 1e-4 when "
                         "n >= p, else 1e-2, as glmnet).")
+    g.add_argument("-w", "--weights", metavar="COLUMN", default=None,
+                   help="column of observation weights (left out of '.'; normalised to sum n).")
     g.add_argument("--no-standardize", action="store_true",
                    help="do not scale the columns to unit variance before fitting.")
 
@@ -207,6 +209,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         kw["lambda_min_ratio"] = args.lambda_min_ratio
     if args.no_standardize:
         kw["standardize"] = False
+    if args.weights is not None:
+        kw["weights"] = args.weights
     rep = report(formula, data, penalty=args.penalty, l1_ratio=l1 if args.penalty == "elastic-net" else None,
                  folds=args.folds, seed=args.seed, n_boot=args.bootstrap, choice=args.choice,
                  stability=not args.no_stability, inference=not args.no_inference,
@@ -227,7 +231,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     data, formula, source = _read_data(args)
     l1 = _penalty(args)
     path = elastic_net(formula, data, l1_ratio=l1, n_lambda=args.n_lambda, standardize=not args.no_standardize,
-                       lambda_min_ratio=args.lambda_min_ratio)
+                       lambda_min_ratio=args.lambda_min_ratio, weights=args.weights)
     tab = path.table.reset_index(drop=True)
     if args.folds is not None:
         cv = path.cv(folds=args.folds, seed=args.seed)

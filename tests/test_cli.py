@@ -94,6 +94,20 @@ def test_fit_writes_the_coefficient_path(csv, tmp_path):
     assert f"lambda_min = {cv.lambda_min:.6g}" in r.stderr and "wrote 20 lambdas" in r.stderr
 
 
+def test_fit_with_weights_column(csv, tmp_path, capsys, monkeypatch):
+    df = pd.read_csv(csv)
+    df["w"] = np.linspace(0.5, 2.0, len(df))
+    f = tmp_path / "w.csv"
+    df.to_csv(f, index=False)
+    code, out, err = run_inline(["fit", f, "-f", "mpg ~ .  - model", "--weights", "w", "--n-lambda", "8"],
+                                capsys, monkeypatch, tmp_path)
+    assert code == 0, err
+    got = pd.read_csv(io.StringIO(out))
+    path = rs.lasso("mpg ~ . - model", df, weights="w", n_lambda=8)
+    assert "w" not in got.columns                      # the weights column is not a predictor
+    np.testing.assert_allclose(got["wt"], path.coef["wt"], rtol=1e-8, atol=1e-12)
+
+
 def test_fit_to_stdout_on_bundled_data():
     r = run("fit", "--dataset", "diabetes", "--n-lambda", "10")
     assert r.returncode == 0, r.stderr

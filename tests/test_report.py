@@ -510,7 +510,7 @@ def test_choice_min_weights_and_progress(capsys):
     assert "regstats: [1/" in err and "cross-validation (4 folds)" in err and "bootstrap (10 replicates)" in err
     assert r.bootstrap.lam == r.cv.lambda_min                  # the bootstrap ran at the chosen lambda
     assert 'choice="min"' in r.call and "weights='w'" in r.call
-    assert "--choice min" in r.command and "weights= has no command-line option" in r.command
+    assert "--choice min" in r.command and "--weights w" in r.command
     html = r.to_html()
     assert "given, normalised to sum n" in html and "below use lambda_min" in html
 

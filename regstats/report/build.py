@@ -992,6 +992,8 @@ def _reproduce(c: _Context) -> tuple[str, str]:
             cmd += [flags[k], f"{v:g}" if isinstance(v, float) else str(v)]
         elif k == "standardize" and v is False:
             cmd.append("--no-standardize")
+        elif k == "weights" and isinstance(v, str):
+            cmd += ["--weights", shlex.quote(v)]
     cmd += ["--folds", str(c.folds)]
     if c.seed is not None:
         cmd += ["--seed", str(c.seed)]
@@ -1008,7 +1010,8 @@ def _reproduce(c: _Context) -> tuple[str, str]:
         cmd.append("--no-figures")
     cmd += ["--out", shlex.quote(out)]
     command = _wrap_command(cmd)
-    other = [k for k in c.fit_kwargs if k not in flags and not (k == "standardize" and c.fit_kwargs[k] is False)]
+    other = [k for k, v in c.fit_kwargs.items() if k not in flags and not (k == "standardize" and v is False)
+             and not (k == "weights" and isinstance(v, str))]
     reasons = (["the data were given as a DataFrame (pass a CSV file)"] if not data_cli else []) + [
         f"{k}= has no command-line option" for k in other]
     if reasons:
