@@ -139,3 +139,58 @@ def test_kernels_report_non_convergence_instead_of_raising(rng):
     G, c = X.T @ X / n, X.T @ y / n
     out = solver.cd_path_gram(G, c, y @ y / n, np.ones(p), 1.0, lams, np.zeros(p), 1e-15, 1, False)
     assert not out[4].all()
+
+
+@pytest.mark.parametrize("drop", [[0], [5, 7, 39], [39], [0, 1, 2, 20, 38, 39], list(range(40))])
+def test_chol_drop_matches_a_fresh_factorization(rng, drop):
+    from regstats.solver.cd import chol_drop
+
+    Z = rng.standard_normal((80, 40))
+    Z[:, 3] = Z[:, 2] + 0.1 * Z[:, 3]  # ill-conditioned
+    M = Z.T @ Z / 80
+    U = np.linalg.cholesky(M).T.copy()
+    keep = np.ones(40, dtype=bool)
+    keep[drop] = False
+    R = chol_drop(U, keep)
+    Mk = M[np.ix_(keep, keep)]
+    assert R.shape == (keep.sum(), keep.sum())
+    if keep.any():
+        np.testing.assert_allclose(R, np.linalg.cholesky(Mk).T, atol=1e-12)
+        assert np.allclose(np.tril(R, -1), 0.0)
+
+
+@pytest.mark.parametrize("a", [1.0, 0.5])
+def test_naive_path_with_updated_factor_is_exact_and_kkt(rng, a):
+    # wide, correlated design: coefficients enter and leave along the path, so the Newton factor
+    # is extended and downdated (rank-one updates) many times; every lambda must satisfy KKT
+    n, p = 60, 150
+    Z = rng.standard_normal((n, p))
+    X = Z.copy()
+    for j in range(1, p):
+        X[:, j] = 0.8 * X[:, j - 1] + 0.6 * Z[:, j]
+    X = (X - X.mean(0)) / X.std(0)
+    y = X[:, [3, 40, 41, 90]] @ np.array([2.0, -1.5, 1.5, 1.0]) + rng.standard_normal(n)
+    y -= y.mean()
+    v = np.ones(p)
+    v[7] = 0.0
+    v *= p / v.sum()
+    c = X.T @ y / n
+    lmax = np.max(np.abs(c[v > 0]) / (a * v[v > 0]))
+    lams = lmax * 0.01 ** (np.arange(60) / 59)
+    for tol, exact in [(1e-7, False), (1e-14, True)]:
+        B, gaps, rss, _, conv = solver.cd_path_naive(np.asfortranarray(X), y, v, a, lams, np.zeros(p),
+                                                     tol, 100_000, exact)
+        assert conv.all()
+        left = ((B[:-1] != 0) & (B[1:] == 0)).sum()
+        assert left > 0  # some coefficients do leave the active set
+        for k, lam in enumerate(lams):
+            b = B[k]
+            q = X.T @ (y - X @ b) / n - lam * (1 - a) * v * b
+            nz = b != 0
+            free = v == 0
+            kkt_tol = 1e-9 if exact else 1e-3 * lam
+            np.testing.assert_allclose(q[nz & ~free], lam * a * v[nz & ~free] * np.sign(b[nz & ~free]),
+                                       atol=kkt_tol)
+            assert np.all(np.abs(q[~nz & ~free]) <= lam * a * v[~nz & ~free] + kkt_tol)
+            np.testing.assert_allclose(q[free], 0.0, atol=kkt_tol)
+            assert gaps[k] <= tol * (y @ y / n) or exact

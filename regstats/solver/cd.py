@@ -511,3 +511,57 @@ def gather_block(G, ix, scale, diag):
             M[k, l] = G[gk, ix[l]] * scale
         M[k, k] += diag[k]
     return M
+
+
+@njit(cache=True)
+def chol_drop(U, keep):
+    """Cholesky factor of M[keep][:, keep] from the upper factor U of M = U'U (keep: bool mask).
+
+    Deleting the columns of the dropped indices from U leaves T (upper triangular, the kept rows)
+    plus one row u_j per dropped index: M[keep][:, keep] = T'T + sum_j u_j u_j', so T gets one
+    rank-one update per dropped index (rotations on the rows after it), O(sum (m - j)^2) instead
+    of a new O(m^3) factorization.  Returns the new upper factor (C order).
+    """
+    m = U.shape[0]
+    pos = np.empty(m, dtype=np.int64)
+    mk = 0
+    for i in range(m):
+        if keep[i]:
+            pos[i] = mk
+            mk += 1
+        else:
+            pos[i] = -1
+    T = np.zeros((mk, mk))
+    for k in range(m):
+        pk = pos[k]
+        if pk < 0:
+            continue
+        for i in range(k, m):
+            pi = pos[i]
+            if pi >= 0:
+                T[pk, pi] = U[k, i]
+    x = np.empty(mk)
+    for j in range(m):
+        if keep[j]:
+            continue
+        f = mk
+        for i in range(j + 1, m):
+            if keep[i]:
+                f = pos[i]
+                break
+        if f >= mk:
+            continue
+        for i in range(j + 1, m):
+            if keep[i]:
+                x[pos[i]] = U[j, i]
+        for k in range(f, mk):
+            tkk = T[k, k]
+            r = np.sqrt(tkk * tkk + x[k] * x[k])
+            cc = r / tkk
+            ss = x[k] / tkk
+            T[k, k] = r
+            for i in range(k + 1, mk):
+                u = (T[k, i] + ss * x[i]) / cc
+                T[k, i] = u
+                x[i] = cc * x[i] - ss * u
+    return T
