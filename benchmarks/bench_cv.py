@@ -67,8 +67,10 @@ def _best(fn, repeat):
     best, out = (np.inf, np.inf), None
     for _ in range(repeat):
         t, c = time.perf_counter(), time.process_time()
-        out = fn()
-        best = min(best, (time.perf_counter() - t, time.process_time() - c))
+        r = fn()
+        now = (time.perf_counter() - t, time.process_time() - c)
+        if now < best:
+            best, out = now, r
     return best[0], best[1], out
 
 
