@@ -20,8 +20,10 @@ Per lambda:
    move from b towards x up to the first zero crossing (the objective decreases along that
    segment) and continue with coordinate descent.
 
-The Gram entries of the active columns are cached across lambdas, so a Newton step costs one
-Cholesky of the active block.  With ``exact`` a final Newton step is always attempted, so the
+The Gram entries of the active columns are cached across lambdas, and the Cholesky factor of
+the active block is updated from step to step (:class:`_Factor`: block extension for entering
+columns, rank-one downdates for leaving ones), so a Newton step costs O(|A|^2) per changed column
+instead of a new O(|A|^3) factorization (one factorization per lambda for the elastic net).  With ``exact`` a final Newton step is always attempted, so the
 answer is exact to rounding whenever the active set admits one.  Nothing here raises: the
 function returns per-lambda gaps, sweep counts and converged flags.
 """
