@@ -116,10 +116,27 @@ def df_path(prep: Prepared, beta: np.ndarray, lambdas: np.ndarray, l1_ratio: flo
         GU = (XU.T @ XU) / prep.n
     pos = np.full(prep.p, -1, dtype=np.int64)
     pos[union] = np.arange(union.size)
+    prev = None
+    eig = None
     for k, lam in enumerate(lambdas):
         active = np.flatnonzero(nz[k])
-        if active.size:
-            out[k] = _trace_df(GU, pos[active], lam * (1.0 - l1_ratio) * prep.v[active])
+        if not active.size:
+            continue
+        vA = prep.v[active]
+        same = prev is not None and np.array_equal(active, prev)
+        if same and np.all(vA > 0):
+            # the active set did not change: with H = V^{-1/2} G_AA V^{-1/2} = Q diag(e) Q',
+            # trace((G_AA + c V)^{-1} G_AA) = sum e / (e + c), one eigen-decomposition per set
+            if eig is None:
+                sv = 1.0 / np.sqrt(vA)
+                H = GU[np.ix_(pos[active], pos[active])] * sv[:, None] * sv[None, :]
+                eig = np.maximum(np.linalg.eigvalsh(H), 0.0)
+            cc = lam * (1.0 - l1_ratio)
+            out[k] = float(np.sum(eig / (eig + cc))) if cc > 0 else float(np.count_nonzero(eig > 1e-12 * eig.max()))
+        else:
+            eig = None
+            out[k] = _trace_df(GU, pos[active], lam * (1.0 - l1_ratio) * vA)
+        prev = active
     return out
 
 

@@ -137,3 +137,30 @@ def test_simulate_df_bad_input(rng, kwargs, match):
     path = rs.lasso("y ~ .", df, n_lambda=4)
     with pytest.raises(ParameterError, match=match):
         simulate_df(path, **{"n_rep": 4, "seed": 0, **kwargs})
+
+
+@pytest.mark.parametrize("free", [False, True])
+@pytest.mark.parametrize("shape", [(300, 12), (40, 120)])
+def test_df_path_fast_trace_equals_direct_trace(rng, shape, free):
+    # df_path (union Gram block, Cholesky + triangular inverse, eigenvalues when the active set
+    # repeats) against the textbook trace((G_AA + lam (1-a) V_A)^{-1} G_AA) with numpy
+    from regstats import engine
+
+    n, p = shape
+    X = rng.standard_normal((n, p))
+    y = X[:, :4] @ np.array([1.0, -1.0, 0.5, 2.0]) + rng.standard_normal(n)
+    pf = rng.uniform(0.5, 2.0, p)
+    if free:
+        pf[1] = 0.0
+    prep = engine.prepare(X, y, penalty_factor=pf)
+    lams = engine.lambda_grid(prep, 0.5, 40)
+    sol = engine.solve(prep, 0.5, lams)
+    same = [np.array_equal(sol.beta[k] != 0, sol.beta[k - 1] != 0) for k in range(1, 40)]
+    assert any(same)  # the eigenvalue branch is exercised
+    fast = df_path(prep, sol.beta, lams, 0.5)
+    Xt = prep.X
+    for k, lam in enumerate(lams):
+        A = np.flatnonzero(sol.beta[k])
+        G = Xt[:, A].T @ Xt[:, A] / n
+        ref = np.trace(np.linalg.solve(G + lam * 0.5 * np.diag(prep.v[A]), G)) if A.size else 0.0
+        assert abs(fast[k] - ref) <= 1e-9 * max(1.0, ref)

@@ -174,9 +174,10 @@ class _Factor:
         d = np.diag(U22)
         if not np.all(np.isfinite(d)) or (k and d.min() <= 1e-7 * np.sqrt(np.max(np.diag(C)))):
             return False  # (near) singular: a fresh factorization decides
-        U = np.zeros((k + t, k + t))
+        U = np.empty((k + t, k + t))
         U[:k, :k] = self.U
         U[:k, k:] = W
+        U[k:, :k] = 0.0
         U[k:, k:] = U22
         self.S = np.concatenate([S, new])
         self.U = U
