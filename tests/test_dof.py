@@ -139,13 +139,15 @@ def test_simulate_df_bad_input(rng, kwargs, match):
         simulate_df(path, **{"n_rep": 4, "seed": 0, **kwargs})
 
 
+@pytest.mark.parametrize("small", [0, 80])
 @pytest.mark.parametrize("free", [False, True])
 @pytest.mark.parametrize("shape", [(300, 12), (40, 120)])
-def test_df_path_fast_trace_equals_direct_trace(rng, shape, free):
+def test_df_path_fast_trace_equals_direct_trace(rng, monkeypatch, shape, free, small):
     # df_path (union Gram block, Cholesky + triangular inverse, eigenvalues when the active set
     # repeats) against the textbook trace((G_AA + lam (1-a) V_A)^{-1} G_AA) with numpy
-    from regstats import engine
+    from regstats import dof, engine
 
+    monkeypatch.setattr(dof, "_SMALL", small)
     n, p = shape
     X = rng.standard_normal((n, p))
     y = X[:, :4] @ np.array([1.0, -1.0, 0.5, 2.0]) + rng.standard_normal(n)
