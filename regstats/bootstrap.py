@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validate as check
-from . import engine, solver
+from . import engine
 from ._parallel import parallel_map, spawn_seeds
 from ._summary import Summary
 from .errors import ParameterError
@@ -76,41 +76,19 @@ class _Refitter:
         """Coefficients (intercept first when the model has one) refitted on ``rows`` at one lambda.
 
         One lambda from a warm start is cheapest with the residual-based kernel (O(n p) per pass):
-        forming the Gram matrix alone costs O(n p^2).  So the rows are centred and scaled here,
-        exactly as :func:`regstats.engine.prepare` does, and the kernel is called directly (the
-        tests check the result against ``Path._refit`` and scikit-learn).
+        forming the Gram matrix alone costs O(n p^2), so the rows are prepared without it
+        (``engine.prepare(..., gram=False)``) and solved by the naive kernel (the tests check
+        the result against ``Path._refit`` and scikit-learn).
         """
         if self.l1_ratio == 0:  # ridge: the engine's exact SVD solve
             sol = self.solve(self.prepare(rows), np.array([lam]))
             return _coef_row(sol, 0, self.intercept)
-        X = self.X[rows]
-        y = self.y[rows]
-        n, p = X.shape
-        w = engine.normalise_weights(None if self.weights is None else self.weights[rows], n)
-        if self.intercept:
-            m = (w @ X) / n
-            ym = float(w @ y) / n
-        else:
-            m = np.zeros(p)
-            ym = 0.0
-        sw = np.sqrt(w)
-        D = (X - m) * sw[:, None]
-        ms = np.einsum("ij,ij->j", D, D) / n
-        constant = ms <= 1e-24 * np.maximum(1.0, ms + m * m)
-        scale = np.sqrt(ms) if self.standardize else np.ones(p)
-        scale = np.where(constant, 1.0, scale)
-        keep = np.flatnonzero(~constant)
-        Xt = np.asfortranarray(D[:, keep] / scale[keep])
-        yt = sw * (y - ym)
-        v = engine.rescale_penalty(self.penalty_factor, p)
-        b, _gaps, _rss, _sw, _conv = solver.cd_path_naive(
-            Xt, yt, np.ascontiguousarray(v[keep]), self.l1_ratio, np.array([lam]),
-            np.ascontiguousarray(beta0[keep], dtype=float), self.tol, self.max_iter, False)
-        coef = np.zeros(p)
-        coef[keep] = b[0] / scale[keep]
-        if self.intercept:
-            return np.concatenate([[ym - coef @ m], coef])
-        return coef
+        w = None if self.weights is None else self.weights[rows]
+        prep = engine.prepare(self.X[rows], self.y[rows], weights=w, penalty_factor=self.penalty_factor,
+                              standardize=self.standardize, intercept=self.intercept, gram=False)
+        sol = engine.solve(prep, self.l1_ratio, np.array([lam]), tol=self.tol, max_iter=self.max_iter,
+                           beta0=beta0, method="naive", exact=False)
+        return _coef_row(sol, 0, self.intercept)
 
 
 def _coef_row(sol: engine.Solution, k: int, intercept: bool) -> np.ndarray:

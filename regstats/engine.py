@@ -138,8 +138,12 @@ def _wants_gram(n: int, p: int) -> bool:
 
 def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
             penalty_factor: np.ndarray | None = None, standardize: bool = True,
-            intercept: bool = True) -> Prepared:
+            intercept: bool = True, gram: bool | None = None) -> Prepared:
     """Centre, scale and weight a design for the kernels (no validation: callers validate).
+
+    ``gram=None`` forms the Gram matrix while preparing when the Gram solver will be used;
+    ``gram=False`` never does (a one-lambda warm-started refit is cheaper with the residual
+    kernel than forming an O(n p^2) Gram matrix).
 
     ``X`` is not copied (it must not be modified afterwards).  Means are one pass; weighted
     variances (divisor n) are a second pass over row blocks, each centred exactly.  When the
@@ -163,7 +167,7 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
     yt = y - y_mean
     if not unit:
         yt = sw * yt
-    gram = _wants_gram(n, p)
+    gram = _wants_gram(n, p) if gram is None else bool(gram)
     fast = False
     if gram and unit and X.flags.f_contiguous:
         # uncentred Gram straight from the caller's matrix (no copy), then G - n m m'.  The
