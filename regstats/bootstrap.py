@@ -39,63 +39,27 @@ _ZERO = 0.0
 # ---------------------------------------------------------------------------------------------
 # refitting one model on row subsets (arrays only, so it pickles cheaply to joblib workers)
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
-class _Refitter:
-    """The arrays and options needed to refit a path's model on any subset of its rows."""
+def _coef_at(model: engine.Model, rows: np.ndarray, lam: float, beta0: np.ndarray) -> np.ndarray:
+    """Coefficients (intercept first when the model has one) refitted on ``rows`` at one lambda.
 
-    X: np.ndarray
-    y: np.ndarray
-    weights: np.ndarray | None
-    penalty_factor: np.ndarray | None
-    standardize: bool
-    intercept: bool
-    l1_ratio: float
-    tol: float
-    max_iter: int
-
-    @classmethod
-    def of(cls, path: Any) -> "_Refitter":
-        o = path._options
-        return cls(X=path._design.X, y=path._design.y, weights=o.weights, penalty_factor=o.penalty_factor,
-                   standardize=bool(path.standardize), intercept=bool(path.intercept),
-                   l1_ratio=float(path.l1_ratio), tol=float(o.tol), max_iter=int(o.max_iter))
-
-    @property
-    def n(self) -> int:
-        return self.X.shape[0]
-
-    def prepare(self, rows: np.ndarray) -> engine.Prepared:
-        w = None if self.weights is None else self.weights[rows]
-        return engine.prepare(self.X[rows], self.y[rows], weights=w, penalty_factor=self.penalty_factor,
-                              standardize=self.standardize, intercept=self.intercept)
-
-    def solve(self, prep: engine.Prepared, lambdas: np.ndarray) -> engine.Solution:
-        return engine.solve(prep, self.l1_ratio, lambdas, tol=self.tol, max_iter=self.max_iter)
-
-    def coef_at(self, rows: np.ndarray, lam: float, beta0: np.ndarray) -> np.ndarray:
-        """Coefficients (intercept first when the model has one) refitted on ``rows`` at one lambda.
-
-        One lambda from a warm start is cheapest with the residual-based kernel (O(n p) per pass):
-        forming the Gram matrix alone costs O(n p^2), so the rows are prepared without it
-        (``engine.prepare(..., gram=False)``) and solved by the naive kernel (the tests check
-        the result against ``Path._refit`` and scikit-learn).
-        """
-        if self.l1_ratio == 0:  # ridge: the engine's exact SVD solve
-            sol = self.solve(self.prepare(rows), np.array([lam]))
-            return _coef_row(sol, 0, self.intercept)
-        w = None if self.weights is None else self.weights[rows]
-        prep = engine.prepare(self.X[rows], self.y[rows], weights=w, penalty_factor=self.penalty_factor,
-                              standardize=self.standardize, intercept=self.intercept, gram=False)
-        sol = engine.solve(prep, self.l1_ratio, np.array([lam]), tol=self.tol, max_iter=self.max_iter,
-                           beta0=beta0, method="naive", exact=False)
-        return _coef_row(sol, 0, self.intercept)
+    One lambda from a warm start is cheapest with the residual-based kernel (O(n p) per pass):
+    forming the Gram matrix alone costs O(n p^2), so the rows are prepared without it
+    (``gram=False``) and solved by the naive kernel (the tests check the result against
+    ``Path._refit`` and scikit-learn).  Ridge uses the engine's exact SVD solve.
+    """
+    lams = np.array([lam])
+    if model.l1_ratio == 0:
+        sol = model.solve(model.prepare(rows), lams)
+    else:
+        sol = model.solve(model.prepare(rows, gram=False), lams, beta0=beta0, method="naive", exact=False)
+    return _coef_row(sol, 0, model.intercept)
 
 
 def _coef_row(sol: engine.Solution, k: int, intercept: bool) -> np.ndarray:
     return np.concatenate([[sol.intercept[k]], sol.coef[k]]) if intercept else sol.coef[k].copy()
 
 
-def _cv_choose(ref: _Refitter, rows: np.ndarray, lambdas: np.ndarray, folds: int, rule: str,
+def _cv_choose(ref: engine.Model, rows: np.ndarray, lambdas: np.ndarray, folds: int, rule: str,
                rng: np.random.Generator) -> tuple[int, engine.Solution]:
     """Grouped K-fold CV inside one bootstrap replicate, with :mod:`regstats.cv`'s fold dealing
     and cv.glmnet statistics (DESIGN §3.1).
@@ -130,7 +94,7 @@ def _boot_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng(s)
         rows = rng.integers(0, n, n)
         if mode == "fixed":
-            out.append(ref.coef_at(rows, lam, beta0))
+            out.append(_coef_at(ref, rows, lam, beta0))
             lams.append(lam)
         else:
             k, sol = _cv_choose(ref, rows, grid, cv_folds, cv_rule, rng)
@@ -310,7 +274,7 @@ def bootstrap(fit: Any, n_boot: int = 500, seed: Any = None, n_jobs: int = 1, *,
     cv_rule = check.choice("cv_rule", cv_rule, ("min", "1se"))
     n_jobs = _n_jobs(n_jobs)
     path = fit.path
-    ref = _Refitter.of(path)
+    ref = path._model
     seeds = spawn_seeds(seed, n_boot)
     n_chunks = n_boot if n_jobs == 1 else 50
     tasks = [(ref, float(fit.lam), np.asarray(fit._beta, dtype=float), chunk, mode,
@@ -599,7 +563,7 @@ def stability_selection(path: Any, threshold: float | None = 0.75, pfer: float |
         subsets.append(np.sort(perm[:half]))
         if sampling == "complementary":
             subsets.append(np.sort(perm[half:2 * half]))
-    ref = _Refitter.of(path)
+    ref = path._model
     lambdas = np.asarray(path.lambdas, dtype=float)
     n_chunks = len(subsets) if n_jobs == 1 else 50
     tasks = [(ref, lambdas, chunk, par["q"], pen) for chunk in _chunks(subsets, n_chunks)]

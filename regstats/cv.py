@@ -18,6 +18,7 @@ the same numbers; fold assignments are drawn in the calling process from ``seed`
 """
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Sequence
@@ -79,42 +80,29 @@ def _normalise_foldid(foldid: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class _Problem:
-    X: np.ndarray
-    y: np.ndarray
-    weights: np.ndarray | None
-    penalty_factor: np.ndarray | None
-    standardize: bool
-    intercept: bool
-    l1_ratio: float
+    model: engine.Model                  # the arrays and options (see Path._refit)
     lambdas: np.ndarray
-    tol: float
-    max_iter: int
     gammas: np.ndarray | None = None     # relaxed fits (see regstats.relaxed)
 
 
 def _problem_of(path: "Path", tol: float | None = None, gammas: np.ndarray | None = None) -> _Problem:
-    o = path._options
-    return _Problem(X=path._design.X, y=path._design.y, weights=o.weights, penalty_factor=o.penalty_factor,
-                    standardize=path.standardize, intercept=path.intercept, l1_ratio=path.l1_ratio,
-                    lambdas=path.lambdas, tol=o.tol if tol is None else float(tol), max_iter=o.max_iter,
-                    gammas=gammas)
+    model = path._model
+    if tol is not None:
+        model = dataclasses.replace(model, tol=float(tol))
+    return _Problem(model=model, lambdas=path.lambdas, gammas=gammas)
 
 
 def _fold_task(task: tuple[_Problem, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Refit on the training rows (standardized on them), predict the held-out rows.
 
     Returns predictions (n_test x n_lambda, or n_gamma x n_test x n_lambda for relaxed fits) and
-    the converged flags of the fold's path.  Mirrors :meth:`regstats.path.Path._refit`.
+    the converged flags of the fold's path.  The same refit as :meth:`regstats.path.Path._refit`.
     """
     prob, train, test = task
-    # joblib hands large arrays to workers as np.memmap; plain ndarrays keep numba on its cached
-    # specializations (a memmap is another numba type, compiled afresh in every worker)
-    X, y = np.asarray(prob.X), np.asarray(prob.y)
-    w = None if prob.weights is None else np.asarray(prob.weights)[train]
-    prep = engine.prepare(X[train], y[train], weights=w, penalty_factor=prob.penalty_factor,
-                          standardize=prob.standardize, intercept=prob.intercept)
-    sol = engine.solve(prep, prob.l1_ratio, np.asarray(prob.lambdas), tol=prob.tol, max_iter=prob.max_iter)
-    Xte = X[test]
+    model = prob.model
+    prep = model.prepare(train)
+    sol = model.solve(prep, np.asarray(prob.lambdas))
+    Xte = np.asarray(model.X)[test]
     pred = Xte @ sol.coef.T + sol.intercept[None, :]
     if prob.gammas is None:
         return pred, sol.converged
@@ -148,7 +136,7 @@ def _map_tasks(tasks: list, *, n_jobs: int, progress: bool, desc: str) -> list:
 def _run_folds(problems: Sequence[_Problem], foldids: np.ndarray, *, n_jobs: int, progress: bool,
                desc: str) -> list[np.ndarray]:
     """Out-of-fold predictions for every problem: arrays (n_repeats, [n_gamma,] n, n_lambda)."""
-    n = len(problems[0].y)
+    n = problems[0].model.n
     tasks, keys = [], []
     for i, prob in enumerate(problems):
         for r, fid in enumerate(foldids):

@@ -366,3 +366,50 @@ def solve(prep: Prepared, l1_ratio: float, lambdas: np.ndarray, *, tol: float = 
     intercept = prep.y_mean - coef @ prep.x_mean if prep.intercept else np.zeros(nlam)
     return Solution(lambdas=lambdas, beta=beta, coef=coef, intercept=intercept, rss=rss, gaps=gaps,
                     sweeps=sweeps, converged=conv, method=method, yy=yy)
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """A model's raw arrays and options, refittable on any subset of its rows.
+
+    Arrays only (no pandas, no formula), so it pickles cheaply to joblib workers.  CV folds,
+    bootstrap replicates and :meth:`regstats.path.Path._refit` all refit through it, so every
+    refit re-standardizes on its own rows in exactly the same way.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    weights: np.ndarray | None
+    penalty_factor: np.ndarray | None
+    standardize: bool
+    intercept: bool
+    l1_ratio: float
+    tol: float
+    max_iter: int
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[0]
+
+    def prepare(self, rows: np.ndarray | None = None, *, y: np.ndarray | None = None,
+                weights: np.ndarray | None = None, gram: bool | None = None) -> Prepared:
+        """Prepare the rows given (all when None), optionally with another response / weights."""
+        # joblib hands large arrays to workers as np.memmap; plain ndarrays keep numba on its
+        # cached specializations (a memmap is another numba type, compiled afresh per worker)
+        X = np.asarray(self.X)
+        if rows is not None:
+            X = X[rows]
+        if y is None:
+            y = np.asarray(self.y) if rows is None else np.asarray(self.y)[rows]
+        if weights is None and self.weights is not None:
+            weights = np.asarray(self.weights) if rows is None else np.asarray(self.weights)[rows]
+        return prepare(X, np.asarray(y, dtype=float), weights=weights, penalty_factor=self.penalty_factor,
+                       standardize=self.standardize, intercept=self.intercept, gram=gram)
+
+    def solve(self, prep: Prepared, lambdas: np.ndarray, *, tol: float | None = None,
+              beta0: np.ndarray | None = None, method: str | None = None,
+              exact: bool | None = None) -> Solution:
+        """Solve the prepared rows along ``lambdas`` with this model's penalty and tolerances."""
+        return solve(prep, self.l1_ratio, np.asarray(lambdas, dtype=float),
+                     tol=self.tol if tol is None else float(tol), max_iter=self.max_iter, beta0=beta0,
+                     method=method, exact=exact)

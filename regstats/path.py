@@ -235,16 +235,18 @@ class Path:
         those rows; ``weights`` replace the (subset of the) fit's weights.  Standardization is
         recomputed on the rows given.  The lambda grid defaults to this path's.
         """
-        X = self._design.X if rows is None else self._design.X[rows]
-        yv = (self._design.y if rows is None else self._design.y[rows]) if y is None else np.asarray(y, float)
-        if weights is None and self._options.weights is not None:
-            weights = self._options.weights if rows is None else self._options.weights[rows]
-        prep = engine.prepare(X, yv, weights=weights, penalty_factor=self._options.penalty_factor,
-                              standardize=self.standardize, intercept=self.intercept)
-        lams = self.lambdas if lambdas is None else np.asarray(lambdas, dtype=float)
-        sol = engine.solve(prep, self.l1_ratio, lams, tol=self._options.tol if tol is None else tol,
-                           max_iter=self._options.max_iter)
-        return prep, sol
+        model = self._model
+        prep = model.prepare(rows, y=y, weights=weights)
+        return prep, model.solve(prep, self.lambdas if lambdas is None else lambdas, tol=tol)
+
+    @property
+    def _model(self) -> engine.Model:
+        """The arrays and options every refit (CV fold, bootstrap replicate) starts from."""
+        o = self._options
+        return engine.Model(X=self._design.X, y=self._design.y, weights=o.weights,
+                            penalty_factor=o.penalty_factor, standardize=self.standardize,
+                            intercept=self.intercept, l1_ratio=self.l1_ratio, tol=o.tol,
+                            max_iter=o.max_iter)
 
     # -- statistics (each in its own module) --------------------------------------------------
     def cv(self, folds: int = 10, foldid: Any = None, seed: Any = None, n_jobs: int = 1, **kwargs: Any):
