@@ -13,6 +13,7 @@ from .errors import (ConvergenceWarning, DataError, DesignWarning, FormulaError,
 from .path import Fit, Path, elastic_net, lasso, ridge
 from .cv import cv_elastic_net
 from .ic import information_criteria
+from .dof import simulate_df
 from . import report  # the subpackage is callable: rs.report(formula, data, ...)
 from .report import Comparison, Report, compare
 
@@ -21,4 +22,4 @@ __version__ = "0.1.0"
 __all__ = ["elastic_net", "lasso", "ridge", "Path", "Fit", "load_dataset", "RegstatsError",
            "FormulaError", "DataError", "ParameterError", "UnseenLevelError", "RegstatsWarning",
            "ConvergenceWarning", "DesignWarning", "report", "Report", "compare", "Comparison", "__version__"]
-__all__ += ["cv_elastic_net", "information_criteria"]
+__all__ += ["cv_elastic_net", "information_criteria", "simulate_df"]
