@@ -66,6 +66,8 @@ def test_unknown_column_and_bad_formulas(frame):
         build_design("y a", frame)
     with pytest.raises(FormulaError):
         build_design("~ a", frame)
+    with pytest.raises(FormulaError, match="removes 'nosuch', which is not a column"):
+        build_design("y ~ . - nosuch", frame)
 
 
 def test_non_numeric_response_and_empty_data(frame):
