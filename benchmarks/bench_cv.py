@@ -41,6 +41,7 @@ sys.path.insert(0, "/work/shared/bench")
 
 import regstats as rs  # noqa: E402
 from regstats.cv import make_folds  # noqa: E402
+from _sections import write_section  # noqa: E402  (scripts run as files)
 
 RATIO = {"A": 1e-2, "B": 1e-3}
 BEGIN, END = "<!-- cv:begin -->", "<!-- cv:end -->"
@@ -189,17 +190,6 @@ def render(results: list[dict], n_jobs_list) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, out: Path) -> None:
-    old = out.read_text() if out.exists() else "# Benchmarks\n"
-    if BEGIN in old and END in old:
-        a, b = old.index(BEGIN), old.index(END) + len(END)
-        new = old[:a] + text.rstrip("\n") + old[b:]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(new)
-
-
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--problems", nargs="+", default=["A", "B"])
@@ -212,7 +202,7 @@ def main(argv=None) -> None:
     results = [bench_problem(p, a.n_jobs, a.repeat, not a.no_r, not a.no_sklearn) for p in a.problems]
     text = render(results, a.n_jobs)
     print(text)
-    write_section(text, a.out)
+    write_section(text, a.out, BEGIN, END)
 
 
 if __name__ == "__main__":

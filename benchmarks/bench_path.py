@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 import regstats as rs  # noqa: E402
 from regstats.design import build_design  # noqa: E402
+from _sections import write_section  # noqa: E402  (scripts run as files)
 
 RATIO = {"A": 1e-2, "B": 1e-3, "C": 1e-3}
 POINTS = [0, 24, 49, 74, 99]
@@ -250,17 +251,6 @@ def render(rows: list[dict], extra: dict, design_a: float | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, out: Path) -> None:
-    old = out.read_text() if out.exists() else "# Benchmarks\n"
-    if BEGIN in old and END in old:
-        a, b = old.index(BEGIN), old.index(END) + len(END)
-        new = old[:a] + text.rstrip("\n") + old[b:]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(new)
-
-
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--problems", nargs="+", default=["C", "B", "A"])
@@ -279,7 +269,7 @@ def main(argv=None) -> None:
     text = render(rows, extra, design_a)
     print(text)
     if not a.no_write:
-        write_section(text, a.out)
+        write_section(text, a.out, BEGIN, END)
 
 
 if __name__ == "__main__":
