@@ -28,32 +28,10 @@ import pandas as pd
 import regstats as rs
 from regstats.biasvar import bias_variance
 
+from _common import design, md_table  # noqa: E402  (scripts run as files)
+
 ROOT = Path(__file__).resolve().parents[1]
 SHOW = [1.0, 0.3, 0.1, 0.03, 0.01, 0.001, 1e-4]
-
-
-def md_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
-    cols = list(df.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    for _, row in df.iterrows():
-        cells = [format(v, floatfmt) if isinstance(v, (float, np.floating)) else str(v) for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def design(rng, n, p, k=5, rho=0.5, snr=2.0, nonlinear=0.0):
-    X = np.empty((n, p))
-    X[:, 0] = rng.standard_normal(n)
-    for j in range(1, p):
-        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho * rho) * rng.standard_normal(n)
-    beta = np.zeros(p)
-    beta[:k] = rng.uniform(1, 2, k) * rng.choice([-1, 1], k)
-    mu = 1.0 + X @ beta + nonlinear * np.sin(2 * X[:, 0])
-    sigma = float(np.sqrt(np.var(mu) / snr))
-    df = pd.DataFrame(X, columns=[f"x{j}" for j in range(p)])
-    df["w"] = rng.uniform(0.25, 4.0, n)
-    df["y"] = mu + sigma * rng.standard_normal(n)
-    return df, mu, sigma
 
 
 def picks(lambdas: np.ndarray) -> list[int]:

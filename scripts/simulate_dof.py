@@ -25,32 +25,10 @@ import pandas as pd
 import regstats as rs
 from regstats.dof import simulate_df
 
+from _common import design, md_table  # noqa: E402  (scripts run as files)
+
 ROOT = Path(__file__).resolve().parents[1]
 SHOW = [0.9, 0.5, 0.25, 0.1, 0.03, 0.005]     # lambda / lambda_max shown in the table
-
-
-def design(rng, n, p, k=5, rho=0.5, snr=2.0):
-    X = np.empty((n, p))
-    X[:, 0] = rng.standard_normal(n)
-    for j in range(1, p):
-        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho * rho) * rng.standard_normal(n)
-    beta = np.zeros(p)
-    beta[:k] = rng.uniform(1, 2, k) * rng.choice([-1, 1], k)
-    mu = 1.0 + X @ beta
-    sigma = float(np.sqrt(np.var(mu) / snr))
-    df = pd.DataFrame(X, columns=[f"x{j}" for j in range(p)])
-    df["w"] = rng.uniform(0.25, 4.0, n)
-    df["y"] = mu + sigma * rng.standard_normal(n)
-    return df, mu, sigma
-
-
-def md_table(df: pd.DataFrame, floatfmt: str = ".3f") -> str:
-    cols = list(df.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    for _, row in df.iterrows():
-        cells = [format(v, floatfmt) if isinstance(v, (float, np.floating)) else str(v) for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def main() -> None:
@@ -122,7 +100,7 @@ sd z = {z.std(ddof=1):.2f}; sum z^2 = {chi2:.1f} on {z.size} degrees of freedom
 (chi-square p = {p_chi2:.2f}; the z-scores within one path share replicates, so this is only
 indicative).  {int((np.abs(z) > 3).sum())} of {z.size} exceed 3 in absolute value.
 
-{md_table(res)}
+{md_table(res, ".3f")}
 
 Solver warnings during the refits (the replicates concerned are still used; their effect is within
 the z-scores above): {"; ".join(notes) if notes else "none"}.
