@@ -141,22 +141,94 @@ def test_kernels_report_non_convergence_instead_of_raising(rng):
     assert not out[4].all()
 
 
-@pytest.mark.parametrize("drop", [[0], [5, 7, 39], [39], [0, 1, 2, 20, 38, 39], list(range(40))])
-def test_chol_drop_matches_a_fresh_factorization(rng, drop):
-    from regstats.solver.cd import chol_drop
-
-    Z = rng.standard_normal((80, 40))
+def _ill_conditioned_gram(rng, p=40):
+    Z = rng.standard_normal((80, p))
     Z[:, 3] = Z[:, 2] + 0.1 * Z[:, 3]  # ill-conditioned
-    M = Z.T @ Z / 80
-    U = np.linalg.cholesky(M).T.copy()
+    return Z.T @ Z
+
+
+@pytest.mark.parametrize("drop", [[0], [5, 7, 39], [39], [0, 1, 2, 20, 38, 39], list(range(40))])
+def test_factor_delete_matches_a_fresh_factorization(rng, drop):
+    from regstats.solver import factor
+
+    G = _ill_conditioned_gram(rng)
+    M = G / 80
+    U = np.zeros((64, 64))
+    U[:40, :40] = np.linalg.cholesky(M).T
+    order = np.arange(40)
     keep = np.ones(40, dtype=bool)
     keep[drop] = False
-    R = chol_drop(U, keep)
-    Mk = M[np.ix_(keep, keep)]
-    assert R.shape == (keep.sum(), keep.sum())
-    if keep.any():
-        np.testing.assert_allclose(R, np.linalg.cholesky(Mk).T, atol=1e-12)
-        assert np.allclose(np.tril(R, -1), 0.0)
+    k = factor.delete_many(U, 40, order, keep)
+    assert k == keep.sum()
+    np.testing.assert_array_equal(order[:k], np.flatnonzero(keep))
+    if k:
+        R = np.triu(U[:k, :k])
+        np.testing.assert_allclose(R, np.linalg.cholesky(M[np.ix_(keep, keep)]).T, atol=1e-12)
+        assert np.all(np.diag(R) > 0)
+
+
+def test_factor_append_in_blocks_matches_a_fresh_factorization_and_solves(rng):
+    from regstats.solver import factor
+
+    G = _ill_conditioned_gram(rng)
+    cap = 48
+    U = np.zeros((cap, cap))
+    pos = np.zeros(cap, dtype=np.int64)
+    diag = np.full(40, 0.05)
+    k = 0
+    for block in ([7], [0, 1, 2, 3], list(range(8, 30)), [4, 5, 6], list(range(30, 40))):
+        k = factor.append(U, k, G, pos, np.array(block), 1.0 / 80, diag[block], 1e-7)
+        S = pos[:k]
+        M = G[np.ix_(S, S)] / 80 + np.diag(diag[S])
+        np.testing.assert_allclose(np.triu(U[:k, :k]), np.linalg.cholesky(M).T, atol=1e-12)
+    rhs = rng.standard_normal(k)
+    np.testing.assert_allclose(factor.chol_solve(U, k, rhs), np.linalg.solve(M, rhs), rtol=1e-9)
+
+
+def test_factor_append_refuses_a_singular_column(rng):
+    from regstats.solver import factor
+
+    Z = rng.standard_normal((30, 5))
+    Z = np.column_stack([Z, Z[:, 0] - 2.0 * Z[:, 3]])  # column 5 is a combination of 0 and 3
+    G = Z.T @ Z
+    U = np.zeros((8, 8))
+    pos = np.zeros(8, dtype=np.int64)
+    k = factor.append(U, 0, G, pos, np.arange(5), 1.0 / 30, np.zeros(5), 1e-7)
+    assert k == 5
+    before = U.copy()
+    assert factor.append(U, k, G, pos, np.array([5]), 1.0 / 30, np.zeros(1), 1e-7) == -1
+    np.testing.assert_array_equal(U[:5, :5], before[:5, :5])
+    # a ridge term makes the same block positive definite
+    assert factor.append(U, k, G, pos, np.array([5]), 1.0 / 30, np.array([0.1]), 1e-7) == 6
+
+
+def test_single_precision_gradient_pass_is_certified(rng):
+    # the single-precision pass may stand in for a column only where its rounding bound keeps the
+    # column strictly inside the KKT threshold; everything else equals the double-precision value
+    from regstats.solver.naive import _Gradient
+
+    n, p = 200, 3000
+    X = np.asfortranarray(rng.standard_normal((n, p)) * rng.uniform(0.5, 2.0, p))
+    r = rng.standard_normal(n) * 3.0
+    xx = (X ** 2).sum(0) / n
+    q_exact = X.T @ r / n
+    beta = np.zeros(p)
+    beta[:5] = 1.0
+    for lam in (np.quantile(np.abs(q_exact), [0.1, 0.5, 0.99])):
+        thr = np.full(p, lam)
+        thr[10] = 0.0  # an unpenalized column is never certified
+        q = _Gradient(X, xx, passes=100)(r, beta, thr)
+        scale = np.sqrt(xx) * np.linalg.norm(r) / np.sqrt(n)
+        single = np.abs(q - q_exact) > 1e-13 * scale  # values that came from the single pass
+        assert single.sum() > p // 20 or lam < np.quantile(np.abs(q_exact), 0.2)
+        assert not single[:5].any() and not single[10]
+        gamma = (n + 2) * 2.0 ** -24 / (1 - (n + 2) * 2.0 ** -24)  # the rounding bound used
+        assert np.all(np.abs(q - q_exact)[single] <= gamma * scale[single])
+        assert np.all(np.abs(q_exact[single]) < thr[single])
+        # near the threshold everything is double precision
+        near = np.abs(np.abs(q_exact) - thr) < 1e-6 * thr
+        assert not (single & near).any()
+    assert _Gradient(X, xx, passes=1).X32 is None  # a single pass does not pay for the copy
 
 
 @pytest.mark.parametrize("a", [1.0, 0.5])

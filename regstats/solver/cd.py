@@ -513,55 +513,43 @@ def gather_block(G, ix, scale, diag):
     return M
 
 
-@njit(cache=True)
-def chol_drop(U, keep):
-    """Cholesky factor of M[keep][:, keep] from the upper factor U of M = U'U (keep: bool mask).
+@njit(cache=True, fastmath=True, error_model="numpy")
+def _col_dot(X, j, r, n):
+    xj = X[:, j]
+    s = 0.0
+    for i in range(n):
+        s += xj[i] * r[i]
+    return s
 
-    Deleting the columns of the dropped indices from U leaves T (upper triangular, the kept rows)
-    plus one row u_j per dropped index: M[keep][:, keep] = T'T + sum_j u_j u_j', so T gets one
-    rank-one update per dropped index (rotations on the rows after it), O(sum (m - j)^2) instead
-    of a new O(m^3) factorization.  Returns the new upper factor (C order).
+
+@njit(cache=True)
+def partial_q(X, r, cols, q):
+    """q[j] = X[:, j]'r / n for the columns ``cols`` only (in place)."""
+    n = X.shape[0]
+    inv_n = 1.0 / n
+    for k in range(cols.shape[0]):
+        j = cols[k]
+        q[j] = _col_dot(X, j, r, n) * inv_n
+
+
+@njit(cache=True)
+def certify_q(q32, X, r, beta, thr, xx, err, q):
+    """Full gradient q = X'r/n from a single-precision pass ``q32`` (= X32'r32, unscaled).
+
+    ``err * sqrt(xx_j)`` bounds |q32_j / n - q_j| (rounding of the single-precision inputs and
+    sum, any summation order).  A zero coefficient whose bound keeps it strictly inside the
+    KKT threshold ``thr_j`` is certified with its single-precision value (it then changes neither
+    the KKT check nor the duality gap); every other column is computed in double precision.
+    Returns how many were.
     """
-    m = U.shape[0]
-    pos = np.empty(m, dtype=np.int64)
-    mk = 0
-    for i in range(m):
-        if keep[i]:
-            pos[i] = mk
-            mk += 1
+    n = X.shape[0]
+    inv_n = 1.0 / n
+    m = 0
+    for j in range(q.shape[0]):
+        qs = q32[j] * inv_n
+        if beta[j] == 0.0 and thr[j] > 0.0 and abs(qs) + err * np.sqrt(xx[j]) < thr[j]:
+            q[j] = qs
         else:
-            pos[i] = -1
-    T = np.zeros((mk, mk))
-    for k in range(m):
-        pk = pos[k]
-        if pk < 0:
-            continue
-        for i in range(k, m):
-            pi = pos[i]
-            if pi >= 0:
-                T[pk, pi] = U[k, i]
-    x = np.empty(mk)
-    for j in range(m):
-        if keep[j]:
-            continue
-        f = mk
-        for i in range(j + 1, m):
-            if keep[i]:
-                f = pos[i]
-                break
-        if f >= mk:
-            continue
-        for i in range(j + 1, m):
-            if keep[i]:
-                x[pos[i]] = U[j, i]
-        for k in range(f, mk):
-            tkk = T[k, k]
-            r = np.sqrt(tkk * tkk + x[k] * x[k])
-            cc = r / tkk
-            ss = x[k] / tkk
-            T[k, k] = r
-            for i in range(k + 1, mk):
-                u = (T[k, i] + ss * x[i]) / cc
-                T[k, i] = u
-                x[i] = cc * x[i] - ss * u
-    return T
+            q[j] = _col_dot(X, j, r, n) * inv_n
+            m += 1
+    return m

@@ -1,4 +1,4 @@
-"""Elastic-net path for wide designs: coordinate descent with residual updates + active-set Newton.
+"""Elastic-net path for wide designs: an active-set Newton method with residual updates.
 
 Solves, for each lambda in turn (warm-started), on a prepared (centred, scaled, weighted) X::
 
@@ -8,36 +8,52 @@ Per lambda:
 
 1. working set = sequential strong rule (|x_j'r|/n >= a v_j (2 lam - lam_prev)) plus every
    coefficient ever nonzero plus the unpenalized columns;
-2. coordinate descent on the working set (numba kernel :func:`regstats.solver.cd.cd_naive`,
-   glmnet's sweep pattern) for a few sweeps;
-3. one full pass q = X'r/n (BLAS): columns outside the working set that violate the KKT
-   conditions join it and we go back to 2;
-4. the duality gap (:func:`regstats.solver.cd._gap`) decides: at most ``tol * yy`` (yy = ||y||^2/n)
-   ends the lambda.  Otherwise an **active-set Newton step**: with A the nonzero (and unpenalized)
-   coefficients and s their signs, solve (X_A'X_A/n + lam (1-a) V_A) x = X_A'y/n - lam a V_A s
-   by Cholesky.  If x keeps the signs it is the exact minimizer on that orthant; when the KKT
-   conditions also hold outside A it is the exact solution (to rounding).  If some sign flips,
-   move from b towards x up to the first zero crossing (the objective decreases along that
-   segment) and continue with coordinate descent.
+2. an **active-set Newton step** on the previous solution's support and signs: with A the
+   nonzero (and unpenalized) coefficients and s their signs, solve
+   (X_A'X_A/n + lam (1-a) V_A) x = X_A'y/n - lam a V_A s by Cholesky.  Between support changes
+   the path is (for the lasso) linear in lambda, so this step alone usually lands on the exact
+   solution.  If some sign flips, the step stops at the first zero crossing (the objective
+   decreases along that segment), every flipping coordinate is zeroed and x is recomputed on the
+   smaller support (feature-sign search);
+3. the zeros of the working set are checked against the KKT conditions (only their columns are
+   touched); violators get one coordinate-descent step each, which brings them into the support
+   with the right sign, and we go back to 2;
+4. one full pass q = X'r/n (:class:`_Gradient`: in single precision with a rounding bound,
+   columns it cannot certify recomputed in double): columns outside the working set that
+   violate the KKT conditions join it and we go back to 2;
+5. an exact active-set solution that passes every KKT check ends the lambda; the duality gap
+   (:func:`regstats.solver.cd._gap`) is reported, and with a loose ``tol`` a gap of at most
+   ``tol * yy`` (yy = ||y||^2/n) ends it too.
+
+When Newton steps are impossible (a singular or too large block) or cycle, plain coordinate
+descent on the working set (numba kernel :func:`regstats.solver.cd.cd_naive`, glmnet's sweep
+pattern) takes over for that lambda, stopping on the duality gap.
 
 The Gram entries of the active columns are cached across lambdas, and the Cholesky factor of
-the active block is updated from step to step (:class:`_Factor`: block extension for entering
-columns, rank-one downdates for leaving ones), so a Newton step costs O(|A|^2) per changed column
-instead of a new O(|A|^3) factorization (one factorization per lambda for the elastic net).  With ``exact`` a final Newton step is always attempted, so the
-answer is exact to rounding whenever the active set admits one.  Nothing here raises: the
-function returns per-lambda gaps, sweep counts and converged flags.
+the active block is updated in place from step to step (:class:`_Factor`,
+:mod:`regstats.solver.factor`: one forward substitution per entering column, Givens rotations
+per leaving one), so a Newton step costs O(|A|^2) per changed column instead of a new
+O(|A|^3) factorization (one factorization per lambda for the elastic net).  With ``exact`` the
+lambda always ends on an exact active-set solution when the active set admits one, so the
+answer is exact to rounding.  Nothing here raises: the function returns per-lambda gaps, sweep
+counts and converged flags.
 """
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import LinAlgError, cholesky, solve_triangular
+from scipy.linalg import LinAlgError, cholesky
 
-from .cd import _gap, cd_naive, chol_drop, gather_block
+from . import factor
+from .cd import _gap, cd_naive, certify_q, gather_block, partial_q
 
-#: sweeps of coordinate descent before a Newton step is tried
+#: sweeps of coordinate descent between Newton steps that stopped at sign changes
 _CD_BUDGET = 10
+#: Newton steps per lambda before falling back to plain coordinate descent
+_NEWTON_ROUNDS = 50
 #: at most this many bytes for the cached active columns and their Gram block
 _CACHE_BYTES = 120e6
+#: at most this many bytes for a single-precision copy of X (faster full gradient passes)
+_SINGLE_BYTES = 1e9
 
 
 class _GramCache:
@@ -91,10 +107,6 @@ class _GramCache:
         self.block(cols, np.zeros(cols.size), gather=False)
         return True
 
-    def gather(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """X_rows'X_cols / n for cached columns."""
-        return self.G[np.ix_(self.pos[rows], self.pos[cols])] / self.X.shape[0]
-
     def residual(self, y: np.ndarray, beta: np.ndarray) -> np.ndarray:
         """y - X beta for a beta supported on cached columns."""
         m = self.m
@@ -105,18 +117,28 @@ class _Factor:
     """Upper Cholesky factor U of X_S'X_S/n + lam_f (1-a) V_S (= U'U) for an ordered column set S.
 
     Kept across Newton steps: it is reusable whenever the diagonal term is unchanged (across
-    lambdas for the lasso, within one lambda for the elastic net: refactorizing once per lambda
-    costs about as much as a dozen fixed-point triangular solves on the diagonal difference,
-    measured slower).  Columns joining the active set are appended by a
-    block update (O(|S|^2 k) instead of a new O(|S|^3) factorization) and columns that leave it
-    are deleted by rank-one updates (:func:`~regstats.solver.cd.chol_drop`, O(|S|^2)); a fresh
-    factorization when many leave at once, or when an update looks singular.
+    lambdas for the lasso, within one lambda for the elastic net).  U lives in a preallocated
+    buffer (grown by doubling) and is changed in place by the kernels of
+    :mod:`regstats.solver.factor`: columns joining the active set are appended (one forward
+    substitution each, O(|S|^2)), columns leaving it are deleted (Givens rotations); a fresh
+    LAPACK factorization when many leave at once, or when an update looks singular.
     """
 
     def __init__(self):
         self.S = np.zeros(0, dtype=np.int64)
         self.U = None
         self.lam = np.nan
+
+    def _room(self, m):
+        if self.U is None or self.U.shape[0] < m:
+            size = 256
+            while size < m:
+                size *= 2
+            U = np.zeros((size, size))
+            if self.U is not None:
+                k = self.S.size
+                U[:k, :k] = self.U[:k, :k]
+            self.U = U
 
     def update(self, A, v, a, lam, cache):
         """Make S equal to A (factor downdated / extended, or rebuilt); returns False on failure."""
@@ -136,16 +158,14 @@ class _Factor:
 
     def drop(self, keep):
         if not keep.all():
-            self.U = chol_drop(self.U, keep)
-            self.S = self.S[keep]
+            S = self.S.copy()
+            k = factor.delete_many(self.U, S.size, S, keep)
+            self.S = S[:k]
 
     def solve(self, rhs):
-        U = self.U
-        z = solve_triangular(U, rhs, trans="T", lower=False, check_finite=False)
-        return solve_triangular(U, z, lower=False, check_finite=False)
+        return factor.chol_solve(self.U, self.S.size, np.ascontiguousarray(rhs))
 
     def _rebuild(self, A, v, a, lam, cache):
-        self.U = None
         self.S = np.zeros(0, dtype=np.int64)
         M = cache.block(A, lam * (1.0 - a) * v[A])
         if M is None:
@@ -156,31 +176,22 @@ class _Factor:
             return False
         if not np.all(np.isfinite(np.diag(U))):
             return False
-        self.S, self.U, self.lam = A.copy(), U, lam
+        m = A.size
+        self._room(m)
+        self.U[:m, :m] = U
+        self.S, self.lam = A.copy(), lam
         return True
 
     def _extend(self, new, v, a, cache):
-        S = self.S
-        k, t = S.size, new.size
-        B = cache.gather(S, new)
-        C = cache.gather(new, new)
-        C[np.diag_indices(t)] += self.lam * (1.0 - a) * v[new]
-        try:
-            W = (solve_triangular(self.U, B, trans="T", lower=False, check_finite=False)
-                 if k else B[:0])
-            U22 = cholesky(C - W.T @ W, lower=False, check_finite=False)
-        except (LinAlgError, ValueError):
-            return False
-        d = np.diag(U22)
-        if not np.all(np.isfinite(d)) or (k and d.min() <= 1e-7 * np.sqrt(np.max(np.diag(C)))):
+        k = self.S.size
+        self._room(k + new.size)
+        pos = np.empty(k + new.size, dtype=np.int64)
+        pos[:k] = cache.pos[self.S]
+        k2 = factor.append(self.U, k, cache.G, pos, cache.pos[new], 1.0 / cache.X.shape[0],
+                           self.lam * (1.0 - a) * v[new], 1e-7)
+        if k2 < 0:
             return False  # (near) singular: a fresh factorization decides
-        U = np.empty((k + t, k + t))
-        U[:k, :k] = self.U
-        U[:k, k:] = W
-        U[k:, :k] = 0.0
-        U[k:, k:] = U22
-        self.S = np.concatenate([S, new])
-        self.U = U
+        self.S = np.concatenate([self.S, new])
         return True
 
 
@@ -196,7 +207,9 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac):
     """
     n = X.shape[0]
     A = np.flatnonzero((beta != 0.0) | (v == 0.0) | (a == 0.0))
-    if A.size == 0 or (A.size > n and a == 1.0):
+    if A.size == 0:
+        return 2, y.copy()  # the empty support: beta = 0 is its exact minimizer
+    if A.size > n and a == 1.0:
         return 0, None
     if not fac.update(A, v, a, lam, cache):
         return 0, None
@@ -247,6 +260,38 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac):
     return status, cache.residual(y, beta)
 
 
+class _Gradient:
+    """The full gradient q = X'r/n, the one O(np) operation of each lambda.
+
+    With room for a single-precision copy of X, the pass runs in single precision (half the
+    memory traffic) and :func:`~regstats.solver.cd.certify_q` recomputes in double precision every
+    column that its rounding bound cannot certify as a KKT-satisfying zero, so the KKT check and
+    the duality gap come out exactly as from a double-precision pass.
+    """
+
+    def __init__(self, X: np.ndarray, xx: np.ndarray, passes: int):
+        n, p = X.shape
+        self.X = X
+        self.xx = xx
+        self.X32 = None
+        if passes > 4 and n * p * 4.0 <= _SINGLE_BYTES and n >= 8:
+            self.X32 = np.asfortranarray(X, dtype=np.float32)
+        u = 2.0 ** -24
+        m = n + 2
+        self.gamma = m * u / (1.0 - m * u) * (1.0 + 1e-6)
+
+    def __call__(self, r: np.ndarray, beta: np.ndarray, thr: np.ndarray) -> np.ndarray:
+        X = self.X
+        n = X.shape[0]
+        if self.X32 is None:
+            return (X.T @ r) / n
+        q32 = (self.X32.T @ r.astype(np.float32)).astype(np.float64)
+        err = self.gamma * float(np.sqrt(r @ r)) / np.sqrt(n)
+        q = np.empty(X.shape[1])
+        certify_q(q32, X, r, beta, thr, self.xx, err, q)
+        return q
+
+
 def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: np.ndarray,
                beta0: np.ndarray, tol: float, max_sweeps: int, exact: bool):
     """Elastic-net path on a prepared, Fortran-ordered X.
@@ -274,6 +319,7 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
     ever = (beta != 0) | ((v == 0) & (xx > 0))
     cache = _GramCache(X)
     fac = _Factor()
+    grad = _Gradient(X, xx, nlam)
     target = tol * yy
     for li in range(nlam):
         lam = float(lambdas[li])
@@ -285,22 +331,42 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
         exact_done = False
         g = np.inf
         use_newton = True
+        rounds = 0
         while nsw < max_sweeps:
             ws = np.flatnonzero(strong)
-            budget = _CD_BUDGET if use_newton else max_sweeps - nsw
-            supp = beta != 0.0
-            k, ok = cd_naive(X, r, beta, v, a, lam, xx, ws, tol_cd, min(budget, max_sweeps - nsw))
-            nsw += k
             status = -1
-            if use_newton and (ok or np.array_equal(supp, beta != 0.0)):
+            ok = False
+            if use_newton:
+                # Newton first: warm-started from the previous lambda's support and signs it is
+                # usually the exact solution already (the path is piecewise linear between
+                # support changes); coordinate descent only brings in KKT violators
+                rounds += 1
                 status, r_new = _newton(X, y, c, v, a, lam, beta, cache, fac)
-                if status == 0:
-                    use_newton = False  # singular or too large a block: plain CD for this lambda
+                if status == 0 or rounds > _NEWTON_ROUNDS:
+                    use_newton = False  # singular, too large a block or cycling: plain CD
+                    status = -1
                 else:
                     r = r_new
-                    if status == 2:
-                        exact_done = True
-            q = (X.T @ r) / n
+            if status == 2:
+                # the zeros of the working set first: violators there get one coordinate step
+                # each (so they join the support with the right sign), not a full pass
+                wz = ws[beta[ws] == 0.0]
+                partial_q(X, r, wz, q)
+                bad = wz[np.abs(q[wz]) > thr[wz] * (1.0 + 1e-10)]
+                if bad.size:
+                    k, ok = cd_naive(X, r, beta, v, a, lam, xx, bad, tol_cd, 1)
+                    nsw += k
+                    continue
+                exact_done = True
+            else:
+                # no Newton step (or one stopped at sign changes): coordinate descent on the
+                # working set, a few sweeps before the next Newton step
+                budget = _CD_BUDGET if use_newton else max_sweeps
+                k, ok = cd_naive(X, r, beta, v, a, lam, xx, ws, tol_cd, min(budget, max_sweeps - nsw))
+                nsw += k
+                if use_newton:
+                    continue
+            q = grad(r, beta, thr)
             if exact_done:
                 # exact on its support; optimal only if every zero coefficient passes KKT
                 zero = (beta == 0.0) & (xx > 0)

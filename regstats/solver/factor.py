@@ -1,0 +1,159 @@
+"""In-place Cholesky factor of an active-set block, grown and shrunk column by column.
+
+The factor is the upper triangle ``U[:k, :k]`` of a preallocated C-ordered ``cap x cap`` buffer
+with ``U'U = M`` (M the active block of X'X/n plus a diagonal).  Every kernel works on rows of U,
+which are contiguous, and allocates nothing of size k^2: appending a column is one forward
+substitution (k^2 flops), deleting one is a row shift plus Givens rotations (O(k (k - j))).
+Kernels return a status instead of raising.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, fastmath=True, error_model="numpy")
+def forward(U, k, b, z):
+    """Solve U[:k,:k]' z = b (z may alias b)."""
+    for i in range(k):
+        z[i] = b[i]
+    for i in range(k):
+        zi = z[i] / U[i, i]
+        z[i] = zi
+        # 1-d slices: LLVM vectorizes these loops (2-d indexing it does not)
+        zz = z[i + 1:k]
+        uu = U[i, i + 1:k]
+        for j in range(zz.shape[0]):
+            zz[j] -= uu[j] * zi
+
+
+@njit(cache=True, fastmath=True, error_model="numpy")
+def backward(U, k, z, x):
+    """Solve U[:k,:k] x = z (x may alias z)."""
+    for i in range(k - 1, -1, -1):
+        uu = U[i, i + 1:k]
+        xx = x[i + 1:k]
+        s = 0.0
+        for j in range(uu.shape[0]):
+            s += uu[j] * xx[j]
+        x[i] = (z[i] - s) / U[i, i]
+
+
+@njit(cache=True)
+def chol_solve(U, k, rhs):
+    """x with U'U x = rhs (a new array)."""
+    x = np.empty(k)
+    forward(U, k, rhs, x)
+    backward(U, k, x, x)
+    return x
+
+
+@njit(cache=True, fastmath=True, error_model="numpy")
+def append(U, k, G, pos, new_pos, scale, diag, rtol):
+    """Append the columns ``new_pos`` (cache positions) to the factor of the first k.
+
+    M's entries are ``G[pos_i, pos_j] * scale`` (G symmetric) plus ``diag`` on the new diagonal;
+    ``pos`` holds the cache positions of the factor's columns and must have room for the new
+    ones (filled in).  Block update: W = U'^{-1} M[S, new] (each row of U used for all new columns in turn),
+    then the Cholesky factor of M[new, new] - W'W.  Returns the new size, or -1 when a new pivot
+    is not clearly positive (``d <= rtol * sqrt(M_jj)``; U and the first k entries of pos are
+    then unchanged): the block is (near) singular.
+    """
+    t = new_pos.shape[0]
+    W = np.empty((t, k))
+    for c in range(t):
+        g = G[new_pos[c]]
+        wc = W[c]
+        for i in range(k):
+            wc[i] = g[pos[i]] * scale
+    for i in range(k):
+        uu = U[i, i + 1:k]
+        d = U[i, i]
+        for c in range(t):
+            wc = W[c]
+            zi = wc[i] / d
+            wc[i] = zi
+            ww = wc[i + 1:k]
+            for j in range(ww.shape[0]):
+                ww[j] -= uu[j] * zi
+    C = np.empty((t, t))
+    for c in range(t):
+        g = G[new_pos[c]]
+        for e in range(t):
+            C[c, e] = g[new_pos[e]] * scale
+        C[c, c] += diag[c]
+    for c in range(t):
+        wc = W[c]
+        for e in range(c, t):
+            we = W[e]
+            s = 0.0
+            for i in range(k):
+                s += wc[i] * we[i]
+            C[c, e] -= s
+    # Cholesky of the t x t Schur complement, upper, in place in C
+    for c in range(t):
+        mjj = G[new_pos[c], new_pos[c]] * scale + diag[c]
+        s = C[c, c]
+        for l in range(c):
+            s -= C[l, c] * C[l, c]
+        if not (mjj > 0.0 and s > 0.0 and np.sqrt(s) > rtol * np.sqrt(mjj)):
+            return -1
+        dcc = np.sqrt(s)
+        C[c, c] = dcc
+        for e in range(c + 1, t):
+            s2 = C[c, e]
+            for l in range(c):
+                s2 -= C[l, c] * C[l, e]
+            C[c, e] = s2 / dcc
+    for i in range(k):
+        for c in range(t):
+            U[i, k + c] = W[c, i]
+    for c in range(t):
+        for e in range(t):
+            U[k + c, k + e] = C[c, e] if e >= c else 0.0
+        pos[k + c] = new_pos[c]
+    return k + t
+
+
+@njit(cache=True, fastmath=True, error_model="numpy")
+def delete(U, k, j):
+    """Delete column (and row) j from the factor of size k, in place; returns k - 1.
+
+    Removing column j leaves rows j+1.. with one entry below the diagonal; a Givens rotation
+    per row pair (i, i+1) restores the triangle (positive diagonal kept).
+    """
+    # shift columns j+1..k-1 left by one (row i > j keeps its subdiagonal entry at i-1)
+    for i in range(k):
+        lo = j if i <= j else i - 1
+        row = U[i]
+        for c in range(lo, k - 1):
+            row[c] = row[c + 1]
+    for i in range(j, k - 1):
+        a = U[i, i]
+        b = U[i + 1, i]
+        r = np.sqrt(a * a + b * b)
+        if r == 0.0:
+            continue
+        cs = a / r
+        sn = b / r
+        U[i, i] = r
+        U[i + 1, i] = 0.0
+        r1 = U[i, i + 1:k - 1]
+        r2 = U[i + 1, i + 1:k - 1]
+        for c in range(r1.shape[0]):
+            t1 = r1[c]
+            t2 = r2[c]
+            r1[c] = cs * t1 + sn * t2
+            r2[c] = cs * t2 - sn * t1
+    return k - 1
+
+
+@njit(cache=True)
+def delete_many(U, k, pos, keep):
+    """Delete every column whose ``keep`` flag is False (pos compacted alongside); returns k."""
+    for j in range(k - 1, -1, -1):
+        if not keep[j]:
+            k = delete(U, k, j)
+            for i in range(j, k):
+                pos[i] = pos[i + 1]
+    return k
