@@ -266,3 +266,60 @@ def test_naive_path_with_updated_factor_is_exact_and_kkt(rng, a):
             assert np.all(np.abs(q[~nz & ~free]) <= lam * a * v[~nz & ~free] + kkt_tol)
             np.testing.assert_allclose(q[free], 0.0, atol=kkt_tol)
             assert gaps[k] <= tol * (y @ y / n) or exact
+
+
+def test_shifted_solve_from_a_stale_factor(rng):
+    # the elastic net's factor of G + mu0 D serves a smaller mu by fixed-point iteration
+    from regstats.solver import factor
+
+    Z = rng.standard_normal((50, 80))  # G singular: p > n
+    G = Z.T @ Z / 50
+    d = rng.uniform(0.5, 2.0, 80)
+    d[3] = 0.0  # an unpenalized column
+    mu0, mu = 0.3, 0.3 * 0.9
+    U = np.zeros((128, 128))
+    U[:80, :80] = np.linalg.cholesky(G + mu0 * np.diag(d)).T
+    rhs = rng.standard_normal(80)
+    x, ok = factor.shifted_solve(U, 80, rhs, mu - mu0, d, 1e-15, 60)
+    assert ok
+    np.testing.assert_allclose(x, np.linalg.solve(G + mu * np.diag(d), rhs), rtol=1e-10)
+    # too few iterations for a large drift: reported, not silently wrong
+    _, ok = factor.shifted_solve(U, 80, rhs, 0.1 * mu0 - mu0, d, 1e-15, 3)
+    assert not ok
+
+
+def test_naive_elastic_net_path_with_a_drifting_factor_is_exact(rng):
+    # blocks of more than _DRIFT_MIN_SIZE columns: Newton steps solve from the factor of an
+    # earlier lambda; the answer must still be exact to rounding at every lambda
+    from regstats.solver import naive
+
+    n, p, a = 300, 700, 0.5
+    Z = rng.standard_normal((n, p))
+    X = Z.copy()
+    for j in range(1, p):
+        X[:, j] = 0.5 * X[:, j - 1] + np.sqrt(0.75) * Z[:, j]
+    X = np.asfortranarray((X - X.mean(0)) / X.std(0))
+    y = X[:, ::35] @ rng.uniform(1, 2, 20) + rng.standard_normal(n)
+    y -= y.mean()
+    v = np.ones(p)
+    c = X.T @ y / n
+    lams = np.max(np.abs(c)) / a * 0.005 ** (np.arange(80) / 79)  # ratio 0.935 per step
+    calls = []
+    orig = naive.factor.shifted_solve
+
+    def spy(*args):
+        calls.append(args[1])
+        return orig(*args)
+
+    naive.factor.shifted_solve = spy
+    try:
+        B, gaps, _, _, conv = solver.cd_path_naive(X, y, v, a, lams, np.zeros(p), 1e-14, 100_000, True)
+    finally:
+        naive.factor.shifted_solve = orig
+    assert conv.all() and max(calls, default=0) >= naive._DRIFT_MIN_SIZE
+    for k, lam in enumerate(lams):
+        b = B[k]
+        q = X.T @ (y - X @ b) / n - lam * (1 - a) * b
+        nz = b != 0
+        np.testing.assert_allclose(q[nz], lam * a * np.sign(b[nz]), atol=1e-10 * lam)
+        assert np.all(np.abs(q[~nz]) <= lam * a * (1 + 1e-10))

@@ -157,3 +157,39 @@ def delete_many(U, k, pos, keep):
             for i in range(j, k):
                 pos[i] = pos[i + 1]
     return k
+
+
+@njit(cache=True)
+def shifted_solve(U, k, rhs, shift, d, rtol, max_iter):
+    """x with (U'U + shift * diag(d)) x = rhs, from the factor U of U'U only.
+
+    Fixed-point iteration x <- (U'U)^{-1} (rhs - shift * d * x).  For U'U = G + mu0 diag(d) with
+    G positive semi-definite and -mu0 < shift <= 0 it converges at the rate |shift| / mu0 or
+    faster (the spectrum of (U'U)^{-1} diag(d) lies in [0, 1/mu0]).  Stops when the update is
+    below ``rtol`` relative, or stalls below 1e-12 relative (rounding level); returns
+    (x, converged).
+    """
+    x = chol_solve(U, k, rhs)
+    t = np.empty(k)
+    prev = np.inf
+    for it in range(max_iter):
+        for i in range(k):
+            t[i] = rhs[i] - shift * d[i] * x[i]
+        forward(U, k, t, t)
+        backward(U, k, t, t)
+        diff = 0.0
+        xm = 0.0
+        for i in range(k):
+            e = abs(t[i] - x[i])
+            if e > diff:
+                diff = e
+            if abs(t[i]) > xm:
+                xm = abs(t[i])
+            x[i] = t[i]
+        if not np.isfinite(diff):
+            return x, False
+        # converged, or stalled at rounding level (a slow rate stalls far above it: not accepted)
+        if diff <= rtol * xm or (diff <= 1e-12 * xm and diff > 0.5 * prev):
+            return x, True
+        prev = diff
+    return x, False

@@ -48,6 +48,10 @@ from .cd import _gap, cd_naive, certify_q, gather_block, partial_q
 
 #: sweeps of coordinate descent between Newton steps that stopped at sign changes
 _CD_BUDGET = 10
+#: the elastic net's factor serves lambdas down to _DRIFT times its own, for blocks of at least
+#: _DRIFT_MIN_SIZE columns (smaller ones are refactorized at every lambda)
+_DRIFT = 0.93
+_DRIFT_MIN_SIZE = 200
 #: Newton steps per lambda before falling back to plain coordinate descent
 _NEWTON_ROUNDS = 50
 #: at most this many bytes for the cached active columns and their Gram block
@@ -142,7 +146,8 @@ class _Factor:
 
     def update(self, A, v, a, lam, cache):
         """Make S equal to A (factor downdated / extended, or rebuilt); returns False on failure."""
-        if self.U is not None and (a == 1.0 or lam == self.lam) and A.size <= cache.cap:
+        if self.U is not None and (a == 1.0 or lam == self.lam or self._drift_ok(lam, A.size)) \
+                and A.size <= cache.cap:
             inA = np.zeros(v.size, dtype=bool)
             inA[A] = True
             keep = inA[self.S]
@@ -162,8 +167,25 @@ class _Factor:
             k = factor.delete_many(self.U, S.size, S, keep)
             self.S = S[:k]
 
-    def solve(self, rhs):
-        return factor.chol_solve(self.U, self.S.size, np.ascontiguousarray(rhs))
+    def _drift_ok(self, lam, m):
+        """Whether the factor made at ``self.lam`` may serve at ``lam`` (elastic net).
+
+        Solving at a smaller lambda from the factor of a larger one costs a few triangular
+        solves per Newton step (:func:`~regstats.solver.factor.shifted_solve`, converging at
+        the rate 1 - lam / self.lam); that is cheaper than a new O(m^3) factorization only for
+        large blocks and nearby lambdas.
+        """
+        return m >= _DRIFT_MIN_SIZE and self.lam * _DRIFT <= lam <= self.lam
+
+    def solve(self, rhs, lam, a, v):
+        """The Newton system's solution at ``lam``; None when a drifted factor cannot give it."""
+        rhs = np.ascontiguousarray(rhs)
+        k = self.S.size
+        if a == 1.0 or lam == self.lam:
+            return factor.chol_solve(self.U, k, rhs)
+        x, ok = factor.shifted_solve(self.U, k, rhs, (lam - self.lam) * (1.0 - a),
+                                     np.ascontiguousarray(v[self.S]), 1e-15, 60)
+        return x if ok else None
 
     def _rebuild(self, A, v, a, lam, cache):
         self.S = np.zeros(0, dtype=np.int64)
@@ -220,9 +242,12 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac):
         vS = v[S]
         s = np.sign(beta[S])
         b = out[S]
-        try:
-            x = fac.solve(c[S] - lam * a * vS * s)
-        except (LinAlgError, ValueError):
+        rhs = c[S] - lam * a * vS * s
+        x = fac.solve(rhs, lam, a, v)
+        if x is None:
+            # the drifted factor did not converge: factorize afresh at this lambda
+            x = fac.solve(rhs, lam, a, v) if fac._rebuild(S.copy(), v, a, lam, cache) else None
+        if x is None:
             x = np.full(S.size, np.nan)
         if not np.all(np.isfinite(x)):
             if status == 2:
@@ -263,33 +288,61 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac):
 class _Gradient:
     """The full gradient q = X'r/n, the one O(np) operation of each lambda.
 
-    With room for a single-precision copy of X, the pass runs in single precision (half the
-    memory traffic) and :func:`~regstats.solver.cd.certify_q` recomputes in double precision every
-    column that its rounding bound cannot certify as a KKT-satisfying zero, so the KKT check and
-    the duality gap come out exactly as from a double-precision pass.
+    Two ways to avoid touching all of X, both exact where it matters:
+
+    * **Residual-change bound.**  For the residual r_ref of the last full pass,
+      |x_j'r/n - x_j'r_ref/n| <= sqrt(xx_j) ||r - r_ref|| / sqrt(n).  A zero coefficient whose
+      reference value plus this bound stays strictly inside its KKT threshold is certified
+      without computing it; the other columns are computed in double precision.  Used while
+      they are few (early on the path the residual moves little).
+    * **Single precision.**  With room for a single-precision copy of X, a full pass runs in
+      single precision (half the memory traffic) and :func:`~regstats.solver.cd.certify_q`
+      recomputes in double precision every column that its rounding bound cannot certify.
+
+    A certified column keeps a stand-in value inside its threshold, so it changes neither the KKT
+    check nor the duality gap: both come out exactly as from a double-precision pass.
     """
 
     def __init__(self, X: np.ndarray, xx: np.ndarray, passes: int):
         n, p = X.shape
         self.X = X
         self.xx = xx
+        self.sxx = np.sqrt(xx)
         self.X32 = None
         if passes > 4 and n * p * 4.0 <= _SINGLE_BYTES and n >= 8:
             self.X32 = np.asfortranarray(X, dtype=np.float32)
         u = 2.0 ** -24
         m = n + 2
         self.gamma = m * u / (1.0 - m * u) * (1.0 + 1e-6)
+        self.q_ref = None
+        self.r_ref = None
+        self.err_ref = 0.0  # max |stand-in - exact| of q_ref, in units of sqrt(xx_j)
+        self.full = 0
 
     def __call__(self, r: np.ndarray, beta: np.ndarray, thr: np.ndarray) -> np.ndarray:
         X = self.X
-        n = X.shape[0]
+        n, p = X.shape
+        if self.q_ref is not None:
+            dr = r - self.r_ref
+            slack = float(np.sqrt(dr @ dr)) / np.sqrt(n) + self.err_ref
+            need = ((np.abs(self.q_ref) + self.sxx * (slack * (1.0 + 1e-12)) >= thr)
+                    | (beta != 0.0) | (thr <= 0.0))
+            cols = np.flatnonzero(need)
+            if cols.size <= p // 3:
+                q = self.q_ref.copy()
+                partial_q(X, r, cols, q)
+                return q
+        self.full += 1
         if self.X32 is None:
-            return (X.T @ r) / n
-        q32 = (self.X32.T @ r.astype(np.float32)).astype(np.float64)
-        err = self.gamma * float(np.sqrt(r @ r)) / np.sqrt(n)
-        q = np.empty(X.shape[1])
-        certify_q(q32, X, r, beta, thr, self.xx, err, q)
-        return q
+            q = (X.T @ r) / n
+            err = 0.0
+        else:
+            q32 = (self.X32.T @ r.astype(np.float32)).astype(np.float64)
+            err = self.gamma * float(np.sqrt(r @ r)) / np.sqrt(n)
+            q = np.empty(p)
+            certify_q(q32, X, r, beta, thr, self.xx, err, q)
+        self.q_ref, self.r_ref, self.err_ref = q, r.copy(), err
+        return q.copy()
 
 
 def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: np.ndarray,
