@@ -64,8 +64,19 @@ def _quote(name: str) -> str:
     return "Q(" + repr(name) + ")"
 
 
-def _is_numeric(s: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
+def _is_numeric(dtype: Any) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+
+
+def _numeric_map(df: pd.DataFrame) -> dict[str, bool]:
+    """Column name -> numeric (bool counts as numeric), from ``df.dtypes``.
+
+    One check per distinct dtype and no ``df[c]`` lookups: on a frame with thousands of
+    columns the Series lookups, not the checks, were most of the cost of building a design.
+    """
+    dtypes = df.dtypes.tolist()
+    by_dtype = {dt: _is_numeric(dt) for dt in set(dtypes)}
+    return dict(zip(map(str, df.columns.tolist()), map(by_dtype.__getitem__, dtypes)))
 
 
 @dataclass(frozen=True)
@@ -101,7 +112,8 @@ class DesignSpec:
             raise FormulaError(f"new data lacks column(s) {missing} used by the formula {self.formula!r}")
         if self.plain:
             sub = newdata[list(self.plain)]
-            bad = [c for c in self.plain if not _is_numeric(sub[c])]
+            numeric = _numeric_map(sub)
+            bad = [c for c in self.plain if not numeric[c]]
             if bad:
                 raise DataError(f"column(s) {bad} must be numeric in new data, as they were in the fit")
             parts.append(sub.to_numpy(dtype=float, na_value=np.nan))
@@ -196,17 +208,16 @@ def _stateless_numeric(code: str, numeric: set[str]) -> set[str] | None:
     return used
 
 
-def _numeric_term_list(rhs: str, df: pd.DataFrame) -> tuple | None:
+def _numeric_term_list(rhs: str, numeric: Mapping[str, bool]) -> tuple | None:
     """patsy's term list for ``rhs`` when every factor is stateless numeric arithmetic, else None.
 
     For such terms patsy's design is just the product of the factors' values, term by term in
     the order patsy lists them; computing that directly skips patsy's slow matrix builder.
+    ``numeric`` maps every column name of the data to whether it is numeric (:func:`_numeric_map`).
     """
-    cols = {str(c) for c in df.columns}
-    if cols & {"I", "np", "numpy"}:
+    if not numeric.keys().isdisjoint({"I", "np", "numpy"}):
         return None
-    numeric = frozenset(c for c in cols if _is_numeric(df[c]))
-    return _parse_numeric_terms(rhs, numeric)
+    return _parse_numeric_terms(rhs, frozenset(c for c, ok in numeric.items() if ok))
 
 
 @lru_cache(maxsize=256)
@@ -244,12 +255,13 @@ def _numeric_columns(terms: tuple, data: pd.DataFrame, formula: str) -> np.ndarr
     n = len(data)
     values: dict[str, np.ndarray] = {}
     env = {"np": np, "numpy": np, "I": lambda x: x, "__builtins__": {}}
+    data_names = frozenset(str(c) for c in data.columns)
     out = np.empty((n, len(terms)))
     for k, (_, codes) in enumerate(terms):
         col = np.ones(n)
         for code in codes:
             if code not in values:
-                info = _code_info(code, frozenset(str(c) for c in data.columns))
+                info = _code_info(code, data_names)
                 if info is None:
                     missing = [t for t in _NAME_TOKEN.findall(code) if t not in data.columns
                                and t not in ("I", "np", "numpy") and not hasattr(np, t)]
@@ -259,7 +271,7 @@ def _numeric_columns(terms: tuple, data: pd.DataFrame, formula: str) -> np.ndarr
                 local = {}
                 for c in names:
                     ser = data[c]
-                    if not _is_numeric(ser):
+                    if not _is_numeric(ser.dtype):
                         raise DataError(f"column {c!r} must be numeric, as it was in the fit")
                     local[c] = ser.to_numpy(dtype=float, na_value=np.nan)
                 with np.errstate(all="ignore"):
@@ -323,11 +335,12 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
         raise FormulaError(f"formula {formula!r} has no response (left-hand side)")
     if not rhs:
         raise FormulaError(f"formula {formula!r} has no terms (right-hand side)")
-    columns = [str(c) for c in df.columns]
+    columns = [str(c) for c in df.columns.tolist()]  # tolist: iterating an Index is slow
     if len(set(columns)) != len(columns):
         dup = sorted({c for c in columns if columns.count(c) > 1})
         raise DataError(f"data has duplicate column names {dup}")
     col_set = set(columns)
+    numeric = _numeric_map(df)
 
     # ---- the response -------------------------------------------------------------------------
     lhs_plain = lhs if lhs in col_set else None
@@ -350,7 +363,7 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
             else:
                 plain.extend(names)
             continue
-        if term in col_set and _is_numeric(df[term]):
+        if numeric.get(term, False):
             if sign == "-":
                 removed.add(term)
                 removed_complex.append(_quote(term))  # may also be inside a patsy term: a*b - a
@@ -371,7 +384,7 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
         if c in removed or c in seen:
             continue
         seen.add(c)
-        if _is_numeric(df[c]):
+        if numeric[c]:
             plain_num.append(c)
         else:
             complex_terms.append(_quote(c))
@@ -385,18 +398,20 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
     plain_frame = None
     if lhs_plain is not None:
         yser = df[lhs_plain]
-        if not _is_numeric(yser):
+        if not _is_numeric(yser.dtype):
             raise DataError(f"the response {lhs_plain!r} must be numeric; it has dtype {yser.dtype}")
         y_all = yser.to_numpy(dtype=float, na_value=np.nan)
         keep &= ~np.isnan(y_all)
     if plain_num:
         plain_frame = df[plain_num]
         Xp_all = plain_frame.to_numpy(dtype=float, na_value=np.nan)
-        if not Xp_all.flags.owndata and not _COPY_ON_WRITE:
+        if not _COPY_ON_WRITE and np.may_share_memory(Xp_all, df[plain_num[0]].to_numpy()):
             # a view of the DataFrame's memory: copy (same layout, one memcpy) so that later
-            # changes to the data cannot change a fitted model.  With pandas' copy-on-write
-            # (pandas >= 3) the view is read-only and keeping ``plain_frame`` alive (in the
-            # Design) makes any later write to the data copy first, so no copy is needed.
+            # changes to the data cannot change a fitted model.  (The result of ``to_numpy`` is
+            # a transposed view whether or not it is the data's memory, so ``owndata`` cannot
+            # tell; pandas 2 usually copies already when selecting the columns.)  With pandas'
+            # copy-on-write (pandas >= 3) the view is read-only and keeping ``plain_frame`` alive
+            # (in the Design) makes any later write to the data copy first, so no copy is needed.
             Xp_all = np.array(Xp_all, order="K", copy=True)
         # one cheap pass: a column sum is finite only if the column has no NaN / inf
         plain_checked = bool(np.isfinite(Xp_all.sum(axis=0)).all())
@@ -430,7 +445,7 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
                 y_all[rows] = y_sub
             rhs_p = ("1 + " if intercept else "0 + ") + " + ".join(complex_terms)
             rhs_p += "".join(f" - {t}" for t in removed_complex)
-            fast = _numeric_term_list(rhs_p, sub) if complex_terms else None
+            fast = _numeric_term_list(rhs_p, numeric) if complex_terms else None
             if fast is not None:
                 Xf = _numeric_columns(fast, sub, formula)
                 good = np.flatnonzero(~np.isnan(Xf).any(axis=1))

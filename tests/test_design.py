@@ -101,6 +101,40 @@ def test_design_does_not_alias_the_data(frame):
     np.testing.assert_array_equal(d.X, before)
 
 
+@pytest.mark.parametrize("formula", ["y ~ a + b", "y ~ a + c", "y ~ . - g"])
+def test_design_does_not_alias_all_float_data(rng, formula):
+    """One float block: selecting columns may be a view of the data (contiguous or not)."""
+    df = pd.DataFrame(rng.standard_normal((30, 4)), columns=["y", "a", "b", "c"])
+    df["g"] = 1.0
+    d = build_design(formula, df)
+    before = d.X.copy()
+    df.loc[0, ["a", "b", "c"]] = 1e6
+    df.iloc[1, 1:4] = -1e6
+    np.testing.assert_array_equal(d.X, before)
+
+
+def test_numeric_dtypes_from_the_frame(rng):
+    """bool and nullable numeric columns are numeric; category / object / string ones are factors."""
+    n = 30
+    df = pd.DataFrame({"y": rng.standard_normal(n), "a": rng.standard_normal(n),
+                       "flag": rng.random(n) < 0.5, "k": pd.array(rng.integers(0, 5, n), dtype="Int64"),
+                       "h": pd.Categorical(rng.choice(["p", "q"], n)), "s": rng.choice(["u", "v"], n)})
+    d = build_design("y ~ .", df)
+    assert d.spec.plain == ("a", "flag", "k")
+    assert d.column_names == ("a", "flag", "k", "h[T.q]", "s[T.v]")
+    np.testing.assert_array_equal(d.X[:, 1], df["flag"].astype(float))
+    assert build_design("y ~ flag + k", df).spec.plain == ("flag", "k")
+    assert build_design("y ~ . - flag - h", df).column_names == ("a", "k", "s[T.v]")
+    d2 = build_design("y ~ a:k", df)  # a numeric-only term on a nullable column: the direct path
+    assert d2.spec._numeric_terms is not None and d2.spec._patsy_info is None
+    np.testing.assert_allclose(d2.X[:, 0], df["a"] * df["k"].astype(float))
+    new = df.head(4).assign(flag=["x", "y", "x", "y"])
+    with pytest.raises(DataError, match="must be numeric in new data"):
+        d.spec.transform(new)
+    with pytest.raises(DataError, match="must be numeric"):
+        build_design("h ~ a", df)
+
+
 def test_wide_dot_formula_takes_the_direct_path(rng):
     """5000 plain numeric columns: no patsy (it would recurse or take seconds)."""
     df = pd.DataFrame(rng.standard_normal((300, 5000)), columns=[f"x{j}" for j in range(5000)])
