@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
@@ -125,7 +126,10 @@ class Path:
     lambdas : ndarray, decreasing.
     coef : DataFrame, index ``lambda``, columns ``Intercept`` (if any) then the design columns,
         original scale.
-    table : DataFrame with ``lambda, df, n_nonzero, r2`` (r2 = fraction of null deviance explained).
+    table : DataFrame with ``lambda, df, n_nonzero, r2`` (r2 = fraction of null deviance explained),
+        computed on first access and cached: the elastic-net df is a trace formula on the active
+        set at every lambda, on wide problems costlier than the fit, so a fit does not pay for it
+        until ``table`` (or ``at``, ``summary``, ``cv``, ...) is used.
     n_obs, n_dropped : rows used and rows dropped for missing values.
     """
 
@@ -133,7 +137,6 @@ class Path:
     l1_ratio: float
     lambdas: np.ndarray
     coef: pd.DataFrame
-    table: pd.DataFrame
     n_obs: int
     n_dropped: int
     standardize: bool
@@ -148,6 +151,16 @@ class Path:
     _data: pd.DataFrame = field(repr=False)
 
     # -- basic views -------------------------------------------------------------------------
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """``lambda, df, n_nonzero, r2``, one row per lambda (computed on first access, then cached)."""
+        sol, prep = self._solution, self._prep
+        # the Gram matrix is there when the solver used it (fixed by the problem's shape)
+        gram = prep.gram[0] if "gram" in prep.__dict__ else None
+        dfs = df_path(prep, sol.beta, self.lambdas, self.l1_ratio, gram=gram)
+        return pd.DataFrame({"lambda": self.lambdas, "df": dfs, "n_nonzero": (sol.coef != 0).sum(axis=1),
+                             "r2": sol.r2})
+
     @property
     def penalty(self) -> str:
         """``"lasso"``, ``"ridge"`` or ``"elastic net"``."""
@@ -494,12 +507,9 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     cols = (["Intercept"] if design.spec.intercept else []) + list(names)
     coef_mat = np.column_stack([sol.intercept, sol.coef]) if design.spec.intercept else sol.coef
     coef = pd.DataFrame(coef_mat, index=pd.Index(lams, name="lambda"), columns=cols)
-    dfs = df_path(prep, sol.beta, lams, a, gram=prep.gram[0] if "gram" in prep.__dict__ else None)
-    table = pd.DataFrame({"lambda": lams, "df": dfs, "n_nonzero": (sol.coef != 0).sum(axis=1),
-                          "r2": sol.r2})
     opts = _Options(l1_ratio=a, standardize=bool(standardize), weights=w, penalty_factor=v, tol=tol,
                     max_iter=max_iter, lambda_min_ratio=lambda_min_ratio, user_lambdas=lam_user is not None)
-    return Path(formula=formula, l1_ratio=a, lambdas=lams, coef=coef, table=table, n_obs=len(design.rows),
+    return Path(formula=formula, l1_ratio=a, lambdas=lams, coef=coef, n_obs=len(design.rows),
                 n_dropped=design.n_dropped, standardize=bool(standardize), column_names=tuple(names),
                 terms=dict(design.spec.terms), converged=sol.converged, method=sol.method,
                 _design=design, _prep=prep, _solution=sol, _options=opts, _data=data_frame)

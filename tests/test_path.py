@@ -338,6 +338,43 @@ def test_results_table_summary_and_frames(rng):
     assert "<table" in fit._repr_html_()
 
 
+@pytest.mark.parametrize("shape", [(60, 600), (200, 30)])
+def test_table_df_computed_on_first_access(rng, monkeypatch, shape):
+    """The elastic-net df (a trace formula per lambda) is not part of the fit: ``table`` computes it
+    once, on first use, and gives the numbers the eager computation gave."""
+    import pickle
+
+    import regstats.path as path_module
+    from regstats.dof import df_at, df_path
+
+    calls = []
+
+    def counting_df_path(*args, **kwargs):
+        calls.append(1)
+        return df_path(*args, **kwargs)
+
+    monkeypatch.setattr(path_module, "df_path", counting_df_path)
+    df, _ = make_regression(rng, n=shape[0], p=shape[1])
+    path = rs.elastic_net("y ~ .", df, l1_ratio=0.5, n_lambda=20)
+    assert calls == [] and "elastic net" in repr(path)
+    unpickled = pickle.loads(pickle.dumps(path))  # before first access: computed where it is used
+    prep, sol = path._prep, path._solution
+    eager = df_path(prep, sol.beta, path.lambdas, 0.5, gram=prep.gram[0] if "gram" in prep.__dict__ else None)
+    tab = path.table
+    assert len(calls) == 1
+    np.testing.assert_array_equal(tab["df"].to_numpy(), eager)
+    np.testing.assert_array_equal(tab["lambda"].to_numpy(), path.lambdas)
+    np.testing.assert_array_equal(tab["n_nonzero"].to_numpy(), (sol.coef != 0).sum(axis=1))
+    np.testing.assert_array_equal(tab["r2"].to_numpy(), sol.r2)
+    np.testing.assert_allclose(eager, [df_at(prep, b, lam, 0.5) for b, lam in zip(sol.beta, path.lambdas)],
+                               rtol=1e-9, atol=1e-9)
+    assert path.table is tab and path.at(path.lambdas[7]).df == eager[7] and "Path" in str(path.summary())
+    pd.testing.assert_frame_equal(pickle.loads(pickle.dumps(path)).table, tab)
+    assert len(calls) == 1
+    pd.testing.assert_frame_equal(unpickled.table, tab)
+    assert len(calls) == 2
+
+
 def test_convergence_warning_names_lambdas(rng):
     df, _ = make_regression(rng, n=60, p=40, rho=0.9)
     with pytest.warns(ConvergenceWarning, match=r"did not reach its tolerance at \d+ lambda"):
