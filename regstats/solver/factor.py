@@ -193,3 +193,34 @@ def shifted_solve(U, k, rhs, shift, d, rtol, max_iter):
             return x, True
         prev = diff
     return x, False
+
+
+@njit(cache=True)
+def match(A, S, mark):
+    """Compare a new column set A with the factor's columns S.
+
+    Returns (keep, new): ``keep[i]`` whether S[i] is in A, and the columns of A not in S (in A's
+    order).  ``mark`` is a zeroed int8 scratch array over all columns, zeroed again on return:
+    O(|A| + |S|), no pass over all columns.
+    """
+    for j in A:
+        mark[j] = 1
+    keep = np.empty(S.shape[0], dtype=np.bool_)
+    for i in range(S.shape[0]):
+        keep[i] = mark[S[i]] == 1
+        mark[S[i]] = 2
+    m = 0
+    for j in A:
+        if mark[j] == 1:
+            m += 1
+    new = np.empty(m, dtype=np.int64)
+    m = 0
+    for j in A:
+        if mark[j] == 1:
+            new[m] = j
+            m += 1
+    for j in A:
+        mark[j] = 0
+    for i in range(S.shape[0]):
+        mark[S[i]] = 0
+    return keep, new

@@ -132,6 +132,7 @@ class _Factor:
         self.S = np.zeros(0, dtype=np.int64)
         self.U = None
         self.lam = np.nan
+        self.mark = None  # scratch for factor.match
 
     def _room(self, m):
         if self.U is None or self.U.shape[0] < m:
@@ -148,12 +149,9 @@ class _Factor:
         """Make S equal to A (factor downdated / extended, or rebuilt); returns False on failure."""
         if self.U is not None and (a == 1.0 or lam == self.lam or self._drift_ok(lam, A.size)) \
                 and A.size <= cache.cap:
-            inA = np.zeros(v.size, dtype=bool)
-            inA[A] = True
-            keep = inA[self.S]
-            inS = np.zeros(v.size, dtype=bool)
-            inS[self.S] = True
-            new = A[~inS[A]]
+            if self.mark is None or self.mark.size != v.size:
+                self.mark = np.zeros(v.size, dtype=np.int8)
+            keep, new = factor.match(A, self.S, self.mark)
             if (keep.size - np.count_nonzero(keep) <= max(4, self.S.size // 3)
                     and cache.ensure(A) and np.all(cache.pos[self.S[keep]] >= 0)):
                 self.drop(keep)
@@ -217,18 +215,19 @@ class _Factor:
         return True
 
 
-def _newton(X, y, c, v, a, lam, beta, cache, fac):
+def _newton(X, y, c, v, a, lam, beta, cache, fac, free):
     """Active-set Newton step (feature-sign search).  Returns (status, r).
 
     status 2: beta is the exact minimizer over its support and signs; 1: a descent step that
     stopped at sign changes; 0: failed (block too large or singular), beta unchanged.
+    ``free``: mask of the columns always in the active set (unpenalized; all for ridge), or None.
     The system is solved with the factor ``fac`` of the support (updated, not refactorized,
     from the previous step's).  Sign changes: moving from b towards the orthant minimizer x up
     to the first zero crossing decreases the objective; every coordinate whose sign x would
     flip is set to 0 and deleted from the factor, and x is recomputed on the smaller set.
     """
     n = X.shape[0]
-    A = np.flatnonzero((beta != 0.0) | (v == 0.0) | (a == 0.0))
+    A = np.flatnonzero(beta != 0.0) if free is None else np.flatnonzero((beta != 0.0) | free)
     if A.size == 0:
         return 2, y.copy()  # the empty support: beta = 0 is its exact minimizer
     if A.size > n and a == 1.0:
@@ -236,52 +235,50 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac):
     if not fac.update(A, v, a, lam, cache):
         return 0, None
     status = 2
-    out = beta.copy()
+    S = fac.S
+    b = beta[S]
+    s = np.sign(b)
     for _ in range(100):
-        S = fac.S
         vS = v[S]
-        s = np.sign(beta[S])
-        b = out[S]
         rhs = c[S] - lam * a * vS * s
         x = fac.solve(rhs, lam, a, v)
         if x is None:
             # the drifted factor did not converge: factorize afresh at this lambda
             x = fac.solve(rhs, lam, a, v) if fac._rebuild(S.copy(), v, a, lam, cache) else None
-        if x is None:
-            x = np.full(S.size, np.nan)
-        if not np.all(np.isfinite(x)):
+        if x is None or not np.all(np.isfinite(x)):
             if status == 2:
                 return 0, None
             status = 1
             break
-        pen = (vS > 0) & (a > 0.0)  # ridge: no signs to keep
-        bad = pen & (x * s <= 0.0)
+        bad = x * s <= 0.0
+        if a == 0.0 or free is not None:
+            bad &= (vS > 0) & (a > 0.0)  # unpenalized columns and ridge: no signs to keep
         if not bad.any():
             # x minimizes the objective over this support and signs; the segment point b lies on
             # the same face, so the jump from b to x decreases the objective
             status = 2
-            out[S] = x
+            b = x
             break
         status = 1
         t_k = b[bad] / (b[bad] - x[bad])
         t = float(t_k.min())
         b = b + t * (x - b)
         # zero every coordinate whose sign x would flip (not only the first crossing);
-        # coordinate descent repairs any overshoot
+        # coordinate descent repairs any overshoot; beta keeps the zeros, the factor drops them
         b[bad] = 0.0
-        out[S] = b
-        fac.drop(~bad)
+        beta[S] = b
+        keep = ~bad
+        fac.drop(keep)
+        S, b, s = fac.S, b[keep], s[keep]
     else:
         status = 1
-    if status == 2:
-        S = fac.S
-        bmax = np.abs(out).max()
-        pen = (v[S] > 0) & (a > 0.0)
-        xs = out[S]
+    if status == 2 and b.size:
         # rounding-level coefficients are zeros (the KKT check that follows confirms them)
-        xs[pen & (np.abs(xs) <= 1e-13 * bmax)] = 0.0
-        out[S] = xs
-    beta[:] = out
+        small = np.abs(b) <= 1e-13 * np.abs(b).max()
+        if a > 0.0 and small.any():
+            b = b.copy()
+            b[small & (v[S] > 0)] = 0.0
+    beta[S] = b
     return status, cache.residual(y, beta)
 
 
@@ -372,6 +369,8 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
     ever = (beta != 0) | ((v == 0) & (xx > 0))
     cache = _GramCache(X)
     fac = _Factor()
+    free = (v == 0.0) | (a == 0.0)
+    free = free if free.any() else None
     grad = _Gradient(X, xx, nlam)
     target = tol * yy
     for li in range(nlam):
@@ -394,7 +393,7 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
                 # usually the exact solution already (the path is piecewise linear between
                 # support changes); coordinate descent only brings in KKT violators
                 rounds += 1
-                status, r_new = _newton(X, y, c, v, a, lam, beta, cache, fac)
+                status, r_new = _newton(X, y, c, v, a, lam, beta, cache, fac, free)
                 if status == 0 or rounds > _NEWTON_ROUNDS:
                     use_newton = False  # singular, too large a block or cycling: plain CD
                     status = -1
