@@ -41,7 +41,7 @@ counts and converged flags.
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import LinAlgError, cholesky
+from scipy.linalg.lapack import dpotrf
 
 from . import factor
 from .cd import _gap, cd_naive, certify_q, gather_block, partial_q
@@ -187,18 +187,17 @@ class _Factor:
 
     def _rebuild(self, A, v, a, lam, cache):
         self.S = np.zeros(0, dtype=np.int64)
-        M = cache.block(A, lam * (1.0 - a) * v[A])
+        M = cache.block(A, lam * (1.0 - a) * v[A])  # C order, symmetric
         if M is None:
             return False
-        try:
-            U = cholesky(M, lower=False, check_finite=False)
-        except (LinAlgError, ValueError):
-            return False
-        if not np.all(np.isfinite(np.diag(U))):
-            return False
+        # M.T is the same matrix in Fortran order: LAPACK factorizes it in place (no copy), and
+        # its lower factor L, read back in C order, is the upper factor U = L' we keep
+        _, info = dpotrf(M.T, lower=1, clean=0, overwrite_a=1)
         m = A.size
+        if info != 0 or not np.all(np.isfinite(np.diagonal(M))) or (m and np.diagonal(M).min() <= 0.0):
+            return False
         self._room(m)
-        self.U[:m, :m] = U
+        self.U[:m, :m] = M
         self.S, self.lam = A.copy(), lam
         return True
 
