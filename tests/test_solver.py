@@ -323,3 +323,42 @@ def test_naive_elastic_net_path_with_a_drifting_factor_is_exact(rng):
         nz = b != 0
         np.testing.assert_allclose(q[nz], lam * a * np.sign(b[nz]), atol=1e-10 * lam)
         assert np.all(np.abs(q[~nz]) <= lam * a * (1 + 1e-10))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_naive_path_on_random_wide_problems_is_exact(seed):
+    # p > n, strong correlation, duplicate-free; lasso and elastic net, some unpenalized columns:
+    # with tol 1e-14 every lambda must end on an exact solution (KKT to rounding), with the
+    # default tol on one whose duality gap is within tol (KKT then holds only roughly)
+    rng = np.random.default_rng(1000 + seed)
+    n, p = int(rng.integers(30, 90)), int(rng.integers(120, 300))
+    rho = [0.0, 0.5, 0.9][seed % 3]
+    Z = rng.standard_normal((n, p))
+    X = Z.copy()
+    for j in range(1, p):
+        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho ** 2) * Z[:, j]
+    X = np.asfortranarray((X - X.mean(0)) / X.std(0))
+    y = X[:, rng.choice(p, 5, replace=False)] @ rng.standard_normal(5) + rng.standard_normal(n)
+    y -= y.mean()
+    a = [1.0, 0.9, 0.5][seed // 2]
+    v = np.ones(p)
+    if seed % 2:
+        v[rng.choice(p, 2, replace=False)] = 0.0
+    v *= p / v.sum()
+    c = X.T @ y / n
+    pen = v > 0
+    lams = np.max(np.abs(c[pen]) / (a * v[pen])) * 0.001 ** (np.arange(50) / 49)
+    yy = y @ y / n
+    for tol, exact in [(1e-7, False), (1e-14, True)]:
+        B, gaps, _, _, conv = solver.cd_path_naive(X, y, v, a, lams, np.zeros(p), tol, 100_000, exact)
+        assert conv.all()
+        assert np.all(gaps <= max(tol, 1e-13) * yy)
+        for k, lam in enumerate(lams):
+            b = B[k]
+            q = X.T @ (y - X @ b) / n - lam * (1 - a) * v * b
+            nz, free = b != 0, v == 0
+            sel = nz & ~free
+            kkt = 1e-9 * lam if exact else 1e-3 * lam
+            np.testing.assert_allclose(q[sel], lam * a * v[sel] * np.sign(b[sel]), atol=kkt)
+            assert np.all(np.abs(q[~nz & ~free]) <= lam * a * v[~nz & ~free] + kkt)
+            np.testing.assert_allclose(q[free], 0.0, atol=kkt)

@@ -52,7 +52,8 @@ _CD_BUDGET = 10
 #: _DRIFT_MIN_SIZE columns (smaller ones are refactorized at every lambda)
 _DRIFT = 0.93
 _DRIFT_MIN_SIZE = 200
-#: Newton steps per lambda before falling back to plain coordinate descent
+#: Newton steps per lambda before falling back to plain coordinate descent, and failed ones
+_NEWTON_FAILURES = 3
 _NEWTON_ROUNDS = 50
 #: at most this many bytes for the cached active columns and their Gram block
 _CACHE_BYTES = 120e6
@@ -262,8 +263,14 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac, free):
         t_k = b[bad] / (b[bad] - x[bad])
         t = float(t_k.min())
         b = b + t * (x - b)
-        # zero every coordinate whose sign x would flip (not only the first crossing);
-        # coordinate descent repairs any overshoot; beta keeps the zeros, the factor drops them
+        if np.count_nonzero(bad) > max(2, S.size // 20):
+            # many flips (an ill-conditioned block far from its solution): only the first
+            # crossings leave, an exact descent step; zeroing them all can collapse the support
+            first = np.zeros(S.size, dtype=bool)
+            first[np.flatnonzero(bad)[t_k <= t * (1.0 + 1e-12)]] = True
+            bad = first
+        # otherwise zero every coordinate whose sign x would flip (fewer solves; coordinate
+        # descent repairs any overshoot); beta keeps the zeros, the factor drops them
         b[bad] = 0.0
         beta[S] = b
         keep = ~bad
@@ -383,6 +390,7 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
         g = np.inf
         use_newton = True
         rounds = 0
+        failures = 0
         while nsw < max_sweeps:
             ws = np.flatnonzero(strong)
             status = -1
@@ -393,8 +401,15 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
                 # support changes); coordinate descent only brings in KKT violators
                 rounds += 1
                 status, r_new = _newton(X, y, c, v, a, lam, beta, cache, fac, free)
-                if status == 0 or rounds > _NEWTON_ROUNDS:
-                    use_newton = False  # singular, too large a block or cycling: plain CD
+                if status == 0:
+                    # singular or too large a block: coordinate descent may shrink the support
+                    # (a few sweeps, then Newton again); after repeated failures, plain CD
+                    failures += 1
+                    status = -1
+                    if failures >= _NEWTON_FAILURES:
+                        use_newton = False
+                elif rounds > _NEWTON_ROUNDS:
+                    use_newton = False  # cycling: plain CD
                     status = -1
                 else:
                     r = r_new
@@ -404,6 +419,11 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
                 wz = ws[beta[ws] == 0.0]
                 partial_q(X, r, wz, q)
                 bad = wz[np.abs(q[wz]) > thr[wz] * (1.0 + 1e-10)]
+                room = n - 1 - np.count_nonzero(beta) if a == 1.0 else bad.size
+                if bad.size > room > 0:
+                    # a lasso support has at most rank(X) <= n - 1 columns (X is centred; a
+                    # larger block is singular): the strongest violators first
+                    bad = bad[np.argsort(-np.abs(q[bad]) / thr[bad], kind="stable")[:room]]
                 if bad.size:
                     k, ok = cd_naive(X, r, beta, v, a, lam, xx, bad, tol_cd, 1)
                     nsw += k
