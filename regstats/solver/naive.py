@@ -366,8 +366,11 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
     yy = float(y @ y) / n
     c = (X.T @ y) / n
     beta = np.array(beta0, dtype=float, copy=True)
-    r = y - X @ beta if np.any(beta != 0) else y.copy()
-    q = (X.T @ r) / n
+    if np.any(beta != 0):
+        r = y - X @ beta
+        q = (X.T @ r) / n
+    else:
+        r, q = y.copy(), c.copy()
     pen = (v > 0) & (xx > 0)
     lam_prev = float(np.max(np.abs(q[pen]) / (max(a, 1e-3) * v[pen]))) if pen.any() else 0.0
     if nlam:
