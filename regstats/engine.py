@@ -52,10 +52,16 @@ class Prepared:
     intercept: bool
     standardize: bool
     unit_weights: bool = True
+    rows: np.ndarray | None = None  # the rows of raw in use (None: all)
+
+    @property
+    def raw_rows(self) -> np.ndarray:
+        """The design rows in use (a copy when only some rows of ``raw`` are used)."""
+        return self.raw if self.rows is None else self.raw[self.rows]
 
     @property
     def n(self) -> int:
-        return self.raw.shape[0]
+        return self.raw.shape[0] if self.rows is None else self.rows.shape[0]
 
     @property
     def p(self) -> int:
@@ -70,7 +76,7 @@ class Prepared:
     def X(self) -> np.ndarray:
         """The prepared design sqrt(w_i) (x_ij - m_j) / s_j (Fortran order; constant columns 0)."""
         Xt = np.empty((self.n, self.p), order="F")
-        np.subtract(self.raw, self.x_mean[None, :], out=Xt)
+        np.subtract(self.raw_rows, self.x_mean[None, :], out=Xt)
         if not self.unit_weights:
             Xt *= np.sqrt(self.w)[:, None]
         Xt *= (1.0 / self.x_scale)[None, :]
@@ -89,8 +95,9 @@ class Prepared:
             G = np.zeros((self.p, self.p))
             c = np.zeros(self.p)
             sw = None if self.unit_weights else np.sqrt(self.w)
+            raw = self.raw_rows
             for s in range(0, self.n, _BLOCK):
-                D = self.raw[s:s + _BLOCK] - self.x_mean[None, :]
+                D = raw[s:s + _BLOCK] - self.x_mean[None, :]
                 if sw is not None:
                     D *= sw[s:s + _BLOCK, None]
                 G += D.T @ D
@@ -138,7 +145,8 @@ def _wants_gram(n: int, p: int) -> bool:
 
 def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
             penalty_factor: np.ndarray | None = None, standardize: bool = True,
-            intercept: bool = True, gram: bool | None = None) -> Prepared:
+            intercept: bool = True, gram: bool | None = None,
+            rows: np.ndarray | None = None) -> Prepared:
     """Centre, scale and weight a design for the kernels (no validation: callers validate).
 
     ``gram=None`` forms the Gram matrix while preparing when the Gram solver will be used;
@@ -148,13 +156,22 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
     ``X`` is not copied (it must not be modified afterwards).  Means are one pass; weighted
     variances (divisor n) are a second pass over row blocks, each centred exactly.  When the
     Gram solver will be used (n >> p), that second pass forms the centred Gram matrix with BLAS
-    (``dsyrk``) and the variances are read off its diagonal, so X is read twice in all.
+    (``dsyrk``) and the variances are read off its diagonal, so X is read twice in all.  When the
+    residual solver will be used (wide designs) and X is in Fortran order, the prepared design is
+    formed at once instead, column by column in one pass (:func:`_prepare_wide`).  ``rows``: use
+    only these rows of X (CV folds, bootstrap samples), read in place instead of copied.
     """
     from scipy.linalg.blas import dsyrk
 
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
-    n, p = X.shape
+    n, p = (X.shape[0] if rows is None else len(rows)), X.shape[1]
+    if rows is not None:
+        rows = np.asarray(rows, dtype=np.intp)
+    if (gram is False or gram is None and not _wants_gram(n, p)) and X.flags.f_contiguous and n > 0:
+        return _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept)
+    if rows is not None:
+        X = X[rows]
     unit = weights is None
     w = normalise_weights(weights, n)
     sw = None if unit else np.sqrt(w)
@@ -221,11 +238,37 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
     return prep
 
 
+def _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept) -> Prepared:
+    """:func:`prepare` for the residual (wide) solver: the prepared design is formed at once,
+    column by column in one pass over ``X`` (:func:`regstats.solver.standardize_columns`),
+    reading only ``rows`` (no copy of the selected rows)."""
+    n_all, p = X.shape
+    r = np.arange(n_all, dtype=np.intp) if rows is None else rows
+    n = r.shape[0]
+    unit = weights is None
+    w = normalise_weights(weights, n)
+    Xp, x_mean, ms, constant = solver.standardize_columns(X, r, w, bool(intercept), bool(standardize))
+    if intercept:
+        y_mean = float(y.sum() if unit else w @ y) / n
+    else:
+        y_mean = 0.0
+    yt = y - y_mean
+    if not unit:
+        yt = np.sqrt(w) * yt
+    scale = np.sqrt(ms) if standardize else np.ones(p)
+    scale = np.where(constant, 1.0, scale)
+    prep = Prepared(raw=X, y=yt, x_mean=x_mean, x_scale=scale, y_mean=y_mean, w=w,
+                    v=rescale_penalty(penalty_factor, p), constant=constant, intercept=intercept,
+                    standardize=standardize, unit_weights=unit, rows=rows)
+    prep.__dict__["X"] = Xp
+    return prep
+
+
 def _columns(prep: Prepared, idx: np.ndarray) -> np.ndarray:
     """Prepared columns idx (n x len(idx)) without materializing the whole prepared design."""
     if "X" in prep.__dict__:
         return prep.X[:, idx]
-    D = (prep.raw[:, idx] - prep.x_mean[idx]) / prep.x_scale[idx]
+    D = (prep.raw_rows[:, idx] - prep.x_mean[idx]) / prep.x_scale[idx]
     if not prep.unit_weights:
         D *= np.sqrt(prep.w)[:, None]
     D[:, prep.constant[idx]] = 0.0
@@ -397,14 +440,12 @@ class Model:
         # joblib hands large arrays to workers as np.memmap; plain ndarrays keep numba on its
         # cached specializations (a memmap is another numba type, compiled afresh per worker)
         X = np.asarray(self.X)
-        if rows is not None:
-            X = X[rows]
         if y is None:
             y = np.asarray(self.y) if rows is None else np.asarray(self.y)[rows]
         if weights is None and self.weights is not None:
             weights = np.asarray(self.weights) if rows is None else np.asarray(self.weights)[rows]
         return prepare(X, np.asarray(y, dtype=float), weights=weights, penalty_factor=self.penalty_factor,
-                       standardize=self.standardize, intercept=self.intercept, gram=gram)
+                       standardize=self.standardize, intercept=self.intercept, gram=gram, rows=rows)
 
     def solve(self, prep: Prepared, lambdas: np.ndarray, *, tol: float | None = None,
               beta0: np.ndarray | None = None, method: str | None = None,

@@ -34,6 +34,31 @@ def test_prepare_centres_scales_and_weights(rng, weighted, shape):
     assert prep.raw is X or np.shares_memory(prep.raw, X)  # the design is not copied
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("intercept, standardize", [(True, True), (False, True), (True, False)])
+def test_wide_prepare_reads_rows_in_place_and_matches_the_general_path(rng, weighted, intercept,
+                                                                      standardize):
+    # wide Fortran-ordered designs are prepared column by column from the selected rows (a CV
+    # fold, a bootstrap sample with repeats) without copying them; the result must equal the
+    # general path on the copied rows
+    X, y = _data(rng, 60, 700)  # p > 500: the residual solver's preparation
+    X[:, 7] = 3.5  # constant
+    X = np.asfortranarray(X)
+    rows = np.sort(rng.choice(60, 45, replace=True))
+    w = rng.uniform(0.1, 3.0, 45) if weighted else None
+    kw = dict(weights=w, intercept=intercept, standardize=standardize)
+    wide = engine.prepare(X, y[rows], rows=rows, **kw)
+    ref = engine.prepare(np.ascontiguousarray(X[rows]), y[rows], **kw)  # C order: general path
+    assert wide.rows is not None and "X" in wide.__dict__ and wide.raw is X
+    assert ref.rows is None and wide.n == ref.n == 45
+    big = np.abs(X).max()  # centring cancels digits of the column's size (up to 7000 here)
+    for name in ("x_mean", "x_scale", "y", "X"):
+        np.testing.assert_allclose(getattr(wide, name), getattr(ref, name), rtol=1e-12, atol=1e-15 * big)
+    np.testing.assert_array_equal(wide.constant, ref.constant)
+    assert wide.constant[7] and np.all(wide.X[:, 7] == 0)
+    np.testing.assert_allclose(wide.raw_rows, X[rows])
+
+
 def test_prepare_no_standardize_no_intercept(rng):
     X, y = _data(rng)
     prep = engine.prepare(X, y, standardize=False, intercept=False)
