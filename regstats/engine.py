@@ -175,8 +175,15 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
     unit = weights is None
     w = normalise_weights(weights, n)
     sw = None if unit else np.sqrt(w)
+    gram = _wants_gram(n, p) if gram is None else bool(gram)
+    direct = gram and unit and X.flags.f_contiguous
+    xty = None
+    if direct and n > 0:
+        # column sums and X'y in one pass over X (the Gram route below reads X once more)
+        S = X.T @ np.column_stack((np.ones(n), y))
+        col_sum, xty = S[:, 0], S[:, 1]
     if intercept:
-        x_mean = (X.sum(axis=0) if unit else w @ X) / n
+        x_mean = (col_sum if xty is not None else X.sum(axis=0) if unit else w @ X) / n
         y_mean = float(y.sum() if unit else w @ y) / n
     else:
         x_mean = np.zeros(p)
@@ -184,9 +191,8 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
     yt = y - y_mean
     if not unit:
         yt = sw * yt
-    gram = _wants_gram(n, p) if gram is None else bool(gram)
     fast = False
-    if gram and unit and X.flags.f_contiguous:
+    if direct:
         # uncentred Gram straight from the caller's matrix (no copy), then G - n m m'.  The
         # subtraction loses log10(max m^2/var) digits, so it is kept only when that is <= 3.
         G = dsyrk(1.0, X, trans=1, lower=0)
@@ -194,7 +200,11 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
         ms = np.diag(G) / n - x_mean * x_mean
         if np.all(x_mean * x_mean <= 1e3 * np.maximum(ms, 1e-300)):
             G -= n * np.outer(x_mean, x_mean)
-            c = X.T @ yt
+            # X'(y - ybar) = X'y - ybar X'1 loses log10(ybar^2 / var y) digits more: <= 3 too
+            if xty is not None and y_mean * y_mean <= 1e3 * max(float(yt @ yt) / max(n, 1), 1e-300):
+                c = xty - y_mean * col_sum
+            else:
+                c = X.T @ yt
             fast = True
     if gram and not fast:
         G = np.zeros((p, p), order="F")

@@ -82,21 +82,43 @@ def _penalty_vector(penalty_factor: Any, design: Design) -> np.ndarray | None:
     return v
 
 
-def _duplicate_columns(X: np.ndarray, names: Sequence[str]) -> list[tuple[str, str]]:
-    """Pairs of identical design columns (a random projection finds candidates, then exact check)."""
+def _duplicate_columns(X: np.ndarray, names: Sequence[str],
+                       prep: engine.Prepared | None = None) -> list[tuple[str, str]]:
+    """Pairs of identical design columns: candidates, then an exact check.
+
+    Candidates are columns with equal means and scales whose correlation is 1 to rounding when the
+    prepared Gram matrix exists (no pass over X), else neighbours in a random projection.
+    """
     p = X.shape[1]
     if p < 2:
         return []
-    u = np.random.default_rng(0).standard_normal(X.shape[0])
-    h = X.T @ u
-    order = np.argsort(h, kind="stable")
-    hs = h[order]
-    tol = 1e-9 * (np.abs(hs[:-1]) + np.abs(hs[1:]) + 1e-300)
-    close = np.flatnonzero(np.abs(np.diff(hs)) <= tol)
+    if prep is not None and "gram" in prep.__dict__ and prep.unit_weights and prep.rows is None:
+        G = prep.gram[0]
+        d = np.sqrt(np.maximum(np.diag(G), 0.0))
+        same = np.isclose(prep.x_mean[:, None], prep.x_mean[None, :], rtol=1e-12, atol=0.0)
+        same &= np.isclose(prep.x_scale[:, None], prep.x_scale[None, :], rtol=1e-12, atol=0.0)
+        corr1 = G >= (1.0 - 1e-9) * np.outer(d, d)
+        const = prep.constant
+        same &= np.where(const[:, None] & const[None, :], True, corr1 & ~const[:, None] & ~const[None, :])
+        i_idx, j_idx = np.nonzero(np.triu(same, 1))
+        cand = sorted(zip(i_idx.tolist(), j_idx.tolist()))
+        # consecutive members of each group, as the projection below reports them
+        nxt: dict[int, int] = {}
+        for i, j in cand:
+            if i not in nxt or j < nxt[i]:
+                nxt[i] = j
+        pairs = sorted(nxt.items())
+    else:
+        u = np.random.default_rng(0).standard_normal(X.shape[0])
+        h = X.T @ u
+        order = np.argsort(h, kind="stable")
+        hs = h[order]
+        tol = 1e-9 * (np.abs(hs[:-1]) + np.abs(hs[1:]) + 1e-300)
+        close = np.flatnonzero(np.abs(np.diff(hs)) <= tol)
+        pairs = [tuple(sorted((int(order[k]), int(order[k + 1])))) for k in close]
     dups = []
     seen: set[int] = set()
-    for k in close:
-        i, j = sorted((int(order[k]), int(order[k + 1])))
+    for i, j in pairs:
         if j not in seen and np.array_equal(X[:, i], X[:, j]):
             dups.append((names[i], names[j]))
             seen.add(j)
@@ -493,7 +515,7 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
         const = [names[j] for j in np.flatnonzero(prep.constant)]
         warnings.warn(f"constant column(s) {const[:10]}{' ...' if len(const) > 10 else ''} have no variance "
                       "in the rows used; their coefficients are kept at 0", DesignWarning, stacklevel=3)
-    dups = _duplicate_columns(design.X, names)
+    dups = _duplicate_columns(design.X, names, prep)
     if dups:
         warnings.warn(f"duplicate design columns {dups[:5]}: the penalty splits their effect between them",
                       DesignWarning, stacklevel=3)

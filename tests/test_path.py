@@ -488,6 +488,26 @@ def test_duplicate_columns_warn(small):
         rs.lasso("y ~ .", df, n_lambda=5)
 
 
+def test_duplicate_columns_from_the_gram_matrix_match_the_projection(rng):
+    # with the prepared Gram matrix the duplicate check needs no pass over X; both routes must
+    # report the same pairs: a group of three, a pair of equal constant columns, a near-copy
+    from regstats import engine
+    from regstats.path import _duplicate_columns
+
+    X = rng.standard_normal((300, 12))
+    X[:, 4] = X[:, 1]
+    X[:, 9] = X[:, 1]
+    X[:, 6] = 2.5
+    X[:, 11] = 2.5
+    X[:, 7] = X[:, 2] * (1 + 1e-12)  # not identical
+    X = np.asfortranarray(X)
+    names = [f"x{j}" for j in range(12)]
+    prep = engine.prepare(X, rng.standard_normal(300))
+    assert "gram" in prep.__dict__
+    with_gram = _duplicate_columns(X, names, prep)
+    assert with_gram == _duplicate_columns(X, names) == [("x1", "x4"), ("x4", "x9"), ("x6", "x11")]
+
+
 def test_constant_response_raises(small):
     with pytest.raises(DataError, match="constant"):
         rs.lasso("y ~ .", small.assign(y=1.0))
