@@ -14,7 +14,10 @@ For the elastic net every tool gets a unit-variance y (glmnet rescales y interna
 * scikit-learn: ``enet_path`` on X standardized with the 1/n convention (timed without that step),
   default tol, ``precompute=True`` on B.
 * R glmnet: ``glmnet(x, y, lambda = grid, alpha = a)`` at its default thresh, timed inside R with
-  ``system.time`` (user + system; data passed through a temporary binary file).
+  ``system.time`` (user + system; data passed through a temporary binary file), one fit per
+  Rscript process (the median of ten on C).
+* The tools take turns: each round runs regstats, scikit-learn and glmnet once, so that load
+  changes on the shared machine hit all of them alike; times are medians over ``--repeat`` rounds.
 * gap: the worst relative objective excess over the best value any tool reached, at five path
   points (lambda indices 0, 24, 49, 74, 99), objective evaluated on the standardized problem.
 
@@ -88,18 +91,26 @@ def _objective(Xs, ys, b, lam, a):
     return 0.5 * (r @ r) / n + lam * (a * np.abs(b).sum() + 0.5 * (1 - a) * (b @ b))
 
 
-def _glmnet(X, y, lams, a, repeat, tmp):
-    X = np.asfortranarray(X)
-    X.ravel(order="F").tofile(os.path.join(tmp, "x.bin"))
+def _glmnet_files(X, y, lams, tmp):
+    np.asfortranarray(X).ravel(order="F").tofile(os.path.join(tmp, "x.bin"))
     np.ascontiguousarray(y).tofile(os.path.join(tmp, "y.bin"))
     np.ascontiguousarray(lams).tofile(os.path.join(tmp, "lam.bin"))
-    script = os.path.join(tmp, "run.R")
-    Path(script).write_text(R_SCRIPT)
-    out = subprocess.run(["Rscript", script, str(X.shape[0]), str(X.shape[1]), tmp, str(len(lams)), str(a),
-                          str(repeat)], capture_output=True, text=True, check=True)
+    Path(os.path.join(tmp, "run.R")).write_text(R_SCRIPT)
+
+
+def _glmnet(shape, nlam, a, tmp, reps=1):
+    """glmnet fits in a new R process: (median CPU seconds of ``reps`` fits inside R, coefficients)."""
+    out = subprocess.run(["Rscript", os.path.join(tmp, "run.R"), str(shape[0]), str(shape[1]), tmp, str(nlam),
+                          str(a), str(reps)], capture_output=True, text=True, check=True)
     t, k = out.stdout.split()
-    B = np.fromfile(os.path.join(tmp, "coef.bin")).reshape(int(k), X.shape[1] + 1)
+    B = np.fromfile(os.path.join(tmp, "coef.bin")).reshape(int(k), shape[1] + 1)
     return float(t), B[:, 1:]  # original-scale slopes, one row per lambda
+
+
+def _one(fn):
+    t = time.process_time()
+    out = fn()
+    return time.process_time() - t, out
 
 
 def bench_problem(name: str, repeat: int, do_r: bool, do_sk: bool) -> list[dict]:
@@ -114,8 +125,6 @@ def bench_problem(name: str, repeat: int, do_r: bool, do_sk: bool) -> list[dict]
             y0 = data["y"].to_numpy()
             data["y"] = y0 / y0.std()
         path = rs.elastic_net(formula, data, l1_ratio=a, lambda_min_ratio=RATIO[name])  # warm-up
-        t_rs, path = _median_time(lambda: rs.elastic_net(formula, data, l1_ratio=a,
-                                                         lambda_min_ratio=RATIO[name]), repeat)
         lams = path.lambdas
         prep = path._prep
         Xraw = path._design.X
@@ -125,23 +134,37 @@ def bench_problem(name: str, repeat: int, do_r: bool, do_sk: bool) -> list[dict]
 
         gram = prep.gram[0] if "gram" in prep.__dict__ else None
         t_df, _ = _median_time(lambda: df_path(prep, path._solution.beta, lams, a, gram=gram), repeat)
-        res = {"problem": name, "penalty": "lasso" if a == 1 else "enet(0.5)", "regstats": t_rs,
-               "df": t_df, "method": path.method, "nnz_last": int(path.table["n_nonzero"].iloc[-1])}
-        betas = {"regstats": path._solution.beta}
+        res = {"problem": name, "penalty": "lasso" if a == 1 else "enet(0.5)", "df": t_df,
+               "method": path.method, "nnz_last": int(path.table["n_nonzero"].iloc[-1])}
         if do_sk:
             from sklearn.linear_model import enet_path
 
             kw = {"precompute": True} if name == "B" else {}
-            sk_rep = 1 if name == "A" else repeat
-            t_sk, out = _median_time(lambda: enet_path(Xs, ys, l1_ratio=a, alphas=lams, **kw), sk_rep)
-            res["sklearn"] = t_sk
-            betas["sklearn"] = out[1].T
-        if do_r and shutil.which("Rscript"):
-            with tempfile.TemporaryDirectory() as tmp:
-                t_r, B = _glmnet(Xraw, path._design.y, lams, a, repeat, tmp)
-            res["glmnet"] = t_r
-            if B.shape[0] == len(lams):
-                betas["glmnet"] = B * prep.x_scale
+        do_r = do_r and shutil.which("Rscript") is not None
+        # the tools take turns, one run each per round, so that a change in the shared machine's
+        # load affects all of them alike; medians over the rounds
+        times: dict[str, list] = {"regstats": [], "sklearn": [], "glmnet": []}
+        betas = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            if do_r:
+                _glmnet_files(Xraw, path._design.y, lams, tmp)
+            for k in range(repeat):
+                t, path = _one(lambda: rs.elastic_net(formula, data, l1_ratio=a, lambda_min_ratio=RATIO[name]))
+                times["regstats"].append(t)
+                if do_sk and (name != "A" or k == 0):  # scikit-learn on A: one run (5 s each)
+                    t, out = _one(lambda: enet_path(Xs, ys, l1_ratio=a, alphas=lams, **kw))
+                    times["sklearn"].append(t)
+                    betas["sklearn"] = out[1].T
+                if do_r:
+                    # C takes milliseconds: ten fits per R process (system.time counts in ms)
+                    t, B = _glmnet(Xraw.shape, len(lams), a, tmp, reps=10 if name == "C" else 1)
+                    times["glmnet"].append(t)
+                    if B.shape[0] == len(lams):
+                        betas["glmnet"] = B * prep.x_scale
+        betas["regstats"] = path._solution.beta
+        for tool, ts in times.items():
+            if ts:
+                res[tool] = float(np.median(ts))
         obj = {k: np.array([_objective(Xs, ys, b[i], lams[i], a) for i in POINTS]) for k, b in betas.items()}
         best = np.min(np.vstack(list(obj.values())), axis=0)
         for k, f in obj.items():
@@ -215,8 +238,9 @@ def render(rows: list[dict], extra: dict, design_a: float | None) -> str:
              f"({os.cpu_count()} cores, shared; 1-minute load average at the end {load:.1f}), "
              f"Python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
              f"scikit-learn {sklearn.__version__}, {r_ver}. Single-threaded BLAS everywhere; times are CPU "
-             "seconds (process time; R: user + system from system.time), medians of repeated runs (scikit-learn on "
-             "A: one run), because the machine is shared and loaded. regstats is timed through the formula "
+             "seconds (process time; R: user + system from system.time), because the machine is shared and loaded; "
+             "the tools take turns, one run each per round, and the times are medians over the rounds (scikit-learn "
+             "on A: one run). regstats is timed through the formula "
              "API end to end; the others on prepared matrices. gap = worst relative objective excess over "
              "the best value any tool reached at lambda indices 0, 24, 49, 74, 99.", "",
              "| problem | penalty | regstats s | then path.table (df) s | glmnet s | scikit-learn s | regstats / glmnet "
