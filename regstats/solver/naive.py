@@ -188,9 +188,11 @@ class _Factor:
 
     def _rebuild(self, A, v, a, lam, cache):
         self.S = np.zeros(0, dtype=np.int64)
-        M = cache.block(A, lam * (1.0 - a) * v[A])  # C order, symmetric
-        if M is None:
+        if not cache.ensure(A):
             return False
+        # the factor's column order is free: in cache order the gather reads G's rows forward
+        A = A[np.argsort(cache.pos[A], kind="stable")]
+        M = gather_block(cache.G, cache.pos[A], 1.0 / cache.X.shape[0], lam * (1.0 - a) * v[A])
         # M.T is the same matrix in Fortran order: LAPACK factorizes it in place (no copy), and
         # its lower factor L, read back in C order, is the upper factor U = L' we keep
         _, info = dpotrf(M.T, lower=1, clean=0, overwrite_a=1)
