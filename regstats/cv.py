@@ -83,6 +83,7 @@ class _Problem:
     model: engine.Model                  # the arrays and options (see Path._refit)
     lambdas: np.ndarray
     gammas: np.ndarray | None = None     # relaxed fits (see regstats.relaxed)
+    cross: engine.Cross | None = None    # full-data cross-products: folds down-date them
 
 
 def _problem_of(path: "Path", tol: float | None = None, gammas: np.ndarray | None = None) -> _Problem:
@@ -100,7 +101,10 @@ def _fold_task(task: tuple[_Problem, np.ndarray, np.ndarray]) -> tuple[np.ndarra
     """
     prob, train, test = task
     model = prob.model
-    prep = model.prepare(train)
+    if prob.cross is not None and engine._wants_gram(len(train), model.X.shape[1]):
+        prep = model.prepare_fold(train, test, prob.cross)  # Gram route: down-date, no O(n p^2)
+    else:
+        prep = model.prepare(train)
     sol = model.solve(prep, np.asarray(prob.lambdas))
     Xte = np.asarray(model.X)[test]
     pred = Xte @ sol.coef.T + sol.intercept[None, :]
@@ -138,7 +142,14 @@ def _run_folds(problems: Sequence[_Problem], foldids: np.ndarray, *, n_jobs: int
     """Out-of-fold predictions for every problem: arrays (n_repeats, [n_gamma,] n, n_lambda)."""
     n = problems[0].model.n
     tasks, keys = [], []
+    crosses: dict = {}
     for i, prob in enumerate(problems):
+        m = prob.model
+        key = (id(m.X), id(m.y), m.intercept, m.weights is None)
+        if key not in crosses:
+            crosses[key] = m.cross()
+        if crosses[key] is not None:
+            prob = dataclasses.replace(prob, cross=crosses[key])
         for r, fid in enumerate(foldids):
             for k in np.unique(fid):
                 test = np.flatnonzero(fid == k)

@@ -422,6 +422,18 @@ def solve(prep: Prepared, l1_ratio: float, lambdas: np.ndarray, *, tol: float = 
 
 
 @dataclass(frozen=True, eq=False)
+class Cross:
+    """Centred cross-products of a model's full data (see :meth:`Model.cross`)."""
+
+    C: np.ndarray      # sum (x_i - m)(x_i - m)'
+    cxy: np.ndarray    # sum (x_i - m)(y_i - ybar)
+    mean: np.ndarray   # m (0 without intercept)
+    ybar: float
+    rsum: np.ndarray   # sum (x_i - m), ~0 up to rounding
+    ysum: float        # sum (y_i - ybar)
+
+
+@dataclass(frozen=True, eq=False)
 class Model:
     """A model's raw arrays and options, refittable on any subset of its rows.
 
@@ -456,6 +468,76 @@ class Model:
             weights = np.asarray(self.weights) if rows is None else np.asarray(self.weights)[rows]
         return prepare(X, np.asarray(y, dtype=float), weights=weights, penalty_factor=self.penalty_factor,
                        standardize=self.standardize, intercept=self.intercept, gram=gram, rows=rows)
+
+    def cross(self) -> "Cross | None":
+        """The full data's centred cross-products, for :meth:`prepare_fold` (None: not applicable).
+
+        Only for unit weights and designs on the Gram route, where a fold's Gram matrix is then a
+        down-date by its held-out rows instead of a new O(n p^2) product.
+        """
+        X = np.asarray(self.X)
+        n, p = X.shape
+        if self.weights is not None or not _wants_gram(n - max(1, n // 5), p) or n < 2:
+            return None
+        y = np.asarray(self.y, dtype=float)
+        m = X.mean(axis=0) if self.intercept else np.zeros(p)
+        ybar = float(y.mean()) if self.intercept else 0.0
+        C = np.zeros((p, p), order="F")
+        cxy = np.zeros(p)
+        rsum = np.zeros(p)
+        from scipy.linalg.blas import dsyrk
+
+        for s in range(0, n, _BLOCK):  # centred exactly, block by block
+            D = np.asfortranarray(X[s:s + _BLOCK] - m[None, :])
+            C = dsyrk(1.0, D, beta=1.0, c=C, trans=1, lower=0, overwrite_c=1)
+            cxy += D.T @ (y[s:s + _BLOCK] - ybar)
+            rsum += D.sum(axis=0)
+        C = np.triu(C) + np.triu(C, 1).T
+        return Cross(C=C, cxy=cxy, mean=m, ybar=ybar, rsum=rsum, ysum=float((y - ybar).sum()))
+
+    def prepare_fold(self, train: np.ndarray, test: np.ndarray, cross: "Cross") -> Prepared:
+        """:meth:`prepare` of the training rows (the complement of ``test``) by down-dating the full
+        data's cross-products ``cross`` with the held-out rows: O(n_test p^2) instead of
+        O(n_train p^2), the same numbers to rounding.
+        """
+        from scipy.linalg.blas import dsyrk
+
+        X = np.asarray(self.X)
+        y = np.asarray(self.y, dtype=float)
+        p = X.shape[1]
+        nt = len(train)
+        V = np.asfortranarray(X[test] - cross.mean[None, :])
+        yv = y[test] - cross.ybar
+        VV = dsyrk(1.0, V, trans=1, lower=0)
+        S = cross.C - (np.triu(VV) + np.triu(VV, 1).T)
+        sxy = cross.cxy - V.T @ yv
+        if self.intercept:
+            d = (cross.rsum - V.sum(axis=0)) / nt        # training mean minus the full mean
+            e = (cross.ysum - float(yv.sum())) / nt
+            S -= nt * np.outer(d, d)
+            sxy -= nt * d * e
+            x_mean, y_mean = cross.mean + d, cross.ybar + e
+        else:
+            x_mean, y_mean = np.zeros(p), 0.0
+        ms = np.maximum(np.diag(S) / nt, 0.0)
+        constant = ms <= 1e-24 * np.maximum(1.0, ms + x_mean * x_mean)
+        scale = np.sqrt(ms) if self.standardize else np.ones(p)
+        scale = np.where(constant, 1.0, scale)
+        inv = 1.0 / scale
+        G = S * inv[:, None]
+        G *= inv[None, :]
+        G /= nt
+        c = sxy * inv / nt
+        G[constant, :] = 0.0
+        G[:, constant] = 0.0
+        c[constant] = 0.0
+        G = 0.5 * (G + G.T)
+        prep = Prepared(raw=X, y=y[train] - y_mean, x_mean=x_mean, x_scale=scale, y_mean=y_mean,
+                        w=np.ones(nt), v=rescale_penalty(self.penalty_factor, p), constant=constant,
+                        intercept=self.intercept, standardize=self.standardize, unit_weights=True,
+                        rows=np.asarray(train, dtype=np.intp))
+        prep.__dict__["gram"] = (np.ascontiguousarray(G), c)
+        return prep
 
     def solve(self, prep: Prepared, lambdas: np.ndarray, *, tol: float | None = None,
               beta0: np.ndarray | None = None, method: str | None = None,

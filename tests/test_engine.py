@@ -212,3 +212,33 @@ def test_ridge_with_unpenalized_column_converges_without_warning(rng):
         warnings.simplefilter("error", ConvergenceWarning)
         path = rs.ridge("y ~ .", df, penalty_factor={"x0": 0})
     assert path.converged.all()
+
+
+@pytest.mark.parametrize("intercept, standardize", [(True, True), (False, True), (True, False)])
+def test_fold_gram_by_downdate_equals_preparing_the_training_rows(rng, intercept, standardize):
+    # CV folds on the Gram route down-date the full data's cross-products by the held-out rows;
+    # the prepared fold must equal preparing the training rows directly (to rounding)
+    X, y = _data(rng, 400, 8)
+    X[:, 3] = 2.0  # constant
+    model = engine.Model(X=np.asfortranarray(X), y=y, weights=None, penalty_factor=None,
+                         standardize=standardize, intercept=intercept, l1_ratio=1.0, tol=1e-7,
+                         max_iter=1000)
+    cross = model.cross()
+    assert cross is not None
+    test = np.sort(rng.choice(400, 40, replace=False))
+    train = np.setdiff1d(np.arange(400), test)
+    fold = model.prepare_fold(train, test, cross)
+    ref = model.prepare(train)
+    for name in ("x_mean", "x_scale", "y"):
+        np.testing.assert_allclose(getattr(fold, name), getattr(ref, name), rtol=1e-11, atol=1e-11)
+    np.testing.assert_array_equal(fold.constant, ref.constant)
+    G, c = fold.gram
+    G0, c0 = ref.gram
+    np.testing.assert_allclose(G, G0, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(c, c0, rtol=1e-10, atol=1e-12)
+    assert fold.n == ref.n == 360 and fold.y_mean == pytest.approx(ref.y_mean, rel=1e-12)
+    lams = engine.lambda_grid(ref, 1.0, 20)
+    np.testing.assert_allclose(model.solve(fold, lams).coef, model.solve(ref, lams).coef, atol=1e-9)
+    # weighted models and wide designs keep the direct preparation
+    assert engine.Model(X=X, y=y, weights=np.ones(400), penalty_factor=None, standardize=True,
+                        intercept=True, l1_ratio=1.0, tol=1e-7, max_iter=1000).cross() is None
