@@ -4,7 +4,10 @@ The factor is the upper triangle ``U[:k, :k]`` of a preallocated C-ordered ``cap
 with ``U'U = M`` (M the active block of X'X/n plus a diagonal).  Every kernel works on rows of U,
 which are contiguous, and allocates nothing of size k^2: appending a column is one forward
 substitution (k^2 flops), deleting one is a row shift plus Givens rotations (O(k (k - j))).
-Kernels return a status instead of raising.
+Entries below the diagonal are never read (they may hold stale values).  Also here: solving with
+the factor of a shifted diagonal (:func:`shifted_solve`, the elastic net between
+refactorizations) and comparing column sets (:func:`match`).  Kernels return a status instead of
+raising.
 """
 from __future__ import annotations
 
