@@ -62,7 +62,7 @@ _SINGLE_BYTES = 1e9
 
 
 class _GramCache:
-    """Inner products of the columns that have been active, grown on demand (BLAS)."""
+    """Inner products X'X of the columns that have been active, grown on demand (BLAS)."""
 
     def __init__(self, X: np.ndarray):
         n, p = X.shape
@@ -77,17 +77,17 @@ class _GramCache:
         self.G = None
         self.cols = np.empty(cap, dtype=np.int64)
 
-    def block(self, A: np.ndarray, diag: np.ndarray, gather: bool = True) -> np.ndarray | None:
-        """X_A'X_A / n + diag(diag), or None when the cache cannot hold A."""
-        new = A[self.pos[A] < 0]
+    def ensure(self, cols: np.ndarray) -> bool:
+        """Make sure the columns ``cols`` are cached (a full cache restarts with ``cols`` only);
+        False when the cache cannot hold them."""
+        if cols.size > self.cap:
+            return False
+        new = cols[self.pos[cols] < 0]
         k = self.m
         if k + new.size > self.cap:
-            if A.size > self.cap:
-                return None
-            # full: start again with the current active set only
             self.pos[:] = -1
             self.m = k = 0
-            new = A
+            new = cols
         if self.G is None:
             n = self.X.shape[0]
             self.XC = np.empty((n, self.cap), order="F")
@@ -101,15 +101,6 @@ class _GramCache:
             self.pos[new] = np.arange(k, kk)
             self.cols[k:kk] = new
             self.m = kk
-        if not gather:
-            return None
-        return gather_block(self.G, self.pos[A], 1.0 / self.X.shape[0], diag)
-
-    def ensure(self, cols: np.ndarray) -> bool:
-        """Make sure the columns ``cols`` are cached (a full cache restarts with ``cols`` only)."""
-        if cols.size > self.cap:
-            return False
-        self.block(cols, np.zeros(cols.size), gather=False)
         return True
 
     def residual(self, y: np.ndarray, beta: np.ndarray) -> np.ndarray:
@@ -122,7 +113,8 @@ class _Factor:
     """Upper Cholesky factor U of X_S'X_S/n + lam_f (1-a) V_S (= U'U) for an ordered column set S.
 
     Kept across Newton steps: it is reusable whenever the diagonal term is unchanged (across
-    lambdas for the lasso, within one lambda for the elastic net).  U lives in a preallocated
+    lambdas for the lasso, within one lambda for the elastic net) and, for the elastic net's
+    large blocks, at nearby smaller lambdas (:meth:`_drift_ok`).  U lives in a preallocated
     buffer (grown by doubling) and is changed in place by the kernels of
     :mod:`regstats.solver.factor`: columns joining the active set are appended (one forward
     substitution each, O(|S|^2)), columns leaving it are deleted (Givens rotations); a fresh
@@ -153,8 +145,8 @@ class _Factor:
             if self.mark is None or self.mark.size != v.size:
                 self.mark = np.zeros(v.size, dtype=np.int8)
             keep, new = factor.match(A, self.S, self.mark)
-            if (keep.size - np.count_nonzero(keep) <= max(4, self.S.size // 3)
-                    and cache.ensure(A) and np.all(cache.pos[self.S[keep]] >= 0)):
+            # (after ensure(A) every kept column, a member of A, is cached)
+            if keep.size - np.count_nonzero(keep) <= max(4, self.S.size // 3) and cache.ensure(A):
                 self.drop(keep)
                 if new.size == 0 or self._extend(new, v, a, cache):
                     return True
