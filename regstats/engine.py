@@ -89,31 +89,11 @@ class Prepared:
         """``(G, c)`` with G = X'X/n (p x p) and c = X'y/n on the prepared scale."""
         if "X" in self.__dict__:
             Xt = self.__dict__["X"]
-            G = Xt.T @ Xt
-            c = Xt.T @ self.y
-        else:
-            G = np.zeros((self.p, self.p))
-            c = np.zeros(self.p)
-            sw = None if self.unit_weights else np.sqrt(self.w)
-            raw = self.raw_rows
-            for s in range(0, self.n, _BLOCK):
-                D = raw[s:s + _BLOCK] - self.x_mean[None, :]
-                if sw is not None:
-                    D *= sw[s:s + _BLOCK, None]
-                G += D.T @ D
-                c += D.T @ self.y[s:s + _BLOCK]
-            inv = 1.0 / self.x_scale
-            G *= inv[:, None]
-            G *= inv[None, :]
-            c *= inv
-            if self.constant.any():
-                G[self.constant, :] = 0.0
-                G[:, self.constant] = 0.0
-                c[self.constant] = 0.0
-        G /= self.n
-        c /= self.n
-        G = 0.5 * (G + G.T)
-        return np.ascontiguousarray(G), c
+            G = (Xt.T @ Xt) / self.n
+            return np.ascontiguousarray(0.5 * (G + G.T)), (Xt.T @ self.y) / self.n
+        S, sxy, _ = _centred_cross(self.raw_rows, self.x_mean, self.y,
+                                   None if self.unit_weights else np.sqrt(self.w))
+        return _scaled_gram(S, sxy, self.x_scale, self.constant, self.n)
 
     def xt_dot(self, r: np.ndarray) -> np.ndarray:
         """X'r / n on the prepared scale (uses the cached prepared X or Gram when available)."""
@@ -141,6 +121,65 @@ def rescale_penalty(v: np.ndarray | None, p: int) -> np.ndarray:
 def _wants_gram(n: int, p: int) -> bool:
     """Whether the Gram solver will be used (so the Gram matrix is formed while preparing)."""
     return (p <= GRAM_MAX_P and n >= p) or p <= 500
+
+
+def _sym(U: np.ndarray) -> np.ndarray:
+    """The symmetric matrix whose upper triangle BLAS ``dsyrk`` filled."""
+    return np.triu(U) + np.triu(U, 1).T
+
+
+def _centred_cross(X: np.ndarray, mean: np.ndarray, yc: np.ndarray,
+                   sw: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(D'D, D'yc, column sums of D)`` for ``D = sw (X - mean)``, in row blocks each centred
+    exactly (BLAS ``dsyrk``), so that no n x p copy of X is made."""
+    from scipy.linalg.blas import dsyrk
+
+    p = X.shape[1]
+    G = np.zeros((p, p), order="F")
+    c = np.zeros(p)
+    dsum = np.zeros(p)
+    for s in range(0, X.shape[0], _BLOCK):
+        D = X[s:s + _BLOCK] - mean[None, :]
+        if sw is not None:
+            D *= sw[s:s + _BLOCK, None]
+        D = np.asfortranarray(D)
+        G = dsyrk(1.0, D, beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
+        c += D.T @ yc[s:s + _BLOCK]
+        dsum += D.sum(axis=0)
+    return _sym(G), c, dsum
+
+
+def _is_constant(ms: np.ndarray, x_mean: np.ndarray) -> np.ndarray:
+    """Columns whose variance is negligible against their size (glmnet keeps them at 0)."""
+    return ms <= 1e-24 * np.maximum(1.0, ms + x_mean * x_mean)
+
+
+def _scale_of(ms: np.ndarray, constant: np.ndarray, standardize: bool) -> np.ndarray:
+    """Column scales: standard deviations (divisor n) when standardizing, else 1; constant ones 1."""
+    return np.where(constant, 1.0, np.sqrt(ms) if standardize else 1.0)
+
+
+def _scaled_gram(S: np.ndarray, sxy: np.ndarray, scale: np.ndarray, constant: np.ndarray,
+                 n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The Gram pair on the prepared scale from centred cross-products: ``S / (n s s')`` and
+    ``sxy / (n s)``, constant columns zeroed, the matrix exactly symmetric (C order)."""
+    inv = 1.0 / scale
+    G = S * inv[:, None]
+    G *= inv[None, :]
+    G /= n
+    c = sxy * (inv / n)
+    if constant.any():
+        G[constant, :] = 0.0
+        G[:, constant] = 0.0
+        c[constant] = 0.0
+    return np.ascontiguousarray(0.5 * (G + G.T)), c
+
+
+def _centred_response(y: np.ndarray, w: np.ndarray, unit: bool, intercept: bool) -> tuple[float, np.ndarray]:
+    """``(ybar, sqrt(w) (y - ybar))`` (ybar the weighted mean; 0 without intercept)."""
+    y_mean = float(y.sum() if unit else w @ y) / y.shape[0] if intercept else 0.0
+    yt = y - y_mean
+    return y_mean, (yt if unit else np.sqrt(w) * yt)
 
 
 def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
@@ -184,19 +223,14 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
         col_sum, xty = S[:, 0], S[:, 1]
     if intercept:
         x_mean = (col_sum if xty is not None else X.sum(axis=0) if unit else w @ X) / n
-        y_mean = float(y.sum() if unit else w @ y) / n
     else:
         x_mean = np.zeros(p)
-        y_mean = 0.0
-    yt = y - y_mean
-    if not unit:
-        yt = sw * yt
+    y_mean, yt = _centred_response(y, w, unit, intercept)
     fast = False
     if direct:
         # uncentred Gram straight from the caller's matrix (no copy), then G - n m m'.  The
         # subtraction loses log10(max m^2/var) digits, so it is kept only when that is <= 3.
-        G = dsyrk(1.0, X, trans=1, lower=0)
-        G = np.triu(G) + np.triu(G, 1).T
+        G = _sym(dsyrk(1.0, X, trans=1, lower=0))
         ms = np.diag(G) / n - x_mean * x_mean
         if np.all(x_mean * x_mean <= 1e3 * np.maximum(ms, 1e-300)):
             G -= n * np.outer(x_mean, x_mean)
@@ -207,44 +241,24 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
                 c = X.T @ yt
             fast = True
     if gram and not fast:
-        G = np.zeros((p, p), order="F")
-        c = np.zeros(p)
-    elif not gram:
-        ms = np.zeros(p)
-    for s in range(0, n if not fast else 0, _BLOCK):
-        D = X[s:s + _BLOCK] - x_mean[None, :]
-        if not unit:
-            D *= sw[s:s + _BLOCK, None]
-        if gram:
-            D = np.asfortranarray(D)
-            G = dsyrk(1.0, D, beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
-            c += D.T @ yt[s:s + _BLOCK]
-        else:
-            ms += np.einsum("ij,ij->j", D, D)
-    if gram and not fast:
-        G = np.triu(G) + np.triu(G, 1).T
+        G, c, _ = _centred_cross(X, x_mean, yt, sw)
     if gram:
-        ms = np.diag(G).copy()
-    ms /= n
-    # "constant": variance negligible against the column's size (glmnet keeps such columns at 0)
-    tiny = 1e-24 * np.maximum(1.0, ms + x_mean * x_mean)
-    constant = ms <= tiny
-    scale = np.sqrt(ms) if standardize else np.ones(p)
-    scale = np.where(constant, 1.0, scale)
+        ms = np.diag(G) / n
+    else:
+        ms = np.zeros(p)
+        for s in range(0, n, _BLOCK):  # weighted variances, each block centred exactly
+            D = X[s:s + _BLOCK] - x_mean[None, :]
+            if not unit:
+                D *= sw[s:s + _BLOCK, None]
+            ms += np.einsum("ij,ij->j", D, D)
+        ms /= n
+    constant = _is_constant(ms, x_mean)
+    scale = _scale_of(ms, constant, standardize)
     v = rescale_penalty(penalty_factor, p)
     prep = Prepared(raw=X, y=yt, x_mean=x_mean, x_scale=scale, y_mean=y_mean, w=w, v=v,
                     constant=constant, intercept=intercept, standardize=standardize, unit_weights=unit)
     if gram:
-        inv = 1.0 / scale
-        G *= inv[:, None]
-        G *= inv[None, :]
-        G /= n
-        c *= inv / n
-        if constant.any():
-            G[constant, :] = 0.0
-            G[:, constant] = 0.0
-            c[constant] = 0.0
-        prep.__dict__["gram"] = (np.ascontiguousarray(G), c)
+        prep.__dict__["gram"] = _scaled_gram(G, c, scale, constant, n)
     return prep
 
 
@@ -258,15 +272,8 @@ def _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept) -
     unit = weights is None
     w = normalise_weights(weights, n)
     Xp, x_mean, ms, constant = solver.standardize_columns(X, r, w, bool(intercept), bool(standardize))
-    if intercept:
-        y_mean = float(y.sum() if unit else w @ y) / n
-    else:
-        y_mean = 0.0
-    yt = y - y_mean
-    if not unit:
-        yt = np.sqrt(w) * yt
-    scale = np.sqrt(ms) if standardize else np.ones(p)
-    scale = np.where(constant, 1.0, scale)
+    y_mean, yt = _centred_response(y, w, unit, intercept)
+    scale = _scale_of(ms, constant, standardize)
     prep = Prepared(raw=X, y=yt, x_mean=x_mean, x_scale=scale, y_mean=y_mean, w=w,
                     v=rescale_penalty(penalty_factor, p), constant=constant, intercept=intercept,
                     standardize=standardize, unit_weights=unit, rows=rows)
@@ -482,17 +489,7 @@ class Model:
         y = np.asarray(self.y, dtype=float)
         m = X.mean(axis=0) if self.intercept else np.zeros(p)
         ybar = float(y.mean()) if self.intercept else 0.0
-        C = np.zeros((p, p), order="F")
-        cxy = np.zeros(p)
-        rsum = np.zeros(p)
-        from scipy.linalg.blas import dsyrk
-
-        for s in range(0, n, _BLOCK):  # centred exactly, block by block
-            D = np.asfortranarray(X[s:s + _BLOCK] - m[None, :])
-            C = dsyrk(1.0, D, beta=1.0, c=C, trans=1, lower=0, overwrite_c=1)
-            cxy += D.T @ (y[s:s + _BLOCK] - ybar)
-            rsum += D.sum(axis=0)
-        C = np.triu(C) + np.triu(C, 1).T
+        C, cxy, rsum = _centred_cross(X, m, y - ybar)
         return Cross(C=C, cxy=cxy, mean=m, ybar=ybar, rsum=rsum, ysum=float((y - ybar).sum()))
 
     def prepare_fold(self, train: np.ndarray, test: np.ndarray, cross: "Cross") -> Prepared:
@@ -508,8 +505,7 @@ class Model:
         nt = len(train)
         V = np.asfortranarray(X[test] - cross.mean[None, :])
         yv = y[test] - cross.ybar
-        VV = dsyrk(1.0, V, trans=1, lower=0)
-        S = cross.C - (np.triu(VV) + np.triu(VV, 1).T)
+        S = cross.C - _sym(dsyrk(1.0, V, trans=1, lower=0))
         sxy = cross.cxy - V.T @ yv
         if self.intercept:
             d = (cross.rsum - V.sum(axis=0)) / nt        # training mean minus the full mean
@@ -520,23 +516,13 @@ class Model:
         else:
             x_mean, y_mean = np.zeros(p), 0.0
         ms = np.maximum(np.diag(S) / nt, 0.0)
-        constant = ms <= 1e-24 * np.maximum(1.0, ms + x_mean * x_mean)
-        scale = np.sqrt(ms) if self.standardize else np.ones(p)
-        scale = np.where(constant, 1.0, scale)
-        inv = 1.0 / scale
-        G = S * inv[:, None]
-        G *= inv[None, :]
-        G /= nt
-        c = sxy * inv / nt
-        G[constant, :] = 0.0
-        G[:, constant] = 0.0
-        c[constant] = 0.0
-        G = 0.5 * (G + G.T)
+        constant = _is_constant(ms, x_mean)
+        scale = _scale_of(ms, constant, self.standardize)
         prep = Prepared(raw=X, y=y[train] - y_mean, x_mean=x_mean, x_scale=scale, y_mean=y_mean,
                         w=np.ones(nt), v=rescale_penalty(self.penalty_factor, p), constant=constant,
                         intercept=self.intercept, standardize=self.standardize, unit_weights=True,
                         rows=np.asarray(train, dtype=np.intp))
-        prep.__dict__["gram"] = (np.ascontiguousarray(G), c)
+        prep.__dict__["gram"] = _scaled_gram(S, sxy, scale, constant, nt)
         return prep
 
     def solve(self, prep: Prepared, lambdas: np.ndarray, *, tol: float | None = None,
