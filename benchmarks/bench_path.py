@@ -75,13 +75,20 @@ cat(median(times), ncol(B), "\n")
 """
 
 
+def _one(fn):
+    """CPU seconds of this process for one call (single-threaded work: robust to a shared,
+    loaded machine), and the result."""
+    t = time.process_time()
+    out = fn()
+    return time.process_time() - t, out
+
+
 def _median_time(fn, repeat):
-    """Median CPU seconds of this process (single-threaded work: robust to a shared, loaded machine)."""
+    """Median CPU seconds over ``repeat`` calls, and the last result."""
     times, out = [], None
     for _ in range(repeat):
-        t = time.process_time()
-        out = fn()
-        times.append(time.process_time() - t)
+        t, out = _one(fn)  # keep only the last result alive
+        times.append(t)
     return float(np.median(times)), out
 
 
@@ -105,12 +112,6 @@ def _glmnet(shape, nlam, a, tmp, reps=1):
     t, k = out.stdout.split()
     B = np.fromfile(os.path.join(tmp, "coef.bin")).reshape(int(k), shape[1] + 1)
     return float(t), B[:, 1:]  # original-scale slopes, one row per lambda
-
-
-def _one(fn):
-    t = time.process_time()
-    out = fn()
-    return time.process_time() - t, out
 
 
 def bench_problem(name: str, repeat: int, do_r: bool, do_sk: bool) -> list[dict]:
