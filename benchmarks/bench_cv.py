@@ -65,8 +65,10 @@ write.csv(data.frame(cvm = cv$cvm), file.path(d, "cvm.csv"), row.names = FALSE)
 """
 
 
-def _best(fn, repeat):
-    """Best wall time over ``repeat`` runs, the CPU time (this process) of that run, the result."""
+def _best(fn, repeat, between=None):
+    """Best wall time over ``repeat`` runs, the CPU time (this process) of that run, the result.
+
+    ``between()``, when given, runs after each run (another tool's turn)."""
     best, out = (np.inf, np.inf), None
     for _ in range(repeat):
         t, c = time.perf_counter(), time.process_time()
@@ -74,6 +76,8 @@ def _best(fn, repeat):
         now = (time.perf_counter() - t, time.process_time() - c)
         if now < best:
             best, out = now, r
+        if between is not None:
+            between()
     return best[0], best[1], out
 
 
@@ -113,16 +117,10 @@ def bench_problem(name: str, n_jobs_list, repeat: int, do_r: bool, do_sk: bool) 
             t = time.perf_counter()
             cv = p.cv(foldid=foldid, n_jobs=nj)
             return cv, time.perf_counter() - t
-        best, cpu, cv, cv_only = np.inf, np.inf, None, np.inf
-        for _ in range(repeat):
-            total_k, cpu_k, (cv_k, cv_only_k) = _best(run, 1)
-            if total_k < best:
-                best, cpu, cv, cv_only = total_k, cpu_k, cv_k, cv_only_k
-            if nj == 1 and do_r:
-                # cv.glmnet takes its turn after each single-threaded regstats run, so that load
-                # changes on the shared machine hit both alike
-                r_runs.append(run_r())
-        total = best
+        # cv.glmnet takes its turn after each single-threaded regstats run, so that load changes
+        # on the shared machine hit both alike
+        between = (lambda: r_runs.append(run_r())) if nj == 1 and do_r else None
+        total, cpu, (cv, cv_only) = _best(run, repeat, between)
         res[f"rs_total_{nj}"] = total
         res[f"rs_cv_{nj}"] = cv_only
         if nj == 1:
