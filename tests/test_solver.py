@@ -16,6 +16,15 @@ def _problem(rng, n=50, p=12, rho=0.5):
     return np.asfortranarray(X), y - y.mean()
 
 
+def _ar1_design(rng, n, p, rho):
+    """Standardized Gaussian design with AR(1) columns (correlation rho^|j-k|), Fortran order."""
+    Z = rng.standard_normal((n, p))
+    X = Z.copy()
+    for j in range(1, p):
+        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho ** 2) * Z[:, j]
+    return np.asfortranarray((X - X.mean(0)) / X.std(0))
+
+
 def reference_cd(X, y, v, a, lam, sweeps=20_000):
     """Plain cyclic coordinate descent (numpy), run to convergence."""
     n, p = X.shape
@@ -236,11 +245,7 @@ def test_naive_path_with_updated_factor_is_exact_and_kkt(rng, a):
     # wide, correlated design: coefficients enter and leave along the path, so the Newton factor
     # is extended and downdated (rank-one updates) many times; every lambda must satisfy KKT
     n, p = 60, 150
-    Z = rng.standard_normal((n, p))
-    X = Z.copy()
-    for j in range(1, p):
-        X[:, j] = 0.8 * X[:, j - 1] + 0.6 * Z[:, j]
-    X = (X - X.mean(0)) / X.std(0)
+    X = _ar1_design(rng, n, p, 0.8)
     y = X[:, [3, 40, 41, 90]] @ np.array([2.0, -1.5, 1.5, 1.0]) + rng.standard_normal(n)
     y -= y.mean()
     v = np.ones(p)
@@ -294,11 +299,7 @@ def test_naive_elastic_net_path_with_a_drifting_factor_is_exact(rng):
     from regstats.solver import naive
 
     n, p, a = 300, 700, 0.5
-    Z = rng.standard_normal((n, p))
-    X = Z.copy()
-    for j in range(1, p):
-        X[:, j] = 0.5 * X[:, j - 1] + np.sqrt(0.75) * Z[:, j]
-    X = np.asfortranarray((X - X.mean(0)) / X.std(0))
+    X = _ar1_design(rng, n, p, 0.5)
     y = X[:, ::35] @ rng.uniform(1, 2, 20) + rng.standard_normal(n)
     y -= y.mean()
     v = np.ones(p)
@@ -332,12 +333,7 @@ def test_naive_path_on_random_wide_problems_is_exact(seed):
     # default tol on one whose duality gap is within tol (KKT then holds only roughly)
     rng = np.random.default_rng(1000 + seed)
     n, p = int(rng.integers(30, 90)), int(rng.integers(120, 300))
-    rho = [0.0, 0.5, 0.9][seed % 3]
-    Z = rng.standard_normal((n, p))
-    X = Z.copy()
-    for j in range(1, p):
-        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho ** 2) * Z[:, j]
-    X = np.asfortranarray((X - X.mean(0)) / X.std(0))
+    X = _ar1_design(rng, n, p, [0.0, 0.5, 0.9][seed % 3])
     y = X[:, rng.choice(p, 5, replace=False)] @ rng.standard_normal(5) + rng.standard_normal(n)
     y -= y.mean()
     a = [1.0, 0.9, 0.5][seed // 2]
