@@ -271,7 +271,8 @@ def _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept) -
     n = r.shape[0]
     unit = weights is None
     w = normalise_weights(weights, n)
-    Xp, x_mean, ms, constant = solver.standardize_columns(X, r, w, bool(intercept), bool(standardize))
+    Xp = np.empty((p, n)).T  # Fortran order, allocated by numpy (see standardize_columns)
+    Xp, x_mean, ms, constant = solver.standardize_columns(X, r, w, bool(intercept), bool(standardize), Xp)
     y_mean, yt = _centred_response(y, w, unit, intercept)
     scale = _scale_of(ms, constant, standardize)
     prep = Prepared(raw=X, y=yt, x_mean=x_mean, x_scale=scale, y_mean=y_mean, w=w,

@@ -501,10 +501,10 @@ def cd_path_naive(X, y, v, a, lambdas, beta0, tol, max_sweeps, exact):
 
 
 @njit(cache=True)
-def gather_block(G, ix, scale, diag):
-    """M[k, l] = G[ix[k], ix[l]] * scale, plus diag[k] on the diagonal (a fresh C array)."""
+def gather_block(G, ix, scale, diag, M):
+    """M[k, l] = G[ix[k], ix[l]] * scale, plus diag[k] on the diagonal, written into the C array M
+    (m x m; allocated by the caller: numpy backs large arrays with huge pages, fewer faults)."""
     m = ix.shape[0]
-    M = np.empty((m, m))
     for k in range(m):
         gk = ix[k]
         for l in range(m):

@@ -126,6 +126,7 @@ class _Factor:
         self.U = None
         self.lam = np.nan
         self.mark = None  # scratch for factor.match
+        self.scratch = None  # room for the block to factorize afresh (reused)
 
     def _room(self, m):
         if self.U is None or self.U.shape[0] < m:
@@ -184,11 +185,14 @@ class _Factor:
             return False
         # the factor's column order is free: in cache order the gather reads G's rows forward
         A = A[np.argsort(cache.pos[A], kind="stable")]
-        M = gather_block(cache.G, cache.pos[A], 1.0 / cache.X.shape[0], lam * (1.0 - a) * v[A])
+        m = A.size
+        if self.scratch is None or self.scratch.size < m * m:
+            self.scratch = np.empty(max(m * m, 2 * (0 if self.scratch is None else self.scratch.size)))
+        M = gather_block(cache.G, cache.pos[A], 1.0 / cache.X.shape[0], lam * (1.0 - a) * v[A],
+                         self.scratch[:m * m].reshape(m, m))
         # M.T is the same matrix in Fortran order: LAPACK factorizes it in place (no copy), and
         # its lower factor L, read back in C order, is the upper factor U = L' we keep
         _, info = dpotrf(M.T, lower=1, clean=0, overwrite_a=1)
-        m = A.size
         if info != 0 or not np.all(np.isfinite(np.diagonal(M))) or (m and np.diagonal(M).min() <= 0.0):
             return False
         self._room(m)

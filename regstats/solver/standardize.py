@@ -2,7 +2,9 @@
 
 Each column (gathered from the caller's rows) is small enough to stay in cache, so the mean, the
 exactly centred variance and the prepared values are three sweeps over cached data: the design is
-read once and the prepared copy written once, with no intermediate n x p arrays.
+read once and the prepared copy written once, with no intermediate n x p arrays.  The caller
+allocates the output (numpy backs large arrays with huge pages; an n x p array allocated inside
+the kernel costs several times the kernel's own work in page faults).
 """
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ from numba import njit
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
-def standardize_columns(raw, rows, w, intercept, standardize):
-    """Prepared design ``sqrt(w_i) (x_ij - m_j) / s_j`` (Fortran order) of ``raw[rows]``.
+def standardize_columns(raw, rows, w, intercept, standardize, X):
+    """Prepared design ``sqrt(w_i) (x_ij - m_j) / s_j`` of ``raw[rows]``, written into ``X``
+    (len(rows) x p, Fortran order).
 
     ``w``: weights normalised to sum to the number of rows (all ones for unit weights).  Returns
     (X, mean, ms, constant): weighted means (0 without intercept), weighted variances with divisor
@@ -21,7 +24,6 @@ def standardize_columns(raw, rows, w, intercept, standardize):
     """
     n = rows.shape[0]
     p = raw.shape[1]
-    X = np.empty((p, n)).T  # Fortran order
     mean = np.zeros(p)
     ms = np.zeros(p)
     constant = np.zeros(p, dtype=np.bool_)
