@@ -162,40 +162,67 @@ def delete_many(U, k, pos, keep):
     return k
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True, error_model="numpy")
 def shifted_solve(U, k, rhs, shift, d, rtol, max_iter):
     """x with (U'U + shift * diag(d)) x = rhs, from the factor U of U'U only.
 
-    Fixed-point iteration x <- (U'U)^{-1} (rhs - shift * d * x).  For U'U = G + mu0 diag(d) with
-    G positive semi-definite and -mu0 < shift <= 0 it converges at the rate |shift| / mu0 or
-    faster (the spectrum of (U'U)^{-1} diag(d) lies in [0, 1/mu0]).  Stops when the update is
-    below ``rtol`` relative, or stalls below 1e-12 relative (rounding level); returns
-    (x, converged).
+    Conjugate gradients on the system in the variable y = U x, preconditioned by the factor:
+    (I + shift K) y = U'^{-1} rhs with K = U'^{-1} diag(d) U^{-1}, two triangular solves per
+    iteration.  For U'U = G + mu0 diag(d) with G positive semi-definite and -mu0 < shift <= 0
+    the spectrum of K lies in [0, 1/mu0], so the matrix is positive definite with condition
+    number at most 1 / (1 - |shift| / mu0) and the error falls by (sqrt(c) - 1) / (sqrt(c) + 1)
+    per iteration (0.02 for |shift| = 0.07 mu0; plain fixed-point iteration: 0.07).  Starts
+    from y = U'^{-1} rhs (the solution for shift = 0); stops when the residual is below ``rtol``
+    relative to the right-hand side.  Returns (x, converged); not converged after ``max_iter``
+    iterations, or when the matrix is found not positive definite.
     """
-    x = chol_solve(U, k, rhs)
+    b = np.empty(k)
+    forward(U, k, rhs, b)
+    y = b.copy()
     t = np.empty(k)
-    prev = np.inf
+    # residual r = b - A y = -shift K b
+    backward(U, k, y, t)
+    for i in range(k):
+        t[i] *= d[i]
+    forward(U, k, t, t)
+    r = np.empty(k)
+    bb = 0.0
+    rr = 0.0
+    for i in range(k):
+        r[i] = -shift * t[i]
+        bb += b[i] * b[i]
+        rr += r[i] * r[i]
+    stop = rtol * rtol * bb
+    pdir = r.copy()
+    ap = np.empty(k)
+    ok = rr <= stop
     for it in range(max_iter):
+        if ok:
+            break
+        backward(U, k, pdir, t)
         for i in range(k):
-            t[i] = rhs[i] - shift * d[i] * x[i]
+            t[i] *= d[i]
         forward(U, k, t, t)
-        backward(U, k, t, t)
-        diff = 0.0
-        xm = 0.0
+        pap = 0.0
         for i in range(k):
-            e = abs(t[i] - x[i])
-            if e > diff:
-                diff = e
-            if abs(t[i]) > xm:
-                xm = abs(t[i])
-            x[i] = t[i]
-        if not np.isfinite(diff):
-            return x, False
-        # converged, or stalled at rounding level (a slow rate stalls far above it: not accepted)
-        if diff <= rtol * xm or (diff <= 1e-12 * xm and diff > 0.5 * prev):
-            return x, True
-        prev = diff
-    return x, False
+            ap[i] = pdir[i] + shift * t[i]
+            pap += pdir[i] * ap[i]
+        if not (pap > 0.0 and np.isfinite(pap)):
+            break
+        alpha = rr / pap
+        rr_new = 0.0
+        for i in range(k):
+            y[i] += alpha * pdir[i]
+            r[i] -= alpha * ap[i]
+            rr_new += r[i] * r[i]
+        beta = rr_new / rr
+        rr = rr_new
+        for i in range(k):
+            pdir[i] = r[i] + beta * pdir[i]
+        ok = rr <= stop
+    x = np.empty(k)
+    backward(U, k, y, x)
+    return x, ok and np.all(np.isfinite(x))
 
 
 @njit(cache=True)
