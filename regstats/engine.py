@@ -31,6 +31,15 @@ GRAM_MAX_P = 2000
 _BLOCK = 4096
 
 
+@dataclass(frozen=True, eq=False)
+class Wide:
+    """What the wide preparation (:func:`_prepare_wide`) computes besides X, in the same pass."""
+
+    xx: np.ndarray                  # x_j'x_j / n of the prepared columns
+    c: np.ndarray                   # x_j'y / n
+    X32: np.ndarray | None = None   # X in single precision (the solver's gradient passes)
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A centred, scaled, weighted problem ready for the kernels (constant columns zeroed).
@@ -97,6 +106,8 @@ class Prepared:
 
     def xt_dot(self, r: np.ndarray) -> np.ndarray:
         """X'r / n on the prepared scale (uses the cached prepared X or Gram when available)."""
+        if r is self.y and "wide" in self.__dict__:
+            return self.__dict__["wide"].c.copy()
         if r is self.y and ("gram" in self.__dict__ or "X" not in self.__dict__ and self.p <= GRAM_MAX_P
                             and self.n >= self.p):
             return self.gram[1].copy()
@@ -271,14 +282,19 @@ def _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept) -
     n = r.shape[0]
     unit = weights is None
     w = normalise_weights(weights, n)
-    Xp = np.empty((p, n)).T  # Fortran order, allocated by numpy (see standardize_columns)
-    Xp, x_mean, ms, constant = solver.standardize_columns(X, r, w, bool(intercept), bool(standardize), Xp)
     y_mean, yt = _centred_response(y, w, unit, intercept)
+    # Fortran order, allocated by numpy (see standardize_columns); the single-precision copy is
+    # for the solver's gradient passes (regstats.solver.naive)
+    Xp = np.empty((p, n)).T
+    X32 = np.empty((p, n), dtype=np.float32).T if solver.wants_single(n, p) else np.empty((0, 0), np.float32)
+    Xp, x_mean, ms, constant, xx, c = solver.standardize_columns(
+        X, r, w, bool(intercept), bool(standardize), yt, Xp, X32)
     scale = _scale_of(ms, constant, standardize)
     prep = Prepared(raw=X, y=yt, x_mean=x_mean, x_scale=scale, y_mean=y_mean, w=w,
                     v=rescale_penalty(penalty_factor, p), constant=constant, intercept=intercept,
                     standardize=standardize, unit_weights=unit, rows=rows)
     prep.__dict__["X"] = Xp
+    prep.__dict__["wide"] = Wide(xx=xx, c=c, X32=X32 if X32.size else None)
     return prep
 
 
@@ -420,8 +436,9 @@ def solve(prep: Prepared, l1_ratio: float, lambdas: np.ndarray, *, tol: float = 
                                                               max_iter, bool(exact))
         else:
             Xk = prep.X if idx.size == p else np.asfortranarray(prep.X[:, idx])
+            wide = prep.__dict__.get("wide") if idx.size == p else None
             b, gaps, rss, sweeps, conv = solver.cd_path_naive(Xk, prep.y, v, a, lambdas, b0, tol,
-                                                               max_iter, bool(exact))
+                                                               max_iter, bool(exact), wide)
         beta[:, idx] = b
     coef = beta / prep.x_scale[None, :]
     intercept = prep.y_mean - coef @ prep.x_mean if prep.intercept else np.zeros(nlam)

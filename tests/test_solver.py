@@ -274,7 +274,7 @@ def test_naive_path_with_updated_factor_is_exact_and_kkt(rng, a):
 
 
 def test_shifted_solve_from_a_stale_factor(rng):
-    # the elastic net's factor of G + mu0 D serves a smaller mu by fixed-point iteration
+    # the elastic net's factor of G + mu0 D serves a nearby mu by conjugate gradients
     from regstats.solver import factor
 
     Z = rng.standard_normal((50, 80))  # G singular: p > n
@@ -288,6 +288,10 @@ def test_shifted_solve_from_a_stale_factor(rng):
     x, ok = factor.shifted_solve(U, 80, rhs, mu - mu0, d, 1e-15, 60)
     assert ok
     np.testing.assert_allclose(x, np.linalg.solve(G + mu * np.diag(d), rhs), rtol=1e-10)
+    # a factor made at a smaller diagonal serves a larger one too (positive shift)
+    x, ok = factor.shifted_solve(U, 80, rhs, 0.1 * mu0, d, 1e-15, 60)
+    assert ok
+    np.testing.assert_allclose(x, np.linalg.solve(G + 1.1 * mu0 * np.diag(d), rhs), rtol=1e-10)
     # too few iterations for a large drift: reported, not silently wrong
     _, ok = factor.shifted_solve(U, 80, rhs, 0.1 * mu0 - mu0, d, 1e-15, 3)
     assert not ok

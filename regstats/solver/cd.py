@@ -493,11 +493,11 @@ def cd_naive(X, r, beta, v, a, lam, xx, ws, tol_cd, max_sweeps):
     return nsw, False
 
 
-def cd_path_naive(X, y, v, a, lambdas, beta0, tol, max_sweeps, exact):
+def cd_path_naive(X, y, v, a, lambdas, beta0, tol, max_sweeps, exact, wide=None):
     """Elastic-net path keeping the residual (see :func:`regstats.solver.naive.naive_path`)."""
     from .naive import naive_path
 
-    return naive_path(X, y, v, a, lambdas, beta0, tol, max_sweeps, exact)
+    return naive_path(X, y, v, a, lambdas, beta0, tol, max_sweeps, exact, wide)
 
 
 @njit(cache=True)

@@ -45,6 +45,7 @@ from scipy.linalg.lapack import dpotrf
 
 from . import factor
 from .cd import _gap, cd_naive, certify_q, gather_block, partial_q
+from .standardize import wants_single
 
 #: sweeps of coordinate descent between Newton steps that stopped at sign changes
 _CD_BUDGET = 10
@@ -57,8 +58,6 @@ _NEWTON_FAILURES = 3
 _NEWTON_ROUNDS = 50
 #: at most this many bytes for the cached active columns and their Gram block
 _CACHE_BYTES = 120e6
-#: at most this many bytes for a single-precision copy of X (faster full gradient passes)
-_SINGLE_BYTES = 1e9
 
 
 class _GramCache:
@@ -310,14 +309,14 @@ class _Gradient:
     check nor the duality gap: both come out exactly as from a double-precision pass.
     """
 
-    def __init__(self, X: np.ndarray, xx: np.ndarray, passes: int):
+    def __init__(self, X: np.ndarray, xx: np.ndarray, passes: int, X32: np.ndarray | None = None):
         n, p = X.shape
         self.X = X
         self.xx = xx
         self.sxx = np.sqrt(xx)
         self.X32 = None
-        if passes > 4 and n * p * 4.0 <= _SINGLE_BYTES and n >= 8:
-            self.X32 = np.asfortranarray(X, dtype=np.float32)
+        if passes > 4 and wants_single(n, p):
+            self.X32 = np.asfortranarray(X, dtype=np.float32) if X32 is None else X32
         u = 2.0 ** -24
         m = n + 2
         self.gamma = m * u / (1.0 - m * u) * (1.0 + 1e-6)
@@ -353,9 +352,11 @@ class _Gradient:
 
 
 def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: np.ndarray,
-               beta0: np.ndarray, tol: float, max_sweeps: int, exact: bool):
+               beta0: np.ndarray, tol: float, max_sweeps: int, exact: bool, wide=None):
     """Elastic-net path on a prepared, Fortran-ordered X.
 
+    ``wide``: optionally what the preparation computed in the same pass as X
+    (:class:`regstats.engine.Wide`: x_j'x_j/n, X'y/n and a single-precision X), else computed here.
     Returns (betas, gaps, rss_over_n, sweeps, converged), one row / entry per lambda.
     """
     X = np.asfortranarray(X)
@@ -366,9 +367,12 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
     rss = np.zeros(nlam)
     sweeps = np.zeros(nlam, dtype=np.int64)
     conv = np.zeros(nlam, dtype=bool)
-    xx = np.einsum("ij,ij->j", X, X) / n
+    if wide is None:
+        xx = np.einsum("ij,ij->j", X, X) / n
+        c = (X.T @ y) / n
+    else:
+        xx, c = wide.xx, wide.c
     yy = float(y @ y) / n
-    c = (X.T @ y) / n
     beta = np.array(beta0, dtype=float, copy=True)
     if np.any(beta != 0):
         r = y - X @ beta
@@ -384,7 +388,7 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
     fac = _Factor()
     free = (v == 0.0) | (a == 0.0)
     free = free if free.any() else None
-    grad = _Gradient(X, xx, nlam)
+    grad = _Gradient(X, xx, nlam, None if wide is None else wide.X32)
     target = tol * yy
     for li in range(nlam):
         lam = float(lambdas[li])
