@@ -362,3 +362,32 @@ def test_naive_path_on_random_wide_problems_is_exact(seed):
             np.testing.assert_allclose(q[sel], lam * a * v[sel] * np.sign(b[sel]), atol=kkt)
             assert np.all(np.abs(q[~nz & ~free]) <= lam * a * v[~nz & ~free] + kkt)
             np.testing.assert_allclose(q[free], 0.0, atol=kkt)
+
+
+def test_gradient_passes_certify_only_columns_strictly_inside_their_thresholds(rng):
+    # the residual solver's gradient passes compute some columns and certify the others from a
+    # bound (a predicted change, or single-precision rounding): a certified column must be
+    # strictly inside its KKT threshold for the true X'r/n as well, and the nonzero ones exact
+    from regstats.solver import naive
+
+    n, p = 200, 3000
+    X = _ar1_design(rng, n, p, 0.5)
+    xx = np.einsum("ij,ij->j", X, X) / n
+    grad = naive._Gradient(X, xx, 100)
+    beta = np.zeros(p)
+    beta[:20] = 1.0
+    r = rng.standard_normal(n)
+    u = rng.standard_normal(n)
+    partial = 0
+    for k in range(15):
+        r = r + 0.05 * u + 0.005 * rng.standard_normal(n)  # a drifting residual, as on a path
+        true = X.T @ r / n
+        thr = np.full(p, np.quantile(np.abs(true), 0.9))  # 10% of the columns violate
+        full = grad.full
+        q = grad(r, beta, thr)
+        partial += grad.full == full
+        exact = np.abs(q - true) <= 1e-13 * np.abs(true).max()
+        assert exact[:20].all()
+        assert np.all(np.abs(true[~exact]) < thr[~exact]) and np.all(np.abs(q[~exact]) < thr[~exact])
+        assert np.array_equal(np.abs(q) > thr, np.abs(true) > thr)  # the same KKT verdicts
+    assert partial >= 5  # the predicted-change bound spared full passes
