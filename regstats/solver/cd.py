@@ -553,3 +553,35 @@ def certify_q(q32, X, r, beta, thr, xx, err, q):
             q[j] = _col_dot(X, j, r, n) * inv_n
             m += 1
     return m
+
+
+@njit(cache=True)
+def predict_q(Q, E, alpha, sxx, en, spread, beta, thr, pred):
+    """Predicted X'r/n from reference passes, and the columns the prediction cannot certify.
+
+    ``Q[0]`` is the newest reference q (within ``E[0]``), ``Q[k] - Q[k+1]`` the products X'u_k/n
+    of the residual differences u_k (within ``E[k] + E[k+1]``); r = r_0 + sum_k alpha_k u_k + e
+    with ``en`` = ||e|| / sqrt(n) and ``spread`` a size for the rounding of these sums.  Writes
+    the prediction into ``pred`` and returns the columns to compute: the nonzero coefficients,
+    the unpenalized ones, and every zero whose prediction plus bound (see
+    :class:`regstats.solver.naive._Gradient`) reaches its threshold.
+    """
+    K = alpha.shape[0]
+    p = Q.shape[1]
+    need = np.empty(p, dtype=np.int64)
+    m = 0
+    for j in range(p):
+        v = Q[0, j]
+        b = E[0, j] + sxx[j] * en
+        size = abs(v)
+        for k in range(K):
+            ak = alpha[k]
+            v += ak * (Q[k, j] - Q[k + 1, j])
+            b += abs(ak) * (E[k, j] + E[k + 1, j])
+            size += abs(ak) * (abs(Q[k, j]) + abs(Q[k + 1, j]))
+        b = (b + 1e-13 * (size + sxx[j] * spread)) * (1.0 + 1e-12) + 1e-300
+        pred[j] = v
+        if beta[j] != 0.0 or thr[j] <= 0.0 or abs(v) + b >= thr[j]:
+            need[m] = j
+            m += 1
+    return need[:m]

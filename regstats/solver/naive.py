@@ -44,7 +44,7 @@ import numpy as np
 from scipy.linalg.lapack import dpotrf
 
 from . import factor
-from .cd import _gap, cd_naive, certify_q, gather_block, partial_q
+from .cd import _gap, cd_naive, certify_q, gather_block, partial_q, predict_q
 from .standardize import wants_single
 
 #: sweeps of coordinate descent between Newton steps that stopped at sign changes
@@ -296,6 +296,23 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac, free):
     return status, cache.residual(y, beta)
 
 
+def _least_squares(U: list, d: np.ndarray) -> np.ndarray:
+    """Coefficients alpha minimizing ||d - sum_k alpha_k U[k]|| (a few directions; any alpha is
+    valid for the bound that uses them, so a singular system just drops directions)."""
+    K = len(U)
+    alpha = np.zeros(K)
+    if K == 0:
+        return alpha
+    A = np.array([[float(U[i] @ U[j]) for j in range(K)] for i in range(K)])
+    b = np.array([float(U[i] @ d) for i in range(K)])
+    for k in range(K, 0, -1):  # all directions, else fewer (the newest kept)
+        Ak = A[:k, :k]
+        if np.linalg.cond(Ak) < 1e10:
+            alpha[:k] = np.linalg.solve(Ak, b[:k])
+            return alpha
+    return alpha
+
+
 class _Gradient:
     """The full gradient q = X'r/n, the one O(np) operation of each lambda.
 
@@ -336,29 +353,21 @@ class _Gradient:
         self.refs = []  # up to two references (r, q, E), newest last
         self.full = 0
 
-    def _predict(self, r: np.ndarray):
-        """(prediction of X'r/n, its error bound) from the references."""
+    def _predict(self, r: np.ndarray, beta: np.ndarray, thr: np.ndarray):
+        """(prediction of X'r/n, the columns it cannot certify) from the references."""
         n = self.X.shape[0]
-        r1, q1, E1 = self.refs[-1]
-        dr = r - r1
-        if len(self.refs) == 1:
-            return q1, E1 + self.sxx * (float(np.sqrt(dr @ dr)) / np.sqrt(n))
-        # directions: differences of consecutive references, newest first
-        U = np.stack([self.refs[i + 1][0] - self.refs[i][0] for i in range(len(self.refs) - 2, -1, -1)], 1)
-        alpha = np.linalg.lstsq(U, dr, rcond=None)[0]
-        e = dr - U @ alpha
-        en = float(np.sqrt(e @ e)) / np.sqrt(n)
-        pred = q1.copy()
-        bound = E1 + self.sxx * en
-        size = np.abs(q1)  # for the rounding of these sums
-        scale = float(np.sqrt(dr @ dr)) + float(np.abs(alpha) @ np.sqrt(np.einsum("ij,ij->j", U, U)))
-        for k, i in enumerate(range(len(self.refs) - 2, -1, -1)):
-            _, qa, Ea = self.refs[i + 1]
-            _, qb, Eb = self.refs[i]
-            pred += alpha[k] * (qa - qb)
-            bound += abs(alpha[k]) * (Ea + Eb)
-            size += abs(alpha[k]) * (np.abs(qa) + np.abs(qb))
-        return pred, bound + 1e-13 * (size + self.sxx * (scale / np.sqrt(n)))
+        refs = self.refs[::-1]  # newest first
+        dr = r - refs[0][0]
+        U = [refs[k][0] - refs[k + 1][0] for k in range(len(refs) - 1)]
+        alpha = _least_squares(U, dr)
+        e = dr - sum((ak * u for ak, u in zip(alpha, U)), np.zeros_like(dr))
+        norms = [float(np.sqrt(dr @ dr))] + [float(np.sqrt(u @ u)) for u in U]
+        spread = (norms[0] + float(np.abs(alpha) @ np.array(norms[1:]))) / np.sqrt(n)
+        Q = np.stack([q for _, q, _ in refs])
+        E = np.stack([err for _, _, err in refs])
+        pred = np.empty(Q.shape[1])
+        cols = predict_q(Q, E, alpha, self.sxx, float(np.sqrt(e @ e)) / np.sqrt(n), spread, beta, thr, pred)
+        return pred, cols
 
     def _keep(self, r, q, E):
         self.refs = self.refs[-_DIRECTIONS:] + [(r.copy(), q, E)]
@@ -367,15 +376,11 @@ class _Gradient:
         X = self.X
         n, p = X.shape
         if self.refs:
-            pred, bound = self._predict(r)
-            bound = bound * (1.0 + 1e-12) + 1e-300
-            need = (np.abs(pred) + bound >= thr) | (beta != 0.0) | (thr <= 0.0)
-            cols = np.flatnonzero(need)
+            q, cols = self._predict(r, beta, thr)
             # a full pass reads X in single precision (half the bytes) and then the nonzero
             # columns in double precision; computing cols in double reads cols.size columns
             nnz = np.count_nonzero(beta) if self.X32 is not None else 0
             if cols.size <= _PARTIAL_SHARE * p + nnz:
-                q = pred.copy()
                 partial_q(X, r, cols, q)
                 return q
         self.full += 1
