@@ -163,33 +163,53 @@ def delete_many(U, k, pos, keep):
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
-def shifted_solve(U, k, rhs, shift, d, rtol, max_iter):
+def upper_matvec(U, k, x, y):
+    """y = U[:k,:k] x (upper triangle only)."""
+    for i in range(k):
+        uu = U[i, i:k]
+        xx = x[i:k]
+        s = 0.0
+        for j in range(uu.shape[0]):
+            s += uu[j] * xx[j]
+        y[i] = s
+
+
+@njit(cache=True, fastmath=True, error_model="numpy")
+def shifted_solve(U, k, rhs, shift, d, rtol, max_iter, x0):
     """x with (U'U + shift * diag(d)) x = rhs, from the factor U of U'U only.
 
     Conjugate gradients on the system in the variable y = U x, preconditioned by the factor:
     (I + shift K) y = U'^{-1} rhs with K = U'^{-1} diag(d) U^{-1}, two triangular solves per
-    iteration.  For U'U = G + mu0 diag(d) with G positive semi-definite and -mu0 < shift <= 0
-    the spectrum of K lies in [0, 1/mu0], so the matrix is positive definite with condition
-    number at most 1 / (1 - |shift| / mu0) and the error falls by (sqrt(c) - 1) / (sqrt(c) + 1)
-    per iteration (0.02 for |shift| = 0.07 mu0; plain fixed-point iteration: 0.07).  Starts
-    from y = U'^{-1} rhs (the solution for shift = 0); stops when the residual is below ``rtol``
-    relative to the right-hand side.  Returns (x, converged); not converged after ``max_iter``
-    iterations, or when the matrix is found not positive definite.
+    iteration.  For U'U = G + mu0 diag(d) with G positive semi-definite and shift > -mu0 the
+    spectrum of K lies in [0, 1/mu0], so the matrix is positive definite with condition number
+    at most 1 / (1 - |shift| / mu0) for shift < 0 (1 + shift / mu0 for shift > 0), and the error
+    falls by (sqrt(c) - 1) / (sqrt(c) + 1) per iteration (0.02 at |shift| = 0.07 mu0; plain
+    fixed-point iteration: 0.07).  Starts from ``x0`` when it has k entries (a nearby solution,
+    e.g. the current coefficients), else from the solution for shift = 0; stops when the
+    residual is below ``rtol`` relative to the right-hand side.  Returns (x, converged); not
+    converged after ``max_iter`` iterations, or when the matrix is found not positive definite.
     """
     b = np.empty(k)
     forward(U, k, rhs, b)
-    y = b.copy()
     t = np.empty(k)
-    # residual r = b - A y = -shift K b
-    backward(U, k, y, t)
-    for i in range(k):
-        t[i] *= d[i]
+    y = np.empty(k)
+    if x0.shape[0] == k:
+        upper_matvec(U, k, x0, y)  # y = U x0, so U^{-1} y = x0
+        for i in range(k):
+            t[i] = d[i] * x0[i]
+    else:
+        for i in range(k):
+            y[i] = b[i]
+        backward(U, k, y, t)
+        for i in range(k):
+            t[i] *= d[i]
     forward(U, k, t, t)
+    # residual r = b - (y + shift t)
     r = np.empty(k)
     bb = 0.0
     rr = 0.0
     for i in range(k):
-        r[i] = -shift * t[i]
+        r[i] = b[i] - y[i] - shift * t[i]
         bb += b[i] * b[i]
         rr += r[i] * r[i]
     stop = rtol * rtol * bb

@@ -175,14 +175,16 @@ class _Factor:
         """
         return m >= _DRIFT_MIN_SIZE and self.lam * _DRIFT <= lam <= self.lam / _DRIFT
 
-    def solve(self, rhs, lam, a, v):
-        """The Newton system's solution at ``lam``; None when a drifted factor cannot give it."""
+    def solve(self, rhs, lam, a, v, x0):
+        """The Newton system's solution at ``lam``; None when a drifted factor cannot give it.
+        ``x0``: a nearby point (the current coefficients), where a drifted factor starts."""
         rhs = np.ascontiguousarray(rhs)
         k = self.S.size
         if a == 1.0 or lam == self.lam:
             return factor.chol_solve(self.U, k, rhs)
         x, ok = factor.shifted_solve(self.U, k, rhs, (lam - self.lam) * (1.0 - a),
-                                     np.ascontiguousarray(v[self.S]), 1e-15, 60)
+                                     np.ascontiguousarray(v[self.S]), 1e-15, 60,
+                                     np.ascontiguousarray(x0, dtype=float))
         return x if ok else None
 
     def _rebuild(self, A, v, a, lam, cache, ahead=False):
@@ -249,10 +251,10 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac, free):
     for _ in range(100):
         vS = v[S]
         rhs = c[S] - lam * a * vS * s
-        x = fac.solve(rhs, lam, a, v)
+        x = fac.solve(rhs, lam, a, v, b)
         if x is None:
             # the drifted factor did not converge: factorize afresh at this lambda
-            x = fac.solve(rhs, lam, a, v) if fac._rebuild(S.copy(), v, a, lam, cache) else None
+            x = fac.solve(rhs, lam, a, v, b) if fac._rebuild(S.copy(), v, a, lam, cache) else None
         if x is None or not np.all(np.isfinite(x)):
             if status == 2:
                 return 0, None
