@@ -402,3 +402,13 @@ def test_gradient_passes_certify_only_columns_strictly_inside_their_thresholds(r
         assert np.all(np.abs(true[~exact]) < thr[~exact]) and np.all(np.abs(q[~exact]) < thr[~exact])
         assert np.array_equal(np.abs(q) > thr, np.abs(true) > thr)  # the same KKT verdicts
     assert partial >= 5  # the predicted-change bound spared full passes
+
+
+@pytest.mark.parametrize("t", [1, 2, 3, 5, 7])
+def test_cross_dots_are_the_gram_entries_of_new_columns(rng, t):
+    from regstats.solver.cd import cross_dots
+
+    XC = np.asfortranarray(rng.standard_normal((57, 40)))
+    out = np.empty((30, t))
+    cross_dots(XC, 30, XC[:, 30:30 + t], out)
+    np.testing.assert_allclose(out, XC[:, :30].T @ XC[:, 30:30 + t], rtol=1e-12, atol=1e-12)

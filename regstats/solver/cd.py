@@ -585,3 +585,53 @@ def predict_q(Q, E, alpha, sxx, en, spread, beta, thr, pred):
             need[m] = j
             m += 1
     return need[:m]
+
+
+@njit(cache=True, fastmath=True, error_model="numpy")
+def cross_dots(XC, kk, XN, out):
+    """out[i, c] = XC[:, i]'XN[:, c] for i < kk: the Gram entries of a few new columns (BLAS's
+    matrix product is slow for 2-7 of them: it repacks XC), each XC column read once and used
+    for up to four new columns at a time."""
+    n = XC.shape[0]
+    t = XN.shape[1]
+    for i in range(kk):
+        xi = XC[:, i]
+        c = 0
+        while c + 4 <= t:
+            a0 = XN[:, c]
+            a1 = XN[:, c + 1]
+            a2 = XN[:, c + 2]
+            a3 = XN[:, c + 3]
+            s0 = 0.0
+            s1 = 0.0
+            s2 = 0.0
+            s3 = 0.0
+            for r in range(n):
+                x = xi[r]
+                s0 += x * a0[r]
+                s1 += x * a1[r]
+                s2 += x * a2[r]
+                s3 += x * a3[r]
+            out[i, c] = s0
+            out[i, c + 1] = s1
+            out[i, c + 2] = s2
+            out[i, c + 3] = s3
+            c += 4
+        while c + 2 <= t:
+            a0 = XN[:, c]
+            a1 = XN[:, c + 1]
+            s0 = 0.0
+            s1 = 0.0
+            for r in range(n):
+                x = xi[r]
+                s0 += x * a0[r]
+                s1 += x * a1[r]
+            out[i, c] = s0
+            out[i, c + 1] = s1
+            c += 2
+        if c < t:
+            a0 = XN[:, c]
+            s0 = 0.0
+            for r in range(n):
+                s0 += xi[r] * a0[r]
+            out[i, c] = s0

@@ -44,7 +44,7 @@ import numpy as np
 from scipy.linalg.lapack import dpotrf
 
 from . import factor
-from .cd import _gap, cd_naive, certify_q, gather_block, partial_q, predict_q
+from .cd import _gap, cd_naive, certify_q, cross_dots, gather_block, partial_q, predict_q
 from .standardize import wants_single
 
 #: sweeps of coordinate descent between Newton steps that stopped at sign changes
@@ -99,7 +99,11 @@ class _GramCache:
         if new.size:
             kk = k + new.size
             self.XC[:, k:kk] = self.X[:, new]
-            blk = self.XC[:, :kk].T @ self.XC[:, k:kk]
+            if 2 <= new.size < 8:
+                blk = np.empty((kk, new.size))
+                cross_dots(self.XC, kk, self.XC[:, k:kk], blk)
+            else:
+                blk = self.XC[:, :kk].T @ self.XC[:, k:kk]
             self.G[:kk, k:kk] = blk
             self.G[k:kk, :k] = blk[:k].T
             self.pos[new] = np.arange(k, kk)
@@ -299,19 +303,25 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac, free):
 
 
 def _least_squares(U: list, d: np.ndarray) -> np.ndarray:
-    """Coefficients alpha minimizing ||d - sum_k alpha_k U[k]|| (a few directions; any alpha is
-    valid for the bound that uses them, so a singular system just drops directions)."""
+    """Coefficients alpha minimizing ||d - sum_k alpha_k U[k]|| for one or two directions (any
+    alpha is valid for the bound that uses them, so a near-singular pair keeps the newest only)."""
     K = len(U)
     alpha = np.zeros(K)
     if K == 0:
         return alpha
-    A = np.array([[float(U[i] @ U[j]) for j in range(K)] for i in range(K)])
-    b = np.array([float(U[i] @ d) for i in range(K)])
-    for k in range(K, 0, -1):  # all directions, else fewer (the newest kept)
-        Ak = A[:k, :k]
-        if np.linalg.cond(Ak) < 1e10:
-            alpha[:k] = np.linalg.solve(Ak, b[:k])
+    a11 = float(U[0] @ U[0])
+    b1 = float(U[0] @ d)
+    if K == 2:
+        a12 = float(U[0] @ U[1])
+        a22 = float(U[1] @ U[1])
+        b2 = float(U[1] @ d)
+        det = a11 * a22 - a12 * a12
+        if det > 1e-10 * a11 * a22:
+            alpha[0] = (b1 * a22 - b2 * a12) / det
+            alpha[1] = (a11 * b2 - a12 * b1) / det
             return alpha
+    if a11 > 0.0:
+        alpha[0] = b1 / a11
     return alpha
 
 
@@ -352,7 +362,9 @@ class _Gradient:
         u = 2.0 ** -24
         m = n + 2
         self.gamma = m * u / (1.0 - m * u) * (1.0 + 1e-6)
-        self.refs = []  # up to two references (r, q, E), newest last
+        self.refs = []  # up to _DIRECTIONS + 1 references (r, q, E), newest last
+        self.Q = np.empty((_DIRECTIONS + 1, p))  # room for the references' q and E, stacked
+        self.E = np.empty((_DIRECTIONS + 1, p))
         self.full = 0
 
     def _predict(self, r: np.ndarray, beta: np.ndarray, thr: np.ndarray):
@@ -362,11 +374,16 @@ class _Gradient:
         dr = r - refs[0][0]
         U = [refs[k][0] - refs[k + 1][0] for k in range(len(refs) - 1)]
         alpha = _least_squares(U, dr)
-        e = dr - sum((ak * u for ak, u in zip(alpha, U)), np.zeros_like(dr))
-        norms = [float(np.sqrt(dr @ dr))] + [float(np.sqrt(u @ u)) for u in U]
-        spread = (norms[0] + float(np.abs(alpha) @ np.array(norms[1:]))) / np.sqrt(n)
-        Q = np.stack([q for _, q, _ in refs])
-        E = np.stack([err for _, _, err in refs])
+        e = dr.copy()
+        spread = float(np.sqrt(dr @ dr))
+        for ak, u in zip(alpha, U):
+            e -= ak * u
+            spread += abs(ak) * float(np.sqrt(u @ u))
+        spread /= np.sqrt(n)
+        Q, E = self.Q[:len(refs)], self.E[:len(refs)]
+        for k, (_, qk, ek) in enumerate(refs):
+            Q[k] = qk
+            E[k] = ek
         pred = np.empty(Q.shape[1])
         cols = predict_q(Q, E, alpha, self.sxx, float(np.sqrt(e @ e)) / np.sqrt(n), spread, beta, thr, pred)
         return pred, cols
