@@ -412,3 +412,18 @@ def test_cross_dots_are_the_gram_entries_of_new_columns(rng, t):
     out = np.empty((30, t))
     cross_dots(XC, 30, XC[:, 30:30 + t], out)
     np.testing.assert_allclose(out, XC[:, :30].T @ XC[:, 30:30 + t], rtol=1e-12, atol=1e-12)
+
+
+def test_forward_solve_reuses_its_first_entries_after_an_append(rng):
+    # U'z = b for a factor grown by appended columns: the first k0 entries of z are those of the
+    # smaller system, and forward_from completes them to the full solution
+    from regstats.solver import factor
+
+    M = _ill_conditioned_gram(rng) / 80 + 0.01 * np.eye(40)
+    U = np.zeros((64, 64))
+    U[:40, :40] = np.linalg.cholesky(M).T
+    b = rng.standard_normal(40)
+    z_small = factor.forward_from(U, 30, b, b, 0)
+    np.testing.assert_allclose(z_small, np.linalg.solve(U[:30, :30].T, b[:30]), rtol=1e-10)
+    z = factor.forward_from(U, 40, b, z_small, 30)
+    np.testing.assert_allclose(z, np.linalg.solve(U[:40, :40].T, b), rtol=1e-10)

@@ -42,6 +42,31 @@ def backward(U, k, z, x):
         x[i] = (z[i] - s) / U[i, i]
 
 
+@njit(cache=True, fastmath=True, error_model="numpy")
+def forward_from(U, k, b, z0, k0):
+    """Solve U[:k,:k]' z = b given the solution's first k0 entries ``z0[:k0]`` (those of the same
+    system before columns were appended: O(k0 (k - k0) + (k - k0)^2) instead of O(k^2))."""
+    z = np.empty(k)
+    for i in range(k0):
+        z[i] = z0[i]
+    for i in range(k0, k):
+        z[i] = b[i]
+    zz = z[k0:k]
+    for i in range(k0):
+        uu = U[i, k0:k]
+        zi = z[i]
+        for j in range(zz.shape[0]):
+            zz[j] -= uu[j] * zi
+    for i in range(k0, k):
+        zi = z[i] / U[i, i]
+        z[i] = zi
+        zr = z[i + 1:k]
+        uu = U[i, i + 1:k]
+        for j in range(zr.shape[0]):
+            zr[j] -= uu[j] * zi
+    return z
+
+
 @njit(cache=True)
 def chol_solve(U, k, rhs):
     """x with U'U x = rhs (a new array)."""

@@ -135,6 +135,8 @@ class _Factor:
         self.lam = np.nan
         self.mark = None  # scratch for factor.match
         self.scratch = None  # room for the block to factorize afresh (reused)
+        self.z = None  # the last forward solve U'z = rhs (kept while U's rows are), and its rhs
+        self.z_rhs = None
 
     def _room(self, m):
         if self.U is None or self.U.shape[0] < m:
@@ -163,6 +165,7 @@ class _Factor:
 
     def drop(self, keep):
         if not keep.all():
+            self.z = None
             S = self.S.copy()
             k = factor.delete_many(self.U, S.size, S, keep)
             self.S = S[:k]
@@ -185,7 +188,17 @@ class _Factor:
         rhs = np.ascontiguousarray(rhs)
         k = self.S.size
         if a == 1.0 or lam == self.lam:
-            return factor.chol_solve(self.U, k, rhs)
+            # after columns were appended (same lambda and signs) the forward solve's first
+            # entries are the last one's: only the new rows are solved
+            k0 = 0 if self.z is None else self.z.size
+            if k0 and k0 <= k and np.array_equal(rhs[:k0], self.z_rhs):
+                z = factor.forward_from(self.U, k, rhs, self.z, k0)
+            else:
+                z = factor.forward_from(self.U, k, rhs, rhs, 0)
+            self.z, self.z_rhs = z.copy(), rhs
+            x = z
+            factor.backward(self.U, k, z, x)
+            return x
         x, ok = factor.shifted_solve(self.U, k, rhs, (lam - self.lam) * (1.0 - a),
                                      np.ascontiguousarray(v[self.S]), 1e-15, 60,
                                      np.ascontiguousarray(x0, dtype=float))
@@ -194,6 +207,7 @@ class _Factor:
     def _rebuild(self, A, v, a, lam, cache, ahead=False):
         """A fresh factorization of the block A at ``lam`` (``ahead``: for a large elastic-net
         block, at _DRIFT lam, the middle of the lambdas it will serve on a decreasing path)."""
+        self.z = None
         if ahead and a < 1.0 and A.size >= _DRIFT_MIN_SIZE:
             lam = lam * _DRIFT
         self.S = np.zeros(0, dtype=np.int64)
