@@ -58,6 +58,8 @@ _NEWTON_FAILURES = 3
 _NEWTON_ROUNDS = 50
 #: residual changes between full gradient passes that predict the next one (see _Gradient)
 _DIRECTIONS = 2
+#: the first Newton step of a lambda takes the columns predicted to enter (see naive_path)
+_PREDICT_ENTRY = True
 #: a gradient pass computes only the uncertified columns while they are at most this share of
 #: all (plus the nonzero ones, which a full pass computes in double precision too)
 _PARTIAL_SHARE = 0.5
@@ -243,12 +245,14 @@ class _Factor:
         return True
 
 
-def _newton(X, y, c, v, a, lam, beta, cache, fac, free):
+def _newton(X, y, c, v, a, lam, beta, cache, fac, free, guess=None):
     """Active-set Newton step (feature-sign search).  Returns (status, r).
 
     status 2: beta is the exact minimizer over its support and signs; 1: a descent step that
     stopped at sign changes; 0: failed (block too large or singular), beta unchanged.
     ``free``: mask of the columns always in the active set (unpenalized; all for ridge), or None.
+    ``guess``: mask of coefficients set from a prediction, not by a descent step: those whose sign
+    flips all leave at once (the objective may rise at that step).
     The system is solved with the factor ``fac`` of the support (updated, not refactorized,
     from the previous step's).  Sign changes: moving from b towards the orthant minimizer x up
     to the first zero crossing decreases the objective; every coordinate whose sign x would
@@ -296,6 +300,8 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac, free):
             # crossings leave, an exact descent step; zeroing them all can collapse the support
             first = np.zeros(S.size, dtype=bool)
             first[np.flatnonzero(bad)[t_k <= t * (1.0 + 1e-12)]] = True
+            if guess is not None:
+                first |= bad & guess[S]
             bad = first
         # otherwise zero every coordinate whose sign x would flip (fewer solves; coordinate
         # descent repairs any overshoot); beta keeps the zeros, the factor drops them
@@ -469,12 +475,36 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
     free = free if free.any() else None
     grad = _Gradient(X, xx, nlam, None if wide is None else wide.X32)
     target = tol * yy
+    q_pp = q_end = None
+    lam_pp = np.inf
+    trust = True  # whether the last lambda's predicted entries mostly stayed
     for li in range(nlam):
         lam = float(lambdas[li])
         thr = lam * a * v
         strong = ever | (np.abs(q) >= a * v * (2.0 * lam - lam_prev))
         strong &= xx > 0
+        guess = None
+        if not trust:
+            trust = True  # a lambda without predictions after a poor one, then try again
+        elif _PREDICT_ENTRY and q_pp is not None and a > 0.0 and lam_pp > lam_prev > lam:
+            # columns predicted to enter (q extrapolated linearly in lambda from its exact values
+            # at the last two solutions, known for the working set's zeros: on problem A 93% of
+            # the entering columns, 85% of those predicted) join the first Newton step, at the
+            # value of a coordinate step from the predicted q; a wrong guess leaves again in that
+            # step (its sign flips), a missed one is found by the KKT checks as before
+            with np.errstate(invalid="ignore"):
+                pred = q_end + (q_end - q_pp) * ((lam - lam_prev) / (lam_prev - lam_pp))
+                enter = np.flatnonzero(strong & (beta == 0.0) & (np.abs(pred) > thr) & (thr > 0.0))
+            if a == 1.0:
+                enter = enter[:max(0, n - 1 - np.count_nonzero(beta))]
+            z = np.abs(pred[enter]) - thr[enter]
+            beta[enter] = np.sign(pred[enter]) * z / (xx[enter] + lam * (1.0 - a) * v[enter])
+            if enter.size:
+                r = r - X[:, enter] @ beta[enter]  # (kept equal to y - X beta)
+                guess = np.zeros(p, dtype=bool)
+                guess[enter] = True
         tol_cd = target
+        q_here = np.full(p, np.nan)  # exact q of the working set's zeros at this lambda's solution
         nsw = 0
         exact_done = False
         g = np.inf
@@ -490,7 +520,11 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
                 # usually the exact solution already (the path is piecewise linear between
                 # support changes); coordinate descent only brings in KKT violators
                 rounds += 1
-                status, r_new = _newton(X, y, c, v, a, lam, beta, cache, fac, free)
+                status, r_new = _newton(X, y, c, v, a, lam, beta, cache, fac, free, guess)
+                if guess is not None:
+                    # most guesses should stay (they cost Gram entries and factor updates)
+                    trust = np.count_nonzero(beta[guess]) >= 0.5 * np.count_nonzero(guess)
+                    guess = None
                 if status == 0:
                     # singular or too large a block: coordinate descent may shrink the support
                     # (a few sweeps, then Newton again); after repeated failures, plain CD
@@ -518,6 +552,7 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
                     k, ok = cd_naive(X, r, beta, v, a, lam, xx, bad, tol_cd, 1)
                     nsw += k
                     continue
+                q_here[wz] = q[wz]
                 exact_done = True
             else:
                 # no Newton step (or one stopped at sign changes): coordinate descent on the
@@ -554,5 +589,6 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
         conv[li] = g <= target or exact_done
         betas[li] = beta
         ever |= beta != 0
-        lam_prev = lam
+        q_pp, q_end = q_end, q_here
+        lam_pp, lam_prev = lam_prev, lam
     return betas, gaps, rss, sweeps, conv
