@@ -14,7 +14,8 @@ Per lambda:
    the path is (for the lasso) linear in lambda, so this step alone usually lands on the exact
    solution.  If some sign flips, the step stops at the first zero crossing (the objective
    decreases along that segment), every flipping coordinate is zeroed and x is recomputed on the
-   smaller support (feature-sign search);
+   smaller support (feature-sign search).  The columns predicted to enter (the working set's
+   X'r/n at the last two solutions, extrapolated in lambda) join this first step;
 3. the zeros of the working set are checked against the KKT conditions (only their columns are
    touched); violators get one coordinate-descent step each, which brings them into the support
    with the right sign, and we go back to 2;
