@@ -16,11 +16,10 @@ from numba import njit
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
-def forward(U, k, b, z):
-    """Solve U[:k,:k]' z = b (z may alias b)."""
-    for i in range(k):
-        z[i] = b[i]
-    for i in range(k):
+def _forward_rows(U, k0, k, z):
+    """Rows k0..k-1 of the forward substitution U' z = b, in place (z holds b there, less the
+    contributions of the first k0 rows)."""
+    for i in range(k0, k):
         zi = z[i] / U[i, i]
         z[i] = zi
         # 1-d slices: LLVM vectorizes these loops (2-d indexing it does not)
@@ -28,6 +27,14 @@ def forward(U, k, b, z):
         uu = U[i, i + 1:k]
         for j in range(zz.shape[0]):
             zz[j] -= uu[j] * zi
+
+
+@njit(cache=True, fastmath=True, error_model="numpy")
+def forward(U, k, b, z):
+    """Solve U[:k,:k]' z = b (z may alias b)."""
+    for i in range(k):
+        z[i] = b[i]
+    _forward_rows(U, 0, k, z)
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
@@ -57,13 +64,7 @@ def forward_from(U, k, b, z0, k0):
         zi = z[i]
         for j in range(zz.shape[0]):
             zz[j] -= uu[j] * zi
-    for i in range(k0, k):
-        zi = z[i] / U[i, i]
-        z[i] = zi
-        zr = z[i + 1:k]
-        uu = U[i, i + 1:k]
-        for j in range(zr.shape[0]):
-            zr[j] -= uu[j] * zi
+    _forward_rows(U, k0, k, z)
     return z
 
 
