@@ -3,7 +3,8 @@
 The factor is the upper triangle ``U[:k, :k]`` of a preallocated C-ordered ``cap x cap`` buffer
 with ``U'U = M`` (M the active block of X'X/n plus a diagonal).  Every kernel works on rows of U,
 which are contiguous, and allocates nothing of size k^2: appending a column is one forward
-substitution (k^2 flops), deleting one is a row shift plus Givens rotations (O(k (k - j))).
+substitution (k^2 flops), deleting columns is one compaction of the rows plus Givens rotations
+(O(k (k - j)) for column j).
 Entries below the diagonal are never read (they may hold stale values).  Also here: solving with
 the factor of a shifted diagonal (:func:`shifted_solve`, the elastic net between
 refactorizations) and comparing column sets (:func:`match`).  Kernels return a status instead of
@@ -145,47 +146,58 @@ def append(U, k, G, pos, new_pos, scale, diag, rtol):
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
-def delete(U, k, j):
-    """Delete column (and row) j from the factor of size k, in place; returns k - 1.
-
-    Removing column j leaves rows j+1.. with one entry below the diagonal; a Givens rotation
-    per row pair (i, i+1) restores the triangle (positive diagonal kept).
-    """
-    # shift columns j+1..k-1 left by one (row i > j keeps its subdiagonal entry at i-1)
-    for i in range(k):
-        lo = j if i <= j else i - 1
-        row = U[i]
-        for c in range(lo, k - 1):
-            row[c] = row[c + 1]
-    for i in range(j, k - 1):
-        a = U[i, i]
-        b = U[i + 1, i]
-        r = np.sqrt(a * a + b * b)
-        if r == 0.0:
-            continue
-        cs = a / r
-        sn = b / r
-        U[i, i] = r
-        U[i + 1, i] = 0.0
-        r1 = U[i, i + 1:k - 1]
-        r2 = U[i + 1, i + 1:k - 1]
-        for c in range(r1.shape[0]):
-            t1 = r1[c]
-            t2 = r2[c]
-            r1[c] = cs * t1 + sn * t2
-            r2[c] = cs * t2 - sn * t1
-    return k - 1
-
-
-@njit(cache=True)
 def delete_many(U, k, pos, keep):
-    """Delete every column whose ``keep`` flag is False (pos compacted alongside); returns k."""
-    for j in range(k - 1, -1, -1):
+    """Delete every column whose ``keep`` flag is False (pos compacted alongside); returns k.
+
+    One pass moves the kept columns left in every row; the result is upper triangular but for a
+    staircase below the diagonal (kept column c, originally column j, has j - c entries below),
+    which Givens rotations of adjacent rows clear column by column (positive diagonal kept).
+    The same rotations as deleting the columns one at a time, without moving the rows once per
+    deleted column.
+    """
+    newidx = np.empty(k, dtype=np.int64)
+    m = 0
+    for j in range(k):
+        if keep[j]:
+            newidx[j] = m
+            pos[m] = pos[j]
+            m += 1
+    if m == k:
+        return k
+    # the deleted columns d_1 < d_2 < ...: the kept run after d_s moves left by s (rows that
+    # reach it; entries left of a row's diagonal are never read)
+    dels = np.flatnonzero(~keep[:k])
+    nd = dels.shape[0]
+    for i in range(k):
+        row = U[i]
+        for s in range(nd):
+            lo = max(dels[s] + 1, i)
+            hi = dels[s + 1] if s + 1 < nd else k
+            for e in range(lo, hi):
+                row[e - s - 1] = row[e]
+    for j in range(k):
         if not keep[j]:
-            k = delete(U, k, j)
-            for i in range(j, k):
-                pos[i] = pos[i + 1]
-    return k
+            continue
+        c = newidx[j]
+        # rows c+1..j hold entries in column c: rotate them away, bottom up
+        for r in range(j, c, -1):
+            a = U[r - 1, c]
+            b = U[r, c]
+            h = np.sqrt(a * a + b * b)
+            if h == 0.0:
+                continue
+            cs = a / h
+            sn = b / h
+            U[r - 1, c] = h
+            U[r, c] = 0.0
+            r1 = U[r - 1, c + 1:m]
+            r2 = U[r, c + 1:m]
+            for e in range(r1.shape[0]):
+                t1 = r1[e]
+                t2 = r2[e]
+                r1[e] = cs * t1 + sn * t2
+                r2[e] = cs * t2 - sn * t1
+    return m
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
