@@ -93,11 +93,12 @@ def _problem_of(path: "Path", tol: float | None = None, gammas: np.ndarray | Non
     return _Problem(model=model, lambdas=path.lambdas, gammas=gammas)
 
 
-def _fold_task(task: tuple[_Problem, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _fold_task(task: tuple[_Problem, np.ndarray, np.ndarray]) -> tuple[Any, np.ndarray]:
     """Refit on the training rows (standardized on them), predict the held-out rows.
 
-    Returns predictions (n_test x n_lambda, or n_gamma x n_test x n_lambda for relaxed fits) and
-    the converged flags of the fold's path.  The same refit as :meth:`regstats.path.Path._refit`.
+    Returns predictions (n_test x n_lambda, or n_gamma x n_test x n_lambda for relaxed fits), or
+    the fold path's (coef, intercept) when that is smaller (see :func:`_predictions`), and the
+    converged flags of the fold's path.  The same refit as :meth:`regstats.path.Path._refit`.
     """
     prob, train, test = task
     model = prob.model
@@ -106,6 +107,10 @@ def _fold_task(task: tuple[_Problem, np.ndarray, np.ndarray]) -> tuple[np.ndarra
     else:
         prep = model.prepare(train)
     sol = model.solve(prep, np.asarray(prob.lambdas))
+    if prob.gammas is None and len(test) > model.X.shape[1]:
+        # more held-out rows than columns: the coefficients are the smaller result to send back
+        # from a worker; the caller predicts (:func:`_predictions`)
+        return (sol.coef, sol.intercept), sol.converged
     Xte = np.asarray(model.X)[test]
     pred = Xte @ sol.coef.T + sol.intercept[None, :]
     if prob.gammas is None:
@@ -116,6 +121,14 @@ def _fold_task(task: tuple[_Problem, np.ndarray, np.ndarray]) -> tuple[np.ndarra
     pred_ols = Xte @ ols_coef.T + ols_b0[None, :]
     g = prob.gammas[:, None, None]
     return g * pred[None] + (1.0 - g) * pred_ols[None], sol.converged
+
+
+def _predictions(model: engine.Model, test: np.ndarray, result) -> np.ndarray:
+    """A fold task's held-out predictions: as returned, or from its (coef, intercept) path."""
+    if not isinstance(result, tuple):
+        return result
+    coef, intercept = result
+    return np.asarray(model.X)[test] @ coef.T + intercept[None, :]
 
 
 def _chunk_task(chunk: list) -> list:
@@ -163,7 +176,7 @@ def _run_folds(problems: Sequence[_Problem], foldids: np.ndarray, *, n_jobs: int
         out.append(np.full(shape, np.nan))
     bad: dict[int, set[float]] = {}
     for (i, r, test), (pred, conv) in zip(keys, results):
-        out[i][r][..., test, :] = pred
+        out[i][r][..., test, :] = _predictions(problems[i].model, test, pred)
         if not np.all(conv):
             bad.setdefault(i, set()).update(problems[i].lambdas[~conv].tolist())
     for i, lams in bad.items():
