@@ -19,9 +19,9 @@ Per lambda:
 3. the zeros of the working set are checked against the KKT conditions (only their columns are
    touched); violators get one coordinate-descent step each, which brings them into the support
    with the right sign, and we go back to 2;
-4. one full pass q = X'r/n (:class:`_Gradient`: in single precision with a rounding bound,
-   columns it cannot certify recomputed in double): columns outside the working set that
-   violate the KKT conditions join it and we go back to 2;
+4. one gradient pass q = X'r/n (:class:`_Gradient`: columns certified from a predicted residual
+   change or a single-precision pass, each with a rigorous bound, the others computed in double):
+   columns outside the working set that violate the KKT conditions join it and we go back to 2;
 5. an exact active-set solution that passes every KKT check ends the lambda; the duality gap
    (:func:`regstats.solver.cd._gap`) is reported, and with a loose ``tol`` a gap of at most
    ``tol * yy`` (yy = ||y||^2/n) ends it too.
@@ -34,7 +34,8 @@ The Gram entries of the active columns are cached across lambdas, and the Choles
 the active block is updated in place from step to step (:class:`_Factor`,
 :mod:`regstats.solver.factor`: one forward substitution per entering column, Givens rotations
 per leaving one), so a Newton step costs O(|A|^2) per changed column instead of a new
-O(|A|^3) factorization (one factorization per lambda for the elastic net).  With ``exact`` the
+O(|A|^3) factorization.  For the elastic net a large block's factor serves nearby lambdas too,
+by conjugate gradients preconditioned with it (:meth:`_Factor._drift_ok`).  With ``exact`` the
 lambda always ends on an exact active-set solution when the active set admits one, so the
 answer is exact to rounding.  Nothing here raises: the function returns per-lambda gaps, sweep
 counts and converged flags.
