@@ -191,7 +191,7 @@ def test_factor_append_in_blocks_matches_a_fresh_factorization_and_solves(rng):
         M = G[np.ix_(S, S)] / 80 + np.diag(diag[S])
         np.testing.assert_allclose(np.triu(U[:k, :k]), np.linalg.cholesky(M).T, atol=1e-12)
     rhs = rng.standard_normal(k)
-    np.testing.assert_allclose(factor.chol_solve(U, k, rhs), np.linalg.solve(M, rhs), rtol=1e-9)
+    np.testing.assert_allclose(factor.chol_solve(U, k, rhs, rhs, 0)[0], np.linalg.solve(M, rhs), rtol=1e-9)
 
 
 def test_factor_append_refuses_a_singular_column(rng):

@@ -70,12 +70,14 @@ def forward_from(U, k, b, z0, k0):
 
 
 @njit(cache=True)
-def chol_solve(U, k, rhs):
-    """x with U'U x = rhs (a new array)."""
+def chol_solve(U, k, rhs, z0, k0):
+    """(x, z) with U'U x = rhs and U'z = rhs (new arrays), given the first k0 entries of z in
+    ``z0`` (those of the same system before columns were appended; k0 = 0: none), see
+    :func:`forward_from`."""
+    z = forward_from(U, k, rhs, z0, k0)
     x = np.empty(k)
-    forward(U, k, rhs, x)
-    backward(U, k, x, x)
-    return x
+    backward(U, k, z, x)
+    return x, z
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")

@@ -195,13 +195,10 @@ class _Factor:
             # after columns were appended (same lambda and signs) the forward solve's first
             # entries are the last one's: only the new rows are solved
             k0 = 0 if self.z is None else self.z.size
-            if k0 and k0 <= k and np.array_equal(rhs[:k0], self.z_rhs):
-                z = factor.forward_from(self.U, k, rhs, self.z, k0)
-            else:
-                z = factor.forward_from(self.U, k, rhs, rhs, 0)
-            self.z, self.z_rhs = z.copy(), rhs
-            x = z
-            factor.backward(self.U, k, z, x)
+            if not (k0 and k0 <= k and np.array_equal(rhs[:k0], self.z_rhs)):
+                k0 = 0
+            x, self.z = factor.chol_solve(self.U, k, rhs, rhs if k0 == 0 else self.z, k0)
+            self.z_rhs = rhs
             return x
         x, ok = factor.shifted_solve(self.U, k, rhs, (lam - self.lam) * (1.0 - a),
                                      np.ascontiguousarray(v[self.S]), 1e-15, 60,
