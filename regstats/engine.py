@@ -196,7 +196,7 @@ def _centred_response(y: np.ndarray, w: np.ndarray, unit: bool, intercept: bool)
 def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
             penalty_factor: np.ndarray | None = None, standardize: bool = True,
             intercept: bool = True, gram: bool | None = None,
-            rows: np.ndarray | None = None) -> Prepared:
+            rows: np.ndarray | None = None, single: bool = True) -> Prepared:
     """Centre, scale and weight a design for the kernels (no validation: callers validate).
 
     ``gram=None`` forms the Gram matrix while preparing when the Gram solver will be used;
@@ -210,6 +210,8 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
     residual solver will be used (wide designs) and X is in Fortran order, the prepared design is
     formed at once instead, column by column in one pass (:func:`_prepare_wide`).  ``rows``: use
     only these rows of X (CV folds, bootstrap samples), read in place instead of copied.
+    ``single=False``: no single-precision copy of a wide X (it serves the gradient passes of a
+    path; a one-lambda refit never uses it).
     """
     from scipy.linalg.blas import dsyrk
 
@@ -219,7 +221,7 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
     if rows is not None:
         rows = np.asarray(rows, dtype=np.intp)
     if (gram is False or gram is None and not _wants_gram(n, p)) and X.flags.f_contiguous and n > 0:
-        return _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept)
+        return _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept, single)
     if rows is not None:
         X = X[rows]
     unit = weights is None
@@ -273,7 +275,7 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
     return prep
 
 
-def _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept) -> Prepared:
+def _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept, single=True) -> Prepared:
     """:func:`prepare` for the residual (wide) solver: the prepared design is formed at once,
     column by column in one pass over ``X`` (:func:`regstats.solver.standardize_columns`),
     reading only ``rows`` (no copy of the selected rows)."""
@@ -286,7 +288,8 @@ def _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept) -
     # Fortran order, allocated by numpy (see standardize_columns); the single-precision copy is
     # for the solver's gradient passes (regstats.solver.naive)
     Xp = np.empty((p, n)).T
-    X32 = np.empty((p, n), dtype=np.float32).T if solver.wants_single(n, p) else np.empty((0, 0), np.float32)
+    X32 = (np.empty((p, n), dtype=np.float32).T if single and solver.wants_single(n, p)
+           else np.empty((0, 0), np.float32))
     Xp, x_mean, ms, constant, xx, c = solver.standardize_columns(
         X, r, w, bool(intercept), bool(standardize), yt, Xp, X32)
     scale = _scale_of(ms, constant, standardize)
@@ -482,7 +485,8 @@ class Model:
         return self.X.shape[0]
 
     def prepare(self, rows: np.ndarray | None = None, *, y: np.ndarray | None = None,
-                weights: np.ndarray | None = None, gram: bool | None = None) -> Prepared:
+                weights: np.ndarray | None = None, gram: bool | None = None,
+                single: bool = True) -> Prepared:
         """Prepare the rows given (all when None), optionally with another response / weights."""
         # joblib hands large arrays to workers as np.memmap; plain ndarrays keep numba on its
         # cached specializations (a memmap is another numba type, compiled afresh per worker)
@@ -492,7 +496,8 @@ class Model:
         if weights is None and self.weights is not None:
             weights = np.asarray(self.weights) if rows is None else np.asarray(self.weights)[rows]
         return prepare(X, np.asarray(y, dtype=float), weights=weights, penalty_factor=self.penalty_factor,
-                       standardize=self.standardize, intercept=self.intercept, gram=gram, rows=rows)
+                       standardize=self.standardize, intercept=self.intercept, gram=gram, rows=rows,
+                       single=single)
 
     def cross(self) -> "Cross | None":
         """The full data's centred cross-products, for :meth:`prepare_fold` (None: not applicable).

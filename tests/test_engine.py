@@ -66,6 +66,10 @@ def test_wide_prepare_reads_rows_in_place_and_matches_the_general_path(rng, weig
     np.testing.assert_array_equal(extra.X32, Xw.astype(np.float32))
     assert extra.X32.flags.f_contiguous
     np.testing.assert_array_equal(wide.xt_dot(wide.y), extra.c)
+    # a one-lambda refit asks for no single-precision copy (only a path's gradient passes use it)
+    lean = engine.prepare(X, y[rows], rows=rows, single=False, **kw)
+    assert lean.__dict__["wide"].X32 is None
+    np.testing.assert_array_equal(lean.X, wide.X)
 
 
 def test_prepare_no_standardize_no_intercept(rng):
