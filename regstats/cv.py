@@ -107,18 +107,15 @@ def _fold_task(task: tuple[_Problem, np.ndarray, np.ndarray]) -> tuple[Any, np.n
     else:
         prep = model.prepare(train)
     sol = model.solve(prep, np.asarray(prob.lambdas))
-    if prob.gammas is None and len(test) > model.X.shape[1]:
-        # more held-out rows than columns: the coefficients are the smaller result to send back
-        # from a worker; the caller predicts (:func:`_predictions`)
-        return (sol.coef, sol.intercept), sol.converged
-    Xte = np.asarray(model.X)[test]
-    pred = Xte @ sol.coef.T + sol.intercept[None, :]
+    fit = (sol.coef, sol.intercept)
     if prob.gammas is None:
-        return pred, sol.converged
+        # with more held-out rows than columns the coefficients are the smaller result to send
+        # back from a worker, and the caller predicts
+        return (fit if len(test) > model.X.shape[1] else _predictions(model, test, fit)), sol.converged
     from .relaxed import relaxed_refit
 
-    ols_coef, ols_b0 = relaxed_refit(prep, sol.beta)
-    pred_ols = Xte @ ols_coef.T + ols_b0[None, :]
+    pred = _predictions(model, test, fit)
+    pred_ols = _predictions(model, test, relaxed_refit(prep, sol.beta))
     g = prob.gammas[:, None, None]
     return g * pred[None] + (1.0 - g) * pred_ols[None], sol.converged
 
