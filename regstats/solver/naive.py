@@ -126,7 +126,7 @@ class _Factor:
 
     Kept across Newton steps: it is reusable whenever the diagonal term is unchanged (across
     lambdas for the lasso, within one lambda for the elastic net) and, for the elastic net's
-    large blocks, at nearby smaller lambdas (:meth:`_drift_ok`).  U lives in a preallocated
+    large blocks, at nearby lambdas on either side (:meth:`_drift_ok`).  U lives in a preallocated
     buffer (grown by doubling) and is changed in place by the kernels of
     :mod:`regstats.solver.factor`: columns joining the active set are appended (one forward
     substitution each, O(|S|^2)), columns leaving it are deleted (Givens rotations); a fresh
@@ -182,7 +182,8 @@ class _Factor:
         error falls by about (1 - r) / 4 per iteration, r = min(lam, self.lam) / max(...)); that
         is cheaper than a new O(m^3) factorization only for large blocks and nearby lambdas.  A
         large block's factor is made at _DRIFT times the lambda that asks for it
-        (:meth:`_rebuild`), so that it serves the lambdas from there down to _DRIFT^2 times it.
+        (:meth:`_rebuild`), so that it serves that lambda and those below it down to _DRIFT^2
+        times it.
         """
         return m >= _DRIFT_MIN_SIZE and self.lam * _DRIFT <= lam <= self.lam / _DRIFT
 
