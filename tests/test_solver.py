@@ -404,14 +404,14 @@ def test_gradient_passes_certify_only_columns_strictly_inside_their_thresholds(r
     assert partial >= 5  # the predicted-change bound spared full passes
 
 
-@pytest.mark.parametrize("t", [1, 2, 3, 5, 7])
+@pytest.mark.parametrize("t", [1, 2, 3, 5, 7, 9, 12])
 def test_cross_dots_are_the_gram_entries_of_new_columns(rng, t):
     from regstats.solver.cd import cross_dots
 
-    XC = np.asfortranarray(rng.standard_normal((57, 40)))
-    out = np.empty((30, t))
-    cross_dots(XC, 30, XC[:, 30:30 + t], out)
-    np.testing.assert_allclose(out, XC[:, :30].T @ XC[:, 30:30 + t], rtol=1e-12, atol=1e-12)
+    XC = np.asfortranarray(rng.standard_normal((57, 50)))
+    out = np.empty((31, t))  # an odd number of cached columns: the last pairs with itself
+    cross_dots(XC, 31, XC[:, 31:31 + t], out)
+    np.testing.assert_allclose(out, XC[:, :31].T @ XC[:, 31:31 + t], rtol=1e-12, atol=1e-12)
 
 
 def test_forward_solve_reuses_its_first_entries_after_an_append(rng):

@@ -532,31 +532,48 @@ def partial_q(X, r, cols, q):
         q[j] = _col_dot(X, j, r, n) * inv_n
 
 
-@njit(cache=True)
-def certify_q(q32, X, r, beta, thr, xx, err, q):
-    """Full gradient q = X'r/n from a single-precision pass ``q32`` (= X32'r32, unscaled).
+@njit(cache=True, fastmath=True, error_model="numpy")
+def _col_dot32(X32, j, r32, n):
+    """x32_j'r32 summed in double precision (each product of two floats is exact in double)."""
+    xj = X32[:, j]
+    s = 0.0
+    for i in range(n):
+        s += np.float64(xj[i]) * np.float64(r32[i])
+    return s
 
-    ``err * sqrt(xx_j)`` bounds |q32_j / n - q_j| (rounding of the single-precision inputs and
-    sum, any summation order).  A zero coefficient whose bound keeps it strictly inside the
-    KKT threshold ``thr_j`` is certified with its single-precision value (it then changes neither
-    the KKT check nor the duality gap); every other column is computed in double precision.
-    Returns how many were.
+
+@njit(cache=True)
+def certify_q(X32, r32, X, r, cols, beta, thr, xx, err, err0, q, skip_nonzero):
+    """q_j = X[:, j]'r/n for the columns ``cols``, read in single precision where that settles
+    the KKT check.
+
+    Each column is first summed from the single-precision copies X32 and r32 in double precision,
+    which ``err * sqrt(xx_j) + err0`` bounds the difference from x_j'r/n (the inputs' rounding;
+    the products are exact and the double-precision sum's rounding is included, any order).  A
+    zero coefficient whose bound keeps it strictly inside the KKT threshold ``thr_j`` is certified
+    with that value (it then changes neither the KKT check nor the duality gap); every other
+    column is computed in double precision, except (``skip_nonzero``) the nonzero coefficients',
+    which the caller fills in.  Returns how many were.
     """
     n = X.shape[0]
     inv_n = 1.0 / n
     m = 0
-    for j in range(q.shape[0]):
-        qs = q32[j] * inv_n
-        if beta[j] == 0.0 and thr[j] > 0.0 and abs(qs) + err * np.sqrt(xx[j]) < thr[j]:
-            q[j] = qs
-        else:
-            q[j] = _col_dot(X, j, r, n) * inv_n
-            m += 1
+    for k in range(cols.shape[0]):
+        j = cols[k]
+        if beta[j] != 0.0 and skip_nonzero:
+            continue
+        if beta[j] == 0.0 and thr[j] > 0.0:
+            qs = _col_dot32(X32, j, r32, n) * inv_n
+            if abs(qs) + err * np.sqrt(xx[j]) + err0 < thr[j]:
+                q[j] = qs
+                continue
+        q[j] = _col_dot(X, j, r, n) * inv_n
+        m += 1
     return m
 
 
 @njit(cache=True)
-def predict_q(Q, E, alpha, sxx, en, spread, beta, thr, pred):
+def predict_q(Q, E, alpha, sxx, en, spread, beta, thr, pred, skip_nonzero):
     """Predicted X'r/n from reference passes, and the columns the prediction cannot certify.
 
     ``Q[0]`` is the newest reference q (within ``E[0]``), ``Q[k] - Q[k+1]`` the products X'u_k/n
@@ -564,7 +581,8 @@ def predict_q(Q, E, alpha, sxx, en, spread, beta, thr, pred):
     with ``en`` = ||e|| / sqrt(n) and ``spread`` a size for the rounding of these sums.  Writes
     the prediction into ``pred`` and returns the columns to compute: the nonzero coefficients,
     the unpenalized ones, and every zero whose prediction plus bound (see
-    :class:`regstats.solver.naive._Gradient`) reaches its threshold.
+    :class:`regstats.solver.naive._Gradient`) reaches its threshold; with ``skip_nonzero`` not
+    the nonzero coefficients (the caller knows their values).
     """
     K = alpha.shape[0]
     p = Q.shape[1]
@@ -581,7 +599,11 @@ def predict_q(Q, E, alpha, sxx, en, spread, beta, thr, pred):
             size += abs(ak) * (abs(Q[k, j]) + abs(Q[k + 1, j]))
         b = (b + 1e-13 * (size + sxx[j] * spread)) * (1.0 + 1e-12) + 1e-300
         pred[j] = v
-        if beta[j] != 0.0 or thr[j] <= 0.0 or abs(v) + b >= thr[j]:
+        if beta[j] != 0.0:
+            if not skip_nonzero:
+                need[m] = j
+                m += 1
+        elif thr[j] <= 0.0 or abs(v) + b >= thr[j]:
             need[m] = j
             m += 1
     return need[:m]
@@ -590,48 +612,50 @@ def predict_q(Q, E, alpha, sxx, en, spread, beta, thr, pred):
 @njit(cache=True, fastmath=True, error_model="numpy")
 def cross_dots(XC, kk, XN, out):
     """out[i, c] = XC[:, i]'XN[:, c] for i < kk: the Gram entries of a few new columns (BLAS's
-    matrix product is slow for 2-7 of them: it repacks XC), each XC column read once and used
-    for up to four new columns at a time."""
+    matrix product is slow for fewer than about 32 of them: it repacks XC).  Two XC columns
+    against four new columns at a time: each element read feeds two or four products."""
     n = XC.shape[0]
     t = XN.shape[1]
-    for i in range(kk):
-        xi = XC[:, i]
+    i = 0
+    while i < kk:
+        two = i + 1 < kk
+        x0 = XC[:, i]
+        x1 = XC[:, i + 1] if two else XC[:, i]
         c = 0
-        while c + 4 <= t:
+        while c < t:
+            w = min(4, t - c)
             a0 = XN[:, c]
-            a1 = XN[:, c + 1]
-            a2 = XN[:, c + 2]
-            a3 = XN[:, c + 3]
-            s0 = 0.0
-            s1 = 0.0
-            s2 = 0.0
-            s3 = 0.0
+            a1 = XN[:, c + 1] if w > 1 else a0
+            a2 = XN[:, c + 2] if w > 2 else a0
+            a3 = XN[:, c + 3] if w > 3 else a0
+            s00 = 0.0
+            s01 = 0.0
+            s02 = 0.0
+            s03 = 0.0
+            s10 = 0.0
+            s11 = 0.0
+            s12 = 0.0
+            s13 = 0.0
             for r in range(n):
-                x = xi[r]
-                s0 += x * a0[r]
-                s1 += x * a1[r]
-                s2 += x * a2[r]
-                s3 += x * a3[r]
-            out[i, c] = s0
-            out[i, c + 1] = s1
-            out[i, c + 2] = s2
-            out[i, c + 3] = s3
+                u = x0[r]
+                z = x1[r]
+                b0 = a0[r]
+                b1 = a1[r]
+                b2 = a2[r]
+                b3 = a3[r]
+                s00 += u * b0
+                s01 += u * b1
+                s02 += u * b2
+                s03 += u * b3
+                s10 += z * b0
+                s11 += z * b1
+                s12 += z * b2
+                s13 += z * b3
+            row0 = (s00, s01, s02, s03)
+            row1 = (s10, s11, s12, s13)
+            for e in range(w):
+                out[i, c + e] = row0[e]
+                if two:
+                    out[i + 1, c + e] = row1[e]
             c += 4
-        while c + 2 <= t:
-            a0 = XN[:, c]
-            a1 = XN[:, c + 1]
-            s0 = 0.0
-            s1 = 0.0
-            for r in range(n):
-                x = xi[r]
-                s0 += x * a0[r]
-                s1 += x * a1[r]
-            out[i, c] = s0
-            out[i, c + 1] = s1
-            c += 2
-        if c < t:
-            a0 = XN[:, c]
-            s0 = 0.0
-            for r in range(n):
-                s0 += xi[r] * a0[r]
-            out[i, c] = s0
+        i += 2

@@ -229,29 +229,35 @@ def shifted_solve(U, k, rhs, shift, d, rtol, max_iter, x0):
     residual is below ``rtol`` relative to the right-hand side.  Returns (x, converged); not
     converged after ``max_iter`` iterations, or when the matrix is found not positive definite.
     """
-    b = np.empty(k)
-    forward(U, k, rhs, b)
     t = np.empty(k)
     y = np.empty(k)
+    r = np.empty(k)
+    bb = 0.0
+    rr = 0.0
     if x0.shape[0] == k:
-        upper_matvec(U, k, x0, y)  # y = U x0, so U^{-1} y = x0
+        # b - (I + shift K) y0 with y0 = U x0 is U'^{-1} (rhs - shift D x0) - U x0: one forward
+        # solve and one product (the stopping rule measures against U'^{-1} (rhs - shift D x0))
         for i in range(k):
-            t[i] = d[i] * x0[i]
+            t[i] = rhs[i] - shift * d[i] * x0[i]
+        forward(U, k, t, t)
+        upper_matvec(U, k, x0, y)
+        for i in range(k):
+            r[i] = t[i] - y[i]
+            bb += t[i] * t[i]
+            rr += r[i] * r[i]
     else:
+        b = np.empty(k)
+        forward(U, k, rhs, b)
         for i in range(k):
             y[i] = b[i]
         backward(U, k, y, t)
         for i in range(k):
             t[i] *= d[i]
-    forward(U, k, t, t)
-    # residual r = b - (y + shift t)
-    r = np.empty(k)
-    bb = 0.0
-    rr = 0.0
-    for i in range(k):
-        r[i] = b[i] - y[i] - shift * t[i]
-        bb += b[i] * b[i]
-        rr += r[i] * r[i]
+        forward(U, k, t, t)
+        for i in range(k):
+            r[i] = b[i] - y[i] - shift * t[i]
+            bb += b[i] * b[i]
+            rr += r[i] * r[i]
     stop = rtol * rtol * bb
     pdir = r.copy()
     ap = np.empty(k)

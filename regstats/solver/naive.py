@@ -53,17 +53,29 @@ from .standardize import wants_single
 _CD_BUDGET = 10
 #: the elastic net's factor serves lambdas within a factor _DRIFT of its own, for blocks of at least
 #: _DRIFT_MIN_SIZE columns (smaller ones are refactorized at every lambda)
-_DRIFT = 0.93
+_DRIFT = 0.82
 _DRIFT_MIN_SIZE = 200
 #: Newton steps per lambda before falling back to plain coordinate descent, and failed ones
 _NEWTON_FAILURES = 3
 _NEWTON_ROUNDS = 50
 #: residual changes between full gradient passes that predict the next one (see _Gradient)
 _DIRECTIONS = 2
-#: the first Newton step of a lambda takes the columns predicted to enter (see naive_path)
+#: the first Newton step of a lambda takes the columns predicted to enter (see naive_path): those
+#: whose predicted |X'r/n| reaches _ENTRY_MARGIN times the threshold (on problem A, 1.0 misses a
+#: column at 42 of the last 60 lambdas, 0.997 at 6; wrong guesses cost a factor update and leave)
 _PREDICT_ENTRY = True
-#: a gradient pass computes only the uncertified columns while they are at most this share of
-#: all (plus the nonzero ones, which a full pass computes in double precision too)
+_ENTRY_MARGIN = 0.997
+#: predictions stay on while at least this share of a lambda's guesses stay in the support
+_TRUST = 0.25
+#: KKT checks from the Gram cache of the columns a Newton step zeroed, before its residual (rounds)
+_REENTRY = 2
+#: conjugate-gradient rtol at a drifted lambda when the path need not be exact (a solve that
+#: misses the gap target is refined), and while a Newton step is still finding its signs
+_CG_RTOL = 1e-9
+_SIGN_RTOL = 1e-4
+#: the reference bound of a column whose q was not computed (finite: 0 * bound must stay 0)
+_NO_BOUND = 1e300
+#: a gradient pass computes only the uncertified columns while they are at most this share of all
 _PARTIAL_SHARE = 0.5
 #: at most this many bytes for the cached active columns and their Gram block
 _CACHE_BYTES = 120e6
@@ -103,7 +115,7 @@ class _GramCache:
         if new.size:
             kk = k + new.size
             self.XC[:, k:kk] = self.X[:, new]
-            if 2 <= new.size < 8:
+            if 2 <= new.size < 40:
                 blk = np.empty((kk, new.size))
                 cross_dots(self.XC, kk, self.XC[:, k:kk], blk)
             else:
@@ -114,6 +126,13 @@ class _GramCache:
             self.cols[k:kk] = new
             self.m = kk
         return True
+
+    def products(self, r: np.ndarray) -> np.ndarray:
+        """X'r/n at the cached columns (one pass over them), NaN elsewhere."""
+        out = np.full(self.X.shape[1], np.nan)
+        m = self.m
+        out[self.cols[:m]] = (self.XC[:, :m].T @ r) / self.X.shape[0]
+        return out
 
     def residual(self, y: np.ndarray, beta: np.ndarray) -> np.ndarray:
         """y - X beta for a beta supported on cached columns."""
@@ -141,6 +160,9 @@ class _Factor:
         self.scratch = None  # room for the block to factorize afresh (reused)
         self.z = None  # the last forward solve U'z = rhs (kept while U's rows are), and its rhs
         self.z_rhs = None
+        self.rtol = 1e-15  # relative residual of the conjugate-gradient solves at a drifted lambda
+        self.loose = False  # whether the last solve stopped at a looser rtol than rounding
+        self.iterative = False  # whether it was by conjugate gradients
 
     def _room(self, m):
         if self.U is None or self.U.shape[0] < m:
@@ -187,9 +209,10 @@ class _Factor:
         """
         return m >= _DRIFT_MIN_SIZE and self.lam * _DRIFT <= lam <= self.lam / _DRIFT
 
-    def solve(self, rhs, lam, a, v, x0):
+    def solve(self, rhs, lam, a, v, x0, rtol=None):
         """The Newton system's solution at ``lam``; None when a drifted factor cannot give it.
-        ``x0``: a nearby point (the current coefficients), where a drifted factor starts."""
+        ``x0``: a nearby point (the current coefficients), where a drifted factor starts;
+        ``rtol``: its relative residual (default ``self.rtol``)."""
         rhs = np.ascontiguousarray(rhs)
         k = self.S.size
         if a == 1.0 or lam == self.lam:
@@ -200,10 +223,14 @@ class _Factor:
                 k0 = 0
             x, self.z = factor.chol_solve(self.U, k, rhs, rhs if k0 == 0 else self.z, k0)
             self.z_rhs = rhs
+            self.loose = self.iterative = False
             return x
+        rtol = self.rtol if rtol is None else rtol
         x, ok = factor.shifted_solve(self.U, k, rhs, (lam - self.lam) * (1.0 - a),
-                                     np.ascontiguousarray(v[self.S]), 1e-15, 60,
+                                     np.ascontiguousarray(v[self.S]), rtol, 60,
                                      np.ascontiguousarray(x0, dtype=float))
+        self.loose = rtol > 1e-15
+        self.iterative = True
         return x if ok else None
 
     def _rebuild(self, A, v, a, lam, cache, ahead=False):
@@ -259,33 +286,78 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac, free, guess=None):
     flip is set to 0 and deleted from the factor, and x is recomputed on the smaller set.
     """
     n = X.shape[0]
-    A = np.flatnonzero(beta != 0.0) if free is None else np.flatnonzero((beta != 0.0) | free)
-    if A.size == 0:
-        return 2, y.copy()  # the empty support: beta = 0 is its exact minimizer
-    if A.size > n and a == 1.0:
-        return 0, None
-    if not fac.update(A, v, a, lam, cache):
-        return 0, None
+    dropped = []
+    for attempt in range(_REENTRY + 1):
+        A = np.flatnonzero(beta != 0.0) if free is None else np.flatnonzero((beta != 0.0) | free)
+        if A.size == 0:
+            return 2, y.copy()  # the empty support: beta = 0 is its exact minimizer
+        if A.size > n and a == 1.0:
+            return 0, None
+        if not fac.update(A, v, a, lam, cache):
+            if attempt == 0:
+                return 0, None
+            status = 1  # beta: the last exact solution plus coordinate steps, a descent step
+            break
+        status, S, b = _feature_sign(c, v, a, lam, beta, cache, fac, free, guess, dropped)
+        if status == 0:
+            if attempt == 0:
+                return 0, None
+            status = 1
+            break
+        beta[S] = b
+        if status != 2 or not dropped or attempt == _REENTRY:
+            break
+        # columns this step zeroed (all of a sign change's flips leave at once) may belong to
+        # the support after all: their KKT check from the cached Gram entries (O(|S|) each)
+        # brings violators back with a coordinate step, before any residual is computed
+        d = np.unique(np.concatenate(dropped))
+        d = d[beta[d] == 0.0]
+        dropped = []
+        if d.size == 0:
+            break
+        qd = c[d] - (cache.G[np.ix_(cache.pos[d], cache.pos[S])] @ b) / n
+        thr_d = lam * a * v[d]
+        back = np.abs(qd) > thr_d * (1.0 + 1e-10)
+        if not back.any():
+            break
+        d, qd = d[back], qd[back]
+        xx_d = cache.G[cache.pos[d], cache.pos[d]] / n
+        beta[d] = np.sign(qd) * (np.abs(qd) - thr_d[back]) / (xx_d + lam * (1.0 - a) * v[d])
+        guess = None
+    return status, cache.residual(y, beta)
+
+
+def _feature_sign(c, v, a, lam, beta, cache, fac, free, guess, dropped):
+    """The sign-change loop of :func:`_newton` on the factor's support: (status, S, b), beta
+    updated; the columns zeroed are appended to ``dropped``."""
     status = 2
     S = fac.S
     b = beta[S]
     s = np.sign(b)
+    xw = b  # where a conjugate-gradient solve starts
+    polish = _SIGN_RTOL is None
     for _ in range(100):
         vS = v[S]
         rhs = c[S] - lam * a * vS * s
-        x = fac.solve(rhs, lam, a, v, b)
+        # a drifted factor's solves find the signs at a loose rtol, then polish the last
+        rtol = None if polish else max(fac.rtol, _SIGN_RTOL)
+        x = fac.solve(rhs, lam, a, v, xw, rtol)
         if x is None:
             # the drifted factor did not converge: factorize afresh at this lambda
-            x = fac.solve(rhs, lam, a, v, b) if fac._rebuild(S.copy(), v, a, lam, cache) else None
+            x = fac.solve(rhs, lam, a, v, xw) if fac._rebuild(S.copy(), v, a, lam, cache) else None
         if x is None or not np.all(np.isfinite(x)):
             if status == 2:
-                return 0, None
+                return 0, S, None
             status = 1
             break
         bad = x * s <= 0.0
         if a == 0.0 or free is not None:
             bad &= (vS > 0) & (a > 0.0)  # unpenalized columns and ridge: no signs to keep
         if not bad.any():
+            if fac.iterative and not polish and fac.rtol < _SIGN_RTOL:
+                polish = True
+                xw = x
+                continue
             # x minimizes the objective over this support and signs; the segment point b lies on
             # the same face, so the jump from b to x decreases the objective
             status = 2
@@ -308,8 +380,9 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac, free, guess=None):
         b[bad] = 0.0
         beta[S] = b
         keep = ~bad
+        dropped.append(S[bad])
         fac.drop(keep)
-        S, b, s = fac.S, b[keep], s[keep]
+        S, b, s, xw = fac.S, b[keep], s[keep], x[keep]
     else:
         status = 1
     if status == 2 and b.size:
@@ -318,8 +391,7 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac, free, guess=None):
         if a > 0.0 and small.any():
             b = b.copy()
             b[small & (v[S] > 0)] = 0.0
-    beta[S] = b
-    return status, cache.residual(y, beta)
+    return status, S, b
 
 
 def _least_squares(U: list, d: np.ndarray) -> np.ndarray:
@@ -379,15 +451,17 @@ class _Gradient:
         self.X32 = None
         if passes > 4 and wants_single(n, p):
             self.X32 = np.asfortranarray(X, dtype=np.float32) if X32 is None else X32
+        # single-precision reads (certify_q): each input rounded once (2u + u^2 relative per
+        # product), products exact in double, the double sum's rounding (n * 2^-53), with margin
         u = 2.0 ** -24
-        m = n + 2
-        self.gamma = m * u / (1.0 - m * u) * (1.0 + 1e-6)
+        self.gamma = (2.0 * u + u * u + 1.01 * n * 2.0 ** -53) * (1.0 + 1e-6)
+        self.all = np.arange(p)
         self.refs = []  # up to _DIRECTIONS + 1 references (r, q, E), newest last
         self.Q = np.empty((_DIRECTIONS + 1, p))  # room for the references' q and E, stacked
         self.E = np.empty((_DIRECTIONS + 1, p))
         self.full = 0
 
-    def _predict(self, r: np.ndarray, beta: np.ndarray, thr: np.ndarray):
+    def _predict(self, r: np.ndarray, beta: np.ndarray, thr: np.ndarray, skip: bool):
         """(prediction of X'r/n, the columns it cannot certify) from the references."""
         n = self.X.shape[0]
         refs = self.refs[::-1]  # newest first
@@ -405,33 +479,58 @@ class _Gradient:
             Q[k] = qk
             E[k] = ek
         pred = np.empty(Q.shape[1])
-        cols = predict_q(Q, E, alpha, self.sxx, float(np.sqrt(e @ e)) / np.sqrt(n), spread, beta, thr, pred)
+        cols = predict_q(Q, E, alpha, self.sxx, float(np.sqrt(e @ e)) / np.sqrt(n), spread, beta, thr, pred, skip)
         return pred, cols
+
+    def _single(self, r):
+        """r in single precision, and the bound terms of :func:`~regstats.solver.cd.certify_q`."""
+        rn = float(np.sqrt(r @ r)) / np.sqrt(self.X.shape[0])
+        return r.astype(np.float32), self.gamma * rn, 1e-30 * (1.0 + rn)  # (underflow)
+
+    def columns(self, r, cols, beta, thr, q):
+        """q[cols] = X[:, cols]'r/n, with stand-ins for zeros certified inside their thresholds."""
+        if self.X32 is None:
+            partial_q(self.X, r, cols, q)
+        else:
+            r32, err, err0 = self._single(r)
+            certify_q(self.X32, r32, self.X, r, cols, beta, thr, self.xx, err, err0, q, False)
 
     def _keep(self, r, q, E):
         self.refs = self.refs[-_DIRECTIONS:] + [(r.copy(), q, E)]
 
-    def __call__(self, r: np.ndarray, beta: np.ndarray, thr: np.ndarray) -> np.ndarray:
+    def __call__(self, r: np.ndarray, beta: np.ndarray, thr: np.ndarray,
+                 known: np.ndarray | None = None) -> np.ndarray:
+        """q = X'r/n (certified columns: a stand-in inside the threshold).  ``known``: q at the
+        nonzero coefficients when beta solves its support's Newton equations exactly (then
+        q_j = lam a v_j s_j + lam (1-a) v_j b_j there, to rounding): those columns are not read,
+        and the reference gets no bound for them (they are computed when next needed)."""
         X = self.X
         n, p = X.shape
+        skip = known is not None
+        nz = np.flatnonzero(beta) if skip else None
+        if self.X32 is not None:
+            r32, err, err0 = self._single(r)
         if self.refs:
-            q, cols = self._predict(r, beta, thr)
-            # a full pass reads X in single precision (half the bytes) and then the nonzero
-            # columns in double precision; computing cols in double reads cols.size columns
-            nnz = np.count_nonzero(beta) if self.X32 is not None else 0
-            if cols.size <= _PARTIAL_SHARE * p + nnz:
-                partial_q(X, r, cols, q)
+            q, cols = self._predict(r, beta, thr, skip)
+            if cols.size <= _PARTIAL_SHARE * p:
+                if self.X32 is None:
+                    partial_q(X, r, cols, q)
+                else:
+                    certify_q(self.X32, r32, X, r, cols, beta, thr, self.xx, err, err0, q, skip)
+                if skip:
+                    q[nz] = known[nz]
                 return q
         self.full += 1
         if self.X32 is None:
             q = (X.T @ r) / n
             E = np.zeros(p)
         else:
-            q32 = (self.X32.T @ r.astype(np.float32)).astype(np.float64)
-            err = self.gamma * float(np.sqrt(r @ r)) / np.sqrt(n)
             q = np.empty(p)
-            certify_q(q32, X, r, beta, thr, self.xx, err, q)
-            E = err * self.sxx  # (0 for the columns recomputed in double: a valid bound still)
+            certify_q(self.X32, r32, X, r, self.all, beta, thr, self.xx, err, err0, q, skip)
+            E = err * self.sxx + err0  # (0 for the columns recomputed in double: a valid bound still)
+        if skip:
+            q[nz] = known[nz]
+            E[nz] = _NO_BOUND
         self._keep(r, q, E)
         return q.copy()
 
@@ -487,24 +586,24 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
         if not trust:
             trust = True  # a lambda without predictions after a poor one, then try again
         elif _PREDICT_ENTRY and q_pp is not None and a > 0.0 and lam_pp > lam_prev > lam:
-            # columns predicted to enter (q extrapolated linearly in lambda from its exact values
-            # at the last two solutions, known for the working set's zeros: on problem A 93% of
-            # the entering columns, 85% of those predicted) join the first Newton step, at the
-            # value of a coordinate step from the predicted q; a wrong guess leaves again in that
-            # step (its sign flips), a missed one is found by the KKT checks as before
-            with np.errstate(invalid="ignore"):
-                pred = q_end + (q_end - q_pp) * ((lam - lam_prev) / (lam_prev - lam_pp))
-                enter = np.flatnonzero(strong & (beta == 0.0) & (np.abs(pred) > thr) & (thr > 0.0))
+            # columns predicted to enter (q extrapolated linearly in lambda from the gradient
+            # passes at the last two solutions, exact near the thresholds) join the first Newton
+            # step, at the value of a coordinate step from the predicted q (at least a small
+            # one); a wrong guess leaves again in that step (its sign flips), a missed one is
+            # found by the KKT checks as before
+            pred = q_end + (q_end - q_pp) * ((lam - lam_prev) / (lam_prev - lam_pp))
+            enter = np.flatnonzero(strong & (beta == 0.0) & (np.abs(pred) > _ENTRY_MARGIN * thr) & (thr > 0.0))
             if a == 1.0:
                 enter = enter[:max(0, n - 1 - np.count_nonzero(beta))]
-            z = np.abs(pred[enter]) - thr[enter]
+            z = np.maximum(np.abs(pred[enter]) - thr[enter], 1e-3 * thr[enter])
             beta[enter] = np.sign(pred[enter]) * z / (xx[enter] + lam * (1.0 - a) * v[enter])
             if enter.size:
                 r = r - X[:, enter] @ beta[enter]  # (kept equal to y - X beta)
                 guess = np.zeros(p, dtype=bool)
                 guess[enter] = True
         tol_cd = target
-        q_here = np.full(p, np.nan)  # exact q of the working set's zeros at this lambda's solution
+        fac.rtol = 1e-15 if exact else _CG_RTOL
+        loose = False
         nsw = 0
         exact_done = False
         g = np.inf
@@ -522,8 +621,8 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
                 rounds += 1
                 status, r_new = _newton(X, y, c, v, a, lam, beta, cache, fac, free, guess)
                 if guess is not None:
-                    # most guesses should stay (they cost Gram entries and factor updates)
-                    trust = np.count_nonzero(beta[guess]) >= 0.5 * np.count_nonzero(guess)
+                    # enough guesses should stay (they cost Gram entries and factor updates)
+                    trust = np.count_nonzero(beta[guess]) >= _TRUST * np.count_nonzero(guess)
                     guess = None
                 if status == 0:
                     # singular or too large a block: coordinate descent may shrink the support
@@ -537,11 +636,12 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
                     status = -1
                 else:
                     r = r_new
+                    loose = status == 2 and fac.loose
             if status == 2:
                 # the zeros of the working set first: violators there get one coordinate step
                 # each (so they join the support with the right sign), not a full pass
                 wz = ws[beta[ws] == 0.0]
-                partial_q(X, r, wz, q)
+                grad.columns(r, wz, beta, thr, q)
                 bad = wz[np.abs(q[wz]) > thr[wz] * (1.0 + 1e-10)]
                 room = n - 1 - np.count_nonzero(beta) if a == 1.0 else bad.size
                 if bad.size > room > 0:
@@ -552,8 +652,7 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
                     k, ok = cd_naive(X, r, beta, v, a, lam, xx, bad, tol_cd, 1)
                     nsw += k
                     continue
-                q_here[wz] = q[wz]
-                exact_done = True
+                exact_done = not loose
             else:
                 # no Newton step (or one stopped at sign changes): coordinate descent on the
                 # working set, a few sweeps before the next Newton step
@@ -562,7 +661,15 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
                 nsw += k
                 if use_newton:
                     continue
-            q = grad(r, beta, thr)
+            known = None
+            if exact_done:
+                # the Newton equations give the support's q (to rounding): not read from X
+                known = lam * v * (a * np.sign(beta) + (1.0 - a) * beta)
+            elif loose and status == 2:
+                # a looser conjugate-gradient solve: the support's products in one pass over the
+                # cached columns (which hold the support), not column by column
+                known = cache.products(r)
+            q = grad(r, beta, thr, known)
             if exact_done:
                 # exact on its support; optimal only if every zero coefficient passes KKT
                 zero = (beta == 0.0) & (xx > 0)
@@ -576,6 +683,10 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
             # an exact active-set solution that passes the KKT check is optimal to rounding
             if exact_done or (g <= target and (not exact or not use_newton)):
                 break
+            if loose and status == 2:
+                # a conjugate-gradient solve stopped short of the target: refine it
+                fac.rtol = max(fac.rtol * 1e-3, 1e-15)
+                continue
             if status == 1:
                 continue
             if ok:
@@ -589,6 +700,6 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
         conv[li] = g <= target or exact_done
         betas[li] = beta
         ever |= beta != 0
-        q_pp, q_end = q_end, q_here
+        q_pp, q_end = q_end, q.copy()
         lam_pp, lam_prev = lam_prev, lam
     return betas, gaps, rss, sweeps, conv
