@@ -212,32 +212,71 @@ def test_factor_append_refuses_a_singular_column(rng):
 
 
 def test_single_precision_gradient_pass_is_certified(rng):
-    # the single-precision pass may stand in for a column only where its rounding bound keeps the
-    # column strictly inside the KKT threshold; everything else equals the double-precision value
+    # the single-precision reads may stand in for a column only where their rounding bound keeps
+    # the column strictly inside the KKT threshold; everything else equals the double-precision
+    # value.  The bound is rigorous (inputs rounded to single precision, products summed in
+    # double) and tight: about 1.2e-7 of ||x_j|| ||r|| / n, not the (n + 2) u of a float sum
     from regstats.solver.naive import _Gradient
 
-    n, p = 200, 3000
+    n, p = 1000, 3000
     X = np.asfortranarray(rng.standard_normal((n, p)) * rng.uniform(0.5, 2.0, p))
-    r = rng.standard_normal(n) * 3.0
+    X[:, 100] *= np.exp(rng.uniform(-20, 20, n))  # a column with a huge dynamic range
+    r = rng.standard_normal(n) * 3.0 * np.exp(rng.uniform(-5, 5, n))
     xx = (X ** 2).sum(0) / n
     q_exact = X.T @ r / n
     beta = np.zeros(p)
     beta[:5] = 1.0
+    u = 2.0 ** -24
+    gamma = (2 * u + u * u + 1.01 * n * 2.0 ** -53) * (1 + 1e-6)
+    scale = np.sqrt(xx) * np.linalg.norm(r) / np.sqrt(n)
     for lam in (np.quantile(np.abs(q_exact), [0.1, 0.5, 0.99])):
         thr = np.full(p, lam)
         thr[10] = 0.0  # an unpenalized column is never certified
-        q = _Gradient(X, xx, passes=100)(r, beta, thr)
-        scale = np.sqrt(xx) * np.linalg.norm(r) / np.sqrt(n)
+        grad = _Gradient(X, xx, passes=100)
+        q = grad(r, beta, thr)
         single = np.abs(q - q_exact) > 1e-13 * scale  # values that came from the single pass
         assert single.sum() > p // 20 or lam < np.quantile(np.abs(q_exact), 0.2)
         assert not single[:5].any() and not single[10]
-        gamma = (n + 2) * 2.0 ** -24 / (1 - (n + 2) * 2.0 ** -24)  # the rounding bound used
-        assert np.all(np.abs(q - q_exact)[single] <= gamma * scale[single])
+        assert np.all(np.abs(q - q_exact)[single] <= gamma * scale[single] + 1e-30)
         assert np.all(np.abs(q_exact[single]) < thr[single])
-        # near the threshold everything is double precision
-        near = np.abs(np.abs(q_exact) - thr) < 1e-6 * thr
-        assert not (single & near).any()
+        # a column 1e-5 of the threshold inside it is settled by the single-precision read
+        # (the bound of a float32 sum, (n + 2) u ||x|| ||r|| / n, would not settle it)
+        j = int(np.argmin(np.abs(np.abs(q_exact) - 0.5 * lam) + 1e9 * (np.arange(p) < 11)))
+        thr_j = thr.copy()
+        thr_j[j] = abs(q_exact[j]) + 1e-5 * scale[j]
+        q2 = _Gradient(X, xx, passes=100)(r, beta, thr_j)
+        assert 0 < abs(q2[j] - q_exact[j]) <= gamma * scale[j]
     assert _Gradient(X, xx, passes=1).X32 is None  # a single pass does not pay for the copy
+
+
+def test_gradient_reads_no_column_whose_value_the_newton_equations_give(rng):
+    # after an exact Newton step the support's X'r/n is known; a pass takes it and reads only the
+    # zeros, and the reference it keeps has no bound for those columns: once they are zero, a
+    # later pass computes them instead of certifying them from the reference
+    from regstats.solver.naive import _Gradient
+
+    n, p = 300, 2000
+    X = _ar1_design(rng, n, p, 0.5)
+    xx = np.einsum("ij,ij->j", X, X) / n
+    grad = _Gradient(X, xx, 100)
+    r = rng.standard_normal(n)
+    beta = np.zeros(p)
+    beta[:30] = rng.standard_normal(30)
+    true = X.T @ r / n
+    thr = np.full(p, 3.0 * np.abs(true).max())  # every zero well inside
+    known = np.zeros(p)  # deliberately not X'r/n: proof that these columns are not read
+    q = grad(r, beta, thr, known)
+    np.testing.assert_array_equal(q[:30], 0.0)
+    assert np.all(np.abs(q[30:] - true[30:]) <= 1e-6 * np.abs(true).max())
+    # a nearby residual, the support gone: the former nonzeros' reference values are wrong (0)
+    # and must not certify them
+    beta[:] = 0.0
+    r2 = r + 1e-3 * rng.standard_normal(n)
+    full = grad.full
+    q2 = grad(r2, beta, thr)
+    assert grad.full == full  # a partial pass, from the reference
+    # read (in single precision, within its bound), not predicted from the wrong values
+    np.testing.assert_allclose(q2[:30], X[:, :30].T @ r2 / n, rtol=0, atol=1e-6 * np.abs(true).max())
 
 
 @pytest.mark.parametrize("a", [1.0, 0.5])
@@ -339,6 +378,99 @@ def test_naive_elastic_net_path_with_a_drifting_factor_is_exact(rng):
         nz = b != 0
         np.testing.assert_allclose(q[nz], lam * a * np.sign(b[nz]), atol=1e-10 * lam)
         assert np.all(np.abs(q[~nz]) <= lam * a * (1 + 1e-10))
+
+
+def _drift_problem(rng):
+    n, p = 300, 700
+    X = _ar1_design(rng, n, p, 0.5)
+    y = X[:, ::35] @ rng.uniform(1, 2, 20) + rng.standard_normal(n)
+    return X, y - y.mean()
+
+
+def test_loose_conjugate_gradients_meet_the_gap_target(rng, monkeypatch):
+    # at the default tol the drifted factor's solves stop at a looser residual; a lambda whose
+    # gap misses the target refines them, so even an absurdly loose rtol ends within tol
+    from regstats.solver import naive
+
+    X, y = _drift_problem(rng)
+    n, p = X.shape
+    a, v = 0.5, np.ones(p)
+    lams = np.max(np.abs(X.T @ y / n)) / a * 0.005 ** (np.arange(60) / 59)
+    yy = y @ y / n
+    B0 = solver.cd_path_naive(X, y, v, a, lams, np.zeros(p), 1e-14, 100_000, True)[0]
+    orig = naive._newton
+    for rtol in (naive._CG_RTOL, 1e-1):
+        calls = []
+
+        def counted(*args, **kw):
+            calls.append(1)
+            return orig(*args, **kw)
+
+        monkeypatch.setattr(naive, "_newton", counted)
+        monkeypatch.setattr(naive, "_CG_RTOL", rtol)
+        B, gaps, _, sweeps, conv = solver.cd_path_naive(X, y, v, a, lams, np.zeros(p), 1e-7, 100_000, False)
+        assert conv.all() and np.all(gaps <= 1e-7 * yy)
+        assert np.abs(B - B0).max() < 1e-3 * np.abs(B0).max()
+        # refined Newton steps, not a fallback to coordinate descent
+        assert len(calls) < 4 * len(lams) and sweeps.sum() < 3 * len(lams)
+
+
+def test_signs_found_at_a_loose_rtol_then_polished_give_the_exact_path(rng, monkeypatch):
+    # the drifted factor's first solves of a Newton step only decide signs (loose rtol); the
+    # last one is polished to the final rtol, so the exact path is unchanged to rounding
+    from regstats.solver import naive
+
+    X, y = _drift_problem(rng)
+    n, p = X.shape
+    a, v = 0.5, np.ones(p)
+    lams = np.max(np.abs(X.T @ y / n)) / a * 0.005 ** (np.arange(60) / 59)
+    out, rtols = {}, {}
+    orig = naive.factor.shifted_solve
+    for sign_rtol in (None, 1e-2):
+        used = []
+
+        def spy(U, k, rhs, shift, d, rtol, *rest):
+            used.append(rtol)
+            return orig(U, k, rhs, shift, d, rtol, *rest)
+
+        monkeypatch.setattr(naive, "_SIGN_RTOL", sign_rtol)
+        monkeypatch.setattr(naive.factor, "shifted_solve", spy)
+        out[sign_rtol] = solver.cd_path_naive(X, y, v, a, lams, np.zeros(p), 1e-14, 100_000, True)
+        rtols[sign_rtol] = set(used)
+    assert out[None][4].all() and out[1e-2][4].all()
+    np.testing.assert_allclose(out[1e-2][0], out[None][0], rtol=0, atol=1e-10)
+    assert rtols[None] == {1e-15} and rtols[1e-2] == {1e-2, 1e-15}
+    # polished Newton steps, not a fallback to coordinate descent
+    assert out[1e-2][3].sum() <= out[None][3].sum() + 5
+
+
+def test_columns_a_newton_step_zeroed_are_rechecked_from_the_gram_cache(rng, monkeypatch):
+    # several sign flips leave at once; a column that belongs to the support after all comes
+    # back from a KKT check on cached Gram entries, without a residual and a new Newton round
+    from regstats.solver import naive
+
+    n, p = 150, 1200
+    X = _ar1_design(rng, n, p, 0.8)
+    y = X[:, ::60] @ rng.uniform(1, 2, 20) + rng.standard_normal(n)
+    y -= y.mean()
+    v = np.ones(p)
+    lams = np.max(np.abs(X.T @ y / n)) * 0.01 ** (np.arange(80) / 79)
+    out, rounds = {}, {}
+    orig = naive._newton
+    for reentry in (0, naive._REENTRY):
+        calls = []
+
+        def counted(*args, **kw):
+            calls.append(1)
+            return orig(*args, **kw)
+
+        monkeypatch.setattr(naive, "_REENTRY", reentry)
+        monkeypatch.setattr(naive, "_newton", counted)
+        out[reentry] = solver.cd_path_naive(X, y, v, 1.0, lams, np.zeros(p), 1e-14, 100_000, True)
+        rounds[reentry] = len(calls)
+    assert out[0][4].all() and out[naive._REENTRY][4].all()
+    np.testing.assert_allclose(out[naive._REENTRY][0], out[0][0], rtol=0, atol=1e-10)
+    assert rounds[naive._REENTRY] < rounds[0]
 
 
 @pytest.mark.parametrize("seed", range(6))
