@@ -19,11 +19,41 @@ from numba import njit
 @njit(cache=True, fastmath=True, error_model="numpy")
 def _forward_rows(U, k0, k, z):
     """Rows k0..k-1 of the forward substitution U' z = b, in place (z holds b there, less the
-    contributions of the first k0 rows)."""
-    for i in range(k0, k):
+    contributions of the first k0 rows).  Rows of U are taken eight at a time: the triangle
+    among them, then one pass over the rest of z subtracts all eight (eight products per load
+    and store of z)."""
+    i0 = k0
+    while i0 + 8 <= k:
+        for i in range(i0, i0 + 8):
+            zi = z[i] / U[i, i]
+            z[i] = zi
+            for j in range(i + 1, i0 + 8):
+                z[j] -= U[i, j] * zi
+        # 1-d slices: LLVM vectorizes these loops (2-d indexing it does not)
+        u0 = U[i0, i0 + 8:k]
+        u1 = U[i0 + 1, i0 + 8:k]
+        u2 = U[i0 + 2, i0 + 8:k]
+        u3 = U[i0 + 3, i0 + 8:k]
+        u4 = U[i0 + 4, i0 + 8:k]
+        u5 = U[i0 + 5, i0 + 8:k]
+        u6 = U[i0 + 6, i0 + 8:k]
+        u7 = U[i0 + 7, i0 + 8:k]
+        z0 = z[i0]
+        z1 = z[i0 + 1]
+        z2 = z[i0 + 2]
+        z3 = z[i0 + 3]
+        z4 = z[i0 + 4]
+        z5 = z[i0 + 5]
+        z6 = z[i0 + 6]
+        z7 = z[i0 + 7]
+        zz = z[i0 + 8:k]
+        for j in range(zz.shape[0]):
+            zz[j] -= (z0 * u0[j] + z1 * u1[j] + z2 * u2[j] + z3 * u3[j]
+                      + z4 * u4[j] + z5 * u5[j] + z6 * u6[j] + z7 * u7[j])
+        i0 += 8
+    for i in range(i0, k):
         zi = z[i] / U[i, i]
         z[i] = zi
-        # 1-d slices: LLVM vectorizes these loops (2-d indexing it does not)
         zz = z[i + 1:k]
         uu = U[i, i + 1:k]
         for j in range(zz.shape[0]):
@@ -40,14 +70,53 @@ def forward(U, k, b, z):
 
 @njit(cache=True, fastmath=True, error_model="numpy")
 def backward(U, k, z, x):
-    """Solve U[:k,:k] x = z (x may alias z)."""
-    for i in range(k - 1, -1, -1):
+    """Solve U[:k,:k] x = z (x may alias z).  The last k % 8 rows one by one, then eight rows at
+    a time: their eight dot products with the solved part in one pass, then their triangle."""
+    top = k - k % 8
+    for i in range(k - 1, top - 1, -1):
         uu = U[i, i + 1:k]
         xx = x[i + 1:k]
         s = 0.0
         for j in range(uu.shape[0]):
             s += uu[j] * xx[j]
         x[i] = (z[i] - s) / U[i, i]
+    i0 = top - 8
+    while i0 >= 0:
+        u0 = U[i0, i0 + 8:k]
+        u1 = U[i0 + 1, i0 + 8:k]
+        u2 = U[i0 + 2, i0 + 8:k]
+        u3 = U[i0 + 3, i0 + 8:k]
+        u4 = U[i0 + 4, i0 + 8:k]
+        u5 = U[i0 + 5, i0 + 8:k]
+        u6 = U[i0 + 6, i0 + 8:k]
+        u7 = U[i0 + 7, i0 + 8:k]
+        xx = x[i0 + 8:k]
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
+        s4 = 0.0
+        s5 = 0.0
+        s6 = 0.0
+        s7 = 0.0
+        for j in range(xx.shape[0]):
+            xj = xx[j]
+            s0 += u0[j] * xj
+            s1 += u1[j] * xj
+            s2 += u2[j] * xj
+            s3 += u3[j] * xj
+            s4 += u4[j] * xj
+            s5 += u5[j] * xj
+            s6 += u6[j] * xj
+            s7 += u7[j] * xj
+        acc = (s0, s1, s2, s3, s4, s5, s6, s7)
+        for l in range(7, -1, -1):
+            i = i0 + l
+            t = z[i] - acc[l]
+            for j in range(i + 1, i0 + 8):
+                t -= U[i, j] * x[j]
+            x[i] = t / U[i, i]
+        i0 -= 8
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
@@ -81,6 +150,58 @@ def chol_solve(U, k, rhs, z0, k0):
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
+def _forward_block(U, k, W):
+    """Solve U[:k,:k]' w_c = W[c] in place for every row c of W (several right-hand sides).
+
+    Rows of U are taken eight at a time: the small triangle among them first, then one pass over
+    the rest of each right-hand side subtracts all eight rows' contributions (eight products per
+    load and store of W, instead of one), the eight rows staying in cache for every W[c]."""
+    t = W.shape[0]
+    i0 = 0
+    while i0 + 8 <= k:
+        for c in range(t):
+            wc = W[c]
+            for i in range(i0, i0 + 8):
+                zi = wc[i] / U[i, i]
+                wc[i] = zi
+                for j in range(i + 1, i0 + 8):
+                    wc[j] -= U[i, j] * zi
+        u0 = U[i0, i0 + 8:k]
+        u1 = U[i0 + 1, i0 + 8:k]
+        u2 = U[i0 + 2, i0 + 8:k]
+        u3 = U[i0 + 3, i0 + 8:k]
+        u4 = U[i0 + 4, i0 + 8:k]
+        u5 = U[i0 + 5, i0 + 8:k]
+        u6 = U[i0 + 6, i0 + 8:k]
+        u7 = U[i0 + 7, i0 + 8:k]
+        for c in range(t):
+            wc = W[c]
+            z0 = wc[i0]
+            z1 = wc[i0 + 1]
+            z2 = wc[i0 + 2]
+            z3 = wc[i0 + 3]
+            z4 = wc[i0 + 4]
+            z5 = wc[i0 + 5]
+            z6 = wc[i0 + 6]
+            z7 = wc[i0 + 7]
+            ww = wc[i0 + 8:k]
+            for j in range(ww.shape[0]):
+                ww[j] -= (z0 * u0[j] + z1 * u1[j] + z2 * u2[j] + z3 * u3[j]
+                          + z4 * u4[j] + z5 * u5[j] + z6 * u6[j] + z7 * u7[j])
+        i0 += 8
+    for i in range(i0, k):
+        uu = U[i, i + 1:k]
+        d = U[i, i]
+        for c in range(t):
+            wc = W[c]
+            zi = wc[i] / d
+            wc[i] = zi
+            ww = wc[i + 1:k]
+            for j in range(ww.shape[0]):
+                ww[j] -= uu[j] * zi
+
+
+@njit(cache=True, fastmath=True, error_model="numpy")
 def append(U, k, G, pos, new_pos, scale, diag, rtol):
     """Append the columns ``new_pos`` (cache positions) to the factor of the first k.
 
@@ -98,16 +219,7 @@ def append(U, k, G, pos, new_pos, scale, diag, rtol):
         wc = W[c]
         for i in range(k):
             wc[i] = g[pos[i]] * scale
-    for i in range(k):
-        uu = U[i, i + 1:k]
-        d = U[i, i]
-        for c in range(t):
-            wc = W[c]
-            zi = wc[i] / d
-            wc[i] = zi
-            ww = wc[i + 1:k]
-            for j in range(ww.shape[0]):
-                ww[j] -= uu[j] * zi
+    _forward_block(U, k, W)
     C = np.empty((t, t))
     for c in range(t):
         g = G[new_pos[c]]
