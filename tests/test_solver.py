@@ -589,3 +589,34 @@ def test_predicted_entries_save_newton_steps_and_change_nothing(rng, monkeypatch
         out[flag] = (B, len(calls))
     np.testing.assert_allclose(out[True][0], out[False][0], atol=1e-10)
     assert out[True][1] < 0.9 * out[False][1]
+
+
+@pytest.mark.parametrize("k", [1, 5, 8, 9, 17, 64, 131])
+def test_blocked_triangular_solves_match_lapack(rng, k):
+    # the substitutions take the factor's rows eight at a time: every size (a multiple of 8 or
+    # not, smaller than 8), several right-hand sides, and a forward solve resumed at row k0
+    from scipy.linalg import solve_triangular
+
+    from regstats.solver import factor
+
+    A = rng.standard_normal((k + 3, k))
+    U = np.zeros((k + 5, k + 5))  # a buffer larger than the factor, as in the solver
+    U[:k, :k] = np.linalg.cholesky(A.T @ A + 0.1 * np.eye(k)).T
+    Uk = U[:k, :k]
+    b = rng.standard_normal(k)
+    z = np.empty(k)
+    factor.forward(U, k, b, z)
+    np.testing.assert_allclose(z, solve_triangular(Uk, b, trans="T"), rtol=1e-10, atol=1e-12)
+    x = np.empty(k)
+    factor.backward(U, k, z, x)
+    np.testing.assert_allclose(x, solve_triangular(Uk, z), rtol=1e-10, atol=1e-12)
+    factor.backward(U, k, z, z)  # in place
+    np.testing.assert_allclose(z, x, rtol=1e-14, atol=1e-14)
+    W = rng.standard_normal((3, k))
+    expected = solve_triangular(Uk, W.T, trans="T").T
+    factor._forward_block(U, k, W)
+    np.testing.assert_allclose(W, expected, rtol=1e-10, atol=1e-12)
+    for k0 in {0, k // 3, k - 1}:
+        z0 = solve_triangular(U[:k0, :k0], b[:k0], trans="T") if k0 else np.zeros(0)
+        np.testing.assert_allclose(factor.forward_from(U, k, b, np.ascontiguousarray(z0), k0),
+                                   solve_triangular(Uk, b, trans="T"), rtol=1e-10, atol=1e-12)
