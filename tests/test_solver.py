@@ -324,11 +324,11 @@ def test_shifted_solve_from_a_stale_factor(rng):
     U = np.zeros((128, 128))
     U[:80, :80] = np.linalg.cholesky(G + mu0 * np.diag(d)).T
     rhs = rng.standard_normal(80)
-    x, ok = factor.shifted_solve(U, 80, rhs, mu - mu0, d, 1e-15, 60, np.zeros(0))
+    x, ok = factor.shifted_solve(U, 80, rhs, mu - mu0, d, 1e-15, 60, np.zeros(0), np.zeros(0))
     assert ok
     np.testing.assert_allclose(x, np.linalg.solve(G + mu * np.diag(d), rhs), rtol=1e-10)
     # a factor made at a smaller diagonal serves a larger one too (positive shift)
-    x, ok = factor.shifted_solve(U, 80, rhs, 0.1 * mu0, d, 1e-15, 60, np.zeros(0))
+    x, ok = factor.shifted_solve(U, 80, rhs, 0.1 * mu0, d, 1e-15, 60, np.zeros(0), np.zeros(0))
     assert ok
     np.testing.assert_allclose(x, np.linalg.solve(G + 1.1 * mu0 * np.diag(d), rhs), rtol=1e-10)
     # started from a nearby point (the current coefficients) it needs fewer iterations
@@ -336,14 +336,14 @@ def test_shifted_solve_from_a_stale_factor(rng):
     near = exact * (1.0 + 1e-4 * rng.standard_normal(80))
 
     def iterations(x0):
-        return next(k for k in range(61) if factor.shifted_solve(U, 80, rhs, mu - mu0, d, 1e-15, k, x0)[1])
+        return next(k for k in range(61) if factor.shifted_solve(U, 80, rhs, mu - mu0, d, 1e-15, k, x0, np.zeros(0))[1])
 
     assert iterations(near) < iterations(np.zeros(0))
-    x, ok = factor.shifted_solve(U, 80, rhs, mu - mu0, d, 1e-15, 60, near)
+    x, ok = factor.shifted_solve(U, 80, rhs, mu - mu0, d, 1e-15, 60, near, np.zeros(0))
     assert ok
     np.testing.assert_allclose(x, exact, rtol=1e-10)
     # too few iterations for a large drift: reported, not silently wrong
-    _, ok = factor.shifted_solve(U, 80, rhs, 0.1 * mu0 - mu0, d, 1e-15, 3, np.zeros(0))
+    _, ok = factor.shifted_solve(U, 80, rhs, 0.1 * mu0 - mu0, d, 1e-15, 3, np.zeros(0), np.zeros(0))
     assert not ok
 
 

@@ -327,7 +327,7 @@ def upper_matvec(U, k, x, y):
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
-def shifted_solve(U, k, rhs, shift, d, rtol, max_iter, x0):
+def shifted_solve(U, k, rhs, shift, d, rtol, max_iter, x0, state):
     """x with (U'U + shift * diag(d)) x = rhs, from the factor U of U'U only.
 
     Conjugate gradients on the system in the variable y = U x, preconditioned by the factor:
@@ -340,13 +340,25 @@ def shifted_solve(U, k, rhs, shift, d, rtol, max_iter, x0):
     e.g. the current coefficients), else from the solution for shift = 0; stops when the
     residual is below ``rtol`` relative to the right-hand side.  Returns (x, converged); not
     converged after ``max_iter`` iterations, or when the matrix is found not positive definite.
+
+    ``state`` (2k + 1 entries, else ignored) receives the final y, residual and squared norm of
+    the right-hand side; passed back for the same system with ``state[2k] > 0`` (a tighter rtol,
+    say) the iteration resumes from there, restarted along the residual, instead of starting
+    from x0 (which saves the start's two triangular solves).
     """
     t = np.empty(k)
     y = np.empty(k)
     r = np.empty(k)
     bb = 0.0
     rr = 0.0
-    if x0.shape[0] == k:
+    keep = state.shape[0] == 2 * k + 1
+    if keep and state[2 * k] > 0.0:
+        for i in range(k):
+            y[i] = state[i]
+            r[i] = state[k + i]
+            rr += r[i] * r[i]
+        bb = state[2 * k]
+    elif x0.shape[0] == k:
         # b - (I + shift K) y0 with y0 = U x0 is U'^{-1} (rhs - shift D x0) - U x0: one forward
         # solve and one product (the stopping rule measures against U'^{-1} (rhs - shift D x0))
         for i in range(k):
@@ -400,6 +412,11 @@ def shifted_solve(U, k, rhs, shift, d, rtol, max_iter, x0):
         ok = rr <= stop
     x = np.empty(k)
     backward(U, k, y, x)
+    if keep:
+        for i in range(k):
+            state[i] = y[i]
+            state[k + i] = r[i]
+        state[2 * k] = bb
     return x, ok and np.all(np.isfinite(x))
 
 

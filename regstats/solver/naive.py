@@ -14,14 +14,17 @@ Per lambda:
    the path is (for the lasso) linear in lambda, so this step alone usually lands on the exact
    solution.  If some sign flips, the step stops at the first zero crossing (the objective
    decreases along that segment), every flipping coordinate is zeroed and x is recomputed on the
-   smaller support (feature-sign search).  The columns predicted to enter (the working set's
-   X'r/n at the last two solutions, extrapolated in lambda) join this first step;
+   smaller support (feature-sign search).  The columns predicted to enter (X'r/n at the last
+   two solutions, extrapolated in lambda, within 0.3% of the threshold) join this first step;
+   columns the step zeroed are checked against KKT from the cached Gram entries and violators
+   come back before any residual is computed;
 3. the zeros of the working set are checked against the KKT conditions (only their columns are
    touched); violators get one coordinate-descent step each, which brings them into the support
    with the right sign, and we go back to 2;
-4. one gradient pass q = X'r/n (:class:`_Gradient`: columns certified from a predicted residual
-   change or a single-precision pass, each with a rigorous bound, the others computed in double):
-   columns outside the working set that violate the KKT conditions join it and we go back to 2;
+4. one gradient pass q = X'r/n (:class:`_Gradient`: the support's values from the Newton
+   equations, the zeros certified from a predicted residual change or a single-precision read,
+   each with a rigorous bound, the others computed in double): columns outside the working set
+   that violate the KKT conditions join it and we go back to 2;
 5. an exact active-set solution that passes every KKT check ends the lambda; the duality gap
    (:func:`regstats.solver.cd._gap`) is reported, and with a loose ``tol`` a gap of at most
    ``tol * yy`` (yy = ||y||^2/n) ends it too.
@@ -35,9 +38,11 @@ the active block is updated in place from step to step (:class:`_Factor`,
 :mod:`regstats.solver.factor`: one forward substitution per entering column, Givens rotations
 per leaving one), so a Newton step costs O(|A|^2) per changed column instead of a new
 O(|A|^3) factorization.  For the elastic net a large block's factor serves nearby lambdas too,
-by conjugate gradients preconditioned with it (:meth:`_Factor._drift_ok`).  With ``exact`` the
-lambda always ends on an exact active-set solution when the active set admits one, so the
-answer is exact to rounding.  Nothing here raises: the function returns per-lambda gaps, sweep
+by conjugate gradients preconditioned with it (:meth:`_Factor._drift_ok`), to a relative
+residual of 1e-4 while a step is finding its signs and then to ``_CG_RTOL`` (refined when the
+gap misses ``tol * yy``) or, with ``exact``, to rounding.  With ``exact`` the lambda always ends
+on an exact active-set solution when the active set admits one, so the answer is exact to
+rounding.  Nothing here raises: the function returns per-lambda gaps, sweep
 counts and converged flags.
 """
 from __future__ import annotations
@@ -162,7 +167,9 @@ class _Factor:
         self.z_rhs = None
         self.rtol = 1e-15  # relative residual of the conjugate-gradient solves at a drifted lambda
         self.loose = False  # whether the last solve stopped at a looser rtol than rounding
-        self.iterative = False  # whether it was by conjugate gradients
+        self.iterative = False  # whether it was by conjugate gradients, and to what rtol
+        self.last_rtol = 1e-15
+        self.cg = None  # (state, rhs, lam) of the last conjugate-gradient solve (while U is unchanged)
 
     def _room(self, m):
         if self.U is None or self.U.shape[0] < m:
@@ -191,7 +198,7 @@ class _Factor:
 
     def drop(self, keep):
         if not keep.all():
-            self.z = None
+            self.z = self.cg = None
             S = self.S.copy()
             k = factor.delete_many(self.U, S.size, S, keep)
             self.S = S[:k]
@@ -209,10 +216,16 @@ class _Factor:
         """
         return m >= _DRIFT_MIN_SIZE and self.lam * _DRIFT <= lam <= self.lam / _DRIFT
 
-    def solve(self, rhs, lam, a, v, x0, rtol=None):
+    @property
+    def coarse(self):
+        """Whether the last solve was a conjugate-gradient one stopped short of ``self.rtol``."""
+        return self.iterative and self.last_rtol > self.rtol
+
+    def solve(self, rhs, lam, a, v, x0, rtol=None, resume=False):
         """The Newton system's solution at ``lam``; None when a drifted factor cannot give it.
         ``x0``: a nearby point (the current coefficients), where a drifted factor starts;
-        ``rtol``: its relative residual (default ``self.rtol``)."""
+        ``rtol``: its relative residual (default ``self.rtol``); ``resume``: continue the last
+        conjugate-gradient solve when it was of this same system (a tighter rtol)."""
         rhs = np.ascontiguousarray(rhs)
         k = self.S.size
         if a == 1.0 or lam == self.lam:
@@ -226,17 +239,23 @@ class _Factor:
             self.loose = self.iterative = False
             return x
         rtol = self.rtol if rtol is None else rtol
+        cg = self.cg
+        if not (resume and cg is not None and cg[0].size == 2 * k + 1 and cg[2] == lam
+                and np.array_equal(cg[1], rhs)):
+            cg = (np.zeros(2 * k + 1), rhs, lam)
         x, ok = factor.shifted_solve(self.U, k, rhs, (lam - self.lam) * (1.0 - a),
                                      np.ascontiguousarray(v[self.S]), rtol, 60,
-                                     np.ascontiguousarray(x0, dtype=float))
+                                     np.ascontiguousarray(x0, dtype=float), cg[0])
+        self.cg = cg
         self.loose = rtol > 1e-15
         self.iterative = True
+        self.last_rtol = rtol
         return x if ok else None
 
     def _rebuild(self, A, v, a, lam, cache, ahead=False):
         """A fresh factorization of the block A at ``lam`` (``ahead``: for a large elastic-net
         block, at _DRIFT lam, the middle of the lambdas it will serve on a decreasing path)."""
-        self.z = None
+        self.z = self.cg = None
         if ahead and a < 1.0 and A.size >= _DRIFT_MIN_SIZE:
             lam = lam * _DRIFT
         self.S = np.zeros(0, dtype=np.int64)
@@ -260,6 +279,7 @@ class _Factor:
         return True
 
     def _extend(self, new, v, a, cache):
+        self.cg = None
         k = self.S.size
         self._room(k + new.size)
         pos = np.empty(k + new.size, dtype=np.int64)
@@ -298,7 +318,7 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac, free, guess=None):
                 return 0, None
             status = 1  # beta: the last exact solution plus coordinate steps, a descent step
             break
-        status, S, b = _feature_sign(c, v, a, lam, beta, cache, fac, free, guess, dropped)
+        status, S, b = _feature_sign(c, v, a, lam, beta, cache, fac, free, guess, dropped, False)
         if status == 0:
             if attempt == 0:
                 return 0, None
@@ -324,24 +344,31 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac, free, guess=None):
         xx_d = cache.G[cache.pos[d], cache.pos[d]] / n
         beta[d] = np.sign(qd) * (np.abs(qd) - thr_d[back]) / (xx_d + lam * (1.0 - a) * v[d])
         guess = None
+    if status == 2 and fac.coarse:
+        # the signs were settled (and the zeroed columns checked) at the conjugate-gradient
+        # solves' coarse rtol: polish the last solve (continuing it) to the final rtol
+        st, S, b = _feature_sign(c, v, a, lam, beta, cache, fac, free, None, [], True)
+        if st != 0:
+            status = st
+            beta[S] = b
     return status, cache.residual(y, beta)
 
 
-def _feature_sign(c, v, a, lam, beta, cache, fac, free, guess, dropped):
+def _feature_sign(c, v, a, lam, beta, cache, fac, free, guess, dropped, final):
     """The sign-change loop of :func:`_newton` on the factor's support: (status, S, b), beta
-    updated; the columns zeroed are appended to ``dropped``."""
+    updated; the columns zeroed are appended to ``dropped``.  A drifted factor's solves stop at
+    the coarse rtol _SIGN_RTOL unless ``final`` (then at the factor's rtol, the first one
+    continuing the last solve)."""
     status = 2
     S = fac.S
     b = beta[S]
     s = np.sign(b)
     xw = b  # where a conjugate-gradient solve starts
-    polish = _SIGN_RTOL is None
+    coarse = not final and _SIGN_RTOL is not None and _SIGN_RTOL > fac.rtol
     for _ in range(100):
         vS = v[S]
         rhs = c[S] - lam * a * vS * s
-        # a drifted factor's solves find the signs at a loose rtol, then polish the last
-        rtol = None if polish else max(fac.rtol, _SIGN_RTOL)
-        x = fac.solve(rhs, lam, a, v, xw, rtol)
+        x = fac.solve(rhs, lam, a, v, xw, _SIGN_RTOL if coarse else None, resume=final)
         if x is None:
             # the drifted factor did not converge: factorize afresh at this lambda
             x = fac.solve(rhs, lam, a, v, xw) if fac._rebuild(S.copy(), v, a, lam, cache) else None
@@ -354,10 +381,6 @@ def _feature_sign(c, v, a, lam, beta, cache, fac, free, guess, dropped):
         if a == 0.0 or free is not None:
             bad &= (vS > 0) & (a > 0.0)  # unpenalized columns and ridge: no signs to keep
         if not bad.any():
-            if fac.iterative and not polish and fac.rtol < _SIGN_RTOL:
-                polish = True
-                xw = x
-                continue
             # x minimizes the objective over this support and signs; the segment point b lies on
             # the same face, so the jump from b to x decreases the objective
             status = 2
@@ -420,8 +443,11 @@ def _least_squares(U: list, d: np.ndarray) -> np.ndarray:
 class _Gradient:
     """The full gradient q = X'r/n, the one O(np) operation of each lambda.
 
-    Two ways to avoid touching all of X, both exact where it matters:
+    Three ways to avoid touching all of X, all exact where it matters:
 
+    * **Known values.**  After an exact Newton step the support's q is given by the Newton
+      equations (the caller passes it as ``known``); those columns are not read, and the
+      reference gets no bound for them (:data:`_NO_BOUND`), so once zero they are computed.
     * **Predicted change with a bound.**  Every full pass is kept as a reference (r_k, q_k, E_k)
       with |q_kj - x_j'r_k/n| <= E_kj (single-precision rounding).  The differences of the last
       _DIRECTIONS + 1 references are directions u_i whose products X'u_i/n = q_a - q_b are known
@@ -433,11 +459,11 @@ class _Gradient:
       ||r - r_1|| late on the path), so this certifies most zero coefficients where the plain
       bound sqrt(xx_j) ||r - r_1|| / sqrt(n) certifies almost none.  A zero coefficient whose
       prediction plus bound stays strictly inside its KKT threshold is certified without being
-      computed; every other column (the nonzero ones included) is computed in double
-      precision.  Used while they are few (:data:`_PARTIAL_SHARE`).
-    * **Single precision.**  Otherwise a full pass runs over a single-precision copy of X (half
-      the memory traffic) and :func:`~regstats.solver.cd.certify_q` recomputes in double
-      precision every column that its rounding bound cannot certify.
+      computed.  Used while the others are few (:data:`_PARTIAL_SHARE`); otherwise a full pass.
+    * **Single precision.**  The columns still to compute are read from a single-precision copy
+      of X (half the memory traffic) and summed in double precision
+      (:func:`~regstats.solver.cd.certify_q`: the bound is the inputs' rounding, about 1.2e-7 of
+      ||x_j|| ||r|| / n); a column that bound cannot certify is recomputed in double precision.
 
     A certified column keeps a stand-in value inside its threshold, so it changes neither the KKT
     check nor the duality gap: both come out exactly as from a double-precision pass.
