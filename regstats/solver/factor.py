@@ -352,7 +352,8 @@ def shifted_solve(U, k, rhs, shift, d, rtol, max_iter, x0, state):
     bb = 0.0
     rr = 0.0
     keep = state.shape[0] == 2 * k + 1
-    if keep and state[2 * k] > 0.0:
+    resumed = keep and state[2 * k] > 0.0
+    if resumed:
         for i in range(k):
             y[i] = state[i]
             r[i] = state[k + i]
@@ -386,9 +387,11 @@ def shifted_solve(U, k, rhs, shift, d, rtol, max_iter, x0, state):
     pdir = r.copy()
     ap = np.empty(k)
     ok = rr <= stop
+    iters = 0
     for it in range(max_iter):
         if ok:
             break
+        iters += 1
         backward(U, k, pdir, t)
         for i in range(k):
             t[i] *= d[i]
@@ -411,7 +414,11 @@ def shifted_solve(U, k, rhs, shift, d, rtol, max_iter, x0, state):
             pdir[i] = r[i] + beta * pdir[i]
         ok = rr <= stop
     x = np.empty(k)
-    backward(U, k, y, x)
+    if iters == 0 and x0.shape[0] == k and not resumed:
+        for i in range(k):
+            x[i] = x0[i]  # U^{-1} (U x0): the start was already close enough
+    else:
+        backward(U, k, y, x)
     if keep:
         for i in range(k):
             state[i] = y[i]
