@@ -573,6 +573,27 @@ def certify_q(X32, r32, X, r, cols, beta, thr, xx, err, err0, q, skip_nonzero):
 
 
 @njit(cache=True)
+def kkt_scan(q, beta, thr, xx, strong, viol):
+    """One pass of the KKT checks after a gradient pass: marks in ``viol`` the columns outside
+    the working set ``strong`` that violate |q_j| <= thr_j, and returns (whether every zero
+    coefficient passes within a relative 1e-10, how many were marked).  Constant columns
+    (xx_j = 0) are skipped."""
+    ok = True
+    m = 0
+    for j in range(q.shape[0]):
+        viol[j] = False
+        if xx[j] <= 0.0:
+            continue
+        aq = abs(q[j])
+        if beta[j] == 0.0 and aq > thr[j] * (1.0 + 1e-10):
+            ok = False
+        if not strong[j] and aq > thr[j]:
+            viol[j] = True
+            m += 1
+    return ok, m
+
+
+@njit(cache=True)
 def predict_q(Q, E, alpha, sxx, en, spread, beta, thr, pred, skip_nonzero):
     """Predicted X'r/n from reference passes, and the columns the prediction cannot certify.
 

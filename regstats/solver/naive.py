@@ -51,7 +51,7 @@ import numpy as np
 from scipy.linalg.lapack import dpotrf
 
 from . import factor
-from .cd import _gap, cd_naive, certify_q, cross_dots, gather_block, partial_q, predict_q
+from .cd import _gap, cd_naive, certify_q, cross_dots, gather_block, kkt_scan, partial_q, predict_q
 from .standardize import wants_single
 
 #: sweeps of coordinate descent between Newton steps that stopped at sign changes
@@ -603,6 +603,7 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
     q_pp = q_end = None
     lam_pp = np.inf
     trust = True  # whether the last lambda's predicted entries mostly stayed
+    viol = np.zeros(p, dtype=bool)
     for li in range(nlam):
         lam = float(lambdas[li])
         thr = lam * a * v
@@ -633,6 +634,7 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
         nsw = 0
         exact_done = False
         g = np.inf
+        settled = False  # whether the loop ended right after computing the gap of beta
         use_newton = True
         rounds = 0
         failures = 0
@@ -696,18 +698,18 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
                 # cached columns (which hold the support), not column by column
                 known = cache.products(r)
             q = grad(r, beta, thr, known)
-            if exact_done:
-                # exact on its support; optimal only if every zero coefficient passes KKT
-                zero = (beta == 0.0) & (xx > 0)
-                exact_done = not np.any(np.abs(q[zero]) > thr[zero] * (1.0 + 1e-10))
-            viol = ~strong & (np.abs(q) > thr) & (xx > 0)
-            if viol.any():
+            # exact on its support, optimal only if every zero coefficient passes KKT; columns
+            # outside the working set that violate it join the set
+            zeros_ok, nviol = kkt_scan(q, beta, thr, xx, strong, viol)
+            exact_done = exact_done and zeros_ok
+            if nviol:
                 strong |= viol
                 exact_done = False
                 continue
-            g = _gap(beta, q, c, yy, v, a, lam)[0]
+            g, _, rs = _gap(beta, q, c, yy, v, a, lam)
             # an exact active-set solution that passes the KKT check is optimal to rounding
             if exact_done or (g <= target and (not exact or not use_newton)):
+                settled = True
                 break
             if loose and status == 2:
                 # a conjugate-gradient solve stopped short of the target: refine it
@@ -718,8 +720,10 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
             if ok:
                 tol_cd *= 0.1
                 if tol_cd < 1e-300:
+                    settled = True
                     break
-        g, _, rs = _gap(beta, q, c, yy, v, a, lam)
+        if not settled:  # (the sweep budget ran out: the gap of the last beta)
+            g, _, rs = _gap(beta, q, c, yy, v, a, lam)
         gaps[li] = g
         rss[li] = rs
         sweeps[li] = nsw
