@@ -620,3 +620,23 @@ def test_blocked_triangular_solves_match_lapack(rng, k):
         z0 = solve_triangular(U[:k0, :k0], b[:k0], trans="T") if k0 else np.zeros(0)
         np.testing.assert_allclose(factor.forward_from(U, k, b, np.ascontiguousarray(z0), k0),
                                    solve_triangular(Uk, b, trans="T"), rtol=1e-10, atol=1e-12)
+
+
+def test_kkt_scan_matches_the_numpy_checks(rng):
+    from regstats.solver.cd import kkt_scan
+
+    p = 500
+    q = rng.standard_normal(p)
+    thr = np.abs(rng.standard_normal(p))
+    beta = np.where(rng.random(p) < 0.2, rng.standard_normal(p), 0.0)
+    xx = np.where(rng.random(p) < 0.05, 0.0, 1.0)
+    strong = rng.random(p) < 0.5
+    viol = np.ones(p, dtype=bool)
+    ok, m = kkt_scan(q, beta, thr, xx, strong, viol)
+    zero = (beta == 0) & (xx > 0)
+    assert ok == (not np.any(np.abs(q[zero]) > thr[zero] * (1 + 1e-10)))
+    expected = ~strong & (np.abs(q) > thr) & (xx > 0)
+    np.testing.assert_array_equal(viol, expected)
+    assert m == expected.sum() and not ok
+    q2 = np.where(zero, 0.5 * thr, q)  # every zero inside its threshold
+    assert kkt_scan(q2, beta, thr, xx, np.ones(p, dtype=bool), viol) == (True, 0)
