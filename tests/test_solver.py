@@ -415,6 +415,31 @@ def test_loose_conjugate_gradients_meet_the_gap_target(rng, monkeypatch):
         assert len(calls) < 4 * len(lams) and sweeps.sum() < 3 * len(lams)
 
 
+def test_support_values_after_a_loose_solve_are_the_true_products(rng, monkeypatch):
+    # after a conjugate-gradient solve the support's X'r/n is taken from the Newton equations
+    # plus the solve's residual (U' times the iteration's residual), not read from X: it must
+    # equal the true products to rounding, or the KKT checks and gaps would be off
+    from regstats.solver import naive
+
+    X, y = _drift_problem(rng)
+    n, p = X.shape
+    lams = np.max(np.abs(X.T @ y / n)) / 0.5 * 0.005 ** (np.arange(60) / 59)
+    orig = naive._Gradient.__call__
+    errors = []
+
+    def spy(self, r, beta, thr, known=None):
+        nz = np.flatnonzero(beta)
+        if known is not None and nz.size:
+            true = X[:, nz].T @ r / n
+            errors.append(np.abs(known[nz] - true).max() / np.abs(true).max())
+        return orig(self, r, beta, thr, known)
+
+    monkeypatch.setattr(naive._Gradient, "__call__", spy)
+    monkeypatch.setattr(naive, "_CG_RTOL", 1e-5)  # far from the exact solution
+    solver.cd_path_naive(X, y, np.ones(p), 0.5, lams, np.zeros(p), 1e-7, 100_000, False)
+    assert len(errors) > 30 and max(errors) < 1e-11
+
+
 def test_signs_found_at_a_loose_rtol_then_polished_give_the_exact_path(rng, monkeypatch):
     # the drifted factor's first solves of a Newton step only decide signs (loose rtol); the
     # last one is polished to the final rtol, so the exact path is unchanged to rounding

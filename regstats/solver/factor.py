@@ -327,6 +327,19 @@ def upper_matvec(U, k, x, y):
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
+def lower_matvec(U, k, x, y):
+    """y = U[:k,:k]' x (the transpose of the upper triangle), by rows of U."""
+    for i in range(k):
+        y[i] = 0.0
+    for j in range(k):
+        xj = x[j]
+        uu = U[j, j:k]
+        yy = y[j:k]
+        for i in range(uu.shape[0]):
+            yy[i] += uu[i] * xj
+
+
+@njit(cache=True, fastmath=True, error_model="numpy")
 def shifted_solve(U, k, rhs, shift, d, rtol, max_iter, x0, state):
     """x with (U'U + shift * diag(d)) x = rhs, from the factor U of U'U only.
 

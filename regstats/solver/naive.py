@@ -132,13 +132,6 @@ class _GramCache:
             self.m = kk
         return True
 
-    def products(self, r: np.ndarray) -> np.ndarray:
-        """X'r/n at the cached columns (one pass over them), NaN elsewhere."""
-        out = np.full(self.X.shape[1], np.nan)
-        m = self.m
-        out[self.cols[:m]] = (self.XC[:, :m].T @ r) / self.X.shape[0]
-        return out
-
     def residual(self, y: np.ndarray, beta: np.ndarray) -> np.ndarray:
         """y - X beta for a beta supported on cached columns."""
         m = self.m
@@ -215,6 +208,16 @@ class _Factor:
         times it.
         """
         return m >= _DRIFT_MIN_SIZE and self.lam * _DRIFT <= lam <= self.lam / _DRIFT
+
+    def system_residual(self):
+        """rhs - (U'U + shift D) x of the last conjugate-gradient solve, in the factor's column
+        order: U' times the iteration's residual (kept in its state)."""
+        k = self.S.size
+        if self.cg is None or self.cg[0].size != 2 * k + 1:
+            return None
+        out = np.empty(k)
+        factor.lower_matvec(self.U, k, np.ascontiguousarray(self.cg[0][k:2 * k]), out)
+        return out
 
     @property
     def coarse(self):
@@ -351,6 +354,8 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac, free, guess=None):
         if st != 0:
             status = st
             beta[S] = b
+        else:
+            fac.cg = None  # (its state is not that of beta's solve)
     return status, cache.residual(y, beta)
 
 
@@ -690,13 +695,16 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
                 if use_newton:
                     continue
             known = None
-            if exact_done:
-                # the Newton equations give the support's q (to rounding): not read from X
+            if exact_done or (loose and status == 2):
+                # the Newton equations give the support's q (to rounding): not read from X; after
+                # a looser conjugate-gradient solve, plus the system's residual (from its state)
                 known = lam * v * (a * np.sign(beta) + (1.0 - a) * beta)
-            elif loose and status == 2:
-                # a looser conjugate-gradient solve: the support's products in one pass over the
-                # cached columns (which hold the support), not column by column
-                known = cache.products(r)
+                if not exact_done:
+                    rho = fac.system_residual()
+                    if rho is None:
+                        known = None  # (read them)
+                    else:
+                        known[fac.S] += rho
             q = grad(r, beta, thr, known)
             # exact on its support, optimal only if every zero coefficient passes KKT; columns
             # outside the working set that violate it join the set
