@@ -58,7 +58,7 @@ from .standardize import wants_single
 _CD_BUDGET = 10
 #: the elastic net's factor serves lambdas within a factor _DRIFT of its own, for blocks of at least
 #: _DRIFT_MIN_SIZE columns (smaller ones are refactorized at every lambda)
-_DRIFT = 0.82
+_DRIFT = 0.7
 _DRIFT_MIN_SIZE = 200
 #: Newton steps per lambda before falling back to plain coordinate descent, and failed ones
 _NEWTON_FAILURES = 3
