@@ -487,28 +487,26 @@ class _Gradient:
         u = 2.0 ** -24
         self.gamma = (2.0 * u + u * u + 1.01 * n * 2.0 ** -53) * (1.0 + 1e-6)
         self.all = np.arange(p)
-        self.refs = []  # up to _DIRECTIONS + 1 references (r, q, E), newest last
-        self.Q = np.empty((_DIRECTIONS + 1, p))  # room for the references' q and E, stacked
+        self.refs = []  # up to _DIRECTIONS + 1 reference residuals, newest first
+        self.Q = np.empty((_DIRECTIONS + 1, p))  # their q and E, stacked in the same order
         self.E = np.empty((_DIRECTIONS + 1, p))
+        self.U = []  # differences of consecutive reference residuals, and their norms
+        self.unorm = []
         self.full = 0
 
     def _predict(self, r: np.ndarray, beta: np.ndarray, thr: np.ndarray, skip: bool):
         """(prediction of X'r/n, the columns it cannot certify) from the references."""
         n = self.X.shape[0]
-        refs = self.refs[::-1]  # newest first
-        dr = r - refs[0][0]
-        U = [refs[k][0] - refs[k + 1][0] for k in range(len(refs) - 1)]
-        alpha = _least_squares(U, dr)
+        m = len(self.refs)
+        dr = r - self.refs[0]
+        alpha = _least_squares(self.U, dr)
         e = dr.copy()
         spread = float(np.sqrt(dr @ dr))
-        for ak, u in zip(alpha, U):
+        for ak, u, un in zip(alpha, self.U, self.unorm):
             e -= ak * u
-            spread += abs(ak) * float(np.sqrt(u @ u))
+            spread += abs(ak) * un
         spread /= np.sqrt(n)
-        Q, E = self.Q[:len(refs)], self.E[:len(refs)]
-        for k, (_, qk, ek) in enumerate(refs):
-            Q[k] = qk
-            E[k] = ek
+        Q, E = self.Q[:m], self.E[:m]
         pred = np.empty(Q.shape[1])
         cols = predict_q(Q, E, alpha, self.sxx, float(np.sqrt(e @ e)) / np.sqrt(n), spread, beta, thr, pred, skip)
         return pred, cols
@@ -527,7 +525,15 @@ class _Gradient:
             certify_q(self.X32, r32, self.X, r, cols, beta, thr, self.xx, err, err0, q, False)
 
     def _keep(self, r, q, E):
-        self.refs = self.refs[-_DIRECTIONS:] + [(r.copy(), q, E)]
+        """A full pass becomes the newest reference (the oldest of _DIRECTIONS + 1 leaves)."""
+        self.refs = [r.copy()] + self.refs[:_DIRECTIONS]
+        m = len(self.refs)
+        self.Q[1:m] = self.Q[:m - 1].copy()
+        self.E[1:m] = self.E[:m - 1].copy()
+        self.Q[0] = q
+        self.E[0] = E
+        self.U = [self.refs[k] - self.refs[k + 1] for k in range(m - 1)]
+        self.unorm = [float(np.sqrt(u @ u)) for u in self.U]
 
     def __call__(self, r: np.ndarray, beta: np.ndarray, thr: np.ndarray,
                  known: np.ndarray | None = None) -> np.ndarray:
