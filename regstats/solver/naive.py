@@ -51,7 +51,8 @@ import numpy as np
 from scipy.linalg.lapack import dpotrf
 
 from . import factor
-from .cd import _gap, cd_naive, certify_q, cross_dots, gather_block, kkt_scan, partial_q, predict_q
+from .cd import (_gap, cd_naive, certify_q, cross_dots, gather_block, guess_entries, kkt_scan,
+                 partial_q, predict_q)
 from .standardize import wants_single
 
 #: sweeps of coordinate descent between Newton steps that stopped at sign changes
@@ -615,6 +616,7 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
     lam_pp = np.inf
     trust = True  # whether the last lambda's predicted entries mostly stayed
     viol = np.zeros(p, dtype=bool)
+    guess_mask = np.zeros(p, dtype=bool)
     for li in range(nlam):
         lam = float(lambdas[li])
         thr = lam * a * v
@@ -629,16 +631,11 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
             # step, at the value of a coordinate step from the predicted q (at least a small
             # one); a wrong guess leaves again in that step (its sign flips), a missed one is
             # found by the KKT checks as before
-            pred = q_end + (q_end - q_pp) * ((lam - lam_prev) / (lam_prev - lam_pp))
-            enter = np.flatnonzero(strong & (beta == 0.0) & (np.abs(pred) > _ENTRY_MARGIN * thr) & (thr > 0.0))
-            if a == 1.0:
-                enter = enter[:max(0, n - 1 - np.count_nonzero(beta))]
-            z = np.maximum(np.abs(pred[enter]) - thr[enter], 1e-3 * thr[enter])
-            beta[enter] = np.sign(pred[enter]) * z / (xx[enter] + lam * (1.0 - a) * v[enter])
-            if enter.size:
-                r = r - X[:, enter] @ beta[enter]  # (kept equal to y - X beta)
-                guess = np.zeros(p, dtype=bool)
-                guess[enter] = True
+            # (a lasso support has at most n - 1 columns; r is kept equal to y - X beta)
+            room = max(0, n - 1 - np.count_nonzero(beta)) if a == 1.0 else p
+            if guess_entries(X, r, q_end, q_pp, (lam - lam_prev) / (lam_prev - lam_pp), strong, beta,
+                             thr, xx, lam * (1.0 - a) * v, _ENTRY_MARGIN, room, guess_mask):
+                guess = guess_mask
         tol_cd = target
         fac.rtol = 1e-15 if exact else _CG_RTOL
         loose = False
