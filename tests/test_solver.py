@@ -665,3 +665,26 @@ def test_kkt_scan_matches_the_numpy_checks(rng):
     assert m == expected.sum() and not ok
     q2 = np.where(zero, 0.5 * thr, q)  # every zero inside its threshold
     assert kkt_scan(q2, beta, thr, xx, np.ones(p, dtype=bool), viol) == (True, 0)
+
+
+def test_guess_entries_matches_the_numpy_rule(rng):
+    from regstats.solver.cd import guess_entries
+
+    n, p = 40, 300
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    q_end, q_pp = rng.standard_normal(p), rng.standard_normal(p)
+    thr = np.full(p, 1.0)
+    thr[:5] = 0.0  # unpenalized: never guessed
+    beta = np.where(rng.random(p) < 0.1, 1.0, 0.0)
+    strong = rng.random(p) < 0.7
+    xx, ridge = np.ones(p), np.full(p, 0.3)
+    r = rng.standard_normal(n)
+    pred = q_end + (q_end - q_pp) * 0.4
+    cand = np.flatnonzero(strong & (beta == 0) & (np.abs(pred) > 0.99 * thr) & (thr > 0))[:7]
+    b2, r2, guess = beta.copy(), r.copy(), np.ones(p, dtype=bool)
+    m = guess_entries(X, r2, q_end, q_pp, 0.4, strong, b2, thr, xx, ridge, 0.99, 7, guess)
+    assert m == cand.size == 7
+    np.testing.assert_array_equal(np.flatnonzero(guess), cand)
+    z = np.maximum(np.abs(pred[cand]) - 1.0, 1e-3)
+    np.testing.assert_allclose(b2[cand], np.sign(pred[cand]) * z / 1.3, rtol=1e-14)
+    np.testing.assert_allclose(r2, r - X[:, cand] @ b2[cand], rtol=1e-12, atol=1e-12)
