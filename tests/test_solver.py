@@ -566,9 +566,13 @@ def test_cross_dots_are_the_gram_entries_of_new_columns(rng, t):
     from regstats.solver.cd import cross_dots
 
     XC = np.asfortranarray(rng.standard_normal((57, 50)))
-    out = np.empty((31, t))  # an odd number of cached columns: the last pairs with itself
-    cross_dots(XC, 31, XC[:, 31:31 + t], out)
-    np.testing.assert_allclose(out, XC[:, :31].T @ XC[:, 31:31 + t], rtol=1e-12, atol=1e-12)
+    G = np.full((50, 50), np.nan)
+    k = 31 - t  # an odd number of cached columns (new ones included): the last pairs with itself
+    cross_dots(XC, 31, k, G)
+    full = XC[:, :31].T @ XC[:, :31]
+    np.testing.assert_allclose(G[:31, k:31], full[:, k:31], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(G[k:31, :31], full[k:31, :], rtol=1e-12, atol=1e-12)
+    assert np.isnan(G[:k, :k]).all() and np.isnan(G[31:]).all()  # nothing else written
 
 
 def test_forward_solve_reuses_its_first_entries_after_an_append(rng):

@@ -660,12 +660,13 @@ def predict_q(Q, E, alpha, sxx, en, spread, beta, thr, pred, skip_nonzero):
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
-def cross_dots(XC, kk, XN, out):
-    """out[i, c] = XC[:, i]'XN[:, c] for i < kk: the Gram entries of a few new columns (BLAS's
-    matrix product is slow for fewer than about 32 of them: it repacks XC).  Two XC columns
+def cross_dots(XC, kk, k, G):
+    """The Gram entries of the new cached columns k..kk-1 against every cached column, written
+    into both halves of G: G[i, k + c] = G[k + c, i] = XC[:, i]'XC[:, k + c] for i < kk (BLAS's
+    matrix product is slow for fewer than about 40 new columns: it repacks XC).  Two XC columns
     against four new columns at a time: each element read feeds two or four products."""
     n = XC.shape[0]
-    t = XN.shape[1]
+    t = kk - k
     i = 0
     while i < kk:
         two = i + 1 < kk
@@ -674,10 +675,10 @@ def cross_dots(XC, kk, XN, out):
         c = 0
         while c < t:
             w = min(4, t - c)
-            a0 = XN[:, c]
-            a1 = XN[:, c + 1] if w > 1 else a0
-            a2 = XN[:, c + 2] if w > 2 else a0
-            a3 = XN[:, c + 3] if w > 3 else a0
+            a0 = XC[:, k + c]
+            a1 = XC[:, k + c + 1] if w > 1 else a0
+            a2 = XC[:, k + c + 2] if w > 2 else a0
+            a3 = XC[:, k + c + 3] if w > 3 else a0
             s00 = 0.0
             s01 = 0.0
             s02 = 0.0
@@ -704,8 +705,10 @@ def cross_dots(XC, kk, XN, out):
             row0 = (s00, s01, s02, s03)
             row1 = (s10, s11, s12, s13)
             for e in range(w):
-                out[i, c + e] = row0[e]
+                G[i, k + c + e] = row0[e]
+                G[k + c + e, i] = row0[e]
                 if two:
-                    out[i + 1, c + e] = row1[e]
+                    G[i + 1, k + c + e] = row1[e]
+                    G[k + c + e, i + 1] = row1[e]
             c += 4
         i += 2

@@ -120,14 +120,15 @@ class _GramCache:
             self.G = np.empty((self.cap, self.cap))
         if new.size:
             kk = k + new.size
-            self.XC[:, k:kk] = self.X[:, new]
             if 2 <= new.size < 40:
-                blk = np.empty((kk, new.size))
-                cross_dots(self.XC, kk, self.XC[:, k:kk], blk)
+                for c, j in enumerate(new):
+                    self.XC[:, k + c] = self.X[:, j]
+                cross_dots(self.XC, kk, k, self.G)
             else:
+                self.XC[:, k:kk] = self.X[:, new]
                 blk = self.XC[:, :kk].T @ self.XC[:, k:kk]
-            self.G[:kk, k:kk] = blk
-            self.G[k:kk, :k] = blk[:k].T
+                self.G[:kk, k:kk] = blk
+                self.G[k:kk, :k] = blk[:k].T
             self.pos[new] = np.arange(k, kk)
             self.cols[k:kk] = new
             self.m = kk
