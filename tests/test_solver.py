@@ -645,6 +645,10 @@ def test_blocked_triangular_solves_match_lapack(rng, k):
     expected = solve_triangular(Uk, W.T, trans="T").T
     factor._forward_block(U, k, W)
     np.testing.assert_allclose(W, expected, rtol=1e-10, atol=1e-12)
+    t, y = b.copy(), np.empty(k)
+    factor.forward_and_matvec(U, k, t, x, y)  # the conjugate-gradient start: both in one pass
+    np.testing.assert_allclose(t, solve_triangular(Uk, b, trans="T"), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y, Uk @ x, rtol=1e-12, atol=1e-12)
     for k0 in {0, k // 3, k - 1}:
         z0 = solve_triangular(U[:k0, :k0], b[:k0], trans="T") if k0 else np.zeros(0)
         np.testing.assert_allclose(factor.forward_from(U, k, b, np.ascontiguousarray(z0), k0),
