@@ -379,7 +379,7 @@ def _feature_sign(c, v, a, lam, beta, cache, fac, free, guess, dropped, final):
         if x is None:
             # the drifted factor did not converge: factorize afresh at this lambda
             x = fac.solve(rhs, lam, a, v, xw) if fac._rebuild(S.copy(), v, a, lam, cache) else None
-        if x is None or not np.all(np.isfinite(x)):
+        if x is None or not np.isfinite(x.sum()):  # (any inf or nan makes the sum non-finite)
             if status == 2:
                 return 0, S, None
             status = 1
