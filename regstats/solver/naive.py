@@ -68,7 +68,7 @@ _NEWTON_ROUNDS = 50
 _DIRECTIONS = 2
 #: the first Newton step of a lambda takes the columns predicted to enter (see naive_path): those
 #: whose predicted |X'r/n| reaches _ENTRY_MARGIN times the threshold (on problem A, 1.0 misses a
-#: column at 42 of the last 60 lambdas, 0.997 at 6; wrong guesses cost a factor update and leave)
+#: column at 42 of the last 60 lambdas, 0.997 at 14; wrong guesses cost a factor update and leave)
 _PREDICT_ENTRY = True
 _ENTRY_MARGIN = 0.997
 #: predictions stay on while at least this share of a lambda's guesses stay in the support
