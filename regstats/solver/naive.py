@@ -77,7 +77,7 @@ _TRUST = 0.25
 _REENTRY = 2
 #: conjugate-gradient rtol at a drifted lambda when the path need not be exact (a solve that
 #: misses the gap target is refined), and while a Newton step is still finding its signs
-_CG_RTOL = 1e-9
+_CG_RTOL = 1e-8
 _SIGN_RTOL = 1e-4
 #: the reference bound of a column whose q was not computed (finite: 0 * bound must stay 0)
 _NO_BOUND = 1e300
