@@ -17,39 +17,52 @@ from numba import njit
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
+def _triangle(U, i0, i1, z):
+    """Rows i0..i1-1 of the forward substitution U' z = b among themselves (z holds b there, less
+    the contributions of the rows before i0)."""
+    for i in range(i0, i1):
+        zi = z[i] / U[i, i]
+        z[i] = zi
+        for j in range(i + 1, i1):
+            z[j] -= U[i, j] * zi
+
+
+@njit(cache=True, fastmath=True, error_model="numpy")
+def _subtract8(U, i0, k, z):
+    """z[i0+8:k] -= the contributions of the solved rows i0..i0+7: one pass over z for all eight
+    (eight products per load and store of z)."""
+    # 1-d slices: LLVM vectorizes these loops (2-d indexing it does not)
+    u0 = U[i0, i0 + 8:k]
+    u1 = U[i0 + 1, i0 + 8:k]
+    u2 = U[i0 + 2, i0 + 8:k]
+    u3 = U[i0 + 3, i0 + 8:k]
+    u4 = U[i0 + 4, i0 + 8:k]
+    u5 = U[i0 + 5, i0 + 8:k]
+    u6 = U[i0 + 6, i0 + 8:k]
+    u7 = U[i0 + 7, i0 + 8:k]
+    z0 = z[i0]
+    z1 = z[i0 + 1]
+    z2 = z[i0 + 2]
+    z3 = z[i0 + 3]
+    z4 = z[i0 + 4]
+    z5 = z[i0 + 5]
+    z6 = z[i0 + 6]
+    z7 = z[i0 + 7]
+    zz = z[i0 + 8:k]
+    for j in range(zz.shape[0]):
+        zz[j] -= (z0 * u0[j] + z1 * u1[j] + z2 * u2[j] + z3 * u3[j]
+                  + z4 * u4[j] + z5 * u5[j] + z6 * u6[j] + z7 * u7[j])
+
+
+@njit(cache=True, fastmath=True, error_model="numpy")
 def _forward_rows(U, k0, k, z):
     """Rows k0..k-1 of the forward substitution U' z = b, in place (z holds b there, less the
     contributions of the first k0 rows).  Rows of U are taken eight at a time: the triangle
-    among them, then one pass over the rest of z subtracts all eight (eight products per load
-    and store of z)."""
+    among them, then one pass over the rest of z subtracts all eight."""
     i0 = k0
     while i0 + 8 <= k:
-        for i in range(i0, i0 + 8):
-            zi = z[i] / U[i, i]
-            z[i] = zi
-            for j in range(i + 1, i0 + 8):
-                z[j] -= U[i, j] * zi
-        # 1-d slices: LLVM vectorizes these loops (2-d indexing it does not)
-        u0 = U[i0, i0 + 8:k]
-        u1 = U[i0 + 1, i0 + 8:k]
-        u2 = U[i0 + 2, i0 + 8:k]
-        u3 = U[i0 + 3, i0 + 8:k]
-        u4 = U[i0 + 4, i0 + 8:k]
-        u5 = U[i0 + 5, i0 + 8:k]
-        u6 = U[i0 + 6, i0 + 8:k]
-        u7 = U[i0 + 7, i0 + 8:k]
-        z0 = z[i0]
-        z1 = z[i0 + 1]
-        z2 = z[i0 + 2]
-        z3 = z[i0 + 3]
-        z4 = z[i0 + 4]
-        z5 = z[i0 + 5]
-        z6 = z[i0 + 6]
-        z7 = z[i0 + 7]
-        zz = z[i0 + 8:k]
-        for j in range(zz.shape[0]):
-            zz[j] -= (z0 * u0[j] + z1 * u1[j] + z2 * u2[j] + z3 * u3[j]
-                      + z4 * u4[j] + z5 * u5[j] + z6 * u6[j] + z7 * u7[j])
+        _triangle(U, i0, i0 + 8, z)
+        _subtract8(U, i0, k, z)
         i0 += 8
     for i in range(i0, k):
         zi = z[i] / U[i, i]
@@ -153,52 +166,18 @@ def chol_solve(U, k, rhs, z0, k0):
 def _forward_block(U, k, W):
     """Solve U[:k,:k]' w_c = W[c] in place for every row c of W (several right-hand sides).
 
-    Rows of U are taken eight at a time: the small triangle among them first, then one pass over
-    the rest of each right-hand side subtracts all eight rows' contributions (eight products per
-    load and store of W, instead of one), the eight rows staying in cache for every W[c]."""
+    Rows of U are taken eight at a time, as in :func:`_forward_rows`, for every right-hand side
+    in turn while the eight rows stay in cache."""
     t = W.shape[0]
     i0 = 0
     while i0 + 8 <= k:
         for c in range(t):
             wc = W[c]
-            for i in range(i0, i0 + 8):
-                zi = wc[i] / U[i, i]
-                wc[i] = zi
-                for j in range(i + 1, i0 + 8):
-                    wc[j] -= U[i, j] * zi
-        u0 = U[i0, i0 + 8:k]
-        u1 = U[i0 + 1, i0 + 8:k]
-        u2 = U[i0 + 2, i0 + 8:k]
-        u3 = U[i0 + 3, i0 + 8:k]
-        u4 = U[i0 + 4, i0 + 8:k]
-        u5 = U[i0 + 5, i0 + 8:k]
-        u6 = U[i0 + 6, i0 + 8:k]
-        u7 = U[i0 + 7, i0 + 8:k]
-        for c in range(t):
-            wc = W[c]
-            z0 = wc[i0]
-            z1 = wc[i0 + 1]
-            z2 = wc[i0 + 2]
-            z3 = wc[i0 + 3]
-            z4 = wc[i0 + 4]
-            z5 = wc[i0 + 5]
-            z6 = wc[i0 + 6]
-            z7 = wc[i0 + 7]
-            ww = wc[i0 + 8:k]
-            for j in range(ww.shape[0]):
-                ww[j] -= (z0 * u0[j] + z1 * u1[j] + z2 * u2[j] + z3 * u3[j]
-                          + z4 * u4[j] + z5 * u5[j] + z6 * u6[j] + z7 * u7[j])
+            _triangle(U, i0, i0 + 8, wc)
+            _subtract8(U, i0, k, wc)
         i0 += 8
-    for i in range(i0, k):
-        uu = U[i, i + 1:k]
-        d = U[i, i]
-        for c in range(t):
-            wc = W[c]
-            zi = wc[i] / d
-            wc[i] = zi
-            ww = wc[i + 1:k]
-            for j in range(ww.shape[0]):
-                ww[j] -= uu[j] * zi
+    for c in range(t):
+        _forward_rows(U, i0, k, W[c])
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
@@ -343,32 +322,9 @@ def forward_and_matvec(U, k, t, x, y):
                 s += uu[j] * xx[j]
             y[i] = s
         # the forward substitution's rows i0..i1-1
-        for i in range(i0, i1):
-            zi = t[i] / U[i, i]
-            t[i] = zi
-            for j in range(i + 1, i1):
-                t[j] -= U[i, j] * zi
-        if i1 - i0 == 8 and i1 < k:
-            u0 = U[i0, i1:k]
-            u1 = U[i0 + 1, i1:k]
-            u2 = U[i0 + 2, i1:k]
-            u3 = U[i0 + 3, i1:k]
-            u4 = U[i0 + 4, i1:k]
-            u5 = U[i0 + 5, i1:k]
-            u6 = U[i0 + 6, i1:k]
-            u7 = U[i0 + 7, i1:k]
-            z0 = t[i0]
-            z1 = t[i0 + 1]
-            z2 = t[i0 + 2]
-            z3 = t[i0 + 3]
-            z4 = t[i0 + 4]
-            z5 = t[i0 + 5]
-            z6 = t[i0 + 6]
-            z7 = t[i0 + 7]
-            zz = t[i1:k]
-            for j in range(zz.shape[0]):
-                zz[j] -= (z0 * u0[j] + z1 * u1[j] + z2 * u2[j] + z3 * u3[j]
-                          + z4 * u4[j] + z5 * u5[j] + z6 * u6[j] + z7 * u7[j])
+        _triangle(U, i0, i1, t)
+        if i1 - i0 == 8:
+            _subtract8(U, i0, k, t)
         i0 = i1
 
 
