@@ -161,9 +161,7 @@ class _Factor:
         self.z = None  # the last forward solve U'z = rhs (kept while U's rows are), and its rhs
         self.z_rhs = None
         self.rtol = 1e-15  # relative residual of the conjugate-gradient solves at a drifted lambda
-        self.loose = False  # whether the last solve stopped at a looser rtol than rounding
-        self.iterative = False  # whether it was by conjugate gradients, and to what rtol
-        self.last_rtol = 1e-15
+        self.last_rtol = 0.0  # the rtol of the last solve (0: a direct one, exact)
         self.cg = None  # (state, rhs, lam) of the last conjugate-gradient solve (while U is unchanged)
 
     def _room(self, m):
@@ -222,9 +220,14 @@ class _Factor:
         return out
 
     @property
+    def loose(self):
+        """Whether the last solve was a conjugate-gradient one stopped short of rounding."""
+        return self.last_rtol > 1e-15
+
+    @property
     def coarse(self):
         """Whether the last solve was a conjugate-gradient one stopped short of ``self.rtol``."""
-        return self.iterative and self.last_rtol > self.rtol
+        return self.last_rtol > self.rtol
 
     def solve(self, rhs, lam, a, v, x0, rtol=None, resume=False):
         """The Newton system's solution at ``lam``; None when a drifted factor cannot give it.
@@ -241,7 +244,7 @@ class _Factor:
                 k0 = 0
             x, self.z = factor.chol_solve(self.U, k, rhs, rhs if k0 == 0 else self.z, k0)
             self.z_rhs = rhs
-            self.loose = self.iterative = False
+            self.last_rtol = 0.0
             return x
         rtol = self.rtol if rtol is None else rtol
         cg = self.cg
@@ -252,8 +255,6 @@ class _Factor:
                                      np.ascontiguousarray(v[self.S]), rtol, 60,
                                      np.ascontiguousarray(x0, dtype=float), cg[0])
         self.cg = cg
-        self.loose = rtol > 1e-15
-        self.iterative = True
         self.last_rtol = rtol
         return x if ok else None
 
@@ -518,13 +519,14 @@ class _Gradient:
         rn = float(np.sqrt(r @ r)) / np.sqrt(self.X.shape[0])
         return r.astype(np.float32), self.gamma * rn, 1e-30 * (1.0 + rn)  # (underflow)
 
-    def columns(self, r, cols, beta, thr, q):
-        """q[cols] = X[:, cols]'r/n, with stand-ins for zeros certified inside their thresholds."""
+    def columns(self, r, cols, beta, thr, q, skip=False, single=None):
+        """q[cols] = X[:, cols]'r/n, with stand-ins for zeros certified inside their thresholds
+        (``skip``: not the nonzero ones; ``single``: :meth:`_single` of r, if already made)."""
         if self.X32 is None:
-            partial_q(self.X, r, cols, q)
+            partial_q(self.X, r, cols if not skip else cols[beta[cols] == 0.0], q)
         else:
-            r32, err, err0 = self._single(r)
-            certify_q(self.X32, r32, self.X, r, cols, beta, thr, self.xx, err, err0, q, False)
+            r32, err, err0 = self._single(r) if single is None else single
+            certify_q(self.X32, r32, self.X, r, cols, beta, thr, self.xx, err, err0, q, skip)
 
     def _keep(self, r, q, E):
         """A full pass becomes the newest reference (the oldest of _DIRECTIONS + 1 leaves)."""
@@ -547,15 +549,11 @@ class _Gradient:
         n, p = X.shape
         skip = known is not None
         nz = np.flatnonzero(beta) if skip else None
-        if self.X32 is not None:
-            r32, err, err0 = self._single(r)
+        single = None if self.X32 is None else self._single(r)
         if self.refs:
             q, cols = self._predict(r, beta, thr, skip)
             if cols.size <= _PARTIAL_SHARE * p:
-                if self.X32 is None:
-                    partial_q(X, r, cols, q)
-                else:
-                    certify_q(self.X32, r32, X, r, cols, beta, thr, self.xx, err, err0, q, skip)
+                self.columns(r, cols, beta, thr, q, skip, single)
                 if skip:
                     q[nz] = known[nz]
                 return q
@@ -565,8 +563,8 @@ class _Gradient:
             E = np.zeros(p)
         else:
             q = np.empty(p)
-            certify_q(self.X32, r32, X, r, self.all, beta, thr, self.xx, err, err0, q, skip)
-            E = err * self.sxx + err0  # (0 for the columns recomputed in double: a valid bound still)
+            self.columns(r, self.all, beta, thr, q, skip, single)
+            E = single[1] * self.sxx + single[2]  # (0 for the columns recomputed in double: a valid bound still)
         if skip:
             q[nz] = known[nz]
             E[nz] = _NO_BOUND
