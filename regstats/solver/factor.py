@@ -27,19 +27,19 @@ def _triangle(U, i0, i1, z):
             z[j] -= U[i, j] * zi
 
 
+@njit(cache=True)
+def _rows8(U, i0, k):
+    """Rows i0..i0+7 of U right of the eight-by-eight block, as 1-d slices (LLVM vectorizes
+    loops over 1-d slices; over 2-d indexing it does not)."""
+    return (U[i0, i0 + 8:k], U[i0 + 1, i0 + 8:k], U[i0 + 2, i0 + 8:k], U[i0 + 3, i0 + 8:k],
+            U[i0 + 4, i0 + 8:k], U[i0 + 5, i0 + 8:k], U[i0 + 6, i0 + 8:k], U[i0 + 7, i0 + 8:k])
+
+
 @njit(cache=True, fastmath=True, error_model="numpy")
 def _subtract8(U, i0, k, z):
     """z[i0+8:k] -= the contributions of the solved rows i0..i0+7: one pass over z for all eight
     (eight products per load and store of z)."""
-    # 1-d slices: LLVM vectorizes these loops (2-d indexing it does not)
-    u0 = U[i0, i0 + 8:k]
-    u1 = U[i0 + 1, i0 + 8:k]
-    u2 = U[i0 + 2, i0 + 8:k]
-    u3 = U[i0 + 3, i0 + 8:k]
-    u4 = U[i0 + 4, i0 + 8:k]
-    u5 = U[i0 + 5, i0 + 8:k]
-    u6 = U[i0 + 6, i0 + 8:k]
-    u7 = U[i0 + 7, i0 + 8:k]
+    u0, u1, u2, u3, u4, u5, u6, u7 = _rows8(U, i0, k)
     z0 = z[i0]
     z1 = z[i0 + 1]
     z2 = z[i0 + 2]
@@ -95,14 +95,7 @@ def backward(U, k, z, x):
         x[i] = (z[i] - s) / U[i, i]
     i0 = top - 8
     while i0 >= 0:
-        u0 = U[i0, i0 + 8:k]
-        u1 = U[i0 + 1, i0 + 8:k]
-        u2 = U[i0 + 2, i0 + 8:k]
-        u3 = U[i0 + 3, i0 + 8:k]
-        u4 = U[i0 + 4, i0 + 8:k]
-        u5 = U[i0 + 5, i0 + 8:k]
-        u6 = U[i0 + 6, i0 + 8:k]
-        u7 = U[i0 + 7, i0 + 8:k]
+        u0, u1, u2, u3, u4, u5, u6, u7 = _rows8(U, i0, k)
         xx = x[i0 + 8:k]
         s0 = 0.0
         s1 = 0.0
@@ -291,18 +284,6 @@ def delete_many(U, k, pos, keep):
                 r1[e] = cs * t1 + sn * t2
                 r2[e] = cs * t2 - sn * t1
     return m
-
-
-@njit(cache=True, fastmath=True, error_model="numpy")
-def upper_matvec(U, k, x, y):
-    """y = U[:k,:k] x (upper triangle only)."""
-    for i in range(k):
-        uu = U[i, i:k]
-        xx = x[i:k]
-        s = 0.0
-        for j in range(uu.shape[0]):
-            s += uu[j] * xx[j]
-        y[i] = s
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")

@@ -372,11 +372,11 @@ def _feature_sign(c, v, a, lam, beta, cache, fac, free, guess, dropped, final):
     b = beta[S]
     s = np.sign(b)
     xw = b  # where a conjugate-gradient solve starts
-    coarse = not final and _SIGN_RTOL is not None and _SIGN_RTOL > fac.rtol
+    rtol = _SIGN_RTOL if not final and _SIGN_RTOL is not None and _SIGN_RTOL > fac.rtol else None
     for _ in range(100):
         vS = v[S]
         rhs = c[S] - lam * a * vS * s
-        x = fac.solve(rhs, lam, a, v, xw, _SIGN_RTOL if coarse else None, resume=final)
+        x = fac.solve(rhs, lam, a, v, xw, rtol, resume=final)
         if x is None:
             # the drifted factor did not converge: factorize afresh at this lambda
             x = fac.solve(rhs, lam, a, v, xw) if fac._rebuild(S.copy(), v, a, lam, cache) else None
