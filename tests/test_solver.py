@@ -194,6 +194,37 @@ def test_factor_append_in_blocks_matches_a_fresh_factorization_and_solves(rng):
     np.testing.assert_allclose(factor.chol_solve(U, k, rhs, rhs, 0)[0], np.linalg.solve(M, rhs), rtol=1e-9)
 
 
+@pytest.mark.parametrize("panel", [8, 13])
+def test_factor_append_by_panels_matches_row_by_row(rng, monkeypatch, panel):
+    # many columns appended to a large factor go through panels with BLAS products: the same
+    # factor as the row-by-row substitution (shrunk thresholds put these sizes on that branch)
+    from scipy.linalg import solve_triangular
+
+    from regstats.solver import factor
+
+    G = _ill_conditioned_gram(rng)
+    diag = np.full(40, 0.05)
+    out = {}
+    for mode in ("rows", "panels"):
+        if mode == "panels":
+            monkeypatch.setattr(factor, "_PANEL", panel)
+            monkeypatch.setattr(factor, "_PANEL_MIN_NEW", 2)
+        U = np.zeros((48, 48))
+        pos = np.zeros(48, dtype=np.int64)
+        k = factor.append(U, 0, G, pos, np.arange(30), 1.0 / 80, diag[:30], 1e-7)
+        k = factor.append(U, k, G, pos, np.arange(30, 40), 1.0 / 80, diag[30:], 1e-7)
+        out[mode] = np.triu(U[:k, :k])
+    M = G / 80 + np.diag(diag)
+    np.testing.assert_allclose(out["panels"], np.linalg.cholesky(M).T, atol=1e-12)
+    np.testing.assert_allclose(out["panels"], out["rows"], atol=1e-13)
+    W = rng.standard_normal((5, 37))
+    expected = solve_triangular(out["rows"][:37, :37], W.T, trans="T").T
+    Ub = np.zeros((48, 48))
+    Ub[:37, :37] = out["rows"][:37, :37]
+    factor._forward_panels(Ub, 37, W)
+    np.testing.assert_allclose(W, expected, rtol=1e-10, atol=1e-12)
+
+
 def test_factor_append_refuses_a_singular_column(rng):
     from regstats.solver import factor
 

@@ -173,17 +173,55 @@ def _forward_block(U, k, W):
         _forward_rows(U, i0, k, W[c])
 
 
-@njit(cache=True, fastmath=True, error_model="numpy")
-def append(U, k, G, pos, new_pos, scale, diag, rtol):
-    """Append the columns ``new_pos`` (cache positions) to the factor of the first k.
+#: appends of at least _PANEL_MIN_NEW columns to a factor of at least 2 * _PANEL rows solve
+#: their forward substitutions by panels of _PANEL rows, updating the rest by BLAS products
+_PANEL = 128
+_PANEL_MIN_NEW = 16
 
-    M's entries are ``G[pos_i, pos_j] * scale`` (G symmetric) plus ``diag`` on the new diagonal;
-    ``pos`` holds the cache positions of the factor's columns and must have room for the new
-    ones (filled in).  Block update: W = U'^{-1} M[S, new] (each row of U used for all new columns in turn),
-    then the Cholesky factor of M[new, new] - W'W.  Returns the new size, or -1 when a new pivot
-    is not clearly positive (``d <= rtol * sqrt(M_jj)``; U and the first k entries of pos are
-    then unchanged): the block is (near) singular.
-    """
+
+@njit(cache=True, fastmath=True, error_model="numpy")
+def _panel(U, i0, i1, W):
+    """Rows i0..i1-1 of the forward substitutions U' w_c = b_c among themselves, for every row
+    w_c of W (the contributions of the rows before i0 already subtracted): on a transposed copy
+    of the panel, so that the innermost loop runs over the right-hand sides."""
+    t = W.shape[0]
+    m = i1 - i0
+    P = np.empty((m, t))
+    for c in range(t):
+        for i in range(m):
+            P[i, c] = W[c, i0 + i]
+    for i in range(m):
+        pi = P[i]
+        d = 1.0 / U[i0 + i, i0 + i]
+        for c in range(t):
+            pi[c] *= d
+        for j in range(i + 1, m):
+            u = U[i0 + i, i0 + j]
+            pj = P[j]
+            for c in range(t):
+                pj[c] -= u * pi[c]
+    for c in range(t):
+        for i in range(m):
+            W[c, i0 + i] = P[i, c]
+
+
+def _forward_panels(U, k, W):
+    """:func:`_forward_block` by panels of _PANEL rows: each panel's triangle by
+    :func:`_panel`, then one BLAS product subtracts its contribution from all later entries of
+    every right-hand side (measured on appends of 16-20 columns to factors of 300-900: 25-35%
+    faster than :func:`_forward_block`; slower for a few columns)."""
+    i0 = 0
+    while i0 < k:
+        i1 = min(i0 + _PANEL, k)
+        _panel(U, i0, i1, W)
+        if i1 < k:
+            W[:, i1:k] -= W[:, i0:i1] @ U[i0:i1, i1:k]
+        i0 = i1
+
+
+@njit(cache=True)
+def _gather_columns(G, pos, k, new_pos, scale):
+    """W[c, i] = G[new_pos[c], pos[i]] * scale (the new columns' entries in the factor's rows)."""
     t = new_pos.shape[0]
     W = np.empty((t, k))
     for c in range(t):
@@ -191,7 +229,32 @@ def append(U, k, G, pos, new_pos, scale, diag, rtol):
         wc = W[c]
         for i in range(k):
             wc[i] = g[pos[i]] * scale
-    _forward_block(U, k, W)
+    return W
+
+
+def append(U, k, G, pos, new_pos, scale, diag, rtol):
+    """Append the columns ``new_pos`` (cache positions) to the factor of the first k.
+
+    M's entries are ``G[pos_i, pos_j] * scale`` (G symmetric) plus ``diag`` on the new diagonal;
+    ``pos`` holds the cache positions of the factor's columns and must have room for the new
+    ones (filled in).  Block update: W = U'^{-1} M[S, new] (:func:`_forward_block`, or by panels
+    with BLAS products for many columns on a large factor), then the Cholesky factor of
+    M[new, new] - W'W (:func:`_append_schur`).  Returns the new size, or -1 when a new pivot is
+    not clearly positive (``d <= rtol * sqrt(M_jj)``; U and the first k entries of pos are then
+    unchanged): the block is (near) singular.
+    """
+    W = _gather_columns(G, pos, k, new_pos, scale)
+    if new_pos.shape[0] >= _PANEL_MIN_NEW and k >= 2 * _PANEL:
+        _forward_panels(U, k, W)
+    else:
+        _forward_block(U, k, W)
+    return _append_schur(U, k, G, pos, new_pos, scale, diag, rtol, W)
+
+
+@njit(cache=True, fastmath=True, error_model="numpy")
+def _append_schur(U, k, G, pos, new_pos, scale, diag, rtol, W):
+    """The rest of :func:`append` given W = U'^{-1} M[S, new] (rows: the new columns)."""
+    t = new_pos.shape[0]
     C = np.empty((t, t))
     for c in range(t):
         g = G[new_pos[c]]
