@@ -44,7 +44,7 @@ def _coef_at(model: engine.Model, rows: np.ndarray, lam: float, beta0: np.ndarra
 
     One lambda from a warm start is cheapest with the residual-based kernel (O(n p) per pass):
     forming the Gram matrix alone costs O(n p^2), so the rows are prepared without it
-    (``gram=False``; nor the single-precision copy, which only a path's gradient passes use) and
+    (``gram=False``; nor the 16-bit copy, which only a path's gradient passes use) and
     solved by the naive kernel (the tests check the result against
     ``Path._refit`` and scikit-learn).  Ridge uses the engine's exact SVD solve.
     """
@@ -52,7 +52,7 @@ def _coef_at(model: engine.Model, rows: np.ndarray, lam: float, beta0: np.ndarra
     if model.l1_ratio == 0:
         sol = model.solve(model.prepare(rows), lams)
     else:
-        sol = model.solve(model.prepare(rows, gram=False, single=False), lams, beta0=beta0, method="naive",
+        sol = model.solve(model.prepare(rows, gram=False, compact=False), lams, beta0=beta0, method="naive",
                           exact=False)
     return _coef_row(sol, 0, model.intercept)
 

@@ -37,7 +37,9 @@ class Wide:
 
     xx: np.ndarray                  # x_j'x_j / n of the prepared columns
     c: np.ndarray                   # x_j'y / n
-    X32: np.ndarray | None = None   # X in single precision (the solver's gradient passes)
+    # X in 16 bits for the solver's gradient passes (regstats.solver.naive._Gradient): int16 codes,
+    # a scale and a bound on the rounding error's norm per column
+    compact: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,7 @@ def _centred_response(y: np.ndarray, w: np.ndarray, unit: bool, intercept: bool)
 def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
             penalty_factor: np.ndarray | None = None, standardize: bool = True,
             intercept: bool = True, gram: bool | None = None,
-            rows: np.ndarray | None = None, single: bool = True) -> Prepared:
+            rows: np.ndarray | None = None, compact: bool = True) -> Prepared:
     """Centre, scale and weight a design for the kernels (no validation: callers validate).
 
     ``gram=None`` forms the Gram matrix while preparing when the Gram solver will be used;
@@ -210,8 +212,8 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
     residual solver will be used (wide designs) and X is in Fortran order, the prepared design is
     formed at once instead, column by column in one pass (:func:`_prepare_wide`).  ``rows``: use
     only these rows of X (CV folds, bootstrap samples), read in place instead of copied.
-    ``single=False``: no single-precision copy of a wide X (it serves the gradient passes of a
-    path; a one-lambda refit never uses it).
+    ``compact=False``: no 16-bit copy of a wide X (it serves the gradient passes of a path; a
+    one-lambda refit never uses it).
     """
     from scipy.linalg.blas import dsyrk
 
@@ -221,7 +223,7 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
     if rows is not None:
         rows = np.asarray(rows, dtype=np.intp)
     if (gram is False or gram is None and not _wants_gram(n, p)) and X.flags.f_contiguous and n > 0:
-        return _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept, single)
+        return _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept, compact)
     if rows is not None:
         X = X[rows]
     unit = weights is None
@@ -275,7 +277,7 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
     return prep
 
 
-def _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept, single=True) -> Prepared:
+def _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept, compact=True) -> Prepared:
     """:func:`prepare` for the residual (wide) solver: the prepared design is formed at once,
     column by column in one pass over ``X`` (:func:`regstats.solver.standardize_columns`),
     reading only ``rows`` (no copy of the selected rows)."""
@@ -285,19 +287,20 @@ def _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept, s
     unit = weights is None
     w = normalise_weights(weights, n)
     y_mean, yt = _centred_response(y, w, unit, intercept)
-    # Fortran order, allocated by numpy (see standardize_columns); the single-precision copy is
-    # for the solver's gradient passes (regstats.solver.naive)
+    # Fortran order, allocated by numpy (see standardize_columns); the 16-bit copy is for the
+    # solver's gradient passes (regstats.solver.naive)
     Xp = np.empty((p, n)).T
-    X32 = (np.empty((p, n), dtype=np.float32).T if single and solver.wants_single(n, p)
-           else np.empty((0, 0), np.float32))
+    compact = compact and solver.wants_compact(n, p)
+    X16 = np.empty((p, n), dtype=np.int16).T if compact else np.empty((0, 0), np.int16)
+    scale16, err16 = np.zeros(p if compact else 0), np.zeros(p if compact else 0)
     Xp, x_mean, ms, constant, xx, c = solver.standardize_columns(
-        X, r, w, bool(intercept), bool(standardize), yt, Xp, X32)
+        X, r, w, bool(intercept), bool(standardize), yt, Xp, X16, scale16, err16)
     scale = _scale_of(ms, constant, standardize)
     prep = Prepared(raw=X, y=yt, x_mean=x_mean, x_scale=scale, y_mean=y_mean, w=w,
                     v=rescale_penalty(penalty_factor, p), constant=constant, intercept=intercept,
                     standardize=standardize, unit_weights=unit, rows=rows)
     prep.__dict__["X"] = Xp
-    prep.__dict__["wide"] = Wide(xx=xx, c=c, X32=X32 if X32.size else None)
+    prep.__dict__["wide"] = Wide(xx=xx, c=c, compact=(X16, scale16, err16) if compact else None)
     return prep
 
 
@@ -486,7 +489,7 @@ class Model:
 
     def prepare(self, rows: np.ndarray | None = None, *, y: np.ndarray | None = None,
                 weights: np.ndarray | None = None, gram: bool | None = None,
-                single: bool = True) -> Prepared:
+                compact: bool = True) -> Prepared:
         """Prepare the rows given (all when None), optionally with another response / weights."""
         # joblib hands large arrays to workers as np.memmap; plain ndarrays keep numba on its
         # cached specializations (a memmap is another numba type, compiled afresh per worker)
@@ -497,7 +500,7 @@ class Model:
             weights = np.asarray(self.weights) if rows is None else np.asarray(self.weights)[rows]
         return prepare(X, np.asarray(y, dtype=float), weights=weights, penalty_factor=self.penalty_factor,
                        standardize=self.standardize, intercept=self.intercept, gram=gram, rows=rows,
-                       single=single)
+                       compact=compact)
 
     def cross(self) -> "Cross | None":
         """The full data's centred cross-products, for :meth:`prepare_fold` (None: not applicable).

@@ -58,17 +58,19 @@ def test_wide_prepare_reads_rows_in_place_and_matches_the_general_path(rng, weig
     if intercept:  # without an intercept a constant column is an ordinary predictor
         assert wide.constant[7] and np.all(wide.X[:, 7] == 0)
     np.testing.assert_allclose(wide.raw_rows, X[rows])
-    # the same pass computes what the residual solver needs first: x_j'x_j/n, X'y/n, X in float32
+    # the same pass computes what the residual solver needs first: x_j'x_j/n, X'y/n, X in 16 bits
     extra = wide.__dict__["wide"]
     Xw = wide.X
     np.testing.assert_allclose(extra.xx, np.einsum("ij,ij->j", Xw, Xw) / 45, rtol=1e-13, atol=1e-300)
     np.testing.assert_allclose(extra.c, Xw.T @ wide.y / 45, rtol=1e-12, atol=1e-14 * np.abs(wide.y).max())
-    np.testing.assert_array_equal(extra.X32, Xw.astype(np.float32))
-    assert extra.X32.flags.f_contiguous
+    codes, scale16, err16 = extra.compact
+    assert codes.dtype == np.int16 and codes.flags.f_contiguous
+    assert np.all(np.linalg.norm(Xw - codes * scale16, axis=0) <= err16)
+    np.testing.assert_allclose(err16, np.linalg.norm(Xw - codes * scale16, axis=0), rtol=1e-3, atol=1e-14)
     np.testing.assert_array_equal(wide.xt_dot(wide.y), extra.c)
-    # a one-lambda refit asks for no single-precision copy (only a path's gradient passes use it)
-    lean = engine.prepare(X, y[rows], rows=rows, single=False, **kw)
-    assert lean.__dict__["wide"].X32 is None
+    # a one-lambda refit asks for no 16-bit copy (only a path's gradient passes use it)
+    lean = engine.prepare(X, y[rows], rows=rows, compact=False, **kw)
+    assert lean.__dict__["wide"].compact is None
     np.testing.assert_array_equal(lean.X, wide.X)
 
 

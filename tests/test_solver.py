@@ -242,11 +242,29 @@ def test_factor_append_refuses_a_singular_column(rng):
     assert factor.append(U, k, G, pos, np.array([5]), 1.0 / 30, np.array([0.1]), 1e-7) == 6
 
 
-def test_single_precision_gradient_pass_is_certified(rng):
-    # the single-precision reads may stand in for a column only where their rounding bound keeps
-    # the column strictly inside the KKT threshold; everything else equals the double-precision
-    # value.  The bound is rigorous (inputs rounded to single precision, products summed in
-    # double) and tight: about 1.2e-7 of ||x_j|| ||r|| / n, not the (n + 2) u of a float sum
+def test_sixteen_bit_copy_and_its_rounding_bound(rng):
+    # codes times scale reproduce each column to within the recorded norm of the rounding error,
+    # which is tight (about 3e-5 of ||x_j|| for Gaussian columns) and holds for any column
+    from regstats.solver.standardize import quantize_columns
+
+    n, p = 500, 40
+    X = np.asfortranarray(rng.standard_normal((n, p)) * rng.uniform(0.5, 2.0, p))
+    X[:, 3] *= np.exp(rng.uniform(-20, 20, n))  # a huge dynamic range
+    X[:, 5] = 0.0
+    X[7, 6] = 1e300  # one huge entry
+    codes, scale, err = np.empty((p, n), dtype=np.int16).T, np.empty(p), np.empty(p)
+    quantize_columns(X, codes, scale, err)
+    assert codes.flags.f_contiguous and np.abs(codes).max() <= 32766
+    true = np.linalg.norm(X - codes * scale, axis=0)
+    assert np.all(true <= err) and np.all(err <= 1.001 * true + 1e-12 * np.abs(X).max(0))
+    normal = np.setdiff1d(np.arange(p), [3, 5, 6])
+    assert np.all(err[normal] <= 1e-4 * np.linalg.norm(X[:, normal], axis=0))
+    assert scale[5] == 0.0 and err[5] == 0.0 and not codes[:, 5].any()
+
+
+def test_sixteen_bit_gradient_pass_is_certified(rng):
+    # the 16-bit reads may stand in for a column only where their rounding bound keeps the column
+    # strictly inside the KKT threshold; everything else equals the double-precision value
     from regstats.solver.naive import _Gradient
 
     n, p = 1000, 3000
@@ -257,27 +275,36 @@ def test_single_precision_gradient_pass_is_certified(rng):
     q_exact = X.T @ r / n
     beta = np.zeros(p)
     beta[:5] = 1.0
-    u = 2.0 ** -24
-    gamma = (2 * u + u * u + 1.01 * n * 2.0 ** -53) * (1 + 1e-6)
-    scale = np.sqrt(xx) * np.linalg.norm(r) / np.sqrt(n)
+    rn = np.linalg.norm(r) / np.sqrt(n)
+    scale = np.sqrt(xx) * rn
     for lam in (np.quantile(np.abs(q_exact), [0.1, 0.5, 0.99])):
         thr = np.full(p, lam)
         thr[10] = 0.0  # an unpenalized column is never certified
         grad = _Gradient(X, xx, passes=100)
+        bound = grad.bound16 * rn
+        assert np.all(bound[np.arange(p) != 100] <= 1e-4 * scale[np.arange(p) != 100])  # tight
         q = grad(r, beta, thr)
-        single = np.abs(q - q_exact) > 1e-13 * scale  # values that came from the single pass
-        assert single.sum() > p // 20 or lam < np.quantile(np.abs(q_exact), 0.2)
-        assert not single[:5].any() and not single[10]
-        assert np.all(np.abs(q - q_exact)[single] <= gamma * scale[single] + 1e-30)
-        assert np.all(np.abs(q_exact[single]) < thr[single])
-        # a column 1e-5 of the threshold inside it is settled by the single-precision read
-        # (the bound of a float32 sum, (n + 2) u ||x|| ||r|| / n, would not settle it)
-        j = int(np.argmin(np.abs(np.abs(q_exact) - 0.5 * lam) + 1e9 * (np.arange(p) < 11)))
-        thr_j = thr.copy()
-        thr_j[j] = abs(q_exact[j]) + 1e-5 * scale[j]
-        q2 = _Gradient(X, xx, passes=100)(r, beta, thr_j)
-        assert 0 < abs(q2[j] - q_exact[j]) <= gamma * scale[j]
-    assert _Gradient(X, xx, passes=1).X32 is None  # a single pass does not pay for the copy
+        short = np.abs(q - q_exact) > 1e-13 * scale  # values that came from the 16-bit pass
+        assert short.sum() > p // 20 or lam < np.quantile(np.abs(q_exact), 0.2)
+        assert not short[:5].any() and not short[10]
+        assert np.all(np.abs(q - q_exact)[short] <= bound[short] + 1e-30)
+        assert np.all(np.abs(q_exact[short]) < thr[short])
+    assert _Gradient(X, xx, passes=1).X16 is None  # a single pass does not pay for the copy
+    # a residual along column j's rounding error attains the bound's main term; a threshold
+    # between the 16-bit value and the true one is not settled by the 16-bit read
+    j = 7
+    grad = _Gradient(X, xx, passes=100)
+    d = X[:, j] - grad.scale16[j] * grad.X16[:, j].astype(float)
+    r = 3.0 * (0.2 * X[:, j] / np.linalg.norm(X[:, j]) + d / np.linalg.norm(d))
+    exact = X[:, j] @ r / n
+    rn = np.linalg.norm(r) / np.sqrt(n)
+    thr = np.full(p, np.inf)
+    q16 = grad(r, np.zeros(p), thr)[j]
+    e = exact - q16
+    assert 0.95 * np.linalg.norm(d) * np.linalg.norm(r) / n <= e <= grad.bound16[j] * rn
+    thr[j] = abs(q16) + 0.75 * e  # inside the 16-bit value's bound, below the true |q_j|
+    q = _Gradient(X, xx, passes=100)(r, np.zeros(p), thr)
+    assert q[j] == pytest.approx(exact, rel=1e-14) and abs(q[j]) > thr[j]
 
 
 def test_gradient_reads_no_column_whose_value_the_newton_equations_give(rng):
@@ -298,7 +325,9 @@ def test_gradient_reads_no_column_whose_value_the_newton_equations_give(rng):
     known = np.zeros(p)  # deliberately not X'r/n: proof that these columns are not read
     q = grad(r, beta, thr, known)
     np.testing.assert_array_equal(q[:30], 0.0)
-    assert np.all(np.abs(q[30:] - true[30:]) <= 1e-6 * np.abs(true).max())
+    bound = grad.bound16 * np.linalg.norm(r) / np.sqrt(n)  # the 16-bit reads' rigorous bound
+    assert np.all(np.abs(q[30:] - true[30:]) <= bound[30:])
+    assert np.all(bound <= 1e-4 * np.sqrt(xx) * np.linalg.norm(r) / np.sqrt(n))
     # a nearby residual, the support gone: the former nonzeros' reference values are wrong (0)
     # and must not certify them
     beta[:] = 0.0
@@ -306,8 +335,9 @@ def test_gradient_reads_no_column_whose_value_the_newton_equations_give(rng):
     full = grad.full
     q2 = grad(r2, beta, thr)
     assert grad.full == full  # a partial pass, from the reference
-    # read (in single precision, within its bound), not predicted from the wrong values
-    np.testing.assert_allclose(q2[:30], X[:, :30].T @ r2 / n, rtol=0, atol=1e-6 * np.abs(true).max())
+    # read (in 16 bits, within their bound), not predicted from the wrong values
+    bound2 = grad.bound16 * np.linalg.norm(r2) / np.sqrt(n)
+    assert np.all(np.abs(q2[:30] - X[:, :30].T @ r2 / n) <= bound2[:30])
 
 
 @pytest.mark.parametrize("a", [1.0, 0.5])

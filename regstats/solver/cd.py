@@ -533,9 +533,10 @@ def partial_q(X, r, cols, q):
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
-def _col_dot32(X32, j, r32, n):
-    """x32_j'r32 summed in double precision (each product of two floats is exact in double)."""
-    xj = X32[:, j]
+def _col_dot16(X16, j, r32, n):
+    """codes_j'r32 summed in double precision (each product of a 16-bit integer and a float is
+    exact in double)."""
+    xj = X16[:, j]
     s = 0.0
     for i in range(n):
         s += np.float64(xj[i]) * np.float64(r32[i])
@@ -543,17 +544,18 @@ def _col_dot32(X32, j, r32, n):
 
 
 @njit(cache=True)
-def certify_q(X32, r32, X, r, cols, beta, thr, xx, err, err0, q, skip_nonzero):
-    """q_j = X[:, j]'r/n for the columns ``cols``, read in single precision where that settles
+def certify_q(X16, scale16, bound16, r32, X, r, cols, beta, thr, rn, err0, q, skip_nonzero):
+    """q_j = X[:, j]'r/n for the columns ``cols``, read from the 16-bit copy where that settles
     the KKT check.
 
-    Each column is first summed from the single-precision copies X32 and r32 in double precision,
-    which ``err * sqrt(xx_j) + err0`` bounds the difference from x_j'r/n (the inputs' rounding;
-    the products are exact and the double-precision sum's rounding is included, any order).  A
-    zero coefficient whose bound keeps it strictly inside the KKT threshold ``thr_j`` is certified
-    with that value (it then changes neither the KKT check nor the duality gap); every other
-    column is computed in double precision, except (``skip_nonzero``) the nonzero coefficients',
-    which the caller fills in.  Returns how many were.
+    Each column is first summed from its 16-bit codes ``X16`` (times ``scale16``) and the
+    single-precision r32 in double precision; ``bound16[j] * rn + err0`` (rn = ||r|| / sqrt(n))
+    bounds the difference from x_j'r/n (the codes' rounding error, r's, and the double-precision
+    sum's, any order; see :class:`regstats.solver.naive._Gradient`).  A zero coefficient whose
+    bound keeps it strictly inside the KKT threshold ``thr_j`` is certified with that value (it
+    then changes neither the KKT check nor the duality gap); every other column is computed in
+    double precision, except (``skip_nonzero``) the nonzero coefficients', which the caller fills
+    in.  Returns how many were.
     """
     n = X.shape[0]
     inv_n = 1.0 / n
@@ -563,8 +565,8 @@ def certify_q(X32, r32, X, r, cols, beta, thr, xx, err, err0, q, skip_nonzero):
         if beta[j] != 0.0 and skip_nonzero:
             continue
         if beta[j] == 0.0 and thr[j] > 0.0:
-            qs = _col_dot32(X32, j, r32, n) * inv_n
-            if abs(qs) + err * np.sqrt(xx[j]) + err0 < thr[j]:
+            qs = _col_dot16(X16, j, r32, n) * scale16[j] * inv_n
+            if abs(qs) + bound16[j] * rn + err0 < thr[j]:
                 q[j] = qs
                 continue
         q[j] = _col_dot(X, j, r, n) * inv_n

@@ -22,7 +22,7 @@ Per lambda:
    touched); violators get one coordinate-descent step each, which brings them into the support
    with the right sign, and we go back to 2;
 4. one gradient pass q = X'r/n (:class:`_Gradient`: the support's values from the Newton
-   equations, the zeros certified from a predicted residual change or a single-precision read,
+   equations, the zeros certified from a predicted residual change or a 16-bit read,
    each with a rigorous bound, the others computed in double): columns outside the working set
    that violate the KKT conditions join it and we go back to 2;
 5. an exact active-set solution that passes every KKT check ends the lambda; the duality gap
@@ -53,7 +53,7 @@ from scipy.linalg.lapack import dpotrf
 from . import factor
 from .cd import (_gap, cd_naive, certify_q, cross_dots, gather_block, guess_entries, kkt_scan,
                  partial_q, predict_q)
-from .standardize import wants_single
+from .standardize import quantize_columns, wants_compact
 
 #: sweeps of coordinate descent between Newton steps that stopped at sign changes
 _CD_BUDGET = 10
@@ -457,7 +457,7 @@ class _Gradient:
       equations (the caller passes it as ``known``); those columns are not read, and the
       reference gets no bound for them (:data:`_NO_BOUND`), so once zero they are computed.
     * **Predicted change with a bound.**  Every full pass is kept as a reference (r_k, q_k, E_k)
-      with |q_kj - x_j'r_k/n| <= E_kj (single-precision rounding).  The differences of the last
+      with |q_kj - x_j'r_k/n| <= E_kj (the 16-bit read's rounding).  The differences of the last
       _DIRECTIONS + 1 references are directions u_i whose products X'u_i/n = q_a - q_b are known
       to within E_a + E_b; a new residual is split as r = r_1 + sum_i alpha_i u_i + e (alpha by
       least squares, r_1 the newest reference), so that x_j'r/n lies within
@@ -468,27 +468,37 @@ class _Gradient:
       bound sqrt(xx_j) ||r - r_1|| / sqrt(n) certifies almost none.  A zero coefficient whose
       prediction plus bound stays strictly inside its KKT threshold is certified without being
       computed.  Used while the others are few (:data:`_PARTIAL_SHARE`); otherwise a full pass.
-    * **Single precision.**  The columns still to compute are read from a single-precision copy
-      of X (half the memory traffic) and summed in double precision
-      (:func:`~regstats.solver.cd.certify_q`: the bound is the inputs' rounding, about 1.2e-7 of
-      ||x_j|| ||r|| / n); a column that bound cannot certify is recomputed in double precision.
+    * **Sixteen bits.**  The columns still to compute are read from a 16-bit copy of X (a quarter
+      of the memory traffic: per column int16 codes times a scale, max|x_j| / 32766, rounded to
+      nearest; :func:`~regstats.solver.standardize._quantize`) and summed in double precision
+      against r in single precision (:func:`~regstats.solver.cd.certify_q`).  The bound is
+      rigorous and per column: ||d_j|| ||r|| / n for the codes' rounding d_j (its norm is
+      computed with the codes, about 3e-5 of ||x_j|| for Gaussian columns), plus
+      (2^-24 + (n + 2) 2^-53) ||x_j|| ||r|| / n for r's rounding and the double-precision sum; a
+      column that bound cannot certify is computed in double precision.
 
     A certified column keeps a stand-in value inside its threshold, so it changes neither the KKT
     check nor the duality gap: both come out exactly as from a double-precision pass.
     """
 
-    def __init__(self, X: np.ndarray, xx: np.ndarray, passes: int, X32: np.ndarray | None = None):
+    def __init__(self, X: np.ndarray, xx: np.ndarray, passes: int, compact=None):
         n, p = X.shape
         self.X = X
         self.xx = xx
         self.sxx = np.sqrt(xx)
-        self.X32 = None
-        if passes > 4 and wants_single(n, p):
-            self.X32 = np.asfortranarray(X, dtype=np.float32) if X32 is None else X32
-        # single-precision reads (certify_q): each input rounded once (2u + u^2 relative per
-        # product), products exact in double, the double sum's rounding (n * 2^-53), with margin
-        u = 2.0 ** -24
-        self.gamma = (2.0 * u + u * u + 1.01 * n * 2.0 ** -53) * (1.0 + 1e-6)
+        self.X16 = None
+        if passes > 4 and wants_compact(n, p):
+            if compact is None:
+                compact = (np.empty((p, n), dtype=np.int16).T, np.empty(p), np.empty(p))
+                quantize_columns(X, *compact)
+            self.X16, self.scale16, err16 = compact
+            # 16-bit reads (certify_q) differ from x_j'r/n by at most bound16_j * ||r|| / sqrt(n):
+            # the codes' rounding (||d_j|| ||r||), r's in single precision (u ||x~_j|| ||r||), the
+            # exact products' double-precision sum and the two scalings ((n + 2) 2^-53 on the
+            # same), all over n; ||x~_j|| <= ||x_j|| + ||d_j||, with a margin for higher orders
+            u = 2.0 ** -24
+            norm = np.sqrt(n * xx) + err16
+            self.bound16 = (err16 + norm * (u + (n + 2) * 2.0 ** -53 * (1.0 + u))) * (1.0 + 1e-6) / np.sqrt(n)
         self.all = np.arange(p)
         self.refs = []  # up to _DIRECTIONS + 1 reference residuals, newest first
         self.Q = np.empty((_DIRECTIONS + 1, p))  # their q and E, stacked in the same order
@@ -515,18 +525,20 @@ class _Gradient:
         return pred, cols
 
     def _single(self, r):
-        """r in single precision, and the bound terms of :func:`~regstats.solver.cd.certify_q`."""
+        """r in single precision, and the scalars of :func:`~regstats.solver.cd.certify_q`'s
+        bound: ||r|| / sqrt(n) and a floor for single-precision underflow."""
         rn = float(np.sqrt(r @ r)) / np.sqrt(self.X.shape[0])
-        return r.astype(np.float32), self.gamma * rn, 1e-30 * (1.0 + rn)  # (underflow)
+        return r.astype(np.float32), rn, 1e-30 * (1.0 + rn)
 
     def columns(self, r, cols, beta, thr, q, skip=False, single=None):
         """q[cols] = X[:, cols]'r/n, with stand-ins for zeros certified inside their thresholds
         (``skip``: not the nonzero ones; ``single``: :meth:`_single` of r, if already made)."""
-        if self.X32 is None:
+        if self.X16 is None:
             partial_q(self.X, r, cols if not skip else cols[beta[cols] == 0.0], q)
         else:
-            r32, err, err0 = self._single(r) if single is None else single
-            certify_q(self.X32, r32, self.X, r, cols, beta, thr, self.xx, err, err0, q, skip)
+            r32, rn, err0 = self._single(r) if single is None else single
+            certify_q(self.X16, self.scale16, self.bound16, r32, self.X, r, cols, beta, thr, rn, err0,
+                      q, skip)
 
     def _keep(self, r, q, E):
         """A full pass becomes the newest reference (the oldest of _DIRECTIONS + 1 leaves)."""
@@ -549,7 +561,7 @@ class _Gradient:
         n, p = X.shape
         skip = known is not None
         nz = np.flatnonzero(beta) if skip else None
-        single = None if self.X32 is None else self._single(r)
+        single = None if self.X16 is None else self._single(r)
         if self.refs:
             q, cols = self._predict(r, beta, thr, skip)
             if cols.size <= _PARTIAL_SHARE * p:
@@ -558,13 +570,13 @@ class _Gradient:
                     q[nz] = known[nz]
                 return q
         self.full += 1
-        if self.X32 is None:
+        if self.X16 is None:
             q = (X.T @ r) / n
             E = np.zeros(p)
         else:
             q = np.empty(p)
             self.columns(r, self.all, beta, thr, q, skip, single)
-            E = single[1] * self.sxx + single[2]  # (0 for the columns recomputed in double: a valid bound still)
+            E = self.bound16 * single[1] + single[2]  # (0 for the columns recomputed in double: a valid bound still)
         if skip:
             q[nz] = known[nz]
             E[nz] = _NO_BOUND
@@ -577,7 +589,7 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
     """Elastic-net path on a prepared, Fortran-ordered X.
 
     ``wide``: optionally what the preparation computed in the same pass as X
-    (:class:`regstats.engine.Wide`: x_j'x_j/n, X'y/n and a single-precision X), else computed here.
+    (:class:`regstats.engine.Wide`: x_j'x_j/n, X'y/n and the 16-bit copy of X), else computed here.
     Returns (betas, gaps, rss_over_n, sweeps, converged), one row / entry per lambda.
     """
     X = np.asfortranarray(X)
@@ -609,7 +621,7 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
     fac = _Factor()
     free = (v == 0.0) | (a == 0.0)
     free = free if free.any() else None
-    grad = _Gradient(X, xx, nlam, None if wide is None else wide.X32)
+    grad = _Gradient(X, xx, nlam, None if wide is None else wide.compact)
     target = tol * yy
     q_pp = q_end = None
     lam_pp = np.inf

@@ -11,21 +11,58 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-#: at most this many bytes for a single-precision copy of X (the residual solver's gradient passes)
-_SINGLE_BYTES = 1e9
+#: at most this many bytes for the 16-bit copy of X (the residual solver's gradient passes)
+_COMPACT_BYTES = 1e9
+#: largest code of the 16-bit copy (below 2^15 - 1, so that rounding can never leave int16)
+_CODE_MAX = 32766.0
 
 
-def wants_single(n: int, p: int) -> bool:
-    """Whether a path on an n x p design keeps a single-precision copy of X
+def wants_compact(n: int, p: int) -> bool:
+    """Whether a path on an n x p design keeps a 16-bit copy of X
     (:class:`regstats.solver.naive._Gradient`)."""
-    return n * p * 4.0 <= _SINGLE_BYTES and n >= 8
+    return n * p * 2.0 <= _COMPACT_BYTES and n >= 8
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
-def standardize_columns(raw, rows, w, intercept, standardize, yt, X, X32):
+def _quantize(x, codes):
+    """Write the 16-bit codes of the column ``x`` (``x_i ~ scale * codes_i``, scale = max|x| /
+    32766, round to nearest) and return (scale, err) with err >= ||x - scale * codes|| (rigorous:
+    the computed differences' rounding and the norm's are added)."""
+    n = x.shape[0]
+    mx = 0.0
+    for i in range(n):
+        mx = max(mx, abs(x[i]))
+    if mx == 0.0:
+        for i in range(n):
+            codes[i] = 0
+        return 0.0, 0.0
+    scale = mx / _CODE_MAX
+    inv = 1.0 / scale
+    e2 = 0.0
+    for i in range(n):
+        z = x[i] * inv
+        k = np.rint(z)
+        codes[i] = np.int16(k)
+        d = z - k  # the rounding error in units of the scale (no overflow for any finite x)
+        e2 += d * d
+    # |computed d_i - (x_i - scale k_i) / scale| <= 32766 * 2^-51 (inv's and the product's
+    # rounding) + 2^-53 |d_i|; the sum of squares and its root: (1 + (n + 2) 2^-52)
+    err = scale * (np.sqrt(e2) * (1.0 + (n + 2) * 2.0 ** -52) + np.sqrt(n) * _CODE_MAX * 2.0 ** -50) * (1.0 + 1e-9)
+    return scale, err
+
+
+@njit(cache=True)
+def quantize_columns(X, codes, scale, err):
+    """The 16-bit copy of every column of X (see :func:`_quantize`), in place."""
+    for j in range(X.shape[1]):
+        scale[j], err[j] = _quantize(X[:, j], codes[:, j])
+
+
+@njit(cache=True, fastmath=True, error_model="numpy")
+def standardize_columns(raw, rows, w, intercept, standardize, yt, X, X16, scale16, err16):
     """Prepared design ``sqrt(w_i) (x_ij - m_j) / s_j`` of ``raw[rows]``, written into ``X``
-    (len(rows) x p, Fortran order), and into ``X32`` in single precision when it has len(rows)
-    rows (pass a 0 x 0 array otherwise).
+    (len(rows) x p, Fortran order), and its 16-bit copy into ``X16``, ``scale16`` and ``err16``
+    (:func:`_quantize`) when X16 has len(rows) rows (pass a 0 x 0 int16 array otherwise).
 
     ``w``: weights normalised to sum to the number of rows (all ones for unit weights); ``yt``:
     the prepared response.  Returns (X, mean, ms, constant, xx, c): weighted means (0 without
@@ -36,7 +73,7 @@ def standardize_columns(raw, rows, w, intercept, standardize, yt, X, X32):
     """
     n = rows.shape[0]
     p = raw.shape[1]
-    single = X32.shape[0] == n and X32.shape[1] == p
+    compact = X16.shape[0] == n and X16.shape[1] == p
     mean = np.zeros(p)
     ms = np.zeros(p)
     xx = np.zeros(p)
@@ -63,8 +100,10 @@ def standardize_columns(raw, rows, w, intercept, standardize, yt, X, X32):
         constant[j] = const
         if const:
             X[:, j] = 0.0
-            if single:
-                X32[:, j] = 0.0
+            if compact:
+                X16[:, j] = 0
+                scale16[j] = 0.0
+                err16[j] = 0.0
             continue
         inv = 1.0 / np.sqrt(var) if standardize else 1.0
         out = X[:, j]
@@ -77,8 +116,6 @@ def standardize_columns(raw, rows, w, intercept, standardize, yt, X, X32):
             sxy += e * yt[i]
         xx[j] = sxx / n
         c[j] = sxy / n
-        if single:
-            out32 = X32[:, j]
-            for i in range(n):
-                out32[i] = out[i]
+        if compact:
+            scale16[j], err16[j] = _quantize(out, X16[:, j])
     return X, mean, ms, constant, xx, c
