@@ -225,6 +225,33 @@ def test_factor_append_by_panels_matches_row_by_row(rng, monkeypatch, panel):
     np.testing.assert_allclose(W, expected, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("m,size", [(1, 4), (5, 5), (7, 16), (30, 64)])
+def test_spread_moves_a_packed_block_to_the_factor_rows_in_place(rng, m, size):
+    # a rebuild gathers and factorizes its block packed in the first m*m entries of U's buffer,
+    # then moves it to U's rows of full width in place (overlapping source and destination)
+    from regstats.solver import factor
+
+    U = rng.standard_normal((size, size))
+    B = rng.standard_normal((m, m))
+    U.reshape(-1)[:m * m] = B.reshape(-1)
+    factor.spread(U, m)
+    np.testing.assert_array_equal(U[:m, :m], B)
+
+
+def test_factor_append_with_scratch_matches_without(rng):
+    from regstats.solver import factor
+
+    G = _ill_conditioned_gram(rng)
+    out = []
+    for work in (None, np.full(10_000, np.nan)):
+        U = np.zeros((48, 48))
+        pos = np.zeros(48, dtype=np.int64)
+        k = factor.append(U, 0, G, pos, np.arange(25), 1.0 / 80, np.full(25, 0.05), 1e-7, work)
+        k = factor.append(U, k, G, pos, np.arange(25, 40), 1.0 / 80, np.full(15, 0.05), 1e-7, work)
+        out.append(np.triu(U[:k, :k]))
+    np.testing.assert_array_equal(out[0], out[1])
+
+
 def test_factor_append_refuses_a_singular_column(rng):
     from regstats.solver import factor
 

@@ -220,10 +220,9 @@ def _forward_panels(U, k, W):
 
 
 @njit(cache=True)
-def _gather_columns(G, pos, k, new_pos, scale):
+def _gather_columns(G, pos, k, new_pos, scale, W):
     """W[c, i] = G[new_pos[c], pos[i]] * scale (the new columns' entries in the factor's rows)."""
     t = new_pos.shape[0]
-    W = np.empty((t, k))
     for c in range(t):
         g = G[new_pos[c]]
         wc = W[c]
@@ -232,7 +231,7 @@ def _gather_columns(G, pos, k, new_pos, scale):
     return W
 
 
-def append(U, k, G, pos, new_pos, scale, diag, rtol):
+def append(U, k, G, pos, new_pos, scale, diag, rtol, work=None):
     """Append the columns ``new_pos`` (cache positions) to the factor of the first k.
 
     M's entries are ``G[pos_i, pos_j] * scale`` (G symmetric) plus ``diag`` on the new diagonal;
@@ -241,9 +240,12 @@ def append(U, k, G, pos, new_pos, scale, diag, rtol):
     with BLAS products for many columns on a large factor), then the Cholesky factor of
     M[new, new] - W'W (:func:`_append_schur`).  Returns the new size, or -1 when a new pivot is
     not clearly positive (``d <= rtol * sqrt(M_jj)``; U and the first k entries of pos are then
-    unchanged): the block is (near) singular.
+    unchanged): the block is (near) singular.  ``work``: optional flat float64 scratch of at
+    least k * len(new_pos) entries for W (a fresh array per call costs page faults).
     """
-    W = _gather_columns(G, pos, k, new_pos, scale)
+    t = new_pos.shape[0]
+    W = np.empty((t, k)) if work is None or work.shape[0] < t * k else work[:t * k].reshape(t, k)
+    _gather_columns(G, pos, k, new_pos, scale, W)
     if new_pos.shape[0] >= _PANEL_MIN_NEW and k >= 2 * _PANEL:
         _forward_panels(U, k, W)
     else:
@@ -292,6 +294,21 @@ def _append_schur(U, k, G, pos, new_pos, scale, diag, rtol, W):
             U[k + c, k + e] = C[c, e] if e >= c else 0.0
         pos[k + c] = new_pos[c]
     return k + t
+
+
+@njit(cache=True)
+def spread(U, m):
+    """Move the C-ordered m x m block held in the first m * m entries of U's (C-contiguous)
+    buffer to U[:m, :m] (rows of U's full width), in place: rows last to first, each from its
+    end, so that no entry is overwritten before it is moved (row i goes to offset i * size >=
+    i * m)."""
+    size = U.shape[1]
+    flat = U.reshape(-1)
+    for i in range(m - 1, 0, -1):
+        src = i * m
+        dst = i * size
+        for j in range(m - 1, -1, -1):
+            flat[dst + j] = flat[src + j]
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")

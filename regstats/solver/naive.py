@@ -157,7 +157,7 @@ class _Factor:
         self.U = None
         self.lam = np.nan
         self.mark = None  # scratch for factor.match
-        self.scratch = None  # room for the block to factorize afresh (reused)
+        self.work = None  # scratch for factor.append (reused)
         self.z = None  # the last forward solve U'z = rhs (kept while U's rows are), and its rhs
         self.z_rhs = None
         self.rtol = 1e-15  # relative residual of the conjugate-gradient solves at a drifted lambda
@@ -270,17 +270,17 @@ class _Factor:
         # the factor's column order is free: in cache order the gather reads G's rows forward
         A = A[np.argsort(cache.pos[A], kind="stable")]
         m = A.size
-        if self.scratch is None or self.scratch.size < m * m:
-            self.scratch = np.empty(max(m * m, 2 * (0 if self.scratch is None else self.scratch.size)))
+        # the block is gathered into the first m * m entries of U's own buffer (the old factor is
+        # discarded; no scratch array to fault in) and moved to U's rows after the factorization
+        self._room(m)
         M = gather_block(cache.G, cache.pos[A], 1.0 / cache.X.shape[0], lam * (1.0 - a) * v[A],
-                         self.scratch[:m * m].reshape(m, m))
+                         self.U.reshape(-1)[:m * m].reshape(m, m))
         # M.T is the same matrix in Fortran order: LAPACK factorizes it in place (no copy), and
         # its lower factor L, read back in C order, is the upper factor U = L' we keep
         _, info = dpotrf(M.T, lower=1, clean=0, overwrite_a=1)
         if info != 0 or not np.all(np.isfinite(np.diagonal(M))) or (m and np.diagonal(M).min() <= 0.0):
             return False
-        self._room(m)
-        self.U[:m, :m] = M
+        factor.spread(self.U, m)
         self.S, self.lam = A.copy(), lam
         return True
 
@@ -290,8 +290,10 @@ class _Factor:
         self._room(k + new.size)
         pos = np.empty(k + new.size, dtype=np.int64)
         pos[:k] = cache.pos[self.S]
+        if self.work is None or self.work.size < k * new.size:
+            self.work = np.empty(max(k * new.size, 2 * (0 if self.work is None else self.work.size), 4096))
         k2 = factor.append(self.U, k, cache.G, pos, cache.pos[new], 1.0 / cache.X.shape[0],
-                           self.lam * (1.0 - a) * v[new], 1e-7)
+                           self.lam * (1.0 - a) * v[new], 1e-7, self.work)
         if k2 < 0:
             return False  # (near) singular: a fresh factorization decides
         self.S = np.concatenate([self.S, new])
