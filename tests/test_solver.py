@@ -433,6 +433,21 @@ def test_shifted_solve_from_a_stale_factor(rng):
     # too few iterations for a large drift: reported, not silently wrong
     _, ok = factor.shifted_solve(U, 80, rhs, 0.1 * mu0 - mu0, d, 1e-15, 3, np.zeros(0), np.zeros(0))
     assert not ok
+    # at a loose rtol x is carried along the iteration, not solved from y at the end: it equals
+    # U^{-1} y to rounding, also after a resumed solve, and both stop where the rtol says
+    from scipy.linalg import solve_triangular
+
+    for x0 in (np.zeros(0), exact * 1.01):
+        state = np.zeros(3 * 80 + 1)
+        x, ok = factor.shifted_solve(U, 80, rhs, mu - mu0, d, 1e-4, 60, x0, state)
+        assert ok
+        np.testing.assert_allclose(x, solve_triangular(U[:80, :80], state[:80]), rtol=1e-12, atol=1e-14)
+        np.testing.assert_array_equal(state[161:], x)
+        assert 1e-12 < np.abs(x - exact).max() / np.abs(exact).max() < 1e-2
+        x, ok = factor.shifted_solve(U, 80, rhs, mu - mu0, d, 1e-9, 60, np.zeros(0), state)  # resumed
+        assert ok
+        np.testing.assert_allclose(x, solve_triangular(U[:80, :80], state[:80]), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(x, exact, rtol=1e-7)
 
 
 def test_naive_elastic_net_path_with_a_drifting_factor_is_exact(rng):

@@ -417,22 +417,28 @@ def shifted_solve(U, k, rhs, shift, d, rtol, max_iter, x0, state):
     residual is below ``rtol`` relative to the right-hand side.  Returns (x, converged); not
     converged after ``max_iter`` iterations, or when the matrix is found not positive definite.
 
-    ``state`` (2k + 1 entries, else ignored) receives the final y, residual and squared norm of
-    the right-hand side; passed back for the same system with ``state[2k] > 0`` (a tighter rtol,
-    say) the iteration resumes from there, restarted along the residual, instead of starting
-    from x0 (which saves the start's two triangular solves).
+    x = U^{-1} y is carried along the iteration (each step's U^{-1} p is the first of its two
+    triangular solves), so no final triangular solve is needed; with ``rtol < 1e-12`` (a solve
+    to rounding) x is taken from a final solve all the same.
+
+    ``state`` (3k + 1 entries, else ignored) receives the final y, residual, squared norm of
+    the right-hand side and x; passed back for the same system with ``state[2k] > 0`` (a tighter
+    rtol, say) the iteration resumes from there, restarted along the residual, instead of
+    starting from x0 (which saves the start's pass over U).
     """
     t = np.empty(k)
     y = np.empty(k)
     r = np.empty(k)
+    x = np.empty(k)
     bb = 0.0
     rr = 0.0
-    keep = state.shape[0] == 2 * k + 1
+    keep = state.shape[0] == 3 * k + 1
     resumed = keep and state[2 * k] > 0.0
     if resumed:
         for i in range(k):
             y[i] = state[i]
             r[i] = state[k + i]
+            x[i] = state[2 * k + 1 + i]
             rr += r[i] * r[i]
         bb = state[2 * k]
     elif x0.shape[0] == k:
@@ -440,6 +446,7 @@ def shifted_solve(U, k, rhs, shift, d, rtol, max_iter, x0, state):
         # solve and one product (the stopping rule measures against U'^{-1} (rhs - shift D x0))
         for i in range(k):
             t[i] = rhs[i] - shift * d[i] * x0[i]
+            x[i] = x0[i]
         forward_and_matvec(U, k, t, x0, y)
         for i in range(k):
             r[i] = t[i] - y[i]
@@ -452,6 +459,7 @@ def shifted_solve(U, k, rhs, shift, d, rtol, max_iter, x0, state):
             y[i] = b[i]
         backward(U, k, y, t)
         for i in range(k):
+            x[i] = t[i]
             t[i] *= d[i]
         forward(U, k, t, t)
         for i in range(k):
@@ -461,6 +469,7 @@ def shifted_solve(U, k, rhs, shift, d, rtol, max_iter, x0, state):
     stop = rtol * rtol * bb
     pdir = r.copy()
     ap = np.empty(k)
+    up = np.empty(k)
     ok = rr <= stop
     iters = 0
     for it in range(max_iter):
@@ -469,6 +478,7 @@ def shifted_solve(U, k, rhs, shift, d, rtol, max_iter, x0, state):
         iters += 1
         backward(U, k, pdir, t)
         for i in range(k):
+            up[i] = t[i]  # U^{-1} p, for x
             t[i] *= d[i]
         forward(U, k, t, t)
         pap = 0.0
@@ -481,6 +491,7 @@ def shifted_solve(U, k, rhs, shift, d, rtol, max_iter, x0, state):
         rr_new = 0.0
         for i in range(k):
             y[i] += alpha * pdir[i]
+            x[i] += alpha * up[i]
             r[i] -= alpha * ap[i]
             rr_new += r[i] * r[i]
         beta = rr_new / rr
@@ -488,16 +499,13 @@ def shifted_solve(U, k, rhs, shift, d, rtol, max_iter, x0, state):
         for i in range(k):
             pdir[i] = r[i] + beta * pdir[i]
         ok = rr <= stop
-    x = np.empty(k)
-    if iters == 0 and x0.shape[0] == k and not resumed:
-        for i in range(k):
-            x[i] = x0[i]  # U^{-1} (U x0): the start was already close enough
-    else:
+    if iters and rtol < 1e-12:
         backward(U, k, y, x)
     if keep:
         for i in range(k):
             state[i] = y[i]
             state[k + i] = r[i]
+            state[2 * k + 1 + i] = x[i]
         state[2 * k] = bb
     return x, ok and np.all(np.isfinite(x))
 

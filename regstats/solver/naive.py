@@ -213,7 +213,7 @@ class _Factor:
         """rhs - (U'U + shift D) x of the last conjugate-gradient solve, in the factor's column
         order: U' times the iteration's residual (kept in its state)."""
         k = self.S.size
-        if self.cg is None or self.cg[0].size != 2 * k + 1:
+        if self.cg is None or self.cg[0].size != 3 * k + 1:
             return None
         out = np.empty(k)
         factor.lower_matvec(self.U, k, np.ascontiguousarray(self.cg[0][k:2 * k]), out)
@@ -248,9 +248,9 @@ class _Factor:
             return x
         rtol = self.rtol if rtol is None else rtol
         cg = self.cg
-        if not (resume and cg is not None and cg[0].size == 2 * k + 1 and cg[2] == lam
+        if not (resume and cg is not None and cg[0].size == 3 * k + 1 and cg[2] == lam
                 and np.array_equal(cg[1], rhs)):
-            cg = (np.zeros(2 * k + 1), rhs, lam)
+            cg = (np.zeros(3 * k + 1), rhs, lam)
         x, ok = factor.shifted_solve(self.U, k, rhs, (lam - self.lam) * (1.0 - a),
                                      np.ascontiguousarray(v[self.S]), rtol, 60,
                                      np.ascontiguousarray(x0, dtype=float), cg[0])
