@@ -723,6 +723,42 @@ def test_predicted_entries_save_newton_steps_and_change_nothing(rng, monkeypatch
     assert out[True][1] < 0.9 * out[False][1]
 
 
+@pytest.mark.parametrize("a", [1.0, 0.5])
+def test_probed_columns_save_newton_steps_and_change_nothing(rng, monkeypatch, a):
+    # columns predicted just below their thresholds are KKT-checked from their Gram entries at the
+    # first Newton step's solution: violators join that step instead of a second round
+    from regstats.solver import naive
+
+    n, p = 200, 1500
+    X = _ar1_design(rng, n, p, 0.5)
+    y = X[:, ::15] @ rng.uniform(0.5, 1.0, 100) + rng.standard_normal(n)
+    y -= y.mean()
+    y /= y.std()
+    v = np.ones(p)
+    lams = np.max(np.abs(X.T @ y / n)) / a * 0.01 ** (np.arange(60) / 59)
+    calls, probed = [], []
+    orig = naive._newton
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        probe = args[11] if len(args) > 11 else kwargs.get("probe")
+        probed.append(0 if probe is None else probe.size)
+        return orig(*args, **kwargs)
+
+    monkeypatch.setattr(naive, "_newton", spy)
+    out = {}
+    for margin in (1.0, naive._PROBE_MARGIN):
+        monkeypatch.setattr(naive, "_PROBE_MARGIN", margin)
+        calls.clear()
+        probed.clear()
+        B, gaps, _, _, conv = solver.cd_path_naive(X, y, v, a, lams, np.zeros(p), 1e-14, 100_000, True)
+        assert conv.all() and np.all(gaps <= 1e-13 * (y @ y / n))
+        out[margin] = (B, len(calls), sum(probed))
+    np.testing.assert_allclose(out[naive._PROBE_MARGIN][0], out[1.0][0], atol=1e-10)
+    assert out[1.0][2] == 0 and out[naive._PROBE_MARGIN][2] > 0
+    assert out[naive._PROBE_MARGIN][1] < out[1.0][1]
+
+
 @pytest.mark.parametrize("k", [1, 5, 8, 9, 17, 64, 131])
 def test_blocked_triangular_solves_match_lapack(rng, k):
     # the substitutions take the factor's rows eight at a time: every size (a multiple of 8 or

@@ -16,8 +16,9 @@ Per lambda:
    decreases along that segment), every flipping coordinate is zeroed and x is recomputed on the
    smaller support (feature-sign search).  The columns predicted to enter (X'r/n at the last
    two solutions, extrapolated in lambda, within 0.3% of the threshold) join this first step;
-   columns the step zeroed are checked against KKT from the cached Gram entries and violators
-   come back before any residual is computed;
+   columns the step zeroed, and those predicted within 0.7% of the threshold (probes), are
+   checked against KKT from the cached Gram entries and violators come back before any
+   residual is computed;
 3. the zeros of the working set are checked against the KKT conditions (only their columns are
    touched); violators get one coordinate-descent step each, which brings them into the support
    with the right sign, and we go back to 2;
@@ -73,6 +74,9 @@ _PREDICT_ENTRY = True
 _ENTRY_MARGIN = 0.997
 #: predictions stay on while at least this share of a lambda's guesses stay in the support
 _TRUST = 0.25
+#: zero columns whose predicted |X'r/n| reaches _PROBE_MARGIN (but not _ENTRY_MARGIN) times the
+#: threshold are probed: KKT-checked at the first Newton step's solution from their Gram entries
+_PROBE_MARGIN = 0.993
 #: KKT checks from the Gram cache of the columns a Newton step zeroed, before its residual (rounds)
 _REENTRY = 2
 #: conjugate-gradient rtol at a drifted lambda when the path need not be exact (a solve that
@@ -300,14 +304,16 @@ class _Factor:
         return True
 
 
-def _newton(X, y, c, v, a, lam, beta, cache, fac, free, guess=None):
+def _newton(X, y, c, v, a, lam, beta, cache, fac, free, guess=None, probe=None):
     """Active-set Newton step (feature-sign search).  Returns (status, r).
 
     status 2: beta is the exact minimizer over its support and signs; 1: a descent step that
     stopped at sign changes; 0: failed (block too large or singular), beta unchanged.
     ``free``: mask of the columns always in the active set (unpenalized; all for ridge), or None.
     ``guess``: mask of coefficients set from a prediction, not by a descent step: those whose sign
-    flips all leave at once (the objective may rise at that step).
+    flips all leave at once (the objective may rise at that step).  ``probe``: zero columns
+    predicted near their thresholds, checked against KKT (from their Gram entries) at the first
+    step's solution together with the columns it zeroed.
     The system is solved with the factor ``fac`` of the support (updated, not refactorized,
     from the previous step's).  Sign changes: moving from b towards the orthant minimizer x up
     to the first zero crossing decreases the objective; every coordinate whose sign x would
@@ -321,6 +327,11 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac, free, guess=None):
             return 2, y.copy()  # the empty support: beta = 0 is its exact minimizer
         if A.size > n and a == 1.0:
             return 0, None
+        if attempt == 0 and probe is not None and probe.size:
+            # the probes' Gram entries in the same batch as the first step's new columns (most
+            # probes enter within a few lambdas, when their entries would be computed anyway)
+            if not cache.ensure(np.concatenate([A, probe])):
+                probe = None
         if not fac.update(A, v, a, lam, cache):
             if attempt == 0:
                 return 0, None
@@ -333,6 +344,11 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac, free, guess=None):
             status = 1
             break
         beta[S] = b
+        if attempt == 0 and probe is not None and status == 2:
+            # (cached with the first step's columns, unless the cache has restarted since)
+            probe = probe[(cache.pos[probe] >= 0) & (beta[probe] == 0.0)]
+            if probe.size:
+                dropped.append(probe)
         if status != 2 or not dropped or attempt == _REENTRY:
             break
         # columns this step zeroed (all of a sign change's flips leave at once) may belong to
@@ -636,6 +652,7 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
         strong = ever | (np.abs(q) >= a * v * (2.0 * lam - lam_prev))
         strong &= xx > 0
         guess = None
+        probe = None
         if not trust:
             trust = True  # a lambda without predictions after a poor one, then try again
         elif _PREDICT_ENTRY and q_pp is not None and a > 0.0 and lam_pp > lam_prev > lam:
@@ -646,9 +663,15 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
             # found by the KKT checks as before
             # (a lasso support has at most n - 1 columns; r is kept equal to y - X beta)
             room = max(0, n - 1 - np.count_nonzero(beta)) if a == 1.0 else p
-            if guess_entries(X, r, q_end, q_pp, (lam - lam_prev) / (lam_prev - lam_pp), strong, beta,
-                             thr, xx, lam * (1.0 - a) * v, _ENTRY_MARGIN, room, guess_mask):
+            ratio = (lam - lam_prev) / (lam_prev - lam_pp)
+            if guess_entries(X, r, q_end, q_pp, ratio, strong, beta, thr, xx, lam * (1.0 - a) * v,
+                             _ENTRY_MARGIN, room, guess_mask):
                 guess = guess_mask
+            if _PROBE_MARGIN < _ENTRY_MARGIN:
+                # the next band below the guesses: not guessed (most stay out), only checked
+                # against KKT at the first Newton step's solution from their Gram entries
+                pred = np.abs(q_end + (q_end - q_pp) * ratio)
+                probe = np.flatnonzero(strong & (beta == 0.0) & (thr > 0.0) & (pred >= _PROBE_MARGIN * thr))
         tol_cd = target
         fac.rtol = 1e-15 if exact else _CG_RTOL
         loose = False
@@ -668,7 +691,8 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
                 # usually the exact solution already (the path is piecewise linear between
                 # support changes); coordinate descent only brings in KKT violators
                 rounds += 1
-                status, r_new = _newton(X, y, c, v, a, lam, beta, cache, fac, free, guess)
+                status, r_new = _newton(X, y, c, v, a, lam, beta, cache, fac, free, guess, probe)
+                probe = None
                 if guess is not None:
                     # enough guesses should stay (they cost Gram entries and factor updates)
                     trust = np.count_nonzero(beta[guess]) >= _TRUST * np.count_nonzero(guess)
