@@ -828,10 +828,21 @@ def test_guess_entries_matches_the_numpy_rule(rng):
     r = rng.standard_normal(n)
     pred = q_end + (q_end - q_pp) * 0.4
     cand = np.flatnonzero(strong & (beta == 0) & (np.abs(pred) > 0.99 * thr) & (thr > 0))[:7]
-    b2, r2, guess = beta.copy(), r.copy(), np.ones(p, dtype=bool)
-    m = guess_entries(X, r2, q_end, q_pp, 0.4, strong, b2, thr, xx, ridge, 0.99, 7, guess)
+    b2, r2, guess, probe = beta.copy(), r.copy(), np.ones(p, dtype=bool), np.ones(p, dtype=bool)
+    m = guess_entries(X, r2, q_end, q_pp, 0.4, strong, b2, thr, xx, ridge, 0.99, 7, guess, 0.9, probe)
     assert m == cand.size == 7
     np.testing.assert_array_equal(np.flatnonzero(guess), cand)
+    # the probes: the other zeros of the working set predicted at 0.9 of the threshold or more,
+    # up to the seventh guess (the room)
+    band = strong & (beta == 0) & (np.abs(pred) >= 0.9 * thr) & (thr > 0)
+    band[cand] = False
+    band[cand[-1]:] = False
+    np.testing.assert_array_equal(probe, band)
+    m = guess_entries(X, r.copy(), q_end, q_pp, 0.4, strong, beta.copy(), thr, xx, ridge, 0.99, p, guess,
+                      0.9, probe)
+    band = strong & (beta == 0) & (np.abs(pred) >= 0.9 * thr) & (np.abs(pred) <= 0.99 * thr) & (thr > 0)
+    assert m > 7 and band.sum() >= 3
+    np.testing.assert_array_equal(probe, band)
     z = np.maximum(np.abs(pred[cand]) - 1.0, 1e-3)
     np.testing.assert_allclose(b2[cand], np.sign(pred[cand]) * z / 1.3, rtol=1e-14)
     np.testing.assert_allclose(r2, r - X[:, cand] @ b2[cand], rtol=1e-12, atol=1e-12)

@@ -575,31 +575,37 @@ def certify_q(X16, scale16, bound16, r32, X, r, cols, beta, thr, rn, err0, q, sk
 
 
 @njit(cache=True)
-def guess_entries(X, r, q_end, q_pp, ratio, strong, beta, thr, xx, ridge, margin, room, guess):
+def guess_entries(X, r, q_end, q_pp, ratio, strong, beta, thr, xx, ridge, margin, room, guess,
+                  probe_margin, probe):
     """Columns predicted to enter at a lambda (see :func:`regstats.solver.naive.naive_path`).
 
     The prediction is ``q_end + (q_end - q_pp) * ratio``; every zero coefficient of the working
     set ``strong`` whose prediction exceeds ``margin`` times its (positive) threshold, the first
     ``room`` of them in column order, is set to a coordinate step from it (at least 1e-3 of the
     threshold, ``ridge`` = lam (1 - a) v), marked in ``guess`` and subtracted from the residual
-    ``r`` (in place).  Returns how many were.
+    ``r`` (in place).  The other zeros of the working set whose prediction reaches
+    ``probe_margin`` times their threshold (before the room runs out) are marked in ``probe``.
+    Returns how many were guessed.
     """
     n = X.shape[0]
     m = 0
     for j in range(q_end.shape[0]):
         guess[j] = False
+        probe[j] = False
         if m >= room or not strong[j] or beta[j] != 0.0 or thr[j] <= 0.0:
             continue
         pj = q_end[j] + (q_end[j] - q_pp[j]) * ratio
-        if abs(pj) > margin * thr[j]:
-            z = max(abs(pj) - thr[j], 1e-3 * thr[j])
-            b = np.sign(pj) * z / (xx[j] + ridge[j])
-            beta[j] = b
-            guess[j] = True
-            m += 1
-            xj = X[:, j]
-            for i in range(n):
-                r[i] -= xj[i] * b
+        if abs(pj) <= margin * thr[j]:
+            probe[j] = abs(pj) >= probe_margin * thr[j]
+            continue
+        z = max(abs(pj) - thr[j], 1e-3 * thr[j])
+        b = np.sign(pj) * z / (xx[j] + ridge[j])
+        beta[j] = b
+        guess[j] = True
+        m += 1
+        xj = X[:, j]
+        for i in range(n):
+            r[i] -= xj[i] * b
     return m
 
 

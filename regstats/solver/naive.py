@@ -646,6 +646,7 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
     trust = True  # whether the last lambda's predicted entries mostly stayed
     viol = np.zeros(p, dtype=bool)
     guess_mask = np.zeros(p, dtype=bool)
+    probe_mask = np.zeros(p, dtype=bool)
     for li in range(nlam):
         lam = float(lambdas[li])
         thr = lam * a * v
@@ -663,15 +664,14 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
             # found by the KKT checks as before
             # (a lasso support has at most n - 1 columns; r is kept equal to y - X beta)
             room = max(0, n - 1 - np.count_nonzero(beta)) if a == 1.0 else p
-            ratio = (lam - lam_prev) / (lam_prev - lam_pp)
-            if guess_entries(X, r, q_end, q_pp, ratio, strong, beta, thr, xx, lam * (1.0 - a) * v,
-                             _ENTRY_MARGIN, room, guess_mask):
+            # the next band below the guesses is probed (not guessed: most stay out), checked
+            # against KKT at the first Newton step's solution from their Gram entries
+            m = guess_entries(X, r, q_end, q_pp, (lam - lam_prev) / (lam_prev - lam_pp), strong, beta,
+                              thr, xx, lam * (1.0 - a) * v, _ENTRY_MARGIN, room, guess_mask,
+                              _PROBE_MARGIN, probe_mask)
+            if m:
                 guess = guess_mask
-            if _PROBE_MARGIN < _ENTRY_MARGIN:
-                # the next band below the guesses: not guessed (most stay out), only checked
-                # against KKT at the first Newton step's solution from their Gram entries
-                pred = np.abs(q_end + (q_end - q_pp) * ratio)
-                probe = np.flatnonzero(strong & (beta == 0.0) & (thr > 0.0) & (pred >= _PROBE_MARGIN * thr))
+            probe = np.flatnonzero(probe_mask)[:room - m]  # (entering probes keep within the room)
         tol_cd = target
         fac.rtol = 1e-15 if exact else _CG_RTOL
         loose = False
