@@ -15,10 +15,10 @@ Per lambda:
    solution.  If some sign flips, the step stops at the first zero crossing (the objective
    decreases along that segment), every flipping coordinate is zeroed and x is recomputed on the
    smaller support (feature-sign search).  The columns predicted to enter (X'r/n at the last
-   two solutions, extrapolated in lambda, within 0.3% of the threshold) join this first step;
-   columns the step zeroed, and those predicted within 0.7% of the threshold (probes), are
-   checked against KKT from the cached Gram entries and violators come back before any
-   residual is computed;
+   two solutions, extrapolated in lambda, beyond the threshold) join this first step; columns
+   the step zeroed, and those predicted within 0.7% below the threshold (probes), are checked
+   against KKT from the cached Gram entries and violators come back before any residual is
+   computed;
 3. the zeros of the working set are checked against the KKT conditions (only their columns are
    touched); violators get one coordinate-descent step each, which brings them into the support
    with the right sign, and we go back to 2;
@@ -68,10 +68,10 @@ _NEWTON_ROUNDS = 50
 #: residual changes between full gradient passes that predict the next one (see _Gradient)
 _DIRECTIONS = 2
 #: the first Newton step of a lambda takes the columns predicted to enter (see naive_path): those
-#: whose predicted |X'r/n| reaches _ENTRY_MARGIN times the threshold (on problem A, 1.0 misses a
-#: column at 42 of the last 60 lambdas, 0.997 at 14; wrong guesses cost a factor update and leave)
+#: whose predicted |X'r/n| exceeds _ENTRY_MARGIN times the threshold (wrong guesses cost a factor
+#: update and leave; the columns predicted just below are probed instead, see _PROBE_MARGIN)
 _PREDICT_ENTRY = True
-_ENTRY_MARGIN = 0.997
+_ENTRY_MARGIN = 1.0
 #: predictions stay on while at least this share of a lambda's guesses stay in the support
 _TRUST = 0.25
 #: zero columns whose predicted |X'r/n| reaches _PROBE_MARGIN (but not _ENTRY_MARGIN) times the
