@@ -693,17 +693,26 @@ def test_forward_solve_reuses_its_first_entries_after_an_append(rng):
     np.testing.assert_allclose(z, np.linalg.solve(U[:40, :40].T, b), rtol=1e-10)
 
 
+def _entering_problem(rng, a=1.0):
+    """A wide AR(1) design with 100 true columns, so that many enter along a 60-lambda path
+    (a unit-variance y for the elastic net).  Returns (X, y, v, lambdas)."""
+    n, p = 200, 1500
+    X = _ar1_design(rng, n, p, 0.5)
+    y = X[:, ::15] @ rng.uniform(0.5, 1.0, 100) + rng.standard_normal(n)
+    y -= y.mean()
+    if a < 1.0:
+        y /= y.std()
+    lams = np.max(np.abs(X.T @ y / n)) / a * 0.01 ** (np.arange(60) / 59)
+    return X, y, np.ones(p), lams
+
+
 def test_predicted_entries_save_newton_steps_and_change_nothing(rng, monkeypatch):
     # the first Newton step of each lambda takes the columns predicted to enter: fewer steps,
     # the same exact path
     from regstats.solver import naive
 
-    n, p = 200, 1500
-    X = _ar1_design(rng, n, p, 0.5)
-    y = X[:, ::15] @ rng.uniform(0.5, 1.0, 100) + rng.standard_normal(n)
-    y -= y.mean()
-    v = np.ones(p)
-    lams = np.max(np.abs(X.T @ y / n)) * 0.01 ** (np.arange(60) / 59)
+    X, y, v, lams = _entering_problem(rng)
+    n, p = X.shape
     calls = []
     orig = naive._newton
 
@@ -729,13 +738,8 @@ def test_probed_columns_save_newton_steps_and_change_nothing(rng, monkeypatch, a
     # first Newton step's solution: violators join that step instead of a second round
     from regstats.solver import naive
 
-    n, p = 200, 1500
-    X = _ar1_design(rng, n, p, 0.5)
-    y = X[:, ::15] @ rng.uniform(0.5, 1.0, 100) + rng.standard_normal(n)
-    y -= y.mean()
-    y /= y.std()
-    v = np.ones(p)
-    lams = np.max(np.abs(X.T @ y / n)) / a * 0.01 ** (np.arange(60) / 59)
+    X, y, v, lams = _entering_problem(rng, a)
+    n, p = X.shape
     calls, probed = [], []
     orig = naive._newton
 
