@@ -664,6 +664,30 @@ def test_gradient_passes_certify_only_columns_strictly_inside_their_thresholds(r
     assert partial >= 5  # the predicted-change bound spared full passes
 
 
+def test_gram_gradient_and_column_copies_of_the_gram_cache(rng):
+    # X'r/n of cached zeros from their Gram rows (the KKT check of columns a Newton step zeroed),
+    # against the same products from X itself; and the cache's column copies
+    from regstats.solver.cd import copy_columns, gram_gradient
+
+    n, p = 60, 25
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    y = rng.standard_normal(n)
+    XC = np.full((n, 30), np.nan, order="F")
+    order = rng.permutation(p)  # cache position -> column
+    copy_columns(X, order[:10], XC, 0)
+    copy_columns(X, order[10:], XC, 10)
+    np.testing.assert_array_equal(XC[:, :p], X[:, order])
+    assert np.isnan(XC[:, p:]).all()  # nothing else written
+    G = XC[:, :p].T @ XC[:, :p]
+    pos = np.argsort(order)  # column -> cache position
+    S = np.array([3, 17, 8, 20])  # the support, in factor order
+    b = rng.standard_normal(S.size)
+    d = np.array([0, 11, 5])
+    c = X.T @ y / n
+    out = gram_gradient(G, pos[d], pos[S], b, 1.0 / n, c[d], np.empty(d.size))
+    np.testing.assert_allclose(out, X[:, d].T @ (y - X[:, S] @ b) / n, rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.parametrize("t", [1, 2, 3, 5, 7, 9, 12])
 def test_cross_dots_are_the_gram_entries_of_new_columns(rng, t):
     from regstats.solver.cd import cross_dots

@@ -514,6 +514,31 @@ def gather_block(G, ix, scale, diag, M):
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
+def gram_gradient(G, rows, cols, b, scale, c, out):
+    """out[i] = c[i] - scale * sum_l G[rows[i], cols[l]] b[l]: X'r/n of the cached columns
+    ``rows`` for a beta supported on the cached columns ``cols`` (values b), from the Gram cache
+    (no gathered copy of the block)."""
+    for i in range(rows.shape[0]):
+        g = G[rows[i]]
+        s = 0.0
+        for l in range(cols.shape[0]):
+            s += g[cols[l]] * b[l]
+        out[i] = c[i] - s * scale
+    return out
+
+
+@njit(cache=True)
+def copy_columns(X, cols, XC, k):
+    """XC[:, k + c] = X[:, cols[c]] (the Gram cache's copies of new columns)."""
+    n = X.shape[0]
+    for c in range(cols.shape[0]):
+        src = X[:, cols[c]]
+        dst = XC[:, k + c]
+        for i in range(n):
+            dst[i] = src[i]
+
+
+@njit(cache=True, fastmath=True, error_model="numpy")
 def _col_dot(X, j, r, n):
     xj = X[:, j]
     s = 0.0

@@ -52,8 +52,8 @@ import numpy as np
 from scipy.linalg.lapack import dpotrf
 
 from . import factor
-from .cd import (_gap, cd_naive, certify_q, cross_dots, gather_block, guess_entries, kkt_scan,
-                 partial_q, predict_q)
+from .cd import (_gap, cd_naive, certify_q, copy_columns, cross_dots, gather_block, gram_gradient,
+                 guess_entries, kkt_scan, partial_q, predict_q)
 from .standardize import quantize_columns, wants_compact
 
 #: sweeps of coordinate descent between Newton steps that stopped at sign changes
@@ -124,12 +124,10 @@ class _GramCache:
             self.G = np.empty((self.cap, self.cap))
         if new.size:
             kk = k + new.size
+            copy_columns(self.X, new, self.XC, k)
             if 2 <= new.size < 40:
-                for c, j in enumerate(new):
-                    self.XC[:, k + c] = self.X[:, j]
                 cross_dots(self.XC, kk, k, self.G)
             else:
-                self.XC[:, k:kk] = self.X[:, new]
                 blk = self.XC[:, :kk].T @ self.XC[:, k:kk]
                 self.G[:kk, k:kk] = blk
                 self.G[k:kk, :k] = blk[:k].T
@@ -359,7 +357,7 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac, free, guess=None, probe=None):
         dropped = []
         if d.size == 0:
             break
-        qd = c[d] - (cache.G[np.ix_(cache.pos[d], cache.pos[S])] @ b) / n
+        qd = gram_gradient(cache.G, cache.pos[d], cache.pos[S], b, 1.0 / n, c[d], np.empty(d.size))
         thr_d = lam * a * v[d]
         back = np.abs(qd) > thr_d * (1.0 + 1e-10)
         if not back.any():
