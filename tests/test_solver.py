@@ -664,7 +664,7 @@ def test_gradient_passes_certify_only_columns_strictly_inside_their_thresholds(r
     assert partial >= 5  # the predicted-change bound spared full passes
 
 
-def test_gram_gradient_and_column_copies_of_the_gram_cache(rng):
+def test_gram_gradient_residual_and_column_copies_of_the_gram_cache(rng):
     # X'r/n of cached zeros from their Gram rows (the KKT check of columns a Newton step zeroed),
     # against the same products from X itself; and the cache's column copies
     from regstats.solver.cd import copy_columns, gram_gradient
@@ -686,6 +686,17 @@ def test_gram_gradient_and_column_copies_of_the_gram_cache(rng):
     c = X.T @ y / n
     out = gram_gradient(G, pos[d], pos[S], b, 1.0 / n, c[d], np.empty(d.size))
     np.testing.assert_allclose(out, X[:, d].T @ (y - X[:, S] @ b) / n, rtol=1e-12, atol=1e-14)
+    # the residual from the cached columns, reading only the nonzero coefficients' columns (by
+    # fours, then the rest): any count of nonzeros, zeros anywhere
+    from regstats.solver.cd import residual_from
+
+    for nnz in (0, 1, 3, 4, 7, 9, p):
+        bc = np.zeros(p)
+        bc[rng.choice(p, nnz, replace=False)] = rng.standard_normal(nnz)
+        XN = XC.copy(order="F")
+        XN[:, :p][:, bc == 0.0] = np.nan  # columns of zero coefficients are not read
+        r = residual_from(XN, p, y, bc, np.empty(n))
+        np.testing.assert_allclose(r, y - XC[:, :p] @ bc, rtol=1e-13, atol=1e-13)
 
 
 @pytest.mark.parametrize("t", [1, 2, 3, 5, 7, 9, 12])

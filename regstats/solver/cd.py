@@ -527,6 +527,42 @@ def gram_gradient(G, rows, cols, b, scale, c, out):
     return out
 
 
+@njit(cache=True, fastmath=True, error_model="numpy")
+def residual_from(XC, m, y, b, out):
+    """out = y - XC[:, :m] b, reading only the columns whose b is nonzero, four at a time
+    (one pass over out per four columns)."""
+    n = y.shape[0]
+    for i in range(n):
+        out[i] = y[i]
+    idx = np.empty(4, dtype=np.int64)
+    j = 0
+    while j < m:
+        c = 0
+        while j < m and c < 4:
+            if b[j] != 0.0:
+                idx[c] = j
+                c += 1
+            j += 1
+        if c == 4:
+            x0 = XC[:, idx[0]]
+            x1 = XC[:, idx[1]]
+            x2 = XC[:, idx[2]]
+            x3 = XC[:, idx[3]]
+            b0 = b[idx[0]]
+            b1 = b[idx[1]]
+            b2 = b[idx[2]]
+            b3 = b[idx[3]]
+            for i in range(n):
+                out[i] -= (x0[i] * b0 + x1[i] * b1) + (x2[i] * b2 + x3[i] * b3)
+        else:
+            for e in range(c):
+                xe = XC[:, idx[e]]
+                be = b[idx[e]]
+                for i in range(n):
+                    out[i] -= xe[i] * be
+    return out
+
+
 @njit(cache=True)
 def copy_columns(X, cols, XC, k):
     """XC[:, k + c] = X[:, cols[c]] (the Gram cache's copies of new columns)."""

@@ -53,7 +53,7 @@ from scipy.linalg.lapack import dpotrf
 
 from . import factor
 from .cd import (_gap, cd_naive, certify_q, copy_columns, cross_dots, gather_block, gram_gradient,
-                 guess_entries, kkt_scan, partial_q, predict_q)
+                 guess_entries, kkt_scan, partial_q, predict_q, residual_from)
 from .standardize import quantize_columns, wants_compact
 
 #: sweeps of coordinate descent between Newton steps that stopped at sign changes
@@ -139,7 +139,7 @@ class _GramCache:
     def residual(self, y: np.ndarray, beta: np.ndarray) -> np.ndarray:
         """y - X beta for a beta supported on cached columns."""
         m = self.m
-        return y - self.XC[:, :m] @ beta[self.cols[:m]]
+        return residual_from(self.XC, m, y, beta[self.cols[:m]], np.empty(y.shape[0]))
 
 
 class _Factor:
