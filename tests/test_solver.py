@@ -699,6 +699,28 @@ def test_gram_gradient_residual_and_column_copies_of_the_gram_cache(rng):
         np.testing.assert_allclose(r, y - XC[:, :p] @ bc, rtol=1e-13, atol=1e-13)
 
 
+def test_a_rebuilt_factor_puts_the_small_coefficients_last(rng):
+    # deleting the factor's column i costs O((k - i)^2): a fresh factorization orders its columns
+    # by decreasing |beta| (the coefficients likeliest to reach zero come last), and is the
+    # Cholesky factor of the block in that order
+    from regstats.solver import naive
+
+    n, p = 120, 60
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    A = np.array([3, 10, 11, 25, 40, 41, 59])
+    beta = np.zeros(p)
+    beta[A] = [0.5, -2.0, 0.01, 1.0, -0.3, 3.0, 0.02]
+    fac = naive._Factor()
+    assert fac.update(A, np.ones(p), 0.5, 0.1, naive._GramCache(X), beta)
+    np.testing.assert_array_equal(fac.S, [41, 10, 25, 3, 40, 59, 11])
+    k = fac.S.size
+    M = X[:, fac.S].T @ X[:, fac.S] / n + 0.1 * 0.5 * np.eye(k)
+    np.testing.assert_allclose(np.triu(fac.U[:k, :k]), np.linalg.cholesky(M).T, atol=1e-12)
+    fac = naive._Factor()  # without beta: the Gram cache's order
+    assert fac.update(A, np.ones(p), 0.5, 0.1, naive._GramCache(X))
+    np.testing.assert_array_equal(fac.S, A)
+
+
 @pytest.mark.parametrize("t", [1, 2, 3, 5, 7, 9, 12])
 def test_cross_dots_are_the_gram_entries_of_new_columns(rng, t):
     from regstats.solver.cd import cross_dots

@@ -177,8 +177,9 @@ class _Factor:
                 U[:k, :k] = self.U[:k, :k]
             self.U = U
 
-    def update(self, A, v, a, lam, cache):
-        """Make S equal to A (factor downdated / extended, or rebuilt); returns False on failure."""
+    def update(self, A, v, a, lam, cache, beta=None):
+        """Make S equal to A (factor downdated / extended, or rebuilt; ``beta``: the coefficients,
+        which order a rebuilt factor's columns); returns False on failure."""
         if self.U is not None and (a == 1.0 or lam == self.lam or self._drift_ok(lam, A.size)) \
                 and A.size <= cache.cap:
             if self.mark is None or self.mark.size != v.size:
@@ -189,7 +190,7 @@ class _Factor:
                 self.drop(keep)
                 if new.size == 0 or self._extend(new, v, a, cache):
                     return True
-        return self._rebuild(A, v, a, lam, cache, ahead=True)
+        return self._rebuild(A, v, a, lam, cache, ahead=True, beta=beta)
 
     def drop(self, keep):
         if not keep.all():
@@ -260,17 +261,21 @@ class _Factor:
         self.last_rtol = rtol
         return x if ok else None
 
-    def _rebuild(self, A, v, a, lam, cache, ahead=False):
+    def _rebuild(self, A, v, a, lam, cache, ahead=False, beta=None):
         """A fresh factorization of the block A at ``lam`` (``ahead``: for a large elastic-net
-        block, at _DRIFT lam, the middle of the lambdas it will serve on a decreasing path)."""
+        block, at _DRIFT lam, the middle of the lambdas it will serve on a decreasing path;
+        ``beta``: the coefficients, see below)."""
         self.z = self.cg = None
         if ahead and a < 1.0 and A.size >= _DRIFT_MIN_SIZE:
             lam = lam * _DRIFT
         self.S = np.zeros(0, dtype=np.int64)
         if not cache.ensure(A):
             return False
-        # the factor's column order is free: in cache order the gather reads G's rows forward
-        A = A[np.argsort(cache.pos[A], kind="stable")]
+        # the factor's column order is free.  With ``beta``: by decreasing |beta_j|, so that the
+        # small coefficients, likelier to leave, come last (deleting column i costs O((m - i)^2):
+        # on problem A's elastic net the deletions' mean depth from the end fell from 274 columns
+        # to 151 and their time by a third); else in cache order (the gather reads G's rows forward)
+        A = A[np.argsort(cache.pos[A] if beta is None else -np.abs(beta[A]), kind="stable")]
         m = A.size
         # the block is gathered into the first m * m entries of U's own buffer (the old factor is
         # discarded; no scratch array to fault in) and moved to U's rows after the factorization
@@ -330,7 +335,7 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac, free, guess=None, probe=None):
             # probes enter within a few lambdas, when their entries would be computed anyway)
             if not cache.ensure(np.concatenate([A, probe])):
                 probe = None
-        if not fac.update(A, v, a, lam, cache):
+        if not fac.update(A, v, a, lam, cache, beta):
             if attempt == 0:
                 return 0, None
             status = 1  # beta: the last exact solution plus coordinate steps, a descent step
