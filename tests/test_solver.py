@@ -337,6 +337,35 @@ def test_sixteen_bit_gradient_pass_is_certified(rng):
     assert q[j] == pytest.approx(exact, rel=1e-14) and abs(q[j]) > thr[j]
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 150, 300])
+def test_a_partial_sixteen_bit_pass_reads_its_columns_by_fours(rng, size):
+    # a partial pass (at most half the columns, scattered) reads four 16-bit columns at a time:
+    # the same values and verdicts as the 16-bit sum column by column, for any count of columns
+    from regstats.solver.cd import certify_q
+    from regstats.solver.naive import _Gradient
+
+    n, p = 400, 600
+    X = np.asfortranarray(rng.standard_normal((n, p)) * rng.uniform(0.5, 2.0, p))
+    grad = _Gradient(X, (X ** 2).sum(0) / n, passes=100)
+    r = rng.standard_normal(n)
+    r32, rn, err0 = grad._single(r)
+    q_exact = X.T @ r / n
+    beta = np.zeros(p)
+    beta[:7] = 1.0
+    thr = np.full(p, np.quantile(np.abs(q_exact), 0.85))
+    thr[20] = 0.0  # unpenalized: always computed
+    cols = np.union1d(rng.choice(p, size, replace=False), [3, 20])  # a nonzero among them
+    q = np.full(p, np.nan)
+    m = certify_q(grad.X16, grad.scale16, grad.bound16, r32, X, r, cols, beta, thr, rn, err0, q, True)
+    assert np.isnan(q[3]) and np.isnan(np.delete(q, cols)).all()  # nothing else written
+    zeros = cols[beta[cols] == 0.0]
+    q16 = (grad.X16[:, zeros].astype(float).T @ r32.astype(float)) * grad.scale16[zeros] / n
+    certified = np.abs(q16) + grad.bound16[zeros] * rn + err0 < thr[zeros]
+    assert m == np.count_nonzero(~certified) and not certified[zeros == 20].any()
+    np.testing.assert_allclose(q[zeros], np.where(certified, q16, q_exact[zeros]), rtol=1e-12, atol=1e-15)
+    assert np.all(np.abs(q_exact[zeros[certified]]) < thr[zeros[certified]])
+
+
 def test_gradient_reads_no_column_whose_value_the_newton_equations_give(rng):
     # after an exact Newton step the support's X'r/n is known; a pass takes it and reads only the
     # zeros, and the reference it keeps has no bound for those columns: once they are zero, a

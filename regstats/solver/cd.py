@@ -604,6 +604,26 @@ def _col_dot16(X16, j, r32, n):
     return s
 
 
+@njit(cache=True, fastmath=True, error_model="numpy")
+def _col_dot16_4(X16, j0, j1, j2, j3, r32, n):
+    """:func:`_col_dot16` of four columns in one pass over r32."""
+    x0 = X16[:, j0]
+    x1 = X16[:, j1]
+    x2 = X16[:, j2]
+    x3 = X16[:, j3]
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    for i in range(n):
+        ri = np.float64(r32[i])
+        s0 += np.float64(x0[i]) * ri
+        s1 += np.float64(x1[i]) * ri
+        s2 += np.float64(x2[i]) * ri
+        s3 += np.float64(x3[i]) * ri
+    return s0, s1, s2, s3
+
+
 @njit(cache=True)
 def certify_q(X16, scale16, bound16, r32, X, r, cols, beta, thr, rn, err0, q, skip_nonzero):
     """q_j = X[:, j]'r/n for the columns ``cols``, read from the 16-bit copy where that settles
@@ -621,17 +641,48 @@ def certify_q(X16, scale16, bound16, r32, X, r, cols, beta, thr, rn, err0, q, sk
     n = X.shape[0]
     inv_n = 1.0 / n
     m = 0
+    if 2 * cols.shape[0] > X.shape[1]:
+        for k in range(cols.shape[0]):
+            j = cols[k]
+            if beta[j] != 0.0 and skip_nonzero:
+                continue
+            if beta[j] == 0.0 and thr[j] > 0.0:
+                qs = _col_dot16(X16, j, r32, n) * scale16[j] * inv_n
+                if abs(qs) + bound16[j] * rn + err0 < thr[j]:
+                    q[j] = qs
+                    continue
+            q[j] = _col_dot(X, j, r, n) * inv_n
+            m += 1
+        return m
+    # a partial pass (scattered columns): the 16-bit reads four columns at a time, four streams
+    # of memory in flight (20-30% faster than one by one; a full pass is faster one by one)
+    todo = np.empty(cols.shape[0], dtype=np.int64)
+    t = 0
     for k in range(cols.shape[0]):
         j = cols[k]
         if beta[j] != 0.0 and skip_nonzero:
             continue
         if beta[j] == 0.0 and thr[j] > 0.0:
-            qs = _col_dot16(X16, j, r32, n) * scale16[j] * inv_n
+            todo[t] = j
+            t += 1
+        else:
+            q[j] = _col_dot(X, j, r, n) * inv_n
+            m += 1
+    k = 0
+    while k < t:
+        w = min(4, t - k)
+        j0 = todo[k]
+        sums = _col_dot16_4(X16, j0, todo[k + 1] if w > 1 else j0, todo[k + 2] if w > 2 else j0,
+                            todo[k + 3] if w > 3 else j0, r32, n)
+        for e in range(w):
+            j = todo[k + e]
+            qs = sums[e] * scale16[j] * inv_n
             if abs(qs) + bound16[j] * rn + err0 < thr[j]:
                 q[j] = qs
-                continue
-        q[j] = _col_dot(X, j, r, n) * inv_n
-        m += 1
+            else:
+                q[j] = _col_dot(X, j, r, n) * inv_n
+                m += 1
+        k += 4
     return m
 
 
