@@ -887,6 +887,30 @@ def test_blocked_triangular_solves_match_lapack(rng, k):
                                    solve_triangular(Uk, b, trans="T"), rtol=1e-10, atol=1e-12)
 
 
+def test_working_set_kernels_match_their_numpy_expressions(rng):
+    # the strong rule's working set, its zero members and the support's X'r/n from the Newton
+    # equations: one pass each instead of several array operations, the same numbers bit for bit
+    from regstats.solver.cd import strong_rule, support_gradient, zero_members
+
+    p = 500
+    q = rng.standard_normal(p)
+    v = rng.uniform(0.0, 2.0, p)
+    v[:5] = 0.0
+    xx = rng.uniform(0.5, 1.5, p)
+    xx[10:13] = 0.0  # constant columns never join
+    ever = rng.random(p) < 0.1
+    beta = np.where(rng.random(p) < 0.2, rng.standard_normal(p), 0.0)
+    a, lam, lam_prev = 0.7, 0.3, 0.33
+    expected = (ever | (np.abs(q) >= a * v * (2.0 * lam - lam_prev))) & (xx > 0)
+    strong = strong_rule(q, v, xx, ever, a, 2.0 * lam - lam_prev, np.empty(p, dtype=bool))
+    np.testing.assert_array_equal(strong, expected)
+    assert 0 < strong.sum() < p
+    ws = np.flatnonzero(strong)
+    np.testing.assert_array_equal(zero_members(strong, beta), ws[beta[ws] == 0.0])
+    np.testing.assert_array_equal(support_gradient(beta, v, a, lam, np.empty(p)),
+                                  lam * v * (a * np.sign(beta) + (1.0 - a) * beta))
+
+
 def test_kkt_scan_matches_the_numpy_checks(rng):
     from regstats.solver.cd import kkt_scan
 

@@ -722,6 +722,39 @@ def guess_entries(X, r, q_end, q_pp, ratio, strong, beta, thr, xx, ridge, margin
 
 
 @njit(cache=True)
+def strong_rule(q, v, xx, ever, a, level, strong):
+    """The working set of the sequential strong rule, in place: strong_j = (ever_j or
+    |q_j| >= a v_j level) and xx_j > 0, with level = 2 lam - lam_prev (numpy's order of
+    operations; one pass instead of five array operations)."""
+    for j in range(q.shape[0]):
+        strong[j] = (ever[j] or abs(q[j]) >= a * v[j] * level) and xx[j] > 0.0
+    return strong
+
+
+@njit(cache=True)
+def zero_members(strong, beta):
+    """The columns of the working set ``strong`` whose coefficient is zero, in order."""
+    out = np.empty(strong.shape[0], dtype=np.int64)
+    m = 0
+    for j in range(strong.shape[0]):
+        if strong[j] and beta[j] == 0.0:
+            out[m] = j
+            m += 1
+    return out[:m]
+
+
+@njit(cache=True)
+def support_gradient(beta, v, a, lam, out):
+    """out_j = lam v_j (a sign(b_j) + (1 - a) b_j): X'r/n at the nonzero coefficients of an exact
+    active-set solution (0 at the zeros), numpy's order of operations."""
+    for j in range(beta.shape[0]):
+        b = beta[j]
+        s = 1.0 if b > 0.0 else (-1.0 if b < 0.0 else 0.0)
+        out[j] = lam * v[j] * (a * s + (1.0 - a) * b)
+    return out
+
+
+@njit(cache=True)
 def kkt_scan(q, beta, thr, xx, strong, viol):
     """One pass of the KKT checks after a gradient pass: marks in ``viol`` the columns outside
     the working set ``strong`` that violate |q_j| <= thr_j, and returns (whether every zero

@@ -53,7 +53,8 @@ from scipy.linalg.lapack import dpotrf
 
 from . import factor
 from .cd import (_gap, cd_naive, certify_q, copy_columns, cross_dots, gather_block, gram_gradient,
-                 guess_entries, kkt_scan, partial_q, predict_q, residual_from)
+                 guess_entries, kkt_scan, partial_q, predict_q, residual_from,
+                 strong_rule, support_gradient, zero_members)
 from .standardize import quantize_columns, wants_compact
 
 #: sweeps of coordinate descent between Newton steps that stopped at sign changes
@@ -325,7 +326,7 @@ def _newton(X, y, c, v, a, lam, beta, cache, fac, free, guess=None, probe=None):
     n = X.shape[0]
     dropped = []
     for attempt in range(_REENTRY + 1):
-        A = np.flatnonzero(beta != 0.0) if free is None else np.flatnonzero((beta != 0.0) | free)
+        A = np.flatnonzero(beta) if free is None else np.flatnonzero((beta != 0.0) | free)
         if A.size == 0:
             return 2, y.copy()  # the empty support: beta = 0 is its exact minimizer
         if A.size > n and a == 1.0:
@@ -653,8 +654,7 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
     for li in range(nlam):
         lam = float(lambdas[li])
         thr = lam * a * v
-        strong = ever | (np.abs(q) >= a * v * (2.0 * lam - lam_prev))
-        strong &= xx > 0
+        strong = strong_rule(q, v, xx, ever, a, 2.0 * lam - lam_prev, np.empty(p, dtype=bool))
         guess = None
         probe = None
         if not trust:
@@ -686,7 +686,6 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
         rounds = 0
         failures = 0
         while nsw < max_sweeps:
-            ws = np.flatnonzero(strong)
             status = -1
             ok = False
             if use_newton:
@@ -716,7 +715,7 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
             if status == 2:
                 # the zeros of the working set first: violators there get one coordinate step
                 # each (so they join the support with the right sign), not a full pass
-                wz = ws[beta[ws] == 0.0]
+                wz = zero_members(strong, beta)
                 grad.columns(r, wz, beta, thr, q)
                 bad = wz[np.abs(q[wz]) > thr[wz] * (1.0 + 1e-10)]
                 room = n - 1 - np.count_nonzero(beta) if a == 1.0 else bad.size
@@ -733,7 +732,8 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
                 # no Newton step (or one stopped at sign changes): coordinate descent on the
                 # working set, a few sweeps before the next Newton step
                 budget = _CD_BUDGET if use_newton else max_sweeps
-                k, ok = cd_naive(X, r, beta, v, a, lam, xx, ws, tol_cd, min(budget, max_sweeps - nsw))
+                k, ok = cd_naive(X, r, beta, v, a, lam, xx, np.flatnonzero(strong), tol_cd,
+                                 min(budget, max_sweeps - nsw))
                 nsw += k
                 if use_newton:
                     continue
@@ -741,7 +741,7 @@ def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: n
             if exact_done or (loose and status == 2):
                 # the Newton equations give the support's q (to rounding): not read from X; after
                 # a looser conjugate-gradient solve, plus the system's residual (from its state)
-                known = lam * v * (a * np.sign(beta) + (1.0 - a) * beta)
+                known = support_gradient(beta, v, a, lam, np.empty(p))
                 if not exact_done:
                     rho = fac.system_residual()
                     if rho is None:
