@@ -911,6 +911,43 @@ def test_working_set_kernels_match_their_numpy_expressions(rng):
                                   lam * v * (a * np.sign(beta) + (1.0 - a) * beta))
 
 
+@pytest.mark.parametrize("K", [0, 1, 2])
+def test_predict_q_matches_its_bound_in_numpy(rng, K):
+    # the prediction from the references and which zeros its bound cannot certify, against the
+    # formula of _Gradient's docstring written out in numpy (same order of operations)
+    from regstats.solver.cd import predict_q
+
+    p = 400
+    Q = rng.standard_normal((K + 1, p))
+    E = np.abs(rng.standard_normal((K + 1, p))) * 1e-3
+    E[0, :4] = 1e300  # no bound (a former nonzero's reference): never certified
+    alpha = rng.standard_normal(K)
+    sxx = rng.uniform(0.5, 2.0, p)
+    beta = np.where(rng.random(p) < 0.1, 1.0, 0.0)
+    beta[:8] = 0.0
+    thr = np.full(p, 1.2)
+    thr[7] = 0.0  # unpenalized: never certified
+    en, spread = 0.02, 0.7
+    v = Q[0].copy()
+    b = E[0] + sxx * en
+    size = np.abs(Q[0])
+    for k in range(K):
+        v += alpha[k] * (Q[k] - Q[k + 1])
+        b += abs(alpha[k]) * (E[k] + E[k + 1])
+        size += abs(alpha[k]) * (np.abs(Q[k]) + np.abs(Q[k + 1]))
+    b = (b + 1e-13 * (size + sxx * spread)) * (1.0 + 1e-12) + 1e-300
+    # thresholds a hair above or below prediction + bound: any change of the bound shows
+    edge = np.abs(v[8:]) + b[8:] * np.where(np.arange(8, p) % 2, 1.0 + 1e-13, 1.0 - 1e-13)
+    thr[8:] = np.where(np.arange(8, p) % 3, edge, thr[8:])
+    open_ = (beta == 0.0) & ((thr <= 0.0) | (np.abs(v) + b >= thr))
+    for skip in (True, False):
+        pred = np.empty(p)
+        cols = predict_q(Q, E, alpha, sxx, en, spread, beta, thr, pred, skip)
+        np.testing.assert_array_equal(pred, v)
+        np.testing.assert_array_equal(cols, np.flatnonzero(open_ | (~skip & (beta != 0.0))))
+        assert 0 < open_.sum() < (beta == 0).sum() and open_[:4].all() and open_[7]
+
+
 def test_kkt_scan_matches_the_numpy_checks(rng):
     from regstats.solver.cd import kkt_scan
 

@@ -789,24 +789,36 @@ def predict_q(Q, E, alpha, sxx, en, spread, beta, thr, pred, skip_nonzero):
     """
     K = alpha.shape[0]
     p = Q.shape[1]
+    # the sums column-wise, one array operation at a time (vectorized; each column's terms are
+    # added in the same order as a loop over k would), then the bound and the checks
+    bound = np.empty(p)
+    size = np.empty(p)
+    q0 = Q[0]
+    e0 = E[0]
+    for j in range(p):
+        pred[j] = q0[j]
+        bound[j] = e0[j] + sxx[j] * en
+        size[j] = abs(q0[j])
+    for k in range(K):
+        ak = alpha[k]
+        aa = abs(ak)
+        qa = Q[k]
+        qb = Q[k + 1]
+        ea = E[k]
+        eb = E[k + 1]
+        for j in range(p):
+            pred[j] += ak * (qa[j] - qb[j])
+            bound[j] += aa * (ea[j] + eb[j])
+            size[j] += aa * (abs(qa[j]) + abs(qb[j]))
     need = np.empty(p, dtype=np.int64)
     m = 0
     for j in range(p):
-        v = Q[0, j]
-        b = E[0, j] + sxx[j] * en
-        size = abs(v)
-        for k in range(K):
-            ak = alpha[k]
-            v += ak * (Q[k, j] - Q[k + 1, j])
-            b += abs(ak) * (E[k, j] + E[k + 1, j])
-            size += abs(ak) * (abs(Q[k, j]) + abs(Q[k + 1, j]))
-        b = (b + 1e-13 * (size + sxx[j] * spread)) * (1.0 + 1e-12) + 1e-300
-        pred[j] = v
+        b = (bound[j] + 1e-13 * (size[j] + sxx[j] * spread)) * (1.0 + 1e-12) + 1e-300
         if beta[j] != 0.0:
             if not skip_nonzero:
                 need[m] = j
                 m += 1
-        elif thr[j] <= 0.0 or abs(v) + b >= thr[j]:
+        elif thr[j] <= 0.0 or abs(pred[j]) + b >= thr[j]:
             need[m] = j
             m += 1
     return need[:m]
