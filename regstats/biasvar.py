@@ -24,7 +24,8 @@ risk, df``; the method, its assumptions and Monte Carlo standard errors are in `
     Ridge is a linear smoother.  On the prepared scale (centred with the weighted means, scaled,
     rows times sqrt(w)), with ``mt = W^{1/2} (mu - mubar_w)``, ``u = sqrt(w)``, ``D = diag(w_i s_i^2)``
     and the ridge hat matrix ``H = U diag(f) U'`` (unpenalized columns projected out,
-    ``f_k = d_k^2 / (d_k^2 + n lam)`` for the singular values d of the penalized part scaled by
+    ``f_k = d_k^2 / (d_k^2 + n lam / s_y)`` (s_y the observed response scale, held fixed) for the
+    singular values d of the penalized part scaled by
     its penalty factors, ``f = 1`` on the unpenalized part)::
 
         bias2    = ||(I - H) mt||^2 / n
@@ -170,7 +171,8 @@ class _Problem:
         if self.svd is not None:
             idx, U, d, Vt = self.svd
             beta = np.zeros((L, prep.p))
-            beta[:, idx] = solver.ridge_path_svd(U, d, Vt, yt, self.lambdas)
+            # the observed s_y is held fixed (a fixed-lambda statistic: ridge stays linear in y)
+            beta[:, idx] = solver.ridge_path_svd(U, d, Vt, yt, engine.ridge_weight(prep, self.lambdas, 0.0))
             conv = np.ones(L, dtype=bool)
         else:
             new = dataclasses.replace(prep, y=yt, y_mean=ym)
@@ -509,8 +511,9 @@ def ridge_moments(prep: engine.Prepared, lambdas: np.ndarray, mu: np.ndarray, sd
     U, d, fixed = _ridge_basis(prep)
     lambdas = np.asarray(lambdas, dtype=float)
     d2 = d * d
+    pen = engine.ridge_weight(prep, lambdas, 0.0)      # lam / s_y, s_y the observed one
     with np.errstate(divide="ignore", invalid="ignore"):
-        f = np.where(fixed[None, :], 1.0, d2[None, :] / (d2[None, :] + n * lambdas[:, None]))
+        f = np.where(fixed[None, :], 1.0, d2[None, :] / (d2[None, :] + n * pen[:, None]))
     f = np.nan_to_num(f, nan=0.0)
     cU = U.T @ mt
     resid_out = mt - U @ cU                       # part of mt outside span(U): never fitted

@@ -21,15 +21,19 @@ not counted, as glmnet's ``df``) and ``W^{-1/2} H_A W^{1/2}`` is similar to H_A,
 ``trace(H_A)`` whatever the weights.  Hence, on the prepared (centred, scaled, weighted) scale with
 ``G = Xt'Xt / n`` and rescaled penalty factors v:
 
-* lasso (``l1_ratio = 1``): H_A is the projection on the active columns, so df is the number of
-  nonzero coefficients, an unbiased estimate of df_cov (Zou, Hastie & Tibshirani 2007; in
-  general position; for collinear active columns the unbiased estimate is rank(X_A),
-  Tibshirani & Taylor 2012);
-* elastic net: ``trace((G_AA + lam (1 - a) V_A)^{-1} G_AA)``
-  ``= trace(X_A (X_A'WX_A + W lam (1-a) V_A)^{-1} X_A'W)`` on the active set A (Tibshirani &
-  Taylor 2012), again an unbiased estimate of df_cov;
-* ridge (``l1_ratio = 0``, all penalty factors equal to v0): ``sum_j d_j^2 / (d_j^2 + n v0 lam)``
-  with d the singular values of Xt -- exact, since ridge is a linear smoother.
+* lasso (``l1_ratio = 1``): H_A is the projection on the active columns, so df is
+  ``rank(X_A)``, an unbiased estimate of df_cov (Tibshirani & Taylor 2012); in general position
+  the number of nonzero coefficients (Zou, Hastie & Tibshirani 2007), fewer when active columns
+  are collinear (a duplicated column counts once);
+* elastic net: ``trace((G_AA + lam (1 - a) / s_y V_A)^{-1} G_AA)``
+  ``= trace(X_A (X_A'WX_A + W lam (1-a) / s_y V_A)^{-1} X_A'W)`` on the active set A (Tibshirani
+  & Taylor 2012), again an unbiased estimate of df_cov;
+* ridge (``l1_ratio = 0``, all penalty factors equal to v0): ``sum_j d_j^2 / (d_j^2 + n v0 lam / s_y)``
+  with d the singular values of Xt -- exact, since ridge is a linear smoother; at lam = 0 the rank.
+
+``s_y`` is the response scale of the penalty's ridge part, held at the fitted data's value
+(``prep.y_scale``): a fixed-lambda statistic treats the penalty as fixed, so ridge stays a linear
+smoother with the textbook trace.
 
 Unpenalized columns (penalty factor 0) count fully, through the same trace; constant columns
 (coefficient fixed at 0) do not count.  :func:`simulate_df` estimates df_cov by simulation, which
@@ -43,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from . import solver
-from .engine import Prepared, _uniform_penalty
+from .engine import Prepared, _uniform_penalty, ridge_weight
 
 if TYPE_CHECKING:  # pragma: no cover
     from .path import Path
@@ -68,13 +72,10 @@ def df_at(prep: Prepared, beta: np.ndarray, lam: float, l1_ratio: float,
     Returns
     -------
     float
-        The number of nonzero coefficients for the lasso, otherwise
-        ``trace((G_AA + lam (1 - a) V_A)^{-1} G_AA)`` on the active set A (see the module
-        docstring); the intercept is not counted.
+        ``rank(X_A)`` for the lasso, otherwise ``trace((G_AA + lam (1 - a) / s_y V_A)^{-1} G_AA)``
+        on the active set A (see the module docstring); the intercept is not counted.
     """
     active = np.flatnonzero(beta != 0)
-    if l1_ratio == 1.0:
-        return float(active.size)
     if active.size == 0:
         return 0.0
     if gram is None:
@@ -82,7 +83,9 @@ def df_at(prep: Prepared, beta: np.ndarray, lam: float, l1_ratio: float,
         Gaa = (Xa.T @ Xa) / prep.n
     else:
         Gaa = gram[np.ix_(active, active)]
-    M = Gaa + np.diag(lam * (1.0 - l1_ratio) * prep.v[active])
+    if l1_ratio == 1.0:
+        return float(gram_rank(Gaa))
+    M = Gaa + np.diag(ridge_weight(prep, lam, l1_ratio) * prep.v[active])
     try:
         return float(np.trace(np.linalg.solve(M, Gaa)))
     except np.linalg.LinAlgError:
@@ -93,19 +96,19 @@ def df_path(prep: Prepared, beta: np.ndarray, lambdas: np.ndarray, l1_ratio: flo
             gram: np.ndarray | None = None) -> np.ndarray:
     """Effective degrees of freedom at every lambda of a solved path (rows of ``beta``).
 
-    Lasso: nonzero counts; ridge with equal penalty factors: ``sum d^2 / (d^2 + n v0 lam)`` from
-    one SVD; otherwise the elastic-net trace formula of :func:`df_at` at each lambda (the Gram
-    matrix ``prep.X' prep.X / n`` is formed once, or taken from ``gram``).  The intercept is not
-    counted.
+    Lasso: ``rank(X_A)``; ridge with equal penalty factors: ``sum d^2 / (d^2 + n v0 lam / s_y)``
+    from one SVD; otherwise the elastic-net trace formula of :func:`df_at` at each lambda (the
+    Gram matrix ``prep.X' prep.X / n`` is formed once, or taken from ``gram``).  The intercept is
+    not counted.
     """
     lambdas = np.asarray(lambdas, dtype=float)
     if l1_ratio == 1.0:
-        return (beta != 0).sum(axis=1).astype(float)
+        return _lasso_df_path(prep, beta, gram)
     if l1_ratio == 0.0 and _uniform_penalty(prep):
         keep = ~prep.constant
-        d = np.linalg.svd(prep.X[:, keep], compute_uv=False)
+        d = solver.cut_singular(np.linalg.svd(prep.X[:, keep], compute_uv=False), max(prep.n, int(keep.sum())))
         v0 = prep.v[keep][0]
-        return solver.ridge_df_svd(d, lambdas * v0, prep.n)
+        return solver.ridge_df_svd(d, ridge_weight(prep, lambdas, 0.0) * v0, prep.n)
     nz = beta != 0
     union = np.flatnonzero(nz.any(axis=0))
     out = np.zeros(len(lambdas))
@@ -134,13 +137,67 @@ def df_path(prep: Prepared, beta: np.ndarray, lambdas: np.ndarray, l1_ratio: flo
                 sv = 1.0 / np.sqrt(vA)
                 H = GU[np.ix_(pos[active], pos[active])] * sv[:, None] * sv[None, :]
                 eig = np.maximum(np.linalg.eigvalsh(H), 0.0)
-            cc = lam * (1.0 - l1_ratio)
+            cc = ridge_weight(prep, lam, l1_ratio)
             out[k] = float(np.sum(eig / (eig + cc))) if cc > 0 else float(np.count_nonzero(eig > 1e-12 * eig.max()))
         else:
             eig = None
-            out[k] = _trace_df(GU, pos[active], lam * (1.0 - l1_ratio) * vA)
+            out[k] = _trace_df(GU, pos[active], ridge_weight(prep, lam, l1_ratio) * vA)
         prev = active
     return out
+
+
+def gram_rank(G: np.ndarray) -> int:
+    """``rank(X_A)`` from ``G = X_A'X_A / n``: a pivoted Cholesky factorization (LAPACK ``dpstrf``)
+    stopped at pivots below ``1e-10 max diag(G)`` (G's rounding is ~1e-16 of it, so the cutoff
+    separates exact collinearity, such as a duplicated column, from merely correlated columns)."""
+    from scipy.linalg.lapack import dpstrf
+
+    m = G.shape[0]
+    if m == 0:
+        return 0
+    dmax = float(np.max(np.diag(G)))
+    if dmax <= 0:
+        return 0
+    _, _, rank, info = dpstrf(np.array(G, dtype=float, order="F"), tol=1e-10 * dmax, lower=1)
+    return int(rank) if info >= 0 else m
+
+
+def _lasso_df_path(prep: Prepared, beta: np.ndarray, gram: np.ndarray | None) -> np.ndarray:
+    """``rank(X_A)`` at each lambda: the nonzero count where the active columns are in general
+    position.  A rank is computed once per distinct active set, and only when that set could be
+    collinear: more columns than rows less the intercept, or columns exactly collinear over the
+    union of active sets (checked once)."""
+    nz = beta != 0
+    counts = nz.sum(axis=1).astype(float)
+    union = np.flatnonzero(nz.any(axis=0))
+    if union.size == 0:
+        return counts
+    room = prep.n - int(prep.intercept)
+    if union.size <= room:
+        GU = gram[np.ix_(union, union)] if gram is not None else _gram_of(prep, union)
+        if gram_rank(GU) == union.size:
+            return counts           # every active set is a subset of independent columns
+    else:
+        GU = gram[np.ix_(union, union)] if gram is not None else None
+    pos = np.full(prep.p, -1, dtype=np.int64)
+    pos[union] = np.arange(union.size)
+    out = counts.copy()
+    seen: dict[bytes, float] = {}
+    for k in range(len(counts)):
+        active = np.flatnonzero(nz[k])
+        if active.size == 0:
+            continue
+        key = active.tobytes()
+        if key not in seen:
+            Gaa = GU[np.ix_(pos[active], pos[active])] if GU is not None else _gram_of(prep, active)
+            seen[key] = float(gram_rank(Gaa))
+        out[k] = seen[key]
+    return out
+
+
+def _gram_of(prep: Prepared, cols: np.ndarray) -> np.ndarray:
+    Xa = prep.X[:, cols]
+    return (Xa.T @ Xa) / prep.n
 
 
 def _trace_df(GU: np.ndarray, ix: np.ndarray, d: np.ndarray) -> float:

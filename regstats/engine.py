@@ -10,14 +10,24 @@ divisor n), rows multiplied by sqrt(w):
 
     Xt[i, j] = sqrt(w_i) (x_ij - m_j) / s_j,      yt[i] = sqrt(w_i) (y_i - ybar)
 
-so the objective becomes 1/(2n)||yt - Xt b||^2 + lam sum v_j ((1-a)/2 b_j^2 + a|b_j|), which the
-kernels in ``regstats.solver`` solve.  Original-scale coefficients are b_j / s_j and the
-intercept ybar - sum m_j b_j / s_j.
+so the objective becomes 1/(2n)||yt - Xt b||^2 + lam sum v_j ((1-a)/(2 s_y) b_j^2 + a|b_j|) with
+s_y = ||yt|| / sqrt(n), the weighted sd of y (root mean square about 0 without an intercept;
+glmnet's convention, so that lam is glmnet's lambda for every a).  The kernels in
+``regstats.solver`` solve 1/(2n)||yt - Xt b||^2 + lam' sum v_j ((1-a')/2 b_j^2 + a'|b_j|); the same
+objective with ``lam' = lam (a + (1-a)/s_y)`` and ``a' lam' = a lam`` (:func:`kernel_penalty`).
+Original-scale coefficients are b_j / s_j and the intercept ybar - sum m_j b_j / s_j.
+
+Without an intercept columns are not centred, but they are still scaled by their weighted sd about
+the weighted mean (glmnet).  Penalty factors of ``inf`` exclude a column (its coefficient is fixed
+at 0, as for a constant column); the finite factors are rescaled to sum to p with each excluded
+column counted as 1 (glmnet's rule).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -59,11 +69,15 @@ class Prepared:
     y_mean: float
     w: np.ndarray          # weights normalised to sum n
     v: np.ndarray          # penalty factors rescaled to sum p
-    constant: np.ndarray   # bool p: zero variance -> coefficient fixed at 0
+    constant: np.ndarray   # bool p: coefficient fixed at 0 (zero variance, or excluded)
     intercept: bool
     standardize: bool
     unit_weights: bool = True
     rows: np.ndarray | None = None  # the rows of raw in use (None: all)
+    #: s_y, the response scale of the ridge part of the penalty (see the module docstring)
+    y_scale: float = 1.0
+    #: bool p: excluded by an ``inf`` penalty factor (also set in ``constant``); None: none
+    excluded: np.ndarray | None = None
 
     @property
     def raw_rows(self) -> np.ndarray:
@@ -124,11 +138,47 @@ def normalise_weights(weights: np.ndarray | None, n: int) -> np.ndarray:
 
 
 def rescale_penalty(v: np.ndarray | None, p: int) -> np.ndarray:
-    """Penalty factors rescaled to sum to p, as glmnet does."""
+    """Penalty factors rescaled to sum to p, as glmnet does: an excluded column (``inf``) counts as
+    1 in the sum and keeps the factor ``inf``."""
     if v is None:
         return np.ones(p)
     v = np.asarray(v, dtype=float)
-    return v * (p / v.sum())
+    fin = np.isfinite(v)
+    total = float(v[fin].sum()) + float((~fin).sum())
+    return np.where(fin, v * (p / total), np.inf)
+
+
+def excluded_of(v: np.ndarray | None, p: int) -> np.ndarray | None:
+    """Columns excluded by an ``inf`` penalty factor (None when there are none)."""
+    if v is None:
+        return None
+    ex = ~np.isfinite(np.asarray(v, dtype=float))
+    return ex if ex.any() else None
+
+
+def response_scale(yt: np.ndarray, n: int, y_scale: float | None = None) -> float:
+    """s_y of a prepared response ``yt = sqrt(w) (y - ybar)``: ``||yt|| / sqrt(n)`` (the weighted sd,
+    or the weighted root mean square about 0 without an intercept), or ``y_scale`` when given.
+    A zero response (nothing to fit) gets 1."""
+    if y_scale is not None:
+        return float(y_scale)
+    s = math.sqrt(float(yt @ yt) / n) if n > 0 else 0.0
+    return s if s > 0 and math.isfinite(s) else 1.0
+
+
+def kernel_penalty(prep: "Prepared", l1_ratio: float, lambdas: np.ndarray) -> tuple[float, np.ndarray]:
+    """``(a', lam')`` for the kernels' objective ``lam' sum v ((1-a')/2 b^2 + a'|b|)`` equal to
+    ``lam sum v ((1-a)/(2 s_y) b^2 + a|b|)``: ``lam' = lam (a + (1-a)/s_y)``, ``a' = a lam / lam'``."""
+    a = float(l1_ratio)
+    if a == 1.0:
+        return 1.0, np.asarray(lambdas, dtype=float)
+    f = a + (1.0 - a) / prep.y_scale
+    return (0.0 if a == 0.0 else a / f), np.asarray(lambdas, dtype=float) * f
+
+
+def ridge_weight(prep: "Prepared", lam: Any, l1_ratio: float) -> Any:
+    """The coefficient of ``v_j b_j^2 / 2`` in the penalty: ``lam (1 - a) / s_y``."""
+    return lam * (1.0 - float(l1_ratio)) / prep.y_scale
 
 
 def _wants_gram(n: int, p: int) -> bool:
@@ -162,9 +212,32 @@ def _centred_cross(X: np.ndarray, mean: np.ndarray, yc: np.ndarray,
     return _sym(G), c, dsum
 
 
-def _is_constant(ms: np.ndarray, x_mean: np.ndarray) -> np.ndarray:
-    """Columns whose variance is negligible against their size (glmnet keeps them at 0)."""
-    return ms <= 1e-24 * np.maximum(1.0, ms + x_mean * x_mean)
+def _is_constant(var: np.ndarray, mean: np.ndarray, intercept: bool = True, standardize: bool = True,
+                 excluded: np.ndarray | None = None) -> np.ndarray:
+    """Columns whose coefficient is fixed at 0: with an intercept, those whose variance ``var``
+    (about the weighted mean ``mean``) is negligible against their size (glmnet keeps them at 0);
+    without one, the zero columns, and when standardizing also those of no variance (no scale);
+    and the ``excluded`` ones."""
+    ms0 = var + mean * mean
+    if intercept:
+        const = var <= 1e-24 * np.maximum(1.0, ms0)
+    else:
+        const = ms0 <= 1e-24
+        if standardize:
+            const |= var <= 1e-24 * np.maximum(1.0, ms0)
+    return const if excluded is None else const | excluded
+
+
+def _centred_ms(X: np.ndarray, mean: np.ndarray, sw: np.ndarray | None) -> np.ndarray:
+    """Weighted mean squares about ``mean`` (divisor n), each row block centred exactly."""
+    n = X.shape[0]
+    ms = np.zeros(X.shape[1])
+    for s in range(0, n, _BLOCK):
+        D = X[s:s + _BLOCK] - mean[None, :]
+        if sw is not None:
+            D *= sw[s:s + _BLOCK, None]
+        ms += np.einsum("ij,ij->j", D, D)
+    return ms / max(n, 1)
 
 
 def _scale_of(ms: np.ndarray, constant: np.ndarray, standardize: bool) -> np.ndarray:
@@ -198,7 +271,7 @@ def _centred_response(y: np.ndarray, w: np.ndarray, unit: bool, intercept: bool)
 def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
             penalty_factor: np.ndarray | None = None, standardize: bool = True,
             intercept: bool = True, gram: bool | None = None,
-            rows: np.ndarray | None = None, compact: bool = True) -> Prepared:
+            rows: np.ndarray | None = None, compact: bool = True, y_scale: float | None = None) -> Prepared:
     """Centre, scale and weight a design for the kernels (no validation: callers validate).
 
     ``gram=None`` forms the Gram matrix while preparing when the Gram solver will be used;
@@ -213,7 +286,7 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
     formed at once instead, column by column in one pass (:func:`_prepare_wide`).  ``rows``: use
     only these rows of X (CV folds, bootstrap samples), read in place instead of copied.
     ``compact=False``: no 16-bit copy of a wide X (it serves the gradient passes of a path; a
-    one-lambda refit never uses it).
+    one-lambda refit never uses it).  ``y_scale``: s_y held fixed (None: s_y of the rows used).
     """
     from scipy.linalg.blas import dsyrk
 
@@ -223,7 +296,7 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
     if rows is not None:
         rows = np.asarray(rows, dtype=np.intp)
     if (gram is False or gram is None and not _wants_gram(n, p)) and X.flags.f_contiguous and n > 0:
-        return _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept, compact)
+        return _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept, compact, y_scale)
     if rows is not None:
         X = X[rows]
     unit = weights is None
@@ -257,27 +330,27 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
             fast = True
     if gram and not fast:
         G, c, _ = _centred_cross(X, x_mean, yt, sw)
-    if gram:
-        ms = np.diag(G) / n
+    if intercept:
+        # weighted variances (mean squares about x_mean)
+        var, mean = (np.diag(G) / n if gram else _centred_ms(X, x_mean, sw)), x_mean
     else:
-        ms = np.zeros(p)
-        for s in range(0, n, _BLOCK):  # weighted variances, each block centred exactly
-            D = X[s:s + _BLOCK] - x_mean[None, :]
-            if not unit:
-                D *= sw[s:s + _BLOCK, None]
-            ms += np.einsum("ij,ij->j", D, D)
-        ms /= n
-    constant = _is_constant(ms, x_mean)
-    scale = _scale_of(ms, constant, standardize)
+        # no centring, but the scale is still the sd about the weighted mean (glmnet)
+        mean = (X.sum(axis=0) if unit else w @ X) / max(n, 1)
+        var = _centred_ms(X, mean, sw)
+    excluded = excluded_of(penalty_factor, p)
+    constant = _is_constant(var, mean, intercept, standardize, excluded)
+    scale = _scale_of(var, constant, standardize)
     v = rescale_penalty(penalty_factor, p)
     prep = Prepared(raw=X, y=yt, x_mean=x_mean, x_scale=scale, y_mean=y_mean, w=w, v=v,
-                    constant=constant, intercept=intercept, standardize=standardize, unit_weights=unit)
+                    constant=constant, intercept=intercept, standardize=standardize, unit_weights=unit,
+                    y_scale=response_scale(yt, n, y_scale), excluded=excluded)
     if gram:
         prep.__dict__["gram"] = _scaled_gram(G, c, scale, constant, n)
     return prep
 
 
-def _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept, compact=True) -> Prepared:
+def _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept, compact=True,
+                  y_scale=None) -> Prepared:
     """:func:`prepare` for the residual (wide) solver: the prepared design is formed at once,
     column by column in one pass over ``X`` (:func:`regstats.solver.standardize_columns`),
     reading only ``rows`` (no copy of the selected rows)."""
@@ -293,12 +366,23 @@ def _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept, c
     compact = compact and solver.wants_compact(n, p)
     X16 = np.empty((p, n), dtype=np.int16).T if compact else np.empty((0, 0), np.int16)
     scale16, err16 = np.zeros(p if compact else 0), np.zeros(p if compact else 0)
-    Xp, x_mean, ms, constant, xx, c = solver.standardize_columns(
+    Xp, x_mean, var, constant, xx, c = solver.standardize_columns(
         X, r, w, bool(intercept), bool(standardize), yt, Xp, X16, scale16, err16)
-    scale = _scale_of(ms, constant, standardize)
+    excluded = excluded_of(penalty_factor, p)
+    if excluded is not None:
+        constant = constant | excluded
+        Xp[:, excluded] = 0.0
+        xx[excluded] = 0.0
+        c[excluded] = 0.0
+        if compact:
+            X16[:, excluded] = 0
+            scale16[excluded] = 0.0
+            err16[excluded] = 0.0
+    scale = _scale_of(var, constant, standardize)
     prep = Prepared(raw=X, y=yt, x_mean=x_mean, x_scale=scale, y_mean=y_mean, w=w,
                     v=rescale_penalty(penalty_factor, p), constant=constant, intercept=intercept,
-                    standardize=standardize, unit_weights=unit, rows=rows)
+                    standardize=standardize, unit_weights=unit, rows=rows,
+                    y_scale=response_scale(yt, n, y_scale), excluded=excluded)
     prep.__dict__["X"] = Xp
     prep.__dict__["wide"] = Wide(xx=xx, c=c, compact=(X16, scale16, err16) if compact else None)
     return prep
@@ -395,9 +479,19 @@ def choose_method(prep: Prepared, l1_ratio: float) -> str:
 def solve(prep: Prepared, l1_ratio: float, lambdas: np.ndarray, *, tol: float = 1e-7,
           max_iter: int = 100_000, beta0: np.ndarray | None = None, method: str | None = None,
           exact: bool | None = None) -> Solution:
-    """Solve the elastic net at each lambda (decreasing), warm-started along the path."""
+    """Solve the elastic net at each lambda (decreasing), warm-started along the path.
+
+    ``lam = 0`` is least squares, the minimum-norm solution when the design is rank-deficient
+    (:func:`least_squares`), whatever the method.
+    """
     lambdas = np.ascontiguousarray(lambdas, dtype=float)
+    zero = lambdas == 0.0
+    if zero.any():
+        return _with_least_squares(prep, l1_ratio, lambdas, zero, tol=tol, max_iter=max_iter, beta0=beta0,
+                                   method=method, exact=exact)
     a = float(l1_ratio)
+    # the kernels' parametrization of the same objective (s_y folded into lam and a)
+    ak, lams_k = kernel_penalty(prep, a, lambdas)
     p = prep.p
     keep = ~prep.constant
     idx = np.flatnonzero(keep)
@@ -410,8 +504,8 @@ def solve(prep: Prepared, l1_ratio: float, lambdas: np.ndarray, *, tol: float = 
     if method == "svd":
         n = prep.n
         # the penalized columns share one rescaled factor v0 (!= 1 when a constant column carries
-        # another factor): the closed forms solve the objective at lam * v0
-        lams_v = lambdas * prep.v[idx][0]
+        # another factor): the closed forms solve the objective at lam * v0 / s_y
+        lams_v = lams_k * prep.v[idx][0]
         if n >= 10 * idx.size:
             # n >> p: eigen-decomposition of the Gram matrix (same closed form, no n x p SVD)
             G, c = prep.gram
@@ -438,18 +532,56 @@ def solve(prep: Prepared, l1_ratio: float, lambdas: np.ndarray, *, tol: float = 
             if idx.size < p:
                 G = np.ascontiguousarray(G[np.ix_(idx, idx)])
                 c = np.ascontiguousarray(c[idx])
-            b, gaps, rss, sweeps, conv = solver.cd_path_gram(G, c, yy, v, a, lambdas, b0, tol,
+            b, gaps, rss, sweeps, conv = solver.cd_path_gram(G, c, yy, v, ak, lams_k, b0, tol,
                                                               max_iter, bool(exact))
         else:
             Xk = prep.X if idx.size == p else np.asfortranarray(prep.X[:, idx])
             wide = prep.__dict__.get("wide") if idx.size == p else None
-            b, gaps, rss, sweeps, conv = solver.cd_path_naive(Xk, prep.y, v, a, lambdas, b0, tol,
+            b, gaps, rss, sweeps, conv = solver.cd_path_naive(Xk, prep.y, v, ak, lams_k, b0, tol,
                                                                max_iter, bool(exact), wide)
         beta[:, idx] = b
     coef = beta / prep.x_scale[None, :]
     intercept = prep.y_mean - coef @ prep.x_mean if prep.intercept else np.zeros(nlam)
     return Solution(lambdas=lambdas, beta=beta, coef=coef, intercept=intercept, rss=rss, gaps=gaps,
                     sweeps=sweeps, converged=conv, method=method, yy=yy)
+
+
+def least_squares(prep: Prepared) -> tuple[np.ndarray, float]:
+    """``(beta, rss)``: the minimum-norm least-squares fit of the prepared problem (lam = 0), with
+    singular values below ``max(n, p) eps d_max`` cut off (numpy's ``lstsq``/``matrix_rank`` rule),
+    and its ``||yt - Xt b||^2 / n``."""
+    idx = np.flatnonzero(~prep.constant)
+    beta = np.zeros(prep.p)
+    if idx.size == 0:
+        return beta, prep.yy
+    Xk = _columns(prep, idx)
+    b, *_ = np.linalg.lstsq(Xk, prep.y, rcond=None)
+    beta[idx] = b
+    r = prep.y - Xk @ b
+    return beta, float(r @ r) / prep.n
+
+
+def _with_least_squares(prep: Prepared, l1_ratio: float, lambdas: np.ndarray, zero: np.ndarray,
+                        **kw: Any) -> Solution:
+    """:func:`solve` with the lambdas equal to 0 (at the end of a decreasing grid) solved as least
+    squares and the others by the path solver."""
+    pos = np.flatnonzero(~zero)
+    b_ls, rss_ls = least_squares(prep)
+    nlam = len(lambdas)
+    beta = np.tile(b_ls, (nlam, 1))
+    rss = np.full(nlam, rss_ls)
+    gaps = np.zeros(nlam)
+    sweeps = np.zeros(nlam, dtype=np.int64)
+    conv = np.ones(nlam, dtype=bool)
+    method = kw.get("method") or choose_method(prep, float(l1_ratio))
+    if pos.size:
+        sol = solve(prep, l1_ratio, lambdas[pos], **kw)
+        beta[pos], rss[pos], gaps[pos] = sol.beta, sol.rss, sol.gaps
+        sweeps[pos], conv[pos], method = sol.sweeps, sol.converged, sol.method
+    coef = beta / prep.x_scale[None, :]
+    intercept = prep.y_mean - coef @ prep.x_mean if prep.intercept else np.zeros(nlam)
+    return Solution(lambdas=lambdas, beta=beta, coef=coef, intercept=intercept, rss=rss, gaps=gaps,
+                    sweeps=sweeps, converged=conv, method=method, yy=prep.yy)
 
 
 @dataclass(frozen=True, eq=False)
@@ -482,6 +614,8 @@ class Model:
     l1_ratio: float
     tol: float
     max_iter: int
+    #: s_y held fixed for every refit (None: each refit uses the s_y of its own rows)
+    y_scale: float | None = None
 
     @property
     def n(self) -> int:
@@ -500,7 +634,7 @@ class Model:
             weights = np.asarray(self.weights) if rows is None else np.asarray(self.weights)[rows]
         return prepare(X, np.asarray(y, dtype=float), weights=weights, penalty_factor=self.penalty_factor,
                        standardize=self.standardize, intercept=self.intercept, gram=gram, rows=rows,
-                       compact=compact)
+                       compact=compact, y_scale=self.y_scale)
 
     def cross(self) -> "Cross | None":
         """The full data's centred cross-products, for :meth:`prepare_fold` (None: not applicable).
@@ -542,12 +676,21 @@ class Model:
         else:
             x_mean, y_mean = np.zeros(p), 0.0
         ms = np.maximum(np.diag(S) / nt, 0.0)
-        constant = _is_constant(ms, x_mean)
-        scale = _scale_of(ms, constant, self.standardize)
-        prep = Prepared(raw=X, y=y[train] - y_mean, x_mean=x_mean, x_scale=scale, y_mean=y_mean,
+        if self.intercept:
+            var, mean = ms, x_mean
+        else:
+            # the scale is the sd about the training mean, exactly (no centring without intercept)
+            mean = X[train].mean(axis=0)
+            var = _centred_ms(X[train], mean, None)
+        excluded = excluded_of(self.penalty_factor, p)
+        constant = _is_constant(var, mean, self.intercept, self.standardize, excluded)
+        scale = _scale_of(var, constant, self.standardize)
+        yt = y[train] - y_mean
+        prep = Prepared(raw=X, y=yt, x_mean=x_mean, x_scale=scale, y_mean=y_mean,
                         w=np.ones(nt), v=rescale_penalty(self.penalty_factor, p), constant=constant,
                         intercept=self.intercept, standardize=self.standardize, unit_weights=True,
-                        rows=np.asarray(train, dtype=np.intp))
+                        rows=np.asarray(train, dtype=np.intp), y_scale=response_scale(yt, nt, self.y_scale),
+                        excluded=excluded)
         prep.__dict__["gram"] = _scaled_gram(S, sxy, scale, constant, nt)
         return prep
 

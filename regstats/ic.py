@@ -31,6 +31,7 @@ uses its own hat diagonal; the result equals refitting without row i exactly.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +41,7 @@ import pandas as pd
 from . import _validate as check
 from . import engine
 from ._summary import Summary
-from .errors import ParameterError
+from .errors import ParameterError, RegstatsWarning
 
 if TYPE_CHECKING:  # pragma: no cover
     from .path import Fit, Path
@@ -290,14 +291,21 @@ def ridge_loo(path: "Path") -> RidgeLOO:
     lams = path.lambdas
     res = np.empty((n, len(lams)))
     loo_mse = np.empty(len(lams))
-    c_row = n - w      # leaving row i out: penalty lam * v0 * (n - w_i) on the sum scale
+    interpolating = np.zeros(len(lams), dtype=bool)
+    c_row = n - w      # leaving row i out: penalty lam / s_y * v0 * (n - w_i) on the sum scale
     for j, lam in enumerate(lams):
-        C = lam * v0 * c_row
+        C = engine.ridge_weight(prep, lam, 0.0) * v0 * c_row
         S = d2[None, :] / (d2[None, :] + C[:, None])
         h = h0 + (U2 * S).sum(axis=1)
         rt = prep.y - (U * S) @ uty
+        # leverage 1 (an interpolating fit: lam = 0 with rank n - 1 or more): the left-out row
+        # cannot be predicted from the others by this formula; its LOO error is undefined (inf)
+        lev1 = (w > 0) & (h >= 1.0 - 1e-8)
         with np.errstate(divide="ignore", invalid="ignore"):
             e = np.where(w > 0, rt / (np.where(w > 0, sw, 1.0) * (1.0 - h)), np.nan)
+        if lev1.any():
+            e[lev1] = np.inf
+            interpolating[j] = True
         res[:, j] = e
         loo_mse[j] = float(np.nansum(w * e * e)) / float(w[w > 0].sum())
     # rows with zero weight: the fit does not use them, so their LOO residual is the plain residual
@@ -308,7 +316,13 @@ def ridge_loo(path: "Path") -> RidgeLOO:
     k = df + (1.0 if path.intercept else 0.0)
     rss = np.asarray(path._solution.rss, dtype=float) * n
     frac = 1.0 - k / n
-    gcv = np.where(frac > 0, (rss / n) / np.where(frac > 0, frac, 1.0) ** 2, np.inf)
+    ok = frac > 1e-8
+    gcv = np.where(ok, (rss / n) / np.where(ok, frac, 1.0) ** 2, np.inf)
+    if interpolating.any() or not ok.all():
+        bad = lams[interpolating | ~ok]
+        warnings.warn(f"ridge LOO/GCV undefined at {bad.size} lambda(s) ({', '.join(f'{x:.4g}' for x in bad[:5])}"
+                      f"{' ...' if bad.size > 5 else ''}): the fit interpolates (leverage 1 or df + 1 = n); "
+                      "reported as inf and never selected", RegstatsWarning, stacklevel=3)
     table = pd.DataFrame({"lambda": lams, "loo_mse": loo_mse, "gcv": gcv, "df": df})
     return RidgeLOO(table=table, lambda_loo=float(lams[_argmin_largest(lams, loo_mse)]),
                     lambda_gcv=float(lams[_argmin_largest(lams, gcv)]), loo_residuals=res, path=path)

@@ -20,7 +20,8 @@ method that made it:
 
 ``"ridge"``
     The exact standard errors of a ridge fit, ``Cov(b) = sigma^2 A X'X A`` with
-    ``A = (X'X + n lam V)^{-1}``.  The ridge estimator is biased, ``E b - beta = -n lam A V beta``;
+    ``A = (X'X + n lam / s_y V)^{-1}`` (s_y the observed response scale of the penalty).  The ridge
+    estimator is biased, ``E b - beta = -n lam / s_y A V beta``;
     the table states a plug-in estimate of that bias, and its intervals and p-values are centred
     on the shrunken estimate, so they do not have nominal coverage.
 
@@ -44,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validate as check
-from . import solver
+from . import engine, solver
 from ._summary import Summary
 from .errors import ParameterError, RegstatsWarning
 
@@ -463,7 +464,7 @@ def _ridge(fit: Any, level: float, sigma: Any) -> Inference:
     keep = ~prep.constant
     names = list(fit.path.column_names)
     Xk = X[:, keep]
-    pen = n * fit.lam * prep.v[keep]
+    pen = n * engine.ridge_weight(prep, fit.lam, 0.0) * prep.v[keep]   # n lam v / s_y
     XtX = Xk.T @ Xk
     A = np.linalg.inv(XtX + np.diag(pen))
     b = A @ (Xk.T @ prep.y)
@@ -495,7 +496,8 @@ def _ridge(fit: Any, level: float, sigma: Any) -> Inference:
     est[keep] = b / scale
     bias[keep] = -(A @ (pen * b)) / scale
     tab = _finish(names, est, se, level, "ridge", extra={"bias": bias})
-    notes = ["Ridge estimates are biased toward zero: E(b) - beta = -n lam A V beta, A = (X'X + n lam V)^-1. "
+    notes = ["Ridge estimates are biased toward zero: E(b) - beta = -(n lam / s_y) A V beta, "
+             "A = (X'X + (n lam / s_y) V)^-1, s_y the response's sd. "
              "The 'bias' column plugs the ridge estimate in for beta, which understates the bias; intervals "
              "and p-values are centred on the shrunken estimate and do not have nominal coverage.",
              f"Effective degrees of freedom tr(H) = {df_fit:.3f}."]

@@ -4,6 +4,7 @@ The results are values: :class:`Path` (the whole lambda path) and :class:`Fit` (
 """
 from __future__ import annotations
 
+import dataclasses
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -26,17 +27,19 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["elastic_net", "lasso", "ridge", "Path", "Fit"]
 
 _OBJECTIVE = """
-    The objective, for penalty mixing ``l1_ratio = a`` and penalty level ``lam`` (glmnet's
-    convention; scikit-learn's ``alpha`` is our ``lam`` when weights are equal)::
+    The objective, for penalty mixing ``l1_ratio = a`` and penalty level ``lam`` (glmnet's, for
+    every ``a``)::
 
         minimize_{b0, b}  1/(2W) sum_i w_i (y_i - b0 - x_i'b)^2
-                          + lam * sum_j v_j ((1 - a)/2 b_j^2 + a |b_j|)
+                          + lam * sum_j v_j (a |b_j| + (1 - a)/(2 s_y) b_j^2)
 
     with weights ``w`` normalised to sum n, penalty factors ``v`` rescaled to sum to the number of
-    columns, and (``standardize=True``) columns scaled to unit weighted variance before solving;
-    coefficients are reported on the original scale.  glmnet's ``alpha`` is our ``l1_ratio``; for
-    the lasso our ``lam`` equals glmnet's ``lambda``; for ``l1_ratio < 1`` glmnet's lambda acts
-    on y / sd(y), so the two agree when y has unit variance.
+    columns, ``s_y`` the weighted sd of y (the root mean square about 0 without an intercept; or
+    ``y_scale``), and (``standardize=True``) columns scaled to unit weighted variance before
+    solving; coefficients are reported on the original scale.  glmnet's ``alpha`` is our
+    ``l1_ratio`` and its ``lambda`` our ``lam``; multiplying y by c multiplies the coefficients
+    and the lambdas by c and changes nothing else.  scikit-learn's ``alpha`` is our ``lam`` for
+    the lasso, and for ``l1_ratio < 1`` with ``y_scale=1``.  See docs/conventions.md.
 """
 
 
@@ -69,17 +72,25 @@ def _penalty_vector(penalty_factor: Any, design: Design) -> np.ndarray | None:
                 raise ParameterError(
                     f"penalty_factor names {key!r}, which is neither a design column nor a formula term; "
                     f"terms are {list(design.spec.terms)[:20]}")
-            v[cols] = check.real_in(f"penalty_factor[{key!r}]", val, 0.0, np.inf)
+            v[cols] = check.real_in(f"penalty_factor[{key!r}]", val, 0.0, np.inf)  # inf: excluded
     else:
-        v = np.asarray(penalty_factor, dtype=float).ravel()
+        try:
+            v = np.asarray(penalty_factor, dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise ParameterError(f"penalty_factor must be numbers (one per design column) or a dict of "
+                                 f"column/term names; got {type(penalty_factor).__name__}") from None
         if v.shape != (p,):
             raise ParameterError(f"penalty_factor must have one entry per design column ({p}) or be a dict "
                                  f"of column/term names; got length {v.size}")
-        if not np.all(np.isfinite(v)) or np.any(v < 0):
-            raise ParameterError(f"penalty_factor must be finite numbers >= 0; got {v[(v < 0) | ~np.isfinite(v)][:5].tolist()}")
-    if not np.any(v > 0):
-        raise ParameterError("penalty_factor must leave at least one column penalized; got all zeros")
+        if np.any(np.isnan(v)) or np.any(v < 0):
+            raise ParameterError(f"penalty_factor must be numbers >= 0 (inf excludes a column); got "
+                                 f"{v[(v < 0) | np.isnan(v)][:5].tolist()}")
+    fin = np.isfinite(v)
+    if not np.any(fin & (v > 0)):
+        raise ParameterError("penalty_factor must leave at least one column penalized (a factor > 0 and not "
+                             "inf); got " + ("all zeros" if not np.any(v > 0) else "none penalized"))
     return v
+
 
 
 def _duplicate_columns(X: np.ndarray, names: Sequence[str],
@@ -135,6 +146,7 @@ class _Options:
     max_iter: int
     lambda_min_ratio: float | None
     user_lambdas: bool
+    y_scale: float | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -263,14 +275,17 @@ class Path:
     # -- refitting on row subsets (used by CV, bootstrap and simulation) ------------------------
     def _refit(self, rows: np.ndarray | None = None, *, y: np.ndarray | None = None,
                lambdas: np.ndarray | None = None, weights: np.ndarray | None = None,
-               tol: float | None = None) -> tuple[engine.Prepared, engine.Solution]:
+               tol: float | None = None, y_scale: float | None = None) -> tuple[engine.Prepared, engine.Solution]:
         """Refit the same model on a subset of the design rows (and/or another response).
 
         ``rows`` index the rows used in the fit (0..n_obs-1); ``y`` replaces the response of
         those rows; ``weights`` replace the (subset of the) fit's weights.  Standardization is
-        recomputed on the rows given.  The lambda grid defaults to this path's.
+        recomputed on the rows given, and so is s_y unless ``y_scale`` (or the path's own) fixes it.
+        The lambda grid defaults to this path's.
         """
         model = self._model
+        if y_scale is not None:
+            model = dataclasses.replace(model, y_scale=float(y_scale))
         prep = model.prepare(rows, y=y, weights=weights)
         return prep, model.solve(prep, self.lambdas if lambdas is None else lambdas, tol=tol)
 
@@ -281,7 +296,7 @@ class Path:
         return engine.Model(X=self._design.X, y=self._design.y, weights=o.weights,
                             penalty_factor=o.penalty_factor, standardize=self.standardize,
                             intercept=self.intercept, l1_ratio=self.l1_ratio, tol=o.tol,
-                            max_iter=o.max_iter)
+                            max_iter=o.max_iter, y_scale=o.y_scale)
 
     # -- statistics (each in its own module) --------------------------------------------------
     def cv(self, folds: int = 10, foldid: Any = None, seed: Any = None, n_jobs: int = 1, **kwargs: Any):
@@ -464,7 +479,7 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
                 lambda_min_ratio: float | None = None, standardize: bool = True,
                 penalty_factor: Mapping[str, float] | Sequence[float] | None = None,
                 weights: str | Sequence[float] | None = None, tol: float = 1e-7,
-                max_iter: int = 100_000, _exclude: Sequence[str] = ()) -> Path:
+                max_iter: int = 100_000, y_scale: float | None = None, _exclude: Sequence[str] = ()) -> Path:
     """Fit an elastic-net path from a formula.
 
     Parameters
@@ -478,11 +493,16 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
         (``lambda_min_ratio`` defaults to 1e-4 when n >= p, else 1e-2).
     standardize : scale columns to unit weighted variance (divisor W) before solving.
     penalty_factor : per design column (array or dict) or per formula term (dict); 0 leaves a
-        column unpenalized.  Rescaled to sum to the number of columns.
+        column unpenalized, ``inf`` excludes it (coefficient fixed at 0, glmnet's ``exclude``).
+        Rescaled to sum to the number of columns, each excluded column counted as 1 (glmnet).
     weights : observation weights (array or column name), normalised to sum n.
     tol : stop when the duality gap is at most ``tol`` times the null deviance / n.  With
         ``tol <= 1e-9`` the solver also finishes with an exact active-set solve.
     max_iter : coordinate sweeps allowed per lambda.
+    y_scale : s_y, the response scale of the ridge part of the penalty, held fixed; None (the
+        default) uses the weighted sd of y over the rows fitted (root mean square about 0 without
+        an intercept), as glmnet does, and each CV fold or bootstrap refit its own.  ``y_scale=1``
+        gives the textbook penalty ``lam ((1 - a)/2 b^2 + a |b|)`` (scikit-learn's).
 
     Returns
     -------
@@ -498,6 +518,8 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     tol = check.real_in("tol", tol, 0.0, 1.0, lo_open=True)
     max_iter = check.positive_int("max_iter", max_iter)
     lam_user = check.lambdas(lambdas) if lambdas is not None else None
+    if y_scale is not None:
+        y_scale = check.real_in("y_scale", y_scale, 0.0, np.inf, lo_open=True, hi_open=True)
     data_frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data) if isinstance(data, Mapping) else data
     exclude = [c for c in (weights, *_exclude) if isinstance(c, str)]
     design = build_design(formula, data_frame, namespace=_caller_namespace(), exclude=exclude)
@@ -510,9 +532,10 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     v = _penalty_vector(penalty_factor, design)
     names = design.column_names
     prep = engine.prepare(design.X, design.y, weights=w, penalty_factor=v, standardize=bool(standardize),
-                          intercept=design.spec.intercept)
-    if prep.constant.any():
-        const = [names[j] for j in np.flatnonzero(prep.constant)]
+                          intercept=design.spec.intercept, y_scale=y_scale)
+    no_var = prep.constant if prep.excluded is None else prep.constant & ~prep.excluded
+    if no_var.any():
+        const = [names[j] for j in np.flatnonzero(no_var)]
         warnings.warn(f"constant column(s) {const[:10]}{' ...' if len(const) > 10 else ''} have no variance "
                       "in the rows used; their coefficients are kept at 0", DesignWarning, stacklevel=3)
     dups = _duplicate_columns(design.X, names, prep)
@@ -530,7 +553,8 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     coef_mat = np.column_stack([sol.intercept, sol.coef]) if design.spec.intercept else sol.coef
     coef = pd.DataFrame(coef_mat, index=pd.Index(lams, name="lambda"), columns=cols)
     opts = _Options(l1_ratio=a, standardize=bool(standardize), weights=w, penalty_factor=v, tol=tol,
-                    max_iter=max_iter, lambda_min_ratio=lambda_min_ratio, user_lambdas=lam_user is not None)
+                    max_iter=max_iter, lambda_min_ratio=lambda_min_ratio, user_lambdas=lam_user is not None,
+                    y_scale=y_scale)
     return Path(formula=formula, l1_ratio=a, lambdas=lams, coef=coef, n_obs=len(design.rows),
                 n_dropped=design.n_dropped, standardize=bool(standardize), column_names=tuple(names),
                 terms=dict(design.spec.terms), converged=sol.converged, method=sol.method,

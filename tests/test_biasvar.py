@@ -27,14 +27,15 @@ def _problem(rng, n=50, p=6, weights=False, nonlinear=False):
 
 
 def _smoother(path):
-    """Explicit n x n smoother matrices S(lam) on the original scale, from n unit-vector refits."""
+    """Explicit n x n smoother matrices S(lam) on the original scale, from n unit-vector refits
+    (the penalty held fixed: the observed s_y)."""
     n = path.n_obs
     X = path._design.X
     S = np.empty((len(path.lambdas), n, n))
     for i in range(n):
         e = np.zeros(n)
         e[i] = 1.0
-        _, sol = path._refit(y=e)
+        _, sol = path._refit(y=e, y_scale=path._prep.y_scale)
         S[:, :, i] = sol.coef @ X.T + sol.intercept[:, None]
     return S
 

@@ -26,7 +26,11 @@ def _problem(rng, n=40, p=6, weights=False):
 
 
 def _divergence(path, lam, h=1e-5):
-    """trace of the Jacobian of the fitted values in y, minus 1 for the intercept."""
+    """trace of the Jacobian of the fitted values in y, minus 1 for the intercept, with the penalty
+    (its response scale s_y included) held fixed, as a fixed-lambda df does."""
+    import dataclasses
+
+    model = dataclasses.replace(path._model, y_scale=path._prep.y_scale)
     X = path._design.X
     y0 = np.asarray(path._design.y, dtype=float)
     tr = 0.0
@@ -35,7 +39,7 @@ def _divergence(path, lam, h=1e-5):
         for s in (h, -h):
             y = y0.copy()
             y[i] += s
-            _, sol = path._refit(y=y, lambdas=np.array([lam]), tol=1e-13)
+            sol = model.solve(model.prepare(y=y), np.array([lam]), tol=1e-13)
             vals.append(sol.intercept[0] + X[i] @ sol.coef[0])
         tr += (vals[0] - vals[1]) / (2 * h)
     return tr - (1.0 if path.intercept else 0.0)
@@ -69,7 +73,7 @@ def test_ridge_svd_df_equals_trace_formula(rng):
     prep = path._prep
     G = prep.X.T @ prep.X / prep.n
     for k, lam in enumerate(path.lambdas):
-        ref = np.trace(np.linalg.solve(G + lam * np.eye(prep.p), G))
+        ref = np.trace(np.linalg.solve(G + lam / prep.y_scale * np.eye(prep.p), G))
         assert path.table["df"].iloc[k] == pytest.approx(ref, rel=1e-10)
         assert df_at(prep, path._solution.beta[k], lam, 0.0) == pytest.approx(ref, rel=1e-10)
         assert df_at(prep, path._solution.beta[k], lam, 0.0, gram=G) == pytest.approx(ref, rel=1e-10)
@@ -164,5 +168,5 @@ def test_df_path_fast_trace_equals_direct_trace(rng, monkeypatch, shape, free, s
     for k, lam in enumerate(lams):
         A = np.flatnonzero(sol.beta[k])
         G = Xt[:, A].T @ Xt[:, A] / n
-        ref = np.trace(np.linalg.solve(G + lam * 0.5 * np.diag(prep.v[A]), G)) if A.size else 0.0
+        ref = np.trace(np.linalg.solve(G + lam * 0.5 / prep.y_scale * np.diag(prep.v[A]), G)) if A.size else 0.0
         assert abs(fast[k] - ref) <= 1e-9 * max(1.0, ref)

@@ -124,7 +124,9 @@ def _brute_force_loo(path, w=None):
     out = np.empty((n, len(path.lambdas)))
     for i in range(n):
         m = np.arange(n) != i
-        pr = engine.prepare(Xs[m], y[m], weights=None if w is None else w[m], standardize=False)
+        # the penalty held fixed, its response scale s_y included (a fixed-lambda statistic)
+        pr = engine.prepare(Xs[m], y[m], weights=None if w is None else w[m], standardize=False,
+                            y_scale=prep.y_scale)
         s = engine.solve(pr, 0.0, path.lambdas)
         out[i] = y[i] - (Xs[i] @ s.coef.T + s.intercept)
     return out
@@ -148,8 +150,9 @@ def test_ridge_loo_equals_sklearn_ridgecv(rng):
     path = rs.ridge("y ~ .", df, standardize=False, n_lambda=8)
     n = len(df)
     X, y = df.drop(columns="y").to_numpy(), df["y"].to_numpy()
-    # leaving a row out of our objective (mean loss) is sklearn's alpha = (n - 1) * lam (sum loss)
-    alphas = (n - 1) * path.lambdas
+    # leaving a row out of our objective (mean loss) is sklearn's alpha = (n - 1) * lam / s_y (sum
+    # loss; s_y the observed sd of y, held fixed)
+    alphas = (n - 1) * path.lambdas / y.std()
     ours = path.loo().loo_residuals ** 2
     for j, a in enumerate(alphas):
         m = RidgeCV(alphas=[a], store_cv_results=True).fit(X, y)
@@ -163,7 +166,8 @@ def test_ridge_gcv_direct(rng):
     X = path._prep.X
     n = X.shape[0]
     for j, lam in enumerate(path.lambdas):
-        H = np.ones((n, n)) / n + X @ np.linalg.solve(X.T @ X + n * lam * np.eye(X.shape[1]), X.T)
+        pen = n * lam / path._design.y.std()
+        H = np.ones((n, n)) / n + X @ np.linalg.solve(X.T @ X + pen * np.eye(X.shape[1]), X.T)
         r = path._design.y - H @ path._design.y
         gcv = (r @ r / n) / (1 - np.trace(H) / n) ** 2
         np.testing.assert_allclose(loo.table["gcv"].iloc[j], gcv, rtol=1e-9)

@@ -243,13 +243,14 @@ def test_ridge_standard_errors_closed_form(rng):
     Xc = X - X.mean(0)
     yc = df["y"].to_numpy() - df["y"].mean()
     n = len(yc)
-    M = np.linalg.inv(Xc.T @ Xc + n * lam * np.diag(Xc.var(0)))
+    pen = n * lam / yc.std()          # the ridge penalty is lam / s_y
+    M = np.linalg.inv(Xc.T @ Xc + pen * np.diag(Xc.var(0)))
     b = M @ Xc.T @ yc
     cov = 1.1 ** 2 * M @ Xc.T @ Xc @ M
     np.testing.assert_allclose(inf.estimate.to_numpy(), b, rtol=1e-9)
     np.testing.assert_allclose(inf.estimate.to_numpy(), fit.coef.to_numpy(), rtol=1e-7)
     np.testing.assert_allclose(inf.std_error.to_numpy(), np.sqrt(np.diag(cov)), rtol=1e-9)
-    bias = -M @ (n * lam * np.diag(Xc.var(0)) @ b)
+    bias = -M @ (pen * np.diag(Xc.var(0)) @ b)
     np.testing.assert_allclose(inf.table["bias"].to_numpy(), bias, rtol=1e-8)
     assert (inf.table["method"] == "ridge (biased)").all()
     assert any("biased" in note for note in inf.notes)

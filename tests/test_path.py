@@ -21,7 +21,7 @@ FIX = FsPath(__file__).parent / "fixtures"
 def kkt_violation(prep: engine.Prepared, beta: np.ndarray, lam: float, a: float) -> float:
     """Largest violation of the elastic-net KKT conditions, relative to lam (prepared scale)."""
     X, y, n, v = prep.X, prep.y, prep.n, prep.v
-    g = -X.T @ (y - X @ beta) / n + lam * (1 - a) * v * beta
+    g = -X.T @ (y - X @ beta) / n + lam * (1 - a) / prep.y_scale * v * beta
     live = ~prep.constant
     pen = (v > 0) & live
     zero = beta == 0
@@ -149,10 +149,20 @@ def test_matches_sklearn_enet_path(rng, l1_ratio):
     Xs = (X - X.mean(0)) / X.std(0)          # 1/n convention, as ours
     ys = y - y.mean()
     std = pd.DataFrame(Xs, columns=[f"x{j}" for j in range(15)]).assign(y=ys)
-    path = rs.elastic_net("y ~ .", std, l1_ratio=l1_ratio, n_lambda=30, tol=1e-12)
+    # scikit-learn's alpha is our lam with y_scale=1 (for the lasso whatever y_scale)
+    path = rs.elastic_net("y ~ .", std, l1_ratio=l1_ratio, n_lambda=30, tol=1e-12, y_scale=1.0)
     _, sk, _ = enet_path(Xs, ys, l1_ratio=l1_ratio, alphas=path.lambdas, tol=1e-14, max_iter=100_000)
     np.testing.assert_allclose(path._solution.beta, sk.T, atol=1e-6)
     np.testing.assert_allclose(path.coef.drop(columns="Intercept").to_numpy(), sk.T, atol=1e-6)
+    # by default the ridge part is lam (1 - a) / s_y: scikit-learn at the mapped (alpha, l1_ratio)
+    s_y = ys.std()
+    own = rs.elastic_net("y ~ .", std, l1_ratio=l1_ratio, lambdas=path.lambdas[5:8], tol=1e-12)
+    f = l1_ratio + (1 - l1_ratio) / s_y
+    _, sk2, _ = enet_path(Xs, ys, l1_ratio=l1_ratio / f, alphas=own.lambdas * f, tol=1e-14, max_iter=100_000)
+    np.testing.assert_allclose(own._solution.beta, sk2.T, atol=1e-6)
+    if l1_ratio < 1:
+        assert s_y != pytest.approx(1.0, abs=1e-2)
+        assert np.abs(own._solution.beta - sk.T[5:8]).max() > 1e-3
 
 
 def test_ridge_equals_closed_form_with_weights(rng):
@@ -167,7 +177,8 @@ def test_ridge_equals_closed_form_with_weights(rng):
     Xc, yc = X - xm, y - ym
     n = len(y)
     for k, lam in enumerate(path.lambdas):
-        b = np.linalg.solve(Xc.T @ (W[:, None] * Xc) / n + lam * np.eye(10), Xc.T @ (W * yc) / n)
+        s_y = np.sqrt(W @ yc ** 2 / n)        # the weighted sd of y: the ridge penalty is lam / s_y
+        b = np.linalg.solve(Xc.T @ (W[:, None] * Xc) / n + lam / s_y * np.eye(10), Xc.T @ (W * yc) / n)
         np.testing.assert_allclose(path.coef.iloc[k, 1:].to_numpy(), b, rtol=1e-10, atol=1e-12)
         assert path.coef.iloc[k, 0] == pytest.approx(ym - xm @ b, rel=1e-10)
 
@@ -181,7 +192,7 @@ def test_ridge_unequal_penalty_factors_by_cd_is_exact(rng):
     Xc, yc = X - X.mean(0), y - y.mean()
     v = np.array(pf, float) * 8 / sum(pf)
     for k, lam in enumerate(path.lambdas):
-        b = np.linalg.solve(Xc.T @ Xc / 50 + lam * np.diag(v), Xc.T @ yc / 50)
+        b = np.linalg.solve(Xc.T @ Xc / 50 + lam / yc.std() * np.diag(v), Xc.T @ yc / 50)
         np.testing.assert_allclose(path.coef.iloc[k, 1:].to_numpy(), b, rtol=1e-7, atol=1e-9)
 
 
@@ -214,7 +225,8 @@ def test_all_zero_at_lambda_max_nonzero_below(rng):
 
 def test_seed_cost_mapping():
     """README: the seed's (1/n) RSS + lam_s sum|w| is our lasso at lam = lam_s / 2, and
-    (1/n) RSS + lam_s sum w^2 is our ridge at lam = lam_s (standardize=False)."""
+    (1/n) RSS + lam_s sum w^2 is our ridge at lam = lam_s * s_y, or at lam = lam_s with y_scale=1
+    (standardize=False)."""
     from scipy.optimize import minimize
 
     rng = np.random.default_rng(3)
@@ -236,9 +248,14 @@ def test_seed_cost_mapping():
                                                                       "maxiter": 100_000})
     l2 = minimize(seed_l2, np.zeros(p + 1), method="BFGS", options={"gtol": 1e-12})
     lasso = rs.lasso("y ~ .", df, lambdas=[lam_s / 2], standardize=False, tol=1e-14).coef.iloc[0]
-    ridge = rs.ridge("y ~ .", df, lambdas=[lam_s], standardize=False).coef.iloc[0]
+    s_y = y.std()                                  # divisor n
+    ridge = rs.ridge("y ~ .", df, lambdas=[lam_s * s_y], standardize=False).coef.iloc[0]
+    fixed = rs.ridge("y ~ .", df, lambdas=[lam_s], standardize=False, y_scale=1).coef.iloc[0]
     np.testing.assert_allclose(lasso.to_numpy(), l1.x, atol=1e-5)
     np.testing.assert_allclose(ridge.to_numpy(), l2.x, atol=1e-6)
+    np.testing.assert_allclose(fixed.to_numpy(), l2.x, atol=1e-6)
+    unscaled = rs.ridge("y ~ .", df, lambdas=[lam_s], standardize=False).coef.iloc[0]
+    assert np.abs(unscaled.to_numpy() - l2.x).max() > 1e-2
     assert seed_l1(lasso.to_numpy()) <= l1.fun + 1e-12
     # and the mapping is not an accident: the other scaling gives a different answer
     other = rs.lasso("y ~ .", df, lambdas=[lam_s], standardize=False, tol=1e-14).coef.iloc[0]

@@ -66,8 +66,9 @@ def standardize_columns(raw, rows, w, intercept, standardize, yt, X, X16, scale1
 
     ``w``: weights normalised to sum to the number of rows (all ones for unit weights); ``yt``:
     the prepared response.  Returns (X, mean, ms, constant, xx, c): weighted means (0 without
-    intercept), weighted variances with divisor n, the columns whose variance is negligible
-    against their size (kept at 0 in X, scale 1), exactly as :func:`regstats.engine.prepare`
+    intercept), weighted variances about the weighted means with divisor n (with or without an
+    intercept), the columns whose coefficient is fixed at 0 (kept at 0 in X, scale 1), exactly as
+    :func:`regstats.engine.prepare`
     defines them, and the prepared columns' ``x_j'x_j / n`` and ``x_j'yt / n`` (what the
     residual solver needs first), all from the same pass.
     """
@@ -88,15 +89,21 @@ def standardize_columns(raw, rows, w, intercept, standardize, yt, X, X16, scale1
         s = 0.0
         for i in range(n):
             s += w[i] * t[i]
-        m = s / n if intercept else 0.0
+        mw = s / n
         ss = 0.0
         for i in range(n):
-            d = t[i] - m
+            d = t[i] - mw
             ss += w[i] * d * d
         var = ss / n
+        ms0 = var + mw * mw
+        # scaled by the sd about the weighted mean, centred only with an intercept (glmnet)
+        m = mw if intercept else 0.0
         mean[j] = m
         ms[j] = var
-        const = var <= 1e-24 * max(1.0, var + m * m)
+        if intercept:
+            const = var <= 1e-24 * max(1.0, ms0)
+        else:
+            const = ms0 <= 1e-24 or (standardize and var <= 1e-24 * max(1.0, ms0))
         constant[j] = const
         if const:
             X[:, j] = 0.0
