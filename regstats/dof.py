@@ -1,4 +1,4 @@
-"""Effective degrees of freedom of penalized linear fits (DESIGN.md section 3.2).
+"""Effective degrees of freedom of penalized linear fits (docs/conventions.md, docs/dof_biasvar.md).
 
 Definition
 ----------
@@ -147,51 +147,64 @@ def df_path(prep: Prepared, beta: np.ndarray, lambdas: np.ndarray, l1_ratio: flo
 
 
 def gram_rank(G: np.ndarray) -> int:
-    """``rank(X_A)`` from ``G = X_A'X_A / n``: a pivoted Cholesky factorization (LAPACK ``dpstrf``)
-    stopped at pivots below ``1e-10 max diag(G)`` (G's rounding is ~1e-16 of it, so the cutoff
-    separates exact collinearity, such as a duplicated column, from merely correlated columns)."""
-    from scipy.linalg.lapack import dpstrf
+    """``rank(X_A)`` from ``G = X_A'X_A / n``: the number of pivots above ``1e-10`` of their
+    column's ``G_jj`` (G's rounding is ~1e-16 of it, so the cutoff separates exact collinearity,
+    such as a duplicated column, from merely correlated columns).  A plain Cholesky factorization
+    (LAPACK ``dpotrf``) settles the usual full-rank case; otherwise a pivoted one (``dpstrf``)."""
+    from scipy.linalg.lapack import dpotrf, dpstrf
 
     m = G.shape[0]
     if m == 0:
         return 0
-    dmax = float(np.max(np.diag(G)))
-    if dmax <= 0:
-        return 0
-    _, _, rank, info = dpstrf(np.array(G, dtype=float, order="F"), tol=1e-10 * dmax, lower=1)
-    return int(rank) if info >= 0 else m
+    d = np.diag(G)
+    if np.any(d <= 0):
+        return int(np.count_nonzero(d > 0)) if m == 1 else _pivoted_rank(G, dpstrf)
+    L, info = dpotrf(G, lower=1, clean=0)
+    if info == 0 and np.all(np.diag(L) ** 2 > 1e-10 * d):
+        return m
+    return _pivoted_rank(G, dpstrf)
+
+
+def _pivoted_rank(G: np.ndarray, dpstrf) -> int:
+    """Rank from a pivoted Cholesky factorization of the Gram matrix scaled to unit diagonal."""
+    d = np.diag(G)
+    s = np.where(d > 0, 1.0 / np.sqrt(np.where(d > 0, d, 1.0)), 0.0)
+    C = np.array(G * s[:, None] * s[None, :], dtype=float, order="F")
+    _, _, rank, info = dpstrf(C, tol=1e-10, lower=1)
+    return int(rank) if info >= 0 else G.shape[0]
 
 
 def _lasso_df_path(prep: Prepared, beta: np.ndarray, gram: np.ndarray | None) -> np.ndarray:
     """``rank(X_A)`` at each lambda: the nonzero count where the active columns are in general
-    position.  A rank is computed once per distinct active set, and only when that set could be
-    collinear: more columns than rows less the intercept, or columns exactly collinear over the
-    union of active sets (checked once)."""
+    position.  A set of columns inside one already found independent is independent too, so ranks
+    are computed for the distinct active sets from the largest down, and only for those not
+    contained in an independent set found before (along a path, a handful of factorizations)."""
     nz = beta != 0
-    counts = nz.sum(axis=1).astype(float)
-    union = np.flatnonzero(nz.any(axis=0))
-    if union.size == 0:
-        return counts
+    out = nz.sum(axis=1).astype(float)
     room = prep.n - int(prep.intercept)
-    if union.size <= room:
-        GU = gram[np.ix_(union, union)] if gram is not None else _gram_of(prep, union)
-        if gram_rank(GU) == union.size:
-            return counts           # every active set is a subset of independent columns
+    keys: dict[bytes, list[int]] = {}
+    for k in range(len(out)):
+        if out[k] > 0:
+            keys.setdefault(np.packbits(nz[k]).tobytes(), []).append(k)
+    sets = sorted(keys.values(), key=lambda ks: -out[ks[0]])
+    union = np.flatnonzero(nz.any(axis=0))
+    if gram is None and union.size <= 4000:
+        gram, cols = _gram_of(prep, union), union        # one product for every set
     else:
-        GU = gram[np.ix_(union, union)] if gram is not None else None
+        cols = np.arange(prep.p)
     pos = np.full(prep.p, -1, dtype=np.int64)
-    pos[union] = np.arange(union.size)
-    out = counts.copy()
-    seen: dict[bytes, float] = {}
-    for k in range(len(counts)):
-        active = np.flatnonzero(nz[k])
-        if active.size == 0:
+    pos[cols] = np.arange(cols.size)
+    independent: list[np.ndarray] = []
+    for ks in sets:
+        mask = nz[ks[0]]
+        if out[ks[0]] <= room and any(np.all(big[mask]) for big in independent):
             continue
-        key = active.tobytes()
-        if key not in seen:
-            Gaa = GU[np.ix_(pos[active], pos[active])] if GU is not None else _gram_of(prep, active)
-            seen[key] = float(gram_rank(Gaa))
-        out[k] = seen[key]
+        active = np.flatnonzero(mask)
+        Gaa = gram[np.ix_(pos[active], pos[active])] if gram is not None else _gram_of(prep, active)
+        r = gram_rank(Gaa)
+        out[ks] = float(r)
+        if r == active.size:
+            independent.append(mask)
     return out
 
 
