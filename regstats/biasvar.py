@@ -1,4 +1,4 @@
-"""Bias-variance decomposition of a penalized path over lambda (DESIGN.md section 3.3).
+"""Bias-variance decomposition of a penalized path over lambda (docs/dof_biasvar.md).
 
 For a fixed design, a true mean vector ``mu`` and independent noise ``y_i = mu_i + e_i`` with
 ``Var(e_i) = s_i^2``, the expected (weighted) in-sample prediction error of the fit at lambda,
@@ -9,7 +9,7 @@ measured at fresh responses ``y0_i`` on the same rows, splits into three parts::
     bias2    = 1/n sum_i w_i (E yhat_i - mu_i)^2
     variance = 1/n sum_i w_i Var(yhat_i)
 
-with weights normalised to sum n (all 1 without weights: plain means over rows, as in DESIGN.md).
+with weights normalised to sum n (all 1 without weights: plain means over rows).
 This is the loss the fit minimises, so ``bias2`` and ``variance`` show what the penalty trades.
 
 Noise model: a scalar ``sigma`` means ``s_i = sigma / sqrt(w_i)`` (weights are inverse variances,
@@ -475,7 +475,11 @@ def _simulation(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: A
 # analytic (ridge)
 # ---------------------------------------------------------------------------------------------
 def _ridge_basis(prep: engine.Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(U, d, fixed): H(lam) = U diag(f) U' with f = 1 where fixed, else d^2 / (d^2 + n lam)."""
+    """(U, d, fixed): H(lam) = U diag(f) U' with f = 1 where fixed, else d^2 / (d^2 + n pen).
+
+    ``pen`` is the ridge weight ``lam / s_y`` (``engine.ridge_weight`` at l1_ratio 0, s_y the observed
+    response scale); the callers pass it, not the user's ``lam``.
+    """
     keep = ~prep.constant
     X = prep.X[:, keep]
     v = prep.v[keep]

@@ -64,7 +64,7 @@ def _coef_row(sol: engine.Solution, k: int, intercept: bool) -> np.ndarray:
 def _cv_choose(ref: engine.Model, rows: np.ndarray, lambdas: np.ndarray, folds: int, rule: str,
                rng: np.random.Generator) -> tuple[int, engine.Solution]:
     """Grouped K-fold CV inside one bootstrap replicate, with :mod:`regstats.cv`'s fold dealing
-    and cv.glmnet statistics (DESIGN §3.1).
+    and cv.glmnet statistics (docs/conventions.md).
 
     The copies of a resampled row form one group, so they are never split between the training
     and the test part of a fold (which would leak the test rows into training).  Returns the

@@ -75,7 +75,8 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("-w", "--weights", metavar="COLUMN", default=None,
                    help="column of observation weights (left out of '.'; normalised to sum n).")
     g.add_argument("--no-standardize", action="store_true",
-                   help="do not scale the columns to unit variance before fitting.")
+                   help="do not scale the columns by their (weighted) sd about the (weighted) mean "
+                        "before fitting.")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""K-fold cross-validation of penalized paths, matching ``cv.glmnet`` (DESIGN.md section 3.1).
+"""K-fold cross-validation of penalized paths, matching ``cv.glmnet`` (docs/conventions.md, docs/cv.md).
 
 The full-data path fixes the lambda grid.  Each fold refits the same model on the other folds,
 re-standardizing on those training rows only and warm-starting along the full grid, and predicts
@@ -436,9 +436,9 @@ def cross_validate(path: "Path", folds: int = 10, foldid: Any = None, seed: Any 
     Notes
     -----
     Each fold re-standardizes on its training rows and reuses the full-data grid, warm-started,
-    as ``cv.glmnet``.  For the lasso the curves equal ``cv.glmnet(..., foldid=)``'s.  For
-    ``l1_ratio < 1`` cv.glmnet rescales each training fold's y by that fold's standard deviation,
-    which changes its ridge term; regstats keeps its (scikit-learn's) objective in every fold.
+    as ``cv.glmnet``, and computes its own s_y (the ridge part's response scale) from its training
+    rows, as cv.glmnet rescales each training fold's y, so the curves equal
+    ``cv.glmnet(..., foldid=)``'s for every ``l1_ratio``; ``y_scale=`` holds s_y fixed instead.
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""Effective degrees of freedom of penalized linear fits (docs/conventions.md, docs/dof_biasvar.md).
+"""Effective degrees of freedom of penalized linear fits (docs/conventions.md).
 
 Definition
 ----------

@@ -3,7 +3,7 @@
 Information criteria (Gaussian likelihood with noise variance ``sigma2`` fixed at an estimate, as
 scikit-learn's ``LassoLarsIC`` and Zou, Hastie & Tibshirani 2007), at each lambda with weighted
 residual sum of squares ``RSS`` (weights normalised to sum n) and ``k = df + 1`` parameters
-(``df`` the effective degrees of freedom of DESIGN.md 3.2, plus the intercept)::
+(``df`` the effective degrees of freedom of docs/conventions.md, plus the intercept)::
 
     AIC = n log(2 pi sigma2) + RSS / sigma2 + 2 k
     BIC = n log(2 pi sigma2) + RSS / sigma2 + log(n) k

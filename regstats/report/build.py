@@ -449,31 +449,40 @@ def _sec_data(c: _Context) -> Section:
 def _sec_objective(c: _Context) -> Section:
     p = c.path
     lam = p.lambdas
-    obj = ("minimize over b0, b:\n"
-           "    1/(2W) * sum_i w_i (y_i - b0 - x_i'b)^2\n"
-           "  + lam * sum_j v_j * ( (1 - a)/2 * b_j^2 + a * |b_j| )\n\n"
-           f"a = l1_ratio = {p.l1_ratio:g}   ({p.penalty})")
+    s_y = float(p._prep.y_scale)
+    obj = (("minimize over b0, b:\n    1/(2W) * sum_i w_i (y_i - b0 - x_i'b)^2\n" if p.intercept
+            else "minimize over b:\n    1/(2W) * sum_i w_i (y_i - x_i'b)^2\n")
+           + "  + lam * sum_j v_j * ( a * |b_j| + (1 - a)/(2 * s_y) * b_j^2 )\n\n"
+           f"a = l1_ratio = {p.l1_ratio:g}   ({p.penalty})\n"
+           f"s_y = {s_y:.4g}   ("
+           + ("given as y_scale" if p._options.y_scale is not None
+              else "weighted sd of y about its weighted mean" if p.intercept
+              else "weighted root mean square of y about 0")
+           + ("; no effect for the lasso" if p.l1_ratio == 1 else "") + ")")
     opts = p._options
     weights = "equal" if opts.weights is None else "given, normalised to sum n"
     if opts.penalty_factor is None:
         pf = "1 for every column"
     else:
         zero = [n for n, v in zip(p.column_names, opts.penalty_factor) if v == 0]
-        pf = "given per column" + (f"; unpenalized: {', '.join(zero)}" if zero else "")
+        out = [n for n, v in zip(p.column_names, opts.penalty_factor) if np.isinf(v)]
+        pf = ("given per column" + (f"; unpenalized: {', '.join(zero)}" if zero else "")
+              + (f"; excluded (inf): {', '.join(out)}" if out else ""))
     info = [("Observation weights w_i", weights),
             ("Penalty factors v_j", pf + " (rescaled to sum to the number of columns, as glmnet)"),
-            ("Standardize", "yes: columns scaled to unit variance (divisor W) before solving; "
-                            "coefficients reported on the original scale" if p.standardize else "no"),
+            ("Standardize", "yes: columns divided by their weighted sd about the weighted mean (divisor W) "
+                            "before solving; coefficients reported on the original scale" if p.standardize else "no"),
             ("Intercept", "never penalized" if p.intercept else "none"),
             ("Lambda grid", f"{len(lam)} values from {lam[0]:.4g} down to {lam[-1]:.4g} "
                             f"(ratio {lam[-1] / lam[0]:.3g})" if lam[0] > 0 else f"{len(lam)} values"),
             ("Solver", f"{p.method}; converged at {int(np.sum(p.converged))} of {len(lam)} lambdas")]
     blocks = [Code(obj, "text"), Info(info),
-              Text("Conventions: glmnet's `alpha` is `l1_ratio` here; for the lasso `lam` equals glmnet's "
-                   "`lambda`, and for l1_ratio < 1 the two agree when y has unit variance (glmnet rescales "
-                   "y). scikit-learn's `alpha` is `lam` (equal weights). The seed's costs "
-                   "(1/n) RSS + lam_s sum|b| and (1/n) RSS + lam_s sum b^2 are lam = lam_s/2 (lasso) and "
-                   "lam = lam_s (ridge), with standardize=False.", "note")]
+              Text("Conventions (docs/conventions.md): glmnet's `alpha` is `l1_ratio` and its `lambda` is "
+                   "`lam`, for every l1_ratio. scikit-learn's `alpha` is `lam` for the lasso, and for "
+                   "l1_ratio < 1 only when s_y = 1 or with y_scale=1 (equal weights, standardize=False). "
+                   "The seed's costs (1/n) RSS + lam_s sum|b| and (1/n) RSS + lam_s sum b^2 are "
+                   "lam = lam_s/2 (lasso) and lam = lam_s * s_y (ridge; lam = lam_s with y_scale=1), "
+                   "with standardize=False.", "note")]
     return Section("objective", "Objective and conventions", blocks)
 
 
@@ -509,8 +518,10 @@ def _sec_cv(c: _Context) -> Section:
     choice_tab = pd.DataFrame(rows)
     c.tables["cv_choice"] = choice_tab
     used = "lambda_1se" if c.choice == "1se" else "lambda_min"
+    own_sy = p.l1_ratio < 1 and p._options.y_scale is None
     blocks = [Text(f"{c.folds}-fold cross-validation (seed {c.seed}) on the full-data lambda grid, each fold "
-                   "re-standardized on its training rows, as cv.glmnet. `lambda_min` minimises the CV "
+                   "re-standardized" + (" (and its s_y recomputed)" if own_sy else "")
+                   + " on its training rows, as cv.glmnet. `lambda_min` minimises the CV "
                    "error; `lambda_1se` is the largest lambda within one standard error of that minimum. "
                    f"The coefficient table, bootstrap and inference below use {used}."),
               Table("CV choice", choice_tab, highlight={0: "min", 1: "1se"}), *_warned(c, "cv")]
@@ -856,13 +867,15 @@ def _height(n_terms: int) -> float:
 
 
 _DF_TEXT = {
-    "lasso": "For the lasso the effective degrees of freedom are the number of nonzero coefficients, an "
-             "unbiased estimate of df (Zou, Hastie & Tibshirani 2007).",
-    "ridge": "For ridge, df = sum_j d_j^2 / (d_j^2 + n lam) from the singular values d of the centred, "
-             "scaled design; every coefficient is nonzero, so the count of nonzeros says nothing.",
-    "elastic-net": "For the elastic net, df = trace(X_A (X_A'WX_A + W lam (1-a) V_A)^-1 X_A'W) on the active "
-                   "set A (Tibshirani & Taylor 2012): fewer than the nonzero count because the ridge part "
-                   "shrinks.",
+    "lasso": "For the lasso, df = rank(X_A), the number of nonzero coefficients when the active columns are "
+             "in general position (fewer when they are collinear); an unbiased estimate of df (Zou, Hastie & "
+             "Tibshirani 2007; Tibshirani & Taylor 2012).",
+    "ridge": "For ridge, df = sum_j d_j^2 / (d_j^2 + n lam/s_y) from the singular values d of the design "
+             "as solved (centred when there is an intercept, scaled, weighted; the rank at lam = 0); every "
+             "coefficient is nonzero, so the count of nonzeros says nothing.",
+    "elastic-net": "For the elastic net, df = trace(X_A (X_A'WX_A + W lam (1-a)/s_y V_A)^-1 X_A'W) on the "
+                   "active set A (Tibshirani & Taylor 2012): fewer than the nonzero count because the ridge "
+                   "part shrinks.",
 }
 
 

@@ -19,7 +19,7 @@ EXAMPLES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "example_prostate_lasso": ("prostate", "lpsa ~ . - train", dict(penalty="lasso")),
     "example_diabetes_elastic_net": ("diabetes", "y ~ .", dict(penalty="elastic-net", l1_ratio=0.5)),
     "example_mtcars_ridge": ("mtcars", "mpg ~ C(cyl) + wt * hp + np.log(disp) + am",
-                             dict(penalty="ridge", lambda_min_ratio=1e-6)),
+                             dict(penalty="ridge")),
 }
 
 

@@ -5,6 +5,8 @@ Both kernels solve, for each lambda in turn (warm-started from the previous solu
     minimize_b  1/(2n) ||y - X b||^2 + lam * sum_j v_j * ((1 - a)/2 b_j^2 + a |b_j|)
 
 where the caller has already centred y and X, scaled X, and multiplied rows by sqrt(weight).
+This is the textbook form; ``regstats.engine.kernel_penalty`` maps the user's ``(lam, l1_ratio)``,
+whose ridge part is divided by s_y (docs/conventions.md), onto it.
 ``cd_path_gram`` works on the Gram matrix G = X'X/n and c = X'y/n (n >> p); ``cd_path_naive``
 keeps the residual (p large).  Both use sequential strong rules to pick a working set, iterate on
 the active set, verify the KKT conditions on every column, and stop when the duality gap is at most

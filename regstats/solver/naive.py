@@ -4,6 +4,9 @@ Solves, for each lambda in turn (warm-started), on a prepared (centred, scaled, 
 
     minimize_b  1/(2n) ||y - X b||^2 + lam * sum_j v_j ((1 - a)/2 b_j^2 + a |b_j|)
 
+This is the textbook form; ``regstats.engine.kernel_penalty`` maps the user's ``(lam, l1_ratio)``,
+whose ridge part is divided by s_y (docs/conventions.md), onto it.
+
 Per lambda:
 
 1. working set = sequential strong rule (|x_j'r|/n >= a v_j (2 lam - lam_prev)) plus every

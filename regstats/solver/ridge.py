@@ -2,6 +2,8 @@
 
 For the prepared problem  min 1/(2n)||y - X b||^2 + lam/2 ||b||^2  with X = U diag(d) V',
 b(lam) = V diag(d / (d^2 + n lam)) U'y  and  df(lam) = sum d^2 / (d^2 + n lam).
+This is the textbook form; ``regstats.engine.kernel_penalty`` maps the user's ``(lam, l1_ratio)``,
+whose ridge part is divided by s_y (docs/conventions.md), onto it (for ridge, lam here = lam / s_y).
 
 Singular values below ``max(n, p) eps d_max`` (numpy's rank rule) count as 0: their directions are
 rounding noise of a rank-deficient design, and at lam = 0 (or a tiny lam) keeping them would give
