@@ -209,8 +209,9 @@ def information_criteria(path: "Path", sigma2: str | float = "auto", *, seed: An
     k = df + (1.0 if path.intercept else 0.0)
     base = n * np.log(2.0 * np.pi * s2) + rss / s2
     frac = 1.0 - k / n
+    ok = frac > 1e-8          # df + 1 = n (an interpolating fit): GCV undefined, never selected
     with np.errstate(divide="ignore", invalid="ignore"):
-        gcv = np.where(frac > 0, (rss / n) / np.where(frac > 0, frac, 1.0) ** 2, np.inf)
+        gcv = np.where(ok, (rss / n) / np.where(ok, frac, 1.0) ** 2, np.inf)
     table = pd.DataFrame({"lambda": lams, "df": df, "n_nonzero": path.table["n_nonzero"].to_numpy(),
                           "rss": rss, "aic": base + 2.0 * k, "bic": base + np.log(n) * k,
                           "cp": rss / n + 2.0 * k * s2 / n, "gcv": gcv})
