@@ -98,3 +98,43 @@ def test_bad_responses_are_named():
     with pytest.raises(ParameterError, match="family must be one of"):
         family_of("gamma")
     assert family_of("Binomial") is BINOMIAL
+
+
+@pytest.mark.parametrize("case", ["cv_binomial", "cv_poisson"])
+def test_cv_equals_cvglmnet_for_each_loss(case):
+    from regstats.glm_cv import cv_of_means, held_out_means
+
+    f = json.loads((G / f"{case}.json").read_text())
+    if f["family"] == "binomial":
+        d = pd.read_csv(G / "binomial.csv")
+        X, y, fam, kw = d.drop(columns="y").to_numpy(), d["y"].to_numpy(), BINOMIAL, {}
+        losses = ["deviance", "class", "auc", "mse", "mae"]
+    else:
+        d = pd.read_csv(G / "poisson.csv")
+        cols = ["lncoins", "idp", "lpi", "fmde", "physlm", "disea", "hlthg", "hlthf", "hlthp"]
+        X, y, fam = d[cols].to_numpy(), d["mdvis"].to_numpy(), POISSON
+        kw = {"offset": np.log(d["exposure"].to_numpy()), "weights": d["w"].to_numpy()}
+        losses = ["deviance", "mse", "mae"]
+    fid = np.array(f["foldid"]).astype(int)
+    lam = np.array(f["lambda"])
+    mu = held_out_means(X, y, fam, fid, lam, tol=1e-12, **kw)
+    for loss in losses:
+        r = cv_of_means(fam, y, mu, fid, lam, loss, kw.get("weights"))
+        g = f[loss]
+        # glmnet's fold fits are exact to ~1e-4 lam on this collinear design: the curves agree to that
+        np.testing.assert_allclose(r.cv_mean, g["cvm"], rtol=5e-5)
+        np.testing.assert_allclose(r.cv_se, g["cvsd"], rtol=5e-5, atol=1e-12)
+        assert (r.lambda_min, r.lambda_1se) == (g["lambda_min"], g["lambda_1se"]), loss
+
+
+def test_weighted_auc_against_sklearn():
+    from sklearn.metrics import roc_auc_score
+
+    from regstats.glm_cv import weighted_auc
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 200).astype(float)
+    s = np.round(rng.standard_normal(200) + y, 1)          # ties
+    w = rng.uniform(0.2, 3.0, 200)
+    assert weighted_auc(y, s, w) == pytest.approx(roc_auc_score(y, s, sample_weight=w), rel=1e-12)
+    assert weighted_auc(y, s, np.ones(200)) == pytest.approx(roc_auc_score(y, s), rel=1e-12)
