@@ -56,6 +56,18 @@ class Progress:
         self.stream.flush()
 
 
+def _workers(n_jobs: int, n_tasks: int) -> int:
+    """Workers to start: joblib's count for ``n_jobs``, at most one per task and (except on a dask
+    cluster) one per core; joblib would start all of ``n_jobs=1000`` for three tasks."""
+    import joblib
+
+    cores = joblib.cpu_count()
+    want = n_jobs if n_jobs > 0 else max(cores + 1 + n_jobs, 1)
+    backend = type(joblib.parallel.get_active_backend()[0]).__name__.lower()
+    cap = n_tasks if "dask" in backend else min(n_tasks, cores)
+    return max(1, min(want, cap))
+
+
 def parallel_map(func: Callable[..., Any], tasks: Sequence[Any] | Iterable[Any], *, n_jobs: int = 1,
                  progress: bool = False, desc: str = "") -> list[Any]:
     """``[func(t) for t in tasks]``, in order, with joblib when ``n_jobs != 1``.
@@ -64,9 +76,7 @@ def parallel_map(func: Callable[..., Any], tasks: Sequence[Any] | Iterable[Any],
     (``with joblib.parallel_backend("dask"): ...``).
     """
     tasks = list(tasks)
-    n_jobs = int(n_jobs)
-    if n_jobs == 0:
-        raise check.ParameterError("n_jobs must be a nonzero integer (joblib's convention); got 0")
+    n_jobs = _workers(check.n_jobs(n_jobs), len(tasks))
     bar = Progress(len(tasks), desc=desc, enabled=progress)
     if n_jobs == 1 or len(tasks) <= 1:
         out = []

@@ -38,8 +38,22 @@ def positive_int(name: str, value: object, minimum: int = 1) -> int:
     return int(value)
 
 
+def n_jobs(value: object, name: str = "n_jobs") -> int:
+    """joblib's worker count: a nonzero integer (-1 = all cores, -2 = all but one, ...)."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or int(value) == 0:
+        _fail(name, "a nonzero integer (1 = serial, -1 = all cores, joblib's convention)", value)
+    return int(value)
+
+
 def lambdas(value: object) -> np.ndarray:
-    """A non-empty sequence of finite, non-negative penalty levels, returned sorted decreasing."""
+    """A non-empty sequence of finite, non-negative penalty levels, returned sorted decreasing.
+
+    Numbers only: text such as ``"0.1"`` is refused rather than parsed."""
+    raw = np.asarray(value, dtype=object).ravel() if not isinstance(value, np.ndarray) else value.ravel()
+    if isinstance(value, (str, bytes)) or (raw.dtype == object and any(
+            isinstance(x, (str, bytes, bool, np.bool_)) or not isinstance(x, Real) for x in raw.tolist())) \
+            or raw.dtype.kind in "USb":
+        _fail("lambdas", "a sequence of numbers >= 0 (not text)", value)
     try:
         arr = np.asarray(value, dtype=float).ravel()
     except (TypeError, ValueError):

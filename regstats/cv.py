@@ -516,6 +516,11 @@ class ElasticNetCV:
     def _repr_html_(self) -> str:
         return self.summary().to_html()
 
+    def __repr__(self) -> str:
+        return (f"<ElasticNetCV {self.cv.path.formula!r}: {len(self.by_l1_ratio)} l1_ratios, "
+                f"l1_ratio_min={self.l1_ratio_min:g}, lambda_min={self.lambda_min:.4g}, "
+                f"lambda_1se={self.lambda_1se:.4g}>")
+
 
 def cv_elastic_net(formula: str, data: pd.DataFrame, l1_ratios: Sequence[float] = (0.1, 0.5, 0.7, 0.9, 0.95, 0.99, 1.0),
                    folds: int = 10, foldid: Any = None, seed: Any = None, n_jobs: int = 1, *,

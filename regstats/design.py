@@ -20,41 +20,79 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, FormulaError, UnseenLevelError
+from .errors import DataError, DesignWarning, FormulaError, UnseenLevelError, warn
 
-__all__ = ["Design", "DesignSpec", "build_design", "row_vector"]
+__all__ = ["Design", "DesignSpec", "as_frame", "build_design", "row_vector"]
 
 _COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
 _NAME_TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9.]*")
 
 
-def _split_top(rhs: str) -> list[tuple[str, str]]:
-    """Split a right-hand side at top-level + and - into (sign, term) pairs."""
-    out: list[tuple[str, str]] = []
-    depth, start, sign = 0, 0, "+"
-    quote = None
-    for i, ch in enumerate(rhs):
+def _scan(text: str):
+    """(position, character, bracket depth) of each character outside string literals."""
+    depth, quote, escaped = 0, None, False
+    for i, ch in enumerate(text):
         if quote:
-            if ch == quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
                 quote = None
             continue
         if ch in "'\"":
             quote = ch
-        elif ch in "([{":
+            continue
+        if ch in "([{":
             depth += 1
         elif ch in ")]}":
             depth -= 1
-        elif depth == 0 and ch in "+-":
+        yield i, ch, depth
+    if depth != 0 or quote:
+        raise FormulaError(f"unbalanced brackets or quotes in formula {text!r}")
+
+
+def _split_formula(formula: Any) -> tuple[str, str]:
+    """``(lhs, rhs)`` at the one ``~`` outside quotes (a ``~`` inside ``Q("a~b")`` is a name)."""
+    if not isinstance(formula, str):
+        shown = type(formula).__name__
+        if isinstance(formula, (np.ndarray, pd.DataFrame, pd.Series)):
+            shown += f" of shape {formula.shape}"
+        raise FormulaError(f"formula must be a string 'response ~ terms'; got {shown}. regstats fits from a "
+                           "formula and a DataFrame: rs.lasso('y ~ .', pd.DataFrame(X).assign(y=y))")
+    tildes = [i for i, ch, depth in _scan(formula) if ch == "~"]
+    if len(tildes) != 1:
+        raise FormulaError(f"formula must be a string 'response ~ terms' with one '~' outside quotes; "
+                           f"got {formula!r}")
+    k = tildes[0]
+    return formula[:k].strip(), formula[k + 1:].strip()
+
+
+def _split_top(rhs: str) -> list[tuple[str, str]]:
+    """Split a right-hand side at top-level + and - into (sign, term) pairs.
+
+    An empty term (``x1 + + x2``, a trailing ``+`` or ``-``) is an error; only the first term may
+    be empty, as in ``-1 + x``.
+    """
+    out: list[tuple[str, str]] = []
+    start, sign = 0, "+"
+    for i, ch, depth in _scan(rhs):
+        if depth == 0 and ch in "+-":
             # a sign inside a number such as 1e-3 is not a term separator
             prev = rhs[start:i].strip()
-            if re.search(r"\d[eE]$", prev):
+            if re.search(r"(^|[^A-Za-z_0-9.])\d+(\.\d*)?[eE]$", prev):
                 continue
+            if not prev and out:
+                raise FormulaError(f"formula right-hand side {rhs!r} has an empty term before {ch!r} "
+                                   f"(at position {i}); remove the extra sign")
             out.append((sign, prev))
             sign, start = ch, i + 1
-    if depth != 0 or quote:
-        raise FormulaError(f"unbalanced brackets or quotes in formula right-hand side {rhs!r}")
-    out.append((sign, rhs[start:].strip()))
+    last = rhs[start:].strip()
+    if not last:
+        raise FormulaError(f"formula right-hand side {rhs!r} ends with {sign!r} and no term after it; "
+                           "remove it or add the missing term")
+    out.append((sign, last))
     return [(s, t) for s, t in out if t]
 
 
@@ -79,6 +117,19 @@ def _numeric_map(df: pd.DataFrame) -> dict[str, bool]:
     return dict(zip(map(str, df.columns.tolist()), map(by_dtype.__getitem__, dtypes)))
 
 
+def _unseen_message(exc: Exception, info: Any) -> str:
+    """'factor C(g) (column 'g') has level 'zz' ...': the factor named, from patsy's origin."""
+    origin = getattr(exc, "origin", None)
+    code = origin.code[origin.start:origin.end] if origin is not None else None
+    m = re.search(r"value (.+?) does not match any of the expected levels \(expected: (.*)\)", str(exc))
+    level, expected = (m.group(1), m.group(2)) if m else ("?", "?")
+    cols = sorted(set(_NAME_TOKEN.findall(code or "")) - {"C", "Q", "np", "Treatment", "Sum", "Diff",
+                                                             "Poly", "Helmert", "levels"})
+    where = f"factor {code!r}" + (f" (column {cols[0]!r})" if len(cols) == 1 else "") if code else "a factor"
+    return (f"new data has a level the fit never saw in {where}: {level}; the fit's levels are {expected}. "
+            "Map it to a known level, or drop those rows")
+
+
 @dataclass(frozen=True)
 class DesignSpec:
     """A frozen recipe that rebuilds the design columns from new data (for ``predict``).
@@ -98,13 +149,29 @@ class DesignSpec:
     intercept: bool
     terms: Mapping[str, tuple[str, ...]]
     plain: tuple[str, ...] = ()
+    converted: tuple[str, ...] = ()
     _patsy_info: Any = field(default=None, repr=False, compare=False)
     _eval_env: Any = field(default=None, repr=False, compare=False)
     _numeric_terms: Any = field(default=None, repr=False, compare=False)
 
+    def _convert(self, newdata: pd.DataFrame) -> pd.DataFrame:
+        """The fit's text-to-number conversions, replayed on new data."""
+        todo = [c for c in self.converted if c in newdata.columns and _is_text(newdata[c].dtype)]
+        if not todo:
+            return newdata
+        newdata = newdata.copy(deep=False)
+        for c in todo:
+            num = _text_numbers(newdata[c])
+            if num is None and newdata[c].notna().any():
+                raise DataError(f"column {c!r} held numbers stored as text in the fit, but new data has "
+                                "values that are not numbers")
+            newdata[c] = num if num is not None else np.nan
+        return newdata
+
     def transform(self, newdata: pd.DataFrame) -> np.ndarray:
         """Design matrix (no intercept column) for new rows; rows with missing values give NaN rows."""
-        newdata = _as_frame(newdata, allow_empty=True)
+        newdata = _as_frame(newdata, allow_empty=True, name="newdata")
+        newdata = self._convert(newdata)
         n = len(newdata)
         parts = []
         missing = [c for c in self.plain if c not in newdata.columns]
@@ -129,8 +196,7 @@ class DesignSpec:
             except patsy.PatsyError as exc:
                 msg = str(exc)
                 if "expected levels" in msg or "not match" in msg or "unknown level" in msg.lower():
-                    raise UnseenLevelError(
-                        "new data has a factor level the fit never saw: " + msg.splitlines()[0]) from None
+                    raise UnseenLevelError(_unseen_message(exc, self._patsy_info)) from None
                 raise FormulaError("cannot rebuild the design on new data: " + msg.splitlines()[0]) from None
             except NameError as exc:
                 raise FormulaError(f"new data lacks a name used by the formula: {exc}") from None
@@ -284,16 +350,100 @@ def _numeric_columns(terms: tuple, data: pd.DataFrame, formula: str) -> np.ndarr
     return out
 
 
-def _as_frame(data: Any, allow_empty: bool = False) -> pd.DataFrame:
+def _column_names(columns: pd.Index) -> list[str] | None:
+    """String names for non-string column labels (``0`` -> ``"0"``, ``("a", "y")`` -> ``"a_y"``),
+    or None when every label is a string already."""
+    if isinstance(columns, pd.MultiIndex):
+        return ["_".join(str(x) for x in t if str(x) != "" and not pd.isna(x)) for t in columns.tolist()]
+    labels = columns.tolist()
+    if all(isinstance(c, str) for c in labels):
+        return None
+    return [str(c) for c in labels]
+
+
+def _as_frame(data: Any, allow_empty: bool = False, name: str = "data") -> pd.DataFrame:
     if isinstance(data, pd.DataFrame):
         df = data
     elif isinstance(data, Mapping):
-        df = pd.DataFrame(dict(data))
+        try:
+            df = pd.DataFrame(dict(data))
+        except ValueError as exc:
+            raise DataError(f"{name} as a dict must map column names to equal-length columns: {exc}") from None
     else:
-        raise DataError(f"data must be a pandas DataFrame (or a dict of columns); got {type(data).__name__}")
+        raise DataError(f"{name} must be a pandas DataFrame (or a dict of columns); got {type(data).__name__}")
     if not allow_empty and (df.shape[0] == 0 or df.shape[1] == 0):
-        raise DataError(f"data is empty ({df.shape[0]} rows, {df.shape[1]} columns)")
+        raise DataError(f"{name} is empty ({df.shape[0]} rows, {df.shape[1]} columns)")
+    new = _column_names(df.columns)
+    if new is not None:
+        df = df.copy(deep=False)
+        df.columns = new
     return df
+
+
+def _is_text(dtype: Any) -> bool:
+    return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+
+
+def _is_temporal(dtype: Any) -> bool:
+    return (pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype)
+            or isinstance(dtype, pd.PeriodDtype))
+
+
+def _text_numbers(ser: pd.Series) -> pd.Series | None:
+    """``ser`` as floats when it is text and every non-missing value parses as a number, else None."""
+    if not _is_text(ser.dtype) or isinstance(ser.dtype, pd.CategoricalDtype):
+        return None
+    present = ser.dropna()
+    if present.empty or not all(isinstance(v, str) for v in present.tolist()):
+        return None
+    num = pd.to_numeric(present.str.strip(), errors="coerce")
+    if num.isna().any():
+        return None
+    return pd.to_numeric(ser.str.strip(), errors="coerce").astype(float)
+
+
+def _referenced(formula: str, columns: Sequence[str], has_dot: bool) -> list[str]:
+    """Columns the formula may use: all of them under ``.``, else those whose name occurs in it."""
+    if has_dot:
+        return list(columns)
+    return [c for c in columns if c in formula]
+
+
+def _convert_text_numbers(df: pd.DataFrame, candidates: Sequence[str]) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Convert text columns whose every value is a number (``"1.5"``) to floats; the names converted."""
+    done: dict[str, pd.Series] = {}
+    dtypes = df.dtypes
+    for c in candidates:
+        if _is_text(dtypes[c]):
+            num = _text_numbers(df[c])
+            if num is not None:
+                done[c] = num
+    if not done:
+        return df, ()
+    df = df.copy(deep=False)
+    for c, num in done.items():
+        df[c] = num
+    return df, tuple(done)
+
+
+def _check_factor_column(ser: pd.Series, name: str, formula: str, from_dot: bool) -> None:
+    """Refuse a non-numeric column that would silently become a meaningless factor: dates and
+    times (about one dummy per row), and under ``.`` an identifier (a distinct value per row)."""
+    q = _quote(name)
+    if _is_temporal(ser.dtype):
+        raise FormulaError(
+            f"column {name!r} holds dates or times ({ser.dtype}), which would become one dummy column per "
+            f"distinct value; regstats does not guess how to encode time. Add a numeric column, such as "
+            f"data[{name + '_year'!r}] = data[{name!r}].dt.year (or days since a start), use C({q}) for a "
+            f"few distinct values, or leave it out with '- {q}'")
+    if from_dot:
+        present = ser.dropna()
+        k, n = int(present.nunique()), len(present)
+        if k > 2 and k >= 0.9 * n:
+            raise FormulaError(
+                f"column {name!r} looks like an identifier ({k} distinct values in {n} rows) and '.' would "
+                f"turn it into {k - 1} dummy columns; leave it out with '{formula} - {q}' (or make it the "
+                "index: data.set_index(...)), or name it in the formula if you mean it as a factor")
 
 
 def _env(namespace: Mapping[str, Any] | None):
@@ -327,10 +477,15 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
         ``np`` is always available.
     exclude : columns that ``.`` must not include (weights, fold ids, groups).
     """
-    if not isinstance(formula, str) or formula.count("~") != 1:
-        raise FormulaError(f"formula must be a string 'response ~ terms'; got {formula!r}")
+    lhs, rhs = _split_formula(formula)
     df = _as_frame(data)
-    lhs, rhs = (s.strip() for s in formula.split("~"))
+    rhs_terms = _split_top(rhs) if rhs else []
+    has_dot = any(t == "." for _, t in rhs_terms)
+    df, converted = _convert_text_numbers(df, _referenced(formula, [str(c) for c in df.columns.tolist()],
+                                                          has_dot))
+    if converted:
+        warn(f"column(s) {list(converted)} hold numbers stored as text; converted to numbers "
+             "(write C(name) to use one as a factor)", DesignWarning)
     if not lhs:
         raise FormulaError(f"formula {formula!r} has no response (left-hand side)")
     if not rhs:
@@ -352,7 +507,8 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
     removed: set[str] = set()
     complex_terms: list[str] = []
     removed_complex: list[str] = []
-    for sign, term in _split_top(rhs):
+    dot_cols: set[str] = set()
+    for sign, term in rhs_terms:
         if term in ("0", "1"):
             intercept = (term == "1") == (sign == "+")
             continue
@@ -362,6 +518,7 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
                 removed.update(names)
             else:
                 plain.extend(names)
+                dot_cols.update(names)
             continue
         if numeric.get(term, False):
             if sign == "-":
@@ -376,6 +533,8 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
                                    f"data; columns are {columns[:20]}{' ...' if len(columns) > 20 else ''}")
             removed_complex.append(term)
         else:
+            if term in col_set and not numeric[term]:
+                _check_factor_column(df[term], term, formula, from_dot=False)
             complex_terms.append(term)
     # columns of "." that are not numeric become patsy terms (categorical coding)
     seen: set[str] = set()
@@ -387,6 +546,7 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
         if numeric[c]:
             plain_num.append(c)
         else:
+            _check_factor_column(df[c], c, formula, from_dot=c in dot_cols)
             complex_terms.append(_quote(c))
     complex_terms = [t for t in complex_terms if t not in removed_complex
                      and not (t.startswith("Q(") and t[3:-2] in removed)]
@@ -491,6 +651,11 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
     if not mats:
         raise FormulaError(f"formula {formula!r} has no predictors; penalized regression needs at least one")
     X = np.hstack(mats) if len(mats) > 1 else mats[0]
+    if "Intercept" in names:
+        raise FormulaError(
+            f"the data has a column named 'Intercept', which would be reported beside the model's own "
+            f"intercept under the same name; rename it, e.g. data.rename(columns={{'Intercept': "
+            f"'Intercept_'}}), or leave it out with '- Intercept'")
     if len(set(names)) != len(names):
         dup = sorted({c for c in names if names.count(c) > 1})
         raise FormulaError(f"formula {formula!r} names design column(s) {dup} twice")
@@ -504,7 +669,7 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
         raise DataError(f"design column(s) {bad} have infinite values")
     spec = DesignSpec(formula=formula, response=lhs, column_names=tuple(names), intercept=intercept,
                       terms=terms, plain=tuple(plain_num), _patsy_info=patsy_info, _eval_env=env,
-                      _numeric_terms=numeric_terms)
+                      _numeric_terms=numeric_terms, converted=converted)
     return Design(y=y, X=X, spec=spec, n_rows=n_rows, rows=rows, _source=plain_frame)
 
 
@@ -540,3 +705,8 @@ def row_vector(value: Any, data: pd.DataFrame, design: Design, name: str, *,
         if not np.all(np.isfinite(arr)):
             raise DataError(f"{name} has missing or infinite values in the rows used by the fit")
     return arr
+
+
+def as_frame(data: Any, allow_empty: bool = False, name: str = "data") -> pd.DataFrame:
+    """``data`` as a DataFrame with string column names (a dict of columns is accepted)."""
+    return _as_frame(data, allow_empty=allow_empty, name=name)

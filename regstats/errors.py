@@ -23,6 +23,11 @@ class ParameterError(RegstatsError, ValueError):
     """An argument is outside its allowed range (negative lambda, l1_ratio outside [0, 1], ...)."""
 
 
+class ArgumentError(ParameterError, TypeError):
+    """A function was called with a keyword argument it does not take (glmnet's or scikit-learn's
+    name for a regstats argument, a typo)."""
+
+
 class UnseenLevelError(DataError):
     """New data at predict time has a factor level the fit never saw."""
 
@@ -37,3 +42,24 @@ class ConvergenceWarning(RegstatsWarning):
 
 class DesignWarning(RegstatsWarning):
     """The design has a feature worth knowing about (constant or duplicate columns, dropped rows)."""
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside regstats (the user's
+    line), for a ``warnings.warn`` call made directly in the function that calls this."""
+    import sys
+
+    frame = sys._getframe(2)  # the frame that calls warnings.warn is stacklevel 1
+    level = 2
+    while frame is not None and str(frame.f_globals.get("__name__", "")).split(".")[0] == "regstats":
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def warn(message: str, category: type[Warning] = RegstatsWarning) -> None:
+    """``warnings.warn`` attributed to the user's line (the first frame outside regstats), so that
+    no warning shows an internal file path."""
+    import warnings
+
+    warnings.warn(message, category, stacklevel=user_stacklevel())

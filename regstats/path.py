@@ -17,9 +17,9 @@ import pandas as pd
 from . import _validate as check
 from . import engine
 from ._summary import Summary
-from .design import Design, build_design, row_vector
+from .design import Design, as_frame, build_design, row_vector
 from .dof import df_at, df_path
-from .errors import ConvergenceWarning, DataError, DesignWarning, ParameterError
+from .errors import ArgumentError, ConvergenceWarning, DataError, DesignWarning, ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .biasvar import BiasVariance  # noqa: F401
@@ -74,6 +74,12 @@ def _penalty_vector(penalty_factor: Any, design: Design) -> np.ndarray | None:
                     f"terms are {list(design.spec.terms)[:20]}")
             v[cols] = check.real_in(f"penalty_factor[{key!r}]", val, 0.0, np.inf)  # inf: excluded
     else:
+        if isinstance(penalty_factor, str) or (isinstance(penalty_factor, (list, tuple)) and any(
+                isinstance(x, (str, bytes)) for x in penalty_factor)):
+            key = penalty_factor if isinstance(penalty_factor, str) else "x1"
+            raise ParameterError(f"penalty_factor must be numbers (one per design column) or a dict of "
+                                 f"column/term names to numbers; got {penalty_factor!r}. To leave "
+                                 f"{key!r} unpenalized write penalty_factor={{{key!r}: 0}}")
         try:
             v = np.asarray(penalty_factor, dtype=float).ravel()
         except (TypeError, ValueError):
@@ -254,23 +260,27 @@ class Path:
         ``newdata`` goes through the same formula transforms as the fit (factor levels, ``np.log``,
         interactions); None predicts the rows used in the fit.  Rows with missing values give NaN.
         """
-        if newdata is None:
-            X = self._design.X
-            index = self._data.index[self._design.rows]
-        else:
-            X = self._design.spec.transform(newdata)
-            index = newdata.index
+        X, index = self._rows_of(newdata)
         if lam is None:
             lams = self.lambdas
             coef, b0 = self._solution.coef, self._solution.intercept
         else:
-            lams = np.atleast_1d(np.asarray(lam, dtype=float))
+            lams = np.array([check.real_in("lam", x, 0.0, np.inf) for x in
+                             (lam if isinstance(lam, (Sequence, np.ndarray)) and not isinstance(lam, str)
+                              else [lam])])
             fits = [self.at(float(l)) for l in lams]
             coef = np.array([f.params[list(self.column_names)].to_numpy() for f in fits])
             b0 = np.array([f.intercept for f in fits])
         pred = X @ coef.T + b0[None, :]
         out = pd.DataFrame(pred, index=index, columns=pd.Index(lams, name="lambda"))
         return out
+
+    def _rows_of(self, newdata: Any) -> tuple[np.ndarray, pd.Index]:
+        """Design rows and index for ``newdata`` (a DataFrame or a dict of columns; None: the fit's rows)."""
+        if newdata is None:
+            return self._design.X, self._data.index[self._design.rows]
+        frame = as_frame(newdata, allow_empty=True, name="newdata")
+        return self._design.spec.transform(frame), frame.index
 
     # -- refitting on row subsets (used by CV, bootstrap and simulation) ------------------------
     def _refit(self, rows: np.ndarray | None = None, *, y: np.ndarray | None = None,
@@ -303,6 +313,7 @@ class Path:
         """K-fold cross-validation over this path's lambdas (see :func:`regstats.cv.cross_validate`)."""
         from .cv import cross_validate
 
+        n_jobs = check.n_jobs(n_jobs)
         return cross_validate(self, folds=folds, foldid=foldid, seed=seed, n_jobs=n_jobs, **kwargs)
 
     def bias_variance(self, method: str = "simulation", mu: Any = None, sigma: float | None = None,
@@ -310,6 +321,7 @@ class Path:
         """Bias-variance decomposition over lambda (see :func:`regstats.biasvar.bias_variance`)."""
         from .biasvar import bias_variance
 
+        n_jobs = check.n_jobs(n_jobs)
         return bias_variance(self, method=method, mu=mu, sigma=sigma, n_rep=n_rep, seed=seed,
                              n_jobs=n_jobs, **kwargs)
 
@@ -318,6 +330,7 @@ class Path:
         """Stability selection over the path (see :func:`regstats.bootstrap.stability_selection`)."""
         from .bootstrap import stability_selection
 
+        n_jobs = check.n_jobs(n_jobs)
         return stability_selection(self, threshold=threshold, pfer=pfer, seed=seed, n_jobs=n_jobs, **kwargs)
 
     def information_criteria(self, sigma2: Any = "auto", **kwargs: Any):
@@ -408,12 +421,7 @@ class Fit:
 
     def predict(self, newdata: pd.DataFrame | None = None) -> pd.Series:
         """Predictions for new rows (same formula transforms); None gives the fitted values."""
-        if newdata is None:
-            X = self.path._design.X
-            index = self.path._data.index[self.path._design.rows]
-        else:
-            X = self.path._design.spec.transform(newdata)
-            index = newdata.index
+        X, index = self.path._rows_of(newdata)
         return pd.Series(X @ self.coef.to_numpy() + self.intercept, index=index, name="prediction")
 
     def to_frame(self) -> pd.DataFrame:
@@ -424,6 +432,7 @@ class Fit:
         """Pairs-bootstrap coefficient stability (see :func:`regstats.bootstrap.bootstrap`)."""
         from .bootstrap import bootstrap
 
+        n_jobs = check.n_jobs(n_jobs)
         return bootstrap(self, n_boot=n_boot, seed=seed, n_jobs=n_jobs, **kwargs)
 
     def inference(self, method: str = "desparsified", level: float = 0.95, **kwargs: Any):
@@ -479,7 +488,7 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
                 lambda_min_ratio: float | None = None, standardize: bool = True,
                 penalty_factor: Mapping[str, float] | Sequence[float] | None = None,
                 weights: str | Sequence[float] | None = None, tol: float = 1e-7,
-                max_iter: int = 100_000, y_scale: float | None = None, _exclude: Sequence[str] = ()) -> Path:
+                max_iter: int = 100_000, y_scale: float | None = None, **unknown: Any) -> Path:
     """Fit an elastic-net path from a formula.
 
     Parameters
@@ -508,6 +517,8 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     -------
     Path
     """
+    _exclude = unknown.pop("_exclude", ())  # columns '.' leaves out (fold ids, groups): cv_elastic_net
+    _refuse_unknown("elastic_net", unknown)
     a = check.real_in("l1_ratio", l1_ratio, 0.0, 1.0)
     n_lambda = check.positive_int("n_lambda", n_lambda)
     if lambda_min_ratio is not None:
@@ -566,15 +577,90 @@ elastic_net.__doc__ = str(elastic_net.__doc__) + """
     -----""" + _OBJECTIVE
 
 
-def lasso(formula: str, data: pd.DataFrame, **kwargs: Any) -> Path:
-    """Lasso path (``elastic_net`` with ``l1_ratio=1``); see :func:`elastic_net`."""
-    return elastic_net(formula, data, l1_ratio=1.0, **kwargs)
+_GLMNET_HINT = ("regstats calls glmnet's alpha `l1_ratio` and its lambda `lam` / `lambdas` "
+                "(lambdas= fixes the path's grid; path.at(lam) or path.predict(newdata, lam=) takes one lambda)")
+_RENAMED = {"alpha": "l1_ratio", "lam": "lambdas", "lambda_": "lambdas", "nlambda": "n_lambda",
+            "lambda_min": "lambda_min_ratio", "penalty.factor": "penalty_factor", "thresh": "tol",
+            "maxit": "max_iter", "intercept": "the formula ('- 1' or '+ 0' drops the intercept)",
+            "exclude": "penalty_factor={name: inf}", "alphas": "lambdas", "l1_ratios": "l1_ratio"}
 
 
-def ridge(formula: str, data: pd.DataFrame, **kwargs: Any) -> Path:
-    """Ridge path (``elastic_net`` with ``l1_ratio=0``), exact from one SVD; see :func:`elastic_net`.
+def _refuse_unknown(func: str, unknown: Mapping[str, Any]) -> None:
+    """A clear error for keyword arguments the function does not take (glmnet's and
+    scikit-learn's names first)."""
+    if not unknown:
+        return
+    import difflib
+    import inspect
 
-    Note that glmnet reports the null model at its first lambda for ridge; the ridge solution
-    there is not zero, and regstats reports the solution.
+    known = [q for q in inspect.signature(elastic_net).parameters if q not in ("formula", "data")]
+    hints = []
+    for key in unknown:
+        if key in _RENAMED:
+            hints.append(f"{key}= -> {_RENAMED[key]}")
+        else:
+            close = difflib.get_close_matches(key, known, n=1)
+            if close:
+                hints.append(f"{key}= -> {close[0]}=")
+    if func in ("lasso", "ridge") and "l1_ratio" in unknown:
+        hints.append(f"{func}() fixes l1_ratio; call elastic_net(formula, data, l1_ratio=...) for another mix")
+    raise ArgumentError(f"{func}() got unexpected keyword argument(s) {sorted(unknown)}; {_GLMNET_HINT}"
+                        + (f". Did you mean: {'; '.join(hints)}?" if hints else ""))
+
+
+def _public_signature(func: Any) -> None:
+    """Show the full signature without the catch-all that turns glmnet's names into clear errors."""
+    import inspect
+
+    sig = inspect.signature(func)
+    func.__signature__ = sig.replace(parameters=[q for q in sig.parameters.values()
+                                                 if q.kind is not inspect.Parameter.VAR_KEYWORD])
+
+
+def lasso(formula: str, data: pd.DataFrame, *, lambdas: Sequence[float] | None = None, n_lambda: int = 100,
+          lambda_min_ratio: float | None = None, standardize: bool = True,
+          penalty_factor: Mapping[str, float] | Sequence[float] | None = None,
+          weights: str | Sequence[float] | None = None, tol: float = 1e-7, max_iter: int = 100_000,
+          y_scale: float | None = None, **unknown: Any) -> Path:
+    """Lasso path: :func:`elastic_net` with ``l1_ratio=1`` (glmnet's ``alpha = 1``).
+
+    The objective is ``1/(2W) sum_i w_i (y_i - b0 - x_i'b)^2 + lam sum_j v_j |b_j|`` (s_y cancels);
+    ``lam`` is glmnet's ``lambda`` and scikit-learn's ``Lasso(alpha=)``.  Every argument is as in
+    :func:`elastic_net`.
+
+    Examples
+    --------
+    >>> import regstats as rs
+    >>> path = rs.lasso("Salary ~ . - League", rs.load_dataset("hitters"))
+    >>> path.coef.shape[0]
+    100
     """
-    return elastic_net(formula, data, l1_ratio=0.0, **kwargs)
+    _refuse_unknown("lasso", unknown)
+    return elastic_net(formula, data, l1_ratio=1.0, lambdas=lambdas, n_lambda=n_lambda,
+                       lambda_min_ratio=lambda_min_ratio, standardize=standardize,
+                       penalty_factor=penalty_factor, weights=weights, tol=tol, max_iter=max_iter,
+                       y_scale=y_scale)
+
+
+def ridge(formula: str, data: pd.DataFrame, *, lambdas: Sequence[float] | None = None, n_lambda: int = 100,
+          lambda_min_ratio: float | None = None, standardize: bool = True,
+          penalty_factor: Mapping[str, float] | Sequence[float] | None = None,
+          weights: str | Sequence[float] | None = None, tol: float = 1e-7, max_iter: int = 100_000,
+          y_scale: float | None = None, **unknown: Any) -> Path:
+    """Ridge path: :func:`elastic_net` with ``l1_ratio=0`` (glmnet's ``alpha = 0``), exact from one SVD.
+
+    The objective is ``1/(2W) sum_i w_i (y_i - b0 - x_i'b)^2 + lam/(2 s_y) sum_j v_j b_j^2``, glmnet's;
+    ``y_scale=1`` gives the textbook ``lam/2 sum b_j^2`` (scikit-learn's ``Ridge(alpha = n lam)``).
+    Every argument is as in :func:`elastic_net`.  glmnet reports the null model at its first lambda
+    for ridge; the ridge solution there is not zero, and regstats reports the solution.
+    """
+    _refuse_unknown("ridge", unknown)
+    return elastic_net(formula, data, l1_ratio=0.0, lambdas=lambdas, n_lambda=n_lambda,
+                       lambda_min_ratio=lambda_min_ratio, standardize=standardize,
+                       penalty_factor=penalty_factor, weights=weights, tol=tol, max_iter=max_iter,
+                       y_scale=y_scale)
+
+
+for _f in (elastic_net, lasso, ridge):
+    _public_signature(_f)
+del _f
