@@ -98,7 +98,7 @@ from . import _validate as check
 from . import engine, solver
 from ._parallel import Progress, parallel_map
 from .dof import df_path
-from .errors import ConvergenceWarning, DataError, ParameterError
+from .errors import ConvergenceWarning, DataError, ParameterError, user_stacklevel
 
 if TYPE_CHECKING:  # pragma: no cover
     from .path import Path
@@ -396,7 +396,7 @@ def _simulate_setup(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_job
     if bad.any():
         shown = ", ".join(f"{x:.4g}" for x in prob.lambdas[bad][:10])
         warnings.warn(f"the solver did not reach its tolerance in some replicates at {int(bad.sum())} "
-                      f"lambda(s): {shown}", ConvergenceWarning, stacklevel=3)
+                      f"lambda(s): {shown}", ConvergenceWarning, stacklevel=user_stacklevel())
     pooled = {"T": np.vstack([p["T"] for p in parts]), "df_rep": np.vstack([p["df_rep"] for p in parts]),
               "err": np.vstack([p["err"] for p in parts]), "parts": parts, "sums": sums, "c": c,
               "mu": mu_arr, "sd": sd, "prob": prob}
@@ -629,7 +629,7 @@ def _bootstrap(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: An
     if bad.any():
         shown = ", ".join(f"{x:.4g}" for x in path.lambdas[bad][:10])
         warnings.warn(f"the solver did not reach its tolerance in some bootstrap refits at {int(bad.sum())} "
-                      f"lambda(s): {shown}", ConvergenceWarning, stacklevel=3)
+                      f"lambda(s): {shown}", ConvergenceWarning, stacklevel=user_stacklevel())
     cnt = sums["cnt"]
     if int((cnt >= 2).sum()) < 2:
         raise ParameterError(f"n_rep must leave rows out of bag at least twice; got {n_rep}")

@@ -31,7 +31,7 @@ from . import engine
 from ._parallel import parallel_map, spawn_seeds
 from ._summary import Summary
 from .design import row_vector
-from .errors import ConvergenceWarning, DataError, DesignWarning, ParameterError
+from .errors import ConvergenceWarning, DataError, DesignWarning, ParameterError, user_stacklevel
 
 if TYPE_CHECKING:  # pragma: no cover
     from .path import Fit, Path
@@ -180,7 +180,7 @@ def _run_folds(problems: Sequence[_Problem], foldids: np.ndarray, *, n_jobs: int
         shown = ", ".join(f"{x:.4g}" for x in sorted(lams, reverse=True)[:10])
         warnings.warn(f"in some cross-validation folds the solver did not reach its tolerance at "
                       f"{len(lams)} lambda(s): {shown}{' ...' if len(lams) > 10 else ''}",
-                      ConvergenceWarning, stacklevel=3)
+                      ConvergenceWarning, stacklevel=user_stacklevel())
     return out
 
 
@@ -354,7 +354,7 @@ def _resolve_foldids(path: "Path", folds: int, foldid: Any, groups: Any, n_repea
     for name, val in (("foldid", foldid), ("groups", groups)):
         if isinstance(val, str) and val in path.column_names:
             warnings.warn(f"{name} column {val!r} is also a predictor of the model; build the path "
-                          f"with a formula that leaves it out (e.g. '. - {val}')", DesignWarning, stacklevel=4)
+                          f"with a formula that leaves it out (e.g. '. - {val}')", DesignWarning, stacklevel=user_stacklevel())
     if foldid is not None:
         if groups is not None:
             raise ParameterError("groups must be None when foldid is given (foldid fixes the folds); "

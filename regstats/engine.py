@@ -219,12 +219,13 @@ def _is_constant(var: np.ndarray, mean: np.ndarray, intercept: bool = True, stan
     without one, the zero columns, and when standardizing also those of no variance (no scale);
     and the ``excluded`` ones."""
     ms0 = var + mean * mean
+    # relative to the column's own size: a column of 1e-160s is not constant (scale-free check)
     if intercept:
-        const = var <= 1e-24 * np.maximum(1.0, ms0)
+        const = var <= 1e-24 * ms0
     else:
-        const = ms0 <= 1e-24
+        const = ms0 <= 0.0
         if standardize:
-            const |= var <= 1e-24 * np.maximum(1.0, ms0)
+            const |= var <= 1e-24 * ms0
     return const if excluded is None else const | excluded
 
 

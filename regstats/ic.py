@@ -41,7 +41,7 @@ import pandas as pd
 from . import _validate as check
 from . import engine
 from ._summary import Summary
-from .errors import ParameterError, RegstatsWarning
+from .errors import ParameterError, RegstatsWarning, user_stacklevel
 
 if TYPE_CHECKING:  # pragma: no cover
     from .path import Fit, Path
@@ -323,7 +323,7 @@ def ridge_loo(path: "Path") -> RidgeLOO:
         bad = lams[interpolating | ~ok]
         warnings.warn(f"ridge LOO/GCV undefined at {bad.size} lambda(s) ({', '.join(f'{x:.4g}' for x in bad[:5])}"
                       f"{' ...' if bad.size > 5 else ''}): the fit interpolates (leverage 1 or df + 1 = n); "
-                      "reported as inf and never selected", RegstatsWarning, stacklevel=3)
+                      "reported as inf and never selected", RegstatsWarning, stacklevel=user_stacklevel())
     table = pd.DataFrame({"lambda": lams, "loo_mse": loo_mse, "gcv": gcv, "df": df})
     return RidgeLOO(table=table, lambda_loo=float(lams[_argmin_largest(lams, loo_mse)]),
                     lambda_gcv=float(lams[_argmin_largest(lams, gcv)]), loo_residuals=res, path=path)

@@ -47,7 +47,7 @@ import pandas as pd
 from . import _validate as check
 from . import engine, solver
 from ._summary import Summary
-from .errors import ParameterError, RegstatsWarning
+from .errors import ParameterError, RegstatsWarning, user_stacklevel
 
 __all__ = ["infer", "Inference", "scaled_lasso", "desparsified_lasso"]
 
@@ -195,7 +195,7 @@ def _nodewise_cv_lambda(Xs: np.ndarray, folds: int, rng: np.random.Generator,
     if k == grid.size - 1:
         warnings.warn(f"the nodewise CV error is smallest at the end of its grid (lambda = {grid[k]:.3g}, "
                       "1% of the largest); give nodewise_lambda explicitly to go lower", InferenceWarning,
-                      stacklevel=5)
+                      stacklevel=user_stacklevel())
     table = pd.DataFrame({"lambda": grid[:done], "cv_mean": mean,
                           "cv_se": err.std(axis=0, ddof=1) / math.sqrt(folds)})
     return float(grid[k]), table
@@ -448,7 +448,7 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
     bad = [names[j] for j in np.flatnonzero(~np.isfinite(out["std_error"]))]
     if bad:
         warnings.warn(f"no interval for constant column(s) {bad[:10]}: they have no variance in the rows used",
-                      InferenceWarning, stacklevel=4)
+                      InferenceWarning, stacklevel=user_stacklevel())
     tab = _finish(names, out["estimate"], out["std_error"], level, "desparsified")
     return Inference(formula=fit.formula, lam=float(fit.lam), l1_ratio=float(fit.l1_ratio),
                      method="desparsified", level=level, table=tab, sigma=float(sig), sigma_method=sig_text,

@@ -19,7 +19,7 @@ from . import engine
 from ._summary import Summary
 from .design import Design, as_frame, build_design, row_vector
 from .dof import df_at, df_path
-from .errors import ArgumentError, ConvergenceWarning, DataError, DesignWarning, ParameterError
+from .errors import ArgumentError, ConvergenceWarning, DataError, DesignWarning, ParameterError, user_stacklevel
 
 if TYPE_CHECKING:  # pragma: no cover
     from .biasvar import BiasVariance  # noqa: F401
@@ -140,6 +140,29 @@ def _duplicate_columns(X: np.ndarray, names: Sequence[str],
             dups.append((names[i], names[j]))
             seen.add(j)
     return dups
+
+
+#: columns whose largest |value| is below this are refused: their squares (1e-320) are near the
+#: smallest subnormal number and the variance keeps too few digits; 1e-160 still fits to 1e-7
+_TINY_COLUMN = 1e-160
+
+
+def _check_magnitudes(X: np.ndarray, names: Sequence[str]) -> None:
+    """Refuse design columns whose sums of squares overflow, or underflow to nothing, in double
+    precision, naming them and the fix; every other magnitude is fitted (the constancy check is
+    relative to the column's size)."""
+    if X.size == 0:
+        return
+    mag = np.maximum(X.max(axis=0), -X.min(axis=0))
+    big = float(np.sqrt(np.finfo(float).max / max(X.shape[0], 1))) * 1e-3
+    for bad, what, fix in ((mag > big, "large", "divide it by a power of ten"),
+                           ((mag > 0) & (mag < _TINY_COLUMN), "small", "multiply it by a power of ten")):
+        if bad.any():
+            cols = [names[j] for j in np.flatnonzero(bad)]
+            raise DataError(f"design column(s) {cols[:10]} have values too {what} for double precision "
+                            f"(largest |value| {mag[bad][0]:.3g}): their sums of squares "
+                            f"{'overflow' if what == 'large' else 'underflow'}; {fix} before fitting "
+                            "(coefficients scale inversely, predictions do not change)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -480,7 +503,7 @@ def _warn_unconverged(sol: engine.Solution) -> None:
         shown = ", ".join(f"{x:.4g}" for x in bad[:10])
         warnings.warn(f"the solver did not reach its tolerance at {bad.size} lambda(s): {shown}"
                       f"{' ...' if bad.size > 10 else ''}; raise max_iter or loosen tol",
-                      ConvergenceWarning, stacklevel=3)
+                      ConvergenceWarning, stacklevel=user_stacklevel())
 
 
 def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
@@ -542,17 +565,18 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
             raise DataError("weights must not all be zero")
     v = _penalty_vector(penalty_factor, design)
     names = design.column_names
+    _check_magnitudes(design.X, names)
     prep = engine.prepare(design.X, design.y, weights=w, penalty_factor=v, standardize=bool(standardize),
                           intercept=design.spec.intercept, y_scale=y_scale)
     no_var = prep.constant if prep.excluded is None else prep.constant & ~prep.excluded
     if no_var.any():
         const = [names[j] for j in np.flatnonzero(no_var)]
         warnings.warn(f"constant column(s) {const[:10]}{' ...' if len(const) > 10 else ''} have no variance "
-                      "in the rows used; their coefficients are kept at 0", DesignWarning, stacklevel=3)
+                      "in the rows used; their coefficients are kept at 0", DesignWarning, stacklevel=user_stacklevel())
     dups = _duplicate_columns(design.X, names, prep)
     if dups:
         warnings.warn(f"duplicate design columns {dups[:5]}: the penalty splits their effect between them",
-                      DesignWarning, stacklevel=3)
+                      DesignWarning, stacklevel=user_stacklevel())
     if prep.yy == 0:
         raise DataError(f"the response {design.spec.response!r} is constant in the rows used; nothing to fit")
     lams = lam_user if lam_user is not None else engine.lambda_grid(prep, a, n_lambda, lambda_min_ratio)

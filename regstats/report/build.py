@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _validate as check
-from ..errors import ParameterError, RegstatsError, RegstatsWarning
+from ..errors import ParameterError, RegstatsError, RegstatsWarning, user_stacklevel
 from .document import Code, Figure, Info, Report, Row, Section, Table, Text
 
 __all__ = ["report", "PENALTIES"]
@@ -98,7 +98,7 @@ def _attempt(step: str, func: Callable[[], Any], status: dict[str, str],
         text = str(w.message)
         if text not in seen:
             seen.append(text)
-        warnings.warn(w.message if isinstance(w.message, Warning) else text, w.category, stacklevel=3)
+        warnings.warn(w.message if isinstance(w.message, Warning) else text, w.category, stacklevel=user_stacklevel())
     if caught is not None and seen:
         caught[step] = seen
     return out
@@ -129,7 +129,7 @@ def _figure(name: str, caption: str, draw: Callable[[Any], Any], c: Any,
     except Exception as exc:  # noqa: BLE001
         status[f"figure:{name}"] = f"failed: {type(exc).__name__}: {exc}"
         warnings.warn(f"report figure {name!r} failed ({type(exc).__name__}: {exc})", RegstatsWarning,
-                      stacklevel=3)
+                      stacklevel=user_stacklevel())
         return [Text(f"Figure '{name}' could not be drawn: {type(exc).__name__}: {exc}", "warning")]
 
 
@@ -279,7 +279,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
             else:
                 path = elastic_net(model, data, l1_ratio=a, **fit_kwargs)
         for w in fit_warnings:
-            warnings.warn(w.message, w.category, stacklevel=2)
+            warnings.warn(w.message, w.category, stacklevel=user_stacklevel())
     else:
         raise ParameterError(f"model must be a formula string or a regstats Path; got {type(model).__name__}")
     prog.end()

@@ -100,10 +100,11 @@ def standardize_columns(raw, rows, w, intercept, standardize, yt, X, X16, scale1
         m = mw if intercept else 0.0
         mean[j] = m
         ms[j] = var
+        # relative to the column's own size (scale-free), as regstats.engine._is_constant
         if intercept:
-            const = var <= 1e-24 * max(1.0, ms0)
+            const = var <= 1e-24 * ms0
         else:
-            const = ms0 <= 1e-24 or (standardize and var <= 1e-24 * max(1.0, ms0))
+            const = ms0 <= 0.0 or (standardize and var <= 1e-24 * ms0)
         constant[j] = const
         if const:
             X[:, j] = 0.0
