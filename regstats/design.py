@@ -154,6 +154,55 @@ class DesignSpec:
     _eval_env: Any = field(default=None, repr=False, compare=False)
     _numeric_terms: Any = field(default=None, repr=False, compare=False)
 
+    # -- a plain, picklable and JSON-able form (patsy's objects do not pickle) -----------------
+    def to_dict(self, portable: bool = False) -> dict[str, Any]:
+        """The recipe as plain data: formula, column names, terms and patsy's encoding (factor
+        levels, contrasts, stateful-transform states).  ``portable=True`` (JSON): only numpy and a
+        few standard modules may come from the caller's namespace; otherwise names the formula
+        takes from the caller's namespace are kept as objects (for pickle)."""
+        info = self._patsy_info
+        frozen = self.__dict__.get("_frozen")
+        if info is not None:
+            frozen = _freeze_patsy(info)
+        extra = {}
+        if info is not None or frozen is not None:
+            extra = self.__dict__.get("_extra_names") or {}
+            if self._eval_env is not None:
+                extra = _namespace_used(frozen, self._eval_env)
+            extra = _portable_names(extra, self.formula) if portable else extra
+        return {"formula": self.formula, "response": self.response, "column_names": list(self.column_names),
+                "intercept": bool(self.intercept), "terms": {k: list(v) for k, v in self.terms.items()},
+                "plain": list(self.plain), "converted": list(self.converted),
+                "numeric_terms": None if self._numeric_terms is None else
+                [[name, list(codes)] for name, codes in self._numeric_terms],
+                "patsy": frozen, "namespace": extra}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "DesignSpec":
+        """Rebuild a spec from :meth:`to_dict` (patsy's objects are rebuilt when first needed)."""
+        try:
+            spec = cls(formula=str(d["formula"]), response=str(d["response"]),
+                       column_names=tuple(map(str, d["column_names"])), intercept=bool(d["intercept"]),
+                       terms={str(k): tuple(map(str, v)) for k, v in d["terms"].items()},
+                       plain=tuple(map(str, d["plain"])), converted=tuple(map(str, d.get("converted", ()))),
+                       _numeric_terms=None if d.get("numeric_terms") is None else
+                       tuple((str(n), tuple(map(str, c))) for n, c in d["numeric_terms"]))
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise DataError(f"not a saved regstats design (missing or malformed {exc})") from None
+        object.__setattr__(spec, "_frozen", d.get("patsy"))
+        object.__setattr__(spec, "_extra_names", _restore_names(d.get("namespace") or {}))
+        return spec
+
+    def __reduce__(self):
+        return (_spec_from_dict, (self.to_dict(),))
+
+    def _info(self):
+        """patsy's DesignInfo, rebuilt from the frozen form after unpickling or loading."""
+        if self._patsy_info is None and self.__dict__.get("_frozen") is not None:
+            info = _thaw_patsy(self.__dict__["_frozen"], self.__dict__.get("_extra_names") or {})
+            object.__setattr__(self, "_patsy_info", info)
+        return self._patsy_info
+
     def _convert(self, newdata: pd.DataFrame) -> pd.DataFrame:
         """The fit's text-to-number conversions, replayed on new data."""
         todo = [c for c in self.converted if c in newdata.columns and _is_text(newdata[c].dtype)]
@@ -186,7 +235,7 @@ class DesignSpec:
             parts.append(sub.to_numpy(dtype=float, na_value=np.nan))
         if self._numeric_terms is not None:
             parts.append(_numeric_columns(self._numeric_terms, newdata, self.formula))
-        if self._patsy_info is not None:
+        if self._info() is not None:
             import patsy
 
             frame = newdata.reset_index(drop=True)
@@ -208,6 +257,182 @@ class DesignSpec:
         if not parts:
             return np.empty((n, 0))
         return np.hstack(parts) if len(parts) > 1 else parts[0]
+
+
+def _spec_from_dict(d: Mapping[str, Any]) -> DesignSpec:
+    return DesignSpec.from_dict(d)
+
+
+#: patsy's stateful transforms whose state may be stored and restored (plain attributes only)
+_TRANSFORMS = {"patsy.state.Center", "patsy.state.Standardize", "patsy.splines.BS",
+               "patsy.mgcv_cubic_splines.CR", "patsy.mgcv_cubic_splines.CC", "patsy.mgcv_cubic_splines.TE"}
+#: modules a saved (JSON) formula may take from the caller's namespace, restored by import
+_PORTABLE_MODULES = {"numpy", "math", "scipy.special", "scipy.stats"}
+
+
+def _enc(v: Any) -> Any:
+    """JSON-able form of the values in patsy's states (arrays, tuples, sets, numpy scalars)."""
+    if isinstance(v, np.generic) and v.dtype.kind == "f" and v.dtype.itemsize > 8:
+        v = np.asarray(v)
+    if isinstance(v, np.ndarray):
+        if v.dtype.kind == "f" and v.dtype.itemsize > 8:  # long double: exact decimal strings
+            flat = [str(x) for x in v.ravel()]
+        else:
+            flat = _enc(v.ravel().tolist())
+        return {"__array__": flat, "dtype": str(v.dtype), "shape": list(v.shape)}
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, tuple):
+        return {"__tuple__": [_enc(x) for x in v]}
+    if isinstance(v, (set, frozenset)):
+        return {"__set__": sorted(_enc(x) for x in v)}
+    if isinstance(v, list):
+        return [_enc(x) for x in v]
+    if isinstance(v, dict):
+        return {"__items__": [[_enc(k), _enc(x)] for k, x in v.items()]}
+    if v is None or isinstance(v, (str, bool, int, float)):
+        return v
+    raise DataError(f"cannot store a value of type {type(v).__name__} of the formula's encoding")
+
+
+def _dec(v: Any) -> Any:
+    if isinstance(v, list):
+        return [_dec(x) for x in v]
+    if isinstance(v, dict):
+        if "__array__" in v:
+            arr = np.array(_dec(v["__array__"]), dtype=v["dtype"]).reshape(v["shape"])
+            return arr[()] if arr.ndim == 0 else arr
+        if "__tuple__" in v:
+            return tuple(_dec(x) for x in v["__tuple__"])
+        if "__set__" in v:
+            return set(_dec(x) for x in v["__set__"])
+        if "__items__" in v:
+            return {_dec(k): _dec(x) for k, x in v["__items__"]}
+        raise DataError(f"malformed saved design value {list(v)[:3]}")
+    return v
+
+
+def _freeze_patsy(info: Any) -> dict[str, Any]:
+    """patsy's DesignInfo as plain data: per factor its code, type, levels and transform states;
+    per term its factors and contrast matrices."""
+    factors = list(info.factor_infos)
+    out = []
+    for f in factors:
+        fi = info.factor_infos[f]
+        st = fi.state
+        transforms = {}
+        for k, obj in st.get("transforms", {}).items():
+            cname = f"{type(obj).__module__}.{type(obj).__qualname__}"
+            if cname not in _TRANSFORMS:
+                raise DataError(f"the formula's transform {cname} cannot be stored; use center, standardize, "
+                                "bs, cr, cc or te from patsy")
+            transforms[k] = {"class": cname, "state": _enc(dict(obj.__dict__))}
+        out.append({"code": f.code, "type": fi.type, "num_columns": fi.num_columns,
+                    "categories": None if fi.categories is None else _enc(tuple(fi.categories)),
+                    "eval_code": st["eval_code"], "memorize_code": dict(st.get("memorize_code", {})),
+                    "pass_bins": [sorted(b) for b in st.get("pass_bins", [])], "transforms": transforms})
+    terms = []
+    for term, subs in info.term_codings.items():
+        terms.append({"factors": [factors.index(f) for f in term.factors],
+                      "subterms": [{"factors": [factors.index(f) for f in sub.factors],
+                                    "contrasts": [[factors.index(f), _enc(cm.matrix), list(cm.column_suffixes)]
+                                                  for f, cm in sub.contrast_matrices.items()],
+                                    "num_columns": int(sub.num_columns)} for sub in subs]})
+    return {"column_names": list(info.column_names), "factors": out, "terms": terms}
+
+
+def _thaw_patsy(frozen: Mapping[str, Any], extra: Mapping[str, Any]) -> Any:
+    """patsy's DesignInfo from :func:`_freeze_patsy`'s plain data."""
+    import importlib
+    from collections import OrderedDict
+
+    import patsy
+    from patsy.design_info import FactorInfo, SubtermInfo
+    from patsy.eval import _builtins_dict
+
+    env = _env(dict(extra)).with_outer_namespace(_builtins_dict)
+    try:
+        factors, infos = [], {}
+        for f in frozen["factors"]:
+            ef = patsy.EvalFactor(f["code"])
+            transforms = {}
+            for k, t in f["transforms"].items():
+                if t["class"] not in _TRANSFORMS:
+                    raise DataError(f"saved design names an unknown transform {t['class']!r}")
+                mod, _, cname = t["class"].rpartition(".")
+                cls = getattr(importlib.import_module(mod), cname)
+                obj = cls.__new__(cls)
+                obj.__dict__.update(_dec(t["state"]))
+                transforms[k] = obj
+            state = {"transforms": transforms, "eval_env": env, "eval_code": f["eval_code"],
+                     "memorize_code": dict(f["memorize_code"]), "pass_bins": [set(b) for b in f["pass_bins"]]}
+            if f["type"] == "categorical":
+                infos[ef] = FactorInfo(ef, "categorical", state, categories=tuple(_dec(f["categories"])))
+            else:
+                infos[ef] = FactorInfo(ef, "numerical", state, num_columns=int(f["num_columns"]))
+            factors.append(ef)
+        codings = OrderedDict()
+        for t in frozen["terms"]:
+            subs = [SubtermInfo([factors[i] for i in sub["factors"]],
+                                {factors[i]: patsy.ContrastMatrix(np.asarray(_dec(m), dtype=float), list(sfx))
+                                 for i, m, sfx in sub["contrasts"]}, sub["num_columns"])
+                    for sub in t["subterms"]]
+            codings[patsy.Term([factors[i] for i in t["factors"]])] = subs
+        return patsy.DesignInfo(list(frozen["column_names"]), factor_infos=infos, term_codings=codings)
+    except DataError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, patsy.PatsyError) as exc:
+        raise DataError(f"the saved design cannot be rebuilt: {exc}") from None
+
+
+def _namespace_used(frozen: Mapping[str, Any], env: Any) -> dict[str, Any]:
+    """Objects the formula takes from the caller's namespace (not data columns, np or patsy's own)."""
+    if env is None:
+        return {}
+    from patsy.eval import _builtins_dict
+
+    names: set[str] = set()
+    for f in frozen["factors"]:
+        try:
+            tree = ast.parse(f["code"], mode="eval")
+        except SyntaxError:  # pragma: no cover - patsy parsed it
+            continue
+        names.update(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+    out = {}
+    for name in sorted(names - {"np", "numpy"} - set(_builtins_dict)):
+        try:
+            out[name] = env.namespace[name]
+        except KeyError:
+            continue  # a data column
+    return out
+
+
+def _portable_names(extra: Mapping[str, Any], formula: str) -> dict[str, Any]:
+    import types
+
+    out = {}
+    for name, obj in extra.items():
+        if isinstance(obj, types.ModuleType) and obj.__name__ in _PORTABLE_MODULES:
+            out[name] = {"module": obj.__name__}
+        else:
+            raise DataError(f"the formula {formula!r} uses {name!r} from your Python session; a saved model "
+                            "stores no Python code: use np.<function> or a column computed in the data "
+                            "(pickle keeps such names)")
+    return out
+
+
+def _restore_names(extra: Mapping[str, Any]) -> dict[str, Any]:
+    import importlib
+
+    out = {}
+    for name, obj in extra.items():
+        if isinstance(obj, Mapping) and set(obj) == {"module"}:
+            if obj["module"] not in _PORTABLE_MODULES:
+                raise DataError(f"saved design imports module {obj['module']!r}, which is not allowed")
+            out[name] = importlib.import_module(obj["module"])
+        else:
+            out[name] = obj
+    return out
 
 
 @dataclass(frozen=True)
