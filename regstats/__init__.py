@@ -8,12 +8,13 @@
 from __future__ import annotations
 
 from .datasets import load_dataset
-from .errors import (ConvergenceWarning, DataError, DesignWarning, FormulaError, ParameterError,
-                     RegstatsError, RegstatsWarning, UnseenLevelError)
+from .errors import (ArgumentError, ConvergenceWarning, DataError, DesignWarning, FileError, FormulaError,
+                     ParameterError, RegstatsError, RegstatsWarning, UnseenLevelError)
 from .path import Fit, Path, elastic_net, lasso, ridge
 from .cv import cv_elastic_net
 from .ic import information_criteria
 from .dof import simulate_df
+from .persist import LoadedPath, load
 from . import report  # the subpackage is callable: rs.report(formula, data, ...)
 from .report import Comparison, Report, compare
 
@@ -22,4 +23,7 @@ __version__ = "0.1.0"
 __all__ = ["elastic_net", "lasso", "ridge", "Path", "Fit", "load_dataset", "RegstatsError",
            "FormulaError", "DataError", "ParameterError", "UnseenLevelError", "RegstatsWarning",
            "ConvergenceWarning", "DesignWarning", "report", "Report", "compare", "Comparison", "__version__"]
-__all__ += ["cv_elastic_net", "information_criteria", "simulate_df"]
+__all__ += ["cv_elastic_net", "information_criteria", "simulate_df", "load", "LoadedPath", "ArgumentError",
+            "FileError"]
+
+del annotations  # the __future__ import's name is not part of the API

@@ -141,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("-o", "--out", default="-", metavar="FILE",
                      help="CSV file to write; '-' writes to stdout (default).")
     fit.set_defaults(func=_cmd_fit)
+    _add_predict_parser(sub)
     return parser
 
 
@@ -254,6 +255,48 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             raise CLIError(f"the directory of --out does not exist: {str(target.parent)!r}")
         out.to_csv(target, index=False, float_format="%.10g")
         sys.stderr.write(f"regstats: wrote {len(out)} lambdas x {coef.shape[1]} coefficients to {target}\n")
+    return 0
+
+
+# -- regstats predict MODEL.json DATA.csv (a path saved by path.save) ---------------------------------
+def _add_predict_parser(sub: Any) -> None:
+    pred = sub.add_parser("predict", help="predict new rows from a model saved with path.save()",
+                          description="Read a path saved as JSON by path.save(file) in Python and predict the "
+                                      "rows of a CSV file: the formula's factor levels and transforms are "
+                                      "replayed exactly. Writes one column per lambda (prediction_<lambda>), "
+                                      "or one column 'prediction' with a single --lam.")
+    pred.add_argument("model", metavar="MODEL.json", help="a path saved with path.save('MODEL.json').")
+    pred.add_argument("data", metavar="DATA.csv", help="CSV file with a header row and the formula's columns.")
+    pred.add_argument("--lam", type=float, nargs="+", default=None, metavar="LAMBDA",
+                      help="lambda(s) to predict at; between two saved lambdas the coefficients are "
+                           "interpolated linearly, as glmnet's predict(exact = FALSE) (default: every saved lambda).")
+    pred.add_argument("-o", "--out", default="-", metavar="FILE",
+                      help="CSV file to write; '-' writes to stdout (default).")
+    pred.set_defaults(func=_cmd_predict)
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .persist import _write_atomic, load
+
+    model = load(args.model)
+    try:
+        data = pd.read_csv(args.data)
+    except FileNotFoundError:
+        raise CLIError(f"data file not found: {args.data!r}") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise CLIError(f"cannot read {args.data!r} as CSV: {exc}") from None
+    pred = model.predict(data, lam=args.lam)
+    if pred.shape[1] == 1 and args.lam is not None:
+        pred.columns = ["prediction"]
+    else:
+        pred.columns = [f"prediction_{lam:.6g}" for lam in pred.columns]
+    if args.out == "-":
+        pred.to_csv(sys.stdout, index=False, float_format="%.10g")
+    else:
+        _write_atomic(args.out, pred.to_csv(index=False, float_format="%.10g"))
+        sys.stderr.write(f"regstats: wrote {len(pred)} rows x {pred.shape[1]} predictions to {args.out}\n")
     return 0
 
 

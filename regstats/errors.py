@@ -32,6 +32,10 @@ class UnseenLevelError(DataError):
     """New data at predict time has a factor level the fit never saw."""
 
 
+class FileError(RegstatsError, OSError):
+    """A file cannot be read or written (missing, a directory, no permission, disk full)."""
+
+
 class RegstatsWarning(UserWarning):
     """Base class of regstats warnings."""
 

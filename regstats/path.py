@@ -374,6 +374,14 @@ class Path:
 
         return relax(self, gammas=gammas)
 
+    # -- persistence ----------------------------------------------------------------------------
+    def save(self, file: Any) -> None:
+        """Save the path as JSON (formula, design recipe, lambdas, coefficients, options; no data, no
+        pickle), written atomically; :func:`regstats.load` reads it back and predicts identically."""
+        from .persist import save_path
+
+        save_path(self, file)
+
     # -- presentation ---------------------------------------------------------------------------
     def summary(self, max_rows: int = 20) -> Summary:
         """Header facts and a thinned path table (at most ``max_rows`` lambdas)."""

@@ -1,0 +1,241 @@
+"""Save a fitted path to JSON and load it back: :func:`save_path`, :func:`load`.
+
+The file holds the formula, the frozen design recipe (factor levels, contrasts, the states of
+``center``/``standardize``/spline transforms), the lambdas, the coefficients and the fitting
+options, all as plain JSON: no pickle, so loading a file runs no code from it.  A loaded path
+predicts new data exactly as the fitted one did (the same numbers, bit for bit); it holds no data,
+so it cannot be refitted or cross-validated.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import _validate as check
+from .design import DesignSpec, as_frame
+from .errors import DataError, FileError, ParameterError
+
+__all__ = ["LoadedPath", "save_path", "load"]
+
+FORMAT = "regstats-path"
+FORMAT_VERSION = 1
+
+
+def _num(x: float) -> float | str:
+    """A float for JSON: non-finite values as the strings 'inf', '-inf', 'nan' (strict JSON)."""
+    x = float(x)
+    return x if math.isfinite(x) else str(x)
+
+
+def _unnum(x: Any) -> float:
+    return float(x)
+
+
+def _file_mode(target: str) -> int:
+    """The mode the written file should have: the old file's, else 0o666 less the umask."""
+    try:
+        return os.stat(target).st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def _write_atomic(file: Any, text: str) -> None:
+    """Write ``text`` to ``file`` through a temporary file in the same folder and ``os.replace``:
+    the target is either the old file or the complete new one, never a partial write."""
+    if hasattr(file, "write"):
+        file.write(text)
+        return
+    target = os.fspath(file)
+    folder = os.path.dirname(os.path.abspath(target))
+    if os.path.isdir(target):
+        raise FileError(f"cannot save to {target!r}: it is a directory")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".regstats-", suffix=".tmp", dir=folder)
+        os.chmod(tmp, _file_mode(target))
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        raise FileError(f"cannot save to {target!r}: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def path_to_dict(path: Any) -> dict[str, Any]:
+    """The JSON content of a fitted :class:`~regstats.Path`."""
+    from . import __version__
+
+    o = path._options
+    spec = path._design.spec
+    pf = None if o.penalty_factor is None else [_num(v) for v in o.penalty_factor]
+    return {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "regstats_version": __version__,
+        "formula": path.formula, "l1_ratio": path.l1_ratio,
+        "lambdas": [_num(x) for x in path.lambdas],
+        "coef": {"columns": [str(c) for c in path.coef.columns],
+                 "values": [[_num(x) for x in row] for row in path.coef.to_numpy()]},
+        "n_obs": int(path.n_obs), "n_dropped": int(path.n_dropped),
+        "options": {"standardize": bool(path.standardize), "tol": o.tol, "max_iter": int(o.max_iter),
+                    "lambda_min_ratio": o.lambda_min_ratio, "user_lambdas": bool(o.user_lambdas),
+                    "y_scale": o.y_scale, "penalty_factor": pf, "weighted": o.weights is not None},
+        "design": spec.to_dict(portable=True),
+    }
+
+
+def save_path(path: Any, file: Any) -> None:
+    """Write ``path`` to ``file`` (a file name or an open text file) as JSON, atomically."""
+    text = json.dumps(path_to_dict(path), indent=1, allow_nan=False)
+    _write_atomic(file, text + "\n")
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedPath:
+    """A path read from JSON by :func:`regstats.load`: coefficients and the design recipe.
+
+    Attributes
+    ----------
+    formula, l1_ratio, lambdas (decreasing), coef (DataFrame indexed by lambda, ``Intercept``
+    first), column_names, n_obs, n_dropped, options (the fitting options, as saved).
+    """
+
+    formula: str
+    l1_ratio: float
+    lambdas: np.ndarray
+    coef: pd.DataFrame
+    column_names: tuple[str, ...]
+    n_obs: int
+    n_dropped: int
+    options: Mapping[str, Any]
+    spec: DesignSpec
+    regstats_version: str
+
+    @property
+    def intercept(self) -> bool:
+        return self.spec.intercept
+
+    @property
+    def penalty(self) -> str:
+        return "lasso" if self.l1_ratio == 1 else "ridge" if self.l1_ratio == 0 else "elastic net"
+
+    def _coef_at(self, lams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(coefficients, intercepts) at ``lams``: the grid's own rows, and between two grid
+        lambdas linear interpolation in lambda (glmnet's ``predict(..., exact = FALSE)``); a lambda
+        outside the grid is refused (there is no data to solve it)."""
+        grid = self.lambdas
+        full = self.coef.to_numpy()
+        rows = []
+        for lam in lams:
+            hit = np.flatnonzero(np.isclose(grid, lam, rtol=1e-12, atol=0.0))
+            if hit.size:
+                rows.append(full[hit[0]])
+                continue
+            if not grid[-1] < lam < grid[0]:
+                raise ParameterError(f"lam must be within the saved path's lambdas [{grid[-1]:.6g}, "
+                                     f"{grid[0]:.6g}] (a loaded path has no data to solve elsewhere); got {float(lam):.6g}")
+            k = int(np.flatnonzero(grid > lam)[-1])  # grid[k] > lam > grid[k + 1]
+            t = (grid[k] - lam) / (grid[k] - grid[k + 1])
+            rows.append((1 - t) * full[k] + t * full[k + 1])
+        mat = np.array(rows)
+        if self.intercept:
+            return mat[:, 1:], mat[:, 0]
+        return mat, np.zeros(len(lams))
+
+    def predict(self, newdata: Any, lam: float | Sequence[float] | None = None) -> pd.DataFrame:
+        """Predictions for new rows, one column per lambda (all saved lambdas when ``lam`` is None).
+
+        ``newdata`` (a DataFrame or a dict of columns) goes through the saved formula's encoding:
+        the same factor levels, contrasts and transforms as the fit.
+        """
+        frame = as_frame(newdata, allow_empty=True, name="newdata")
+        X = self.spec.transform(frame)
+        if lam is None:
+            lams = self.lambdas
+            full = self.coef.to_numpy()
+            coef, b0 = (full[:, 1:], full[:, 0]) if self.intercept else (full, np.zeros(len(lams)))
+        else:
+            items = lam if isinstance(lam, (Sequence, np.ndarray)) and not isinstance(lam, str) else [lam]
+            lams = np.array([check.real_in("lam", x, 0.0, np.inf) for x in items])
+            coef, b0 = self._coef_at(lams)
+        pred = X @ coef.T + b0[None, :]
+        return pd.DataFrame(pred, index=frame.index, columns=pd.Index(lams, name="lambda"))
+
+    def save(self, file: Any) -> None:
+        """Write this path back to JSON."""
+        d = {"format": FORMAT, "format_version": FORMAT_VERSION, "regstats_version": self.regstats_version,
+             "formula": self.formula, "l1_ratio": self.l1_ratio, "lambdas": [_num(x) for x in self.lambdas],
+             "coef": {"columns": [str(c) for c in self.coef.columns],
+                      "values": [[_num(x) for x in row] for row in self.coef.to_numpy()]},
+             "n_obs": self.n_obs, "n_dropped": self.n_dropped, "options": dict(self.options),
+             "design": self.spec.to_dict(portable=True)}
+        _write_atomic(file, json.dumps(d, indent=1, allow_nan=False) + "\n")
+
+    def __repr__(self) -> str:
+        return (f"<LoadedPath {self.penalty} {self.formula!r}: {len(self.lambdas)} lambdas, "
+                f"{len(self.column_names)} columns>")
+
+
+def path_from_dict(d: Mapping[str, Any]) -> LoadedPath:
+    """A :class:`LoadedPath` from :func:`path_to_dict`'s content."""
+    if not isinstance(d, Mapping) or d.get("format") != FORMAT:
+        raise DataError("not a saved regstats path (no \"format\": \"regstats-path\" entry)")
+    if int(d.get("format_version", 0)) > FORMAT_VERSION:
+        raise DataError(f"the file was saved in format version {d['format_version']} by regstats "
+                        f"{d.get('regstats_version')}; this regstats reads version {FORMAT_VERSION}: upgrade")
+    try:
+        lams = np.array([_unnum(x) for x in d["lambdas"]])
+        cols = [str(c) for c in d["coef"]["columns"]]
+        vals = np.array([[_unnum(x) for x in row] for row in d["coef"]["values"]], dtype=float)
+        spec = DesignSpec.from_dict(d["design"])
+        if vals.shape != (len(lams), len(cols)):
+            raise DataError(f"coefficients of shape {vals.shape} do not match {len(lams)} lambdas x "
+                            f"{len(cols)} columns")
+        expect = (["Intercept"] if spec.intercept else []) + list(spec.column_names)
+        if cols != expect:
+            raise DataError("the coefficient columns do not match the saved design's columns")
+        coef = pd.DataFrame(vals, index=pd.Index(lams, name="lambda"), columns=cols)
+        return LoadedPath(formula=str(d["formula"]), l1_ratio=float(d["l1_ratio"]), lambdas=lams, coef=coef,
+                          column_names=tuple(spec.column_names), n_obs=int(d["n_obs"]),
+                          n_dropped=int(d["n_dropped"]), options=dict(d.get("options", {})), spec=spec,
+                          regstats_version=str(d.get("regstats_version", "?")))
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(f"not a valid saved regstats path: {type(exc).__name__} {exc}") from None
+
+
+def load(file: Any) -> LoadedPath:
+    """Read a path saved with ``path.save(file)`` (a file name or an open text file).
+
+    >>> import regstats as rs, io
+    >>> path = rs.lasso("mpg ~ C(cyl) + wt + np.log(hp)", rs.load_dataset("mtcars"))
+    >>> buf = io.StringIO(); path.save(buf); _ = buf.seek(0)
+    >>> loaded = rs.load(buf)
+    >>> new = rs.load_dataset("mtcars").head(3)
+    >>> bool((loaded.predict(new) == path.predict(new)).all().all())
+    True
+    """
+    try:
+        if hasattr(file, "read"):
+            d = json.load(file)
+        else:
+            with open(os.fspath(file), encoding="utf-8") as fh:
+                d = json.load(fh)
+    except OSError as exc:
+        raise FileError(f"cannot read {os.fspath(file)!r}: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(f"not a saved regstats path (not JSON: {exc})") from None
+    return path_from_dict(d)
