@@ -753,6 +753,8 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
                 plain.append(term)
             continue
         if sign == "-":
+            if term in col_set:
+                removed.add(term)  # a non-numeric column: out of '.' too
             if _IDENT.match(term) and term not in col_set and term not in (namespace or {}):
                 raise FormulaError(f"formula {formula!r} removes {term!r}, which is not a column of the "
                                    f"data; columns are {columns[:20]}{' ...' if len(columns) > 20 else ''}")
