@@ -239,8 +239,11 @@ def test_warnings_point_at_the_callers_line():
     d = rs.load_dataset("mtcars").assign(c=1.0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        rs.lasso("mpg ~ wt + hp + c", d)
-    assert caught and all(w.filename == __file__ for w in caught)
+        path = rs.lasso("mpg ~ wt + hp + c", d)
+        path.at(path.lambdas[30]).inference()  # the nodewise-lambda InferenceWarning (issue 17)
+    kinds = {w.category.__name__ for w in caught}
+    assert {"DesignWarning", "InferenceWarning"} <= kinds
+    assert all(w.filename == __file__ for w in caught), [(w.category.__name__, w.filename) for w in caught]
 
 
 # -- issue 17 item 6: console repr -----------------------------------------------------------------------
@@ -249,3 +252,12 @@ def test_cv_elastic_net_repr_is_one_line():
                              n_lambda=20)
     text = repr(enet)
     assert "\n" not in text and len(text) < 200 and text.startswith("<ElasticNetCV")
+
+
+def test_warnings_through_the_report_point_at_the_callers_line():
+    d = rs.load_dataset("diabetes").assign(c=1.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rs.report("y ~ .", d, folds=5, n_boot=0, stability=False, bias_variance=False, figures=False)
+    assert {"DesignWarning", "InferenceWarning"} <= {w.category.__name__ for w in caught}
+    assert all(w.filename == __file__ for w in caught), [(w.category.__name__, w.filename) for w in caught]
