@@ -117,14 +117,28 @@ def _numeric_map(df: pd.DataFrame) -> dict[str, bool]:
     return dict(zip(map(str, df.columns.tolist()), map(by_dtype.__getitem__, dtypes)))
 
 
+def _data_names(code: str) -> list[str]:
+    """Names in ``code`` that are neither called (C, Treatment, np.log) nor attributes: the columns;
+    ``Q("name")`` gives its name."""
+    try:
+        tree = ast.parse(code, mode="eval")
+    except SyntaxError:
+        return []
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called
+             and n.id not in ("np", "numpy")}
+    names |= {n.args[0].value for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+              and n.func.id == "Q" and n.args and isinstance(n.args[0], ast.Constant)}
+    return sorted(names)
+
+
 def _unseen_message(exc: Exception, info: Any) -> str:
     """'factor C(g) (column 'g') has level 'zz' ...': the factor named, from patsy's origin."""
     origin = getattr(exc, "origin", None)
     code = origin.code[origin.start:origin.end] if origin is not None else None
     m = re.search(r"value (.+?) does not match any of the expected levels \(expected: (.*)\)", str(exc))
     level, expected = (m.group(1), m.group(2)) if m else ("?", "?")
-    cols = sorted(set(_NAME_TOKEN.findall(code or "")) - {"C", "Q", "np", "Treatment", "Sum", "Diff",
-                                                             "Poly", "Helmert", "levels"})
+    cols = _data_names(code) if code else []
     where = f"factor {code!r}" + (f" (column {cols[0]!r})" if len(cols) == 1 else "") if code else "a factor"
     return (f"new data has a level the fit never saw in {where}: {level}; the fit's levels are {expected}. "
             "Map it to a known level, or drop those rows")
@@ -354,7 +368,7 @@ def _thaw_patsy(frozen: Mapping[str, Any], extra: Mapping[str, Any]) -> Any:
     try:
         factors, infos = [], {}
         for f in frozen["factors"]:
-            ef = patsy.EvalFactor(f["code"])
+            ef = patsy.EvalFactor(f["code"], origin=patsy.Origin(f["code"], 0, len(f["code"])))
             transforms = {}
             for k, t in f["transforms"].items():
                 if t["class"] not in _TRANSFORMS:
