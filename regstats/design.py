@@ -738,7 +738,7 @@ def build_design(formula: str, data: Any, *, namespace: Mapping[str, Any] | None
 
     # ---- the response -------------------------------------------------------------------------
     lhs_plain = lhs if lhs in col_set else None
-    lhs_names = {lhs} if lhs_plain else {t for t in _NAME_TOKEN.findall(lhs) if t in col_set}
+    lhs_names = {lhs} if lhs_plain else {t for t in (*_NAME_TOKEN.findall(lhs), *_data_names(lhs)) if t in col_set}
 
     # ---- the right-hand side: expand ".", sort plain numeric names from patsy terms ------------
     intercept = True

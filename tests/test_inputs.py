@@ -261,3 +261,14 @@ def test_warnings_through_the_report_point_at_the_callers_line():
         rs.report("y ~ .", d, folds=5, n_boot=0, stability=False, bias_variance=False, figures=False)
     assert {"DesignWarning", "InferenceWarning"} <= {w.category.__name__ for w in caught}
     assert all(w.filename == __file__ for w in caught), [(w.category.__name__, w.filename) for w in caught]
+
+
+def test_a_q_response_is_left_out_of_the_dot():
+    from sklearn.datasets import load_iris
+
+    iris = load_iris(as_frame=True).frame
+    p = rs.lasso("Q('petal width (cm)') ~ .", iris)
+    assert p.column_names == ("sepal length (cm)", "sepal width (cm)", "petal length (cm)", "target")
+    numbered = iris.copy()
+    numbered.columns = range(iris.shape[1])
+    assert rs.lasso("Q('3') ~ .", numbered).column_names == ("0", "1", "2", "4")
