@@ -651,9 +651,13 @@ def _referenced(formula: str, columns: Sequence[str], has_dot: bool) -> list[str
 def _convert_text_numbers(df: pd.DataFrame, candidates: Sequence[str]) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Convert text columns whose every value is a number (``"1.5"``) to floats; the names converted."""
     done: dict[str, pd.Series] = {}
-    dtypes = df.dtypes
-    for c in candidates:
-        if _is_text(dtypes[c]):
+    dtypes = df.dtypes.tolist()  # one check per distinct dtype, no per-column lookups (wide frames)
+    text = {dt: _is_text(dt) for dt in set(dtypes)}
+    if not any(text.values()):
+        return df, ()
+    wanted = set(candidates)
+    for c, dt in zip(map(str, df.columns.tolist()), dtypes):
+        if text[dt] and c in wanted:
             num = _text_numbers(df[c])
             if num is not None:
                 done[c] = num

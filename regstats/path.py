@@ -289,8 +289,8 @@ class Path:
             coef, b0 = self._solution.coef, self._solution.intercept
         else:
             lams = np.array([check.real_in("lam", x, 0.0, np.inf) for x in
-                             (lam if isinstance(lam, (Sequence, np.ndarray)) and not isinstance(lam, str)
-                              else [lam])])
+                             (list(np.ravel(np.asarray(lam, dtype=object)))
+                              if not isinstance(lam, str) and np.ndim(lam) > 0 else [lam])])
             fits = [self.at(float(l)) for l in lams]
             coef = np.array([f.params[list(self.column_names)].to_numpy() for f in fits])
             b0 = np.array([f.intercept for f in fits])

@@ -167,7 +167,7 @@ class LoadedPath:
             full = self.coef.to_numpy()
             coef, b0 = (full[:, 1:], full[:, 0]) if self.intercept else (full, np.zeros(len(lams)))
         else:
-            items = lam if isinstance(lam, (Sequence, np.ndarray)) and not isinstance(lam, str) else [lam]
+            items = list(np.ravel(np.asarray(lam, dtype=object))) if not isinstance(lam, str) and np.ndim(lam) > 0 else [lam]
             lams = np.array([check.real_in("lam", x, 0.0, np.inf) for x in items])
             coef, b0 = self._coef_at(lams)
         pred = X @ coef.T + b0[None, :]
