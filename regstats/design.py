@@ -642,10 +642,12 @@ def _text_numbers(ser: pd.Series) -> pd.Series | None:
 
 
 def _referenced(formula: str, columns: Sequence[str], has_dot: bool) -> list[str]:
-    """Columns the formula may use: all of them under ``.``, else those whose name occurs in it."""
-    if has_dot:
-        return list(columns)
-    return [c for c in columns if c in formula]
+    """Columns the formula may use as numbers: all of them under ``.``, else those whose name
+    occurs in it; never a column the formula names as a factor, ``C(name)`` (its text levels stay)."""
+    named = columns if has_dot else [c for c in columns if c in formula]
+    if "C(" not in formula:
+        return list(named)
+    return [c for c in named if not re.search(r"\bC\(\s*" + re.escape(c) + r"\s*[,)]", formula)]
 
 
 def _convert_text_numbers(df: pd.DataFrame, candidates: Sequence[str]) -> tuple[pd.DataFrame, tuple[str, ...]]:

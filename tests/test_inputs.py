@@ -272,3 +272,11 @@ def test_a_q_response_is_left_out_of_the_dot():
     numbered = iris.copy()
     numbered.columns = range(iris.shape[1])
     assert rs.lasso("Q('3') ~ .", numbered).column_names == ("0", "1", "2", "4")
+
+
+def test_text_numbers_named_as_a_factor_keep_their_levels(frame):
+    d = frame.assign(g=["1", "2", "3", "4"] * 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DesignWarning)
+        p = rs.lasso("y ~ x1 + C(g)", d)
+    assert p.column_names == ("x1", "C(g)[T.2]", "C(g)[T.3]", "C(g)[T.4]")
