@@ -136,6 +136,7 @@ def _map_tasks(tasks: list, *, n_jobs: int, progress: bool, desc: str) -> list:
     """Run fold tasks in order.  In parallel, tasks are sent in one contiguous chunk per worker, so
     each worker receives the (large) design once rather than once per fold; results do not depend
     on the chunking."""
+    n_jobs = check.n_jobs(n_jobs)
     if n_jobs == 1 or len(tasks) <= 1:
         return parallel_map(_fold_task, tasks, n_jobs=1, progress=progress, desc=desc)
     from joblib import effective_n_jobs

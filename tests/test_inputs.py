@@ -161,7 +161,8 @@ def test_extreme_columns_are_refused_naming_them(factor, what):
 def test_n_jobs_is_validated_by_name(frame, bad):
     path = rs.lasso("y ~ .", frame, n_lambda=10)
     for call in (lambda: path.cv(folds=3, n_jobs=bad), lambda: path.stability(n_jobs=bad),
-                 lambda: path.at(path.lambdas[3]).bootstrap(n_boot=5, n_jobs=bad)):
+                 lambda: path.at(path.lambdas[3]).bootstrap(n_boot=5, n_jobs=bad),
+                 lambda: rs.cv_elastic_net("y ~ .", frame, l1_ratios=(0.5, 1.0), folds=3, n_lambda=5, n_jobs=bad)):
         with pytest.raises(ParameterError, match="n_jobs must be a nonzero integer"):
             call()
 
