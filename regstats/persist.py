@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validate as check
+from ._summary import Summary
 from .design import DesignSpec, as_frame
 from .errors import DataError, FileError, ParameterError
 
@@ -182,6 +183,23 @@ class LoadedPath:
              "n_obs": self.n_obs, "n_dropped": self.n_dropped, "options": dict(self.options),
              "design": self.spec.to_dict(portable=True)}
         _write_atomic(file, json.dumps(d, indent=1, allow_nan=False) + "\n")
+
+    def summary(self, max_rows: int = 20) -> Summary:
+        """Header facts and a thinned table of the saved lambdas and nonzero counts."""
+        coef = self.coef.drop(columns="Intercept") if self.intercept else self.coef
+        tab = pd.DataFrame({"lambda": self.lambdas, "n_nonzero": (coef.to_numpy() != 0).sum(axis=1)})
+        if len(tab) > max_rows:
+            tab = tab.iloc[np.unique(np.linspace(0, len(tab) - 1, max_rows).round().astype(int))]
+        info = [("Formula", self.formula), ("Penalty", f"{self.penalty} (l1_ratio = {self.l1_ratio:g})"),
+                ("Design columns", f"{len(self.column_names)}" + (" + intercept" if self.intercept else "")),
+                ("Fitted on", f"{self.n_obs} rows ({self.n_dropped} dropped for missing values)"),
+                ("Saved by", f"regstats {self.regstats_version}")]
+        return Summary(title=f"Saved penalized regression path: {self.penalty}", info=info,
+                       tables=[("Path", tab.reset_index(drop=True))], index=False,
+                       notes=["A loaded path predicts; it holds no data, so it cannot be refitted."])
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html()
 
     def __repr__(self) -> str:
         return (f"<LoadedPath {self.penalty} {self.formula!r}: {len(self.lambdas)} lambdas, "

@@ -281,3 +281,12 @@ def test_text_numbers_named_as_a_factor_keep_their_levels(frame):
         warnings.simplefilter("error", DesignWarning)
         p = rs.lasso("y ~ x1 + C(g)", d)
     assert p.column_names == ("x1", "C(g)[T.2]", "C(g)[T.3]", "C(g)[T.4]")
+
+
+def test_weights_by_name_with_integer_column_names(frame, rng):
+    w = rng.uniform(0.5, 2, len(frame))
+    ints = frame.assign(w=w)
+    ints.columns = ["y", 0, 1, 2]
+    p = rs.lasso("y ~ Q('0') + Q('1')", ints, weights="2")
+    ref = rs.lasso("y ~ x1 + x2", frame, weights=w)
+    np.testing.assert_allclose(p.coef.to_numpy(), ref.coef.to_numpy(), rtol=1e-6, atol=1e-8)

@@ -198,3 +198,10 @@ def test_cli_predict(path, new, tmp_path, capsys):
     assert "not a saved regstats path" in capsys.readouterr().err
     assert main(["predict", str(model), str(tmp_path / "nope.csv")]) == 1
     assert "not found" in capsys.readouterr().err
+
+
+def test_loaded_path_summary(path):
+    loaded = _loaded(path)
+    text = str(loaded.summary())
+    assert FORMULA in text and "lasso" in text and "cannot be refitted" in text
+    assert "<table" in loaded._repr_html_()
