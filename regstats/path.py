@@ -562,7 +562,9 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     lam_user = check.lambdas(lambdas) if lambdas is not None else None
     if y_scale is not None:
         y_scale = check.real_in("y_scale", y_scale, 0.0, np.inf, lo_open=True, hi_open=True)
-    data_frame = as_frame(data)  # string column names, so weights="0" finds an integer-named column
+    # string column names, so weights="0" finds an integer-named column (a non-string formula is
+    # reported first: rs.lasso(X, y) is a formula mistake, not a data one)
+    data_frame = as_frame(data) if isinstance(formula, str) else data
     exclude = [c for c in (weights, *_exclude) if isinstance(c, str)]
     design = build_design(formula, data_frame, namespace=_caller_namespace(), exclude=exclude)
     w = row_vector(weights, data_frame, design, "weights")
