@@ -189,6 +189,8 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
            bias_variance: bool = True, n_rep: int = 100, figures: bool = True,
            out: str | FilePath | None = None, n_jobs: int = 1,
            progress: bool = False, source: str | None = None, title: str | None = None,
+           stability_options: Mapping[str, Any] | None = None,
+           inference_options: Mapping[str, Any] | None = None,
            **fit_kwargs: Any) -> Report:
     """Fit a penalized regression and write everything worth reading about it into one report.
 
@@ -224,6 +226,9 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     source : where ``data`` came from, for the reproducing call: a bundled dataset name or a
         CSV path.
     title : the report's title.
+    stability_options : keyword arguments for :meth:`Path.stability` (``threshold``, ``pfer``, ``q``, ...).
+    inference_options : keyword arguments for :meth:`Fit.inference` (``method``, ``nodewise_lambda``,
+        ``sigma``, ...); the default method is ``"ridge"`` for ridge and ``"desparsified"`` otherwise.
     **fit_kwargs : passed to :func:`regstats.elastic_net` (``penalty_factor``, ``weights``,
         ``standardize``, ``n_lambda``, ...).
 
@@ -329,13 +334,14 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     elif stability:
         prog.start("stability selection")
         skw = kw_prog if _accepts("regstats.bootstrap", "stability_selection", "progress") else {}
+        skw = {**skw, **dict(stability_options or {})}
         stab = _attempt("stability", lambda: path.stability(seed=seed, n_jobs=n_jobs, **skw), status, caught)
         prog.end(status["stability"] if status["stability"] != "ok" else "done")
     else:
         status["stability"] = "not computed: left out (stability=False)"
     if inference:
         prog.start("inference")
-        inf = _attempt("inference", lambda: _infer(fit, pen, seed, progress), status, caught)
+        inf = _attempt("inference", lambda: _infer(fit, pen, seed, progress, inference_options), status, caught)
         prog.end(status["inference"] if status["inference"] != "ok" else "done")
     else:
         status["inference"] = "not computed: left out (inference=False)"
@@ -376,10 +382,12 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     return rep
 
 
-def _infer(fit: Any, pen: str, seed: Any, progress: bool = False) -> Any:
-    """Ridge standard errors for ridge fits, the desparsified lasso otherwise."""
+def _infer(fit: Any, pen: str, seed: Any, progress: bool = False,
+           options: Mapping[str, Any] | None = None) -> Any:
+    """Ridge standard errors for ridge fits, the desparsified lasso otherwise (``options`` override)."""
     kw = {"progress": progress} if progress and _accepts("regstats.inference", "infer", "progress") else {}
-    return fit.inference(method="ridge" if pen == "ridge" else "desparsified", seed=seed, **kw)
+    kw = {"method": "ridge" if pen == "ridge" else "desparsified", "seed": seed, **kw, **dict(options or {})}
+    return fit.inference(**kw)
 
 
 def _criteria(path: Any, pen: str, seed: Any) -> pd.DataFrame:
