@@ -362,7 +362,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
                             bias_variance=not args.no_bias_variance, n_rep=args.n_rep,
                             figures=not args.no_figures, progress=not args.quiet, n_jobs=args.n_jobs,
                             source=source, out=out, **kw)
-    problems = {k: v for k, v in rep.status.items() if v != "ok" and not v.startswith("not computed: left out")}
+    problems = {k: v for k, v in rep.status.items()
+                if v != "ok" and not v.startswith("not computed: left out") and v != "not computed: n_boot = 0"}
     for k, v in problems.items():
         sys.stderr.write(f"regstats: note: {k} {v}\n")
     return 0
