@@ -50,7 +50,7 @@ def _inline(text: object) -> str:
 
 def _cell(s: object) -> str:
     """A table cell: plain text, ``|`` escaped so it does not split the cell."""
-    return _plain(s).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return re.sub(r"([\\|*`])", r"\\\1", _plain(s)).replace("\n", " ")
 
 
 def _fence(code: str) -> str:
