@@ -115,9 +115,10 @@ _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 def _md_text(s: str) -> str:
-    """Markdown text with no markup: HTML characters as entities; ``\\``, ``*``, ``[``, ``]`` escaped."""
+    """Markdown text with no markup: HTML characters as entities; ``\\``, ``*``, backticks and a
+    link's ``](`` escaped (a term's ``[T.level]`` stays readable)."""
     s = re.sub(r"[&<>]", lambda m: _HTML[m.group(0)], " ".join(str(s).splitlines()))
-    return re.sub(r"([\\*\[\]`])", r"\\\1", s)
+    return re.sub(r"([\\*`]|\](?=\())", r"\\\1", s)
 
 
 def _md_escape(s: str) -> str:

@@ -35,7 +35,7 @@ def _code_span(s: str) -> str:
 
 def _inline(text: object) -> str:
     """Report text (``code`` in backticks is the only markup) as Markdown: code spans kept, everything
-    else escaped: HTML characters as entities; ``*``, ``[``, ``]``, ``\\`` and a leading ``#`` with a
+    else escaped: HTML characters as entities; ``*``, ``\\``, a link's ``](`` and a leading ``#`` with a
     backslash (``_`` is left alone: GitHub does not emphasise inside words)."""
     parts = re.split(r"`([^`]*)`", str(text))
     out = []
@@ -43,14 +43,14 @@ def _inline(text: object) -> str:
         if i % 2:
             out.append(_code_span(p))
         else:
-            out.append(re.sub(r"([\\*\[\]])", r"\\\1", _plain(p)).replace("\n", " "))
+            out.append(re.sub(r"([\\*]|\](?=\())", r"\\\1", _plain(p)).replace("\n", " "))
     text = "".join(out)
     return "\\" + text if text[:1] in "#>+-=" and text[:1] else text
 
 
 def _cell(s: object) -> str:
     """A table cell: plain text, ``|`` escaped so it does not split the cell."""
-    return re.sub(r"([\\|*`])", r"\\\1", _plain(s)).replace("\n", " ")
+    return re.sub(r"([\\|*`]|\](?=\())", r"\\\1", _plain(s)).replace("\n", " ")
 
 
 def _fence(code: str) -> str:
