@@ -22,7 +22,8 @@ from typing import Any, Sequence
 
 __all__ = ["main", "build_parser"]
 
-DEFAULT_FORMULAS = {"prostate": "lpsa ~ . - train", "diabetes": "y ~ .", "mtcars": "mpg ~ . - model"}
+DEFAULT_FORMULAS = {"prostate": "lpsa ~ . - train", "diabetes": "y ~ .", "mtcars": "mpg ~ . - model",
+                    "hitters": "Salary ~ .", "credit": "Balance ~ . - ID"}
 _PENALTIES = ("lasso", "ridge", "elastic-net")
 
 
@@ -102,7 +103,7 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
                    help="model formula, patsy syntax plus R's '.', e.g. \"y ~ .\", \"y ~ . - id\", "
                         "\"y ~ x1 + C(group) + np.log(x2)\". Required with a DATA file; the bundled "
                         "datasets have defaults (prostate: \"lpsa ~ . - train\", diabetes: \"y ~ .\", "
-                        "mtcars: \"mpg ~ . - model\").")
+                        "mtcars: \"mpg ~ . - model\", hitters: \"Salary ~ .\", credit: \"Balance ~ . - ID\").")
     g.add_argument("-p", "--penalty", choices=_PENALTIES, default="lasso",
                    help="lasso (l1_ratio = 1), ridge (l1_ratio = 0) or elastic-net (default: lasso).")
     g.add_argument("--l1-ratio", type=_unit_interval, default=None, metavar="A",
@@ -409,7 +410,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None,
                   line: Any = None) -> None:
-    sys.stderr.write(f"regstats: warning: {message}\n")
+    text = str(message)
+    if "nodewise_lambda" in text:
+        text += " (command line: --nodewise-lambda)"
+    sys.stderr.write(f"regstats: warning: {text}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
