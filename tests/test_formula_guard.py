@@ -100,7 +100,7 @@ def doc_formulas():
             c = c.strip().strip('"').strip("'")
             if c.count("~") != 1 or c.startswith(("regstats ", "python ")) or " -f " in c or "--" in c:
                 continue
-            if not re.match(r"^[\w.() ]*~", c) or re.search(r"[a-z]{3,} [a-z]{3,} [a-z]{3,}", c):
+            if not re.match(r"^\s*[\w.()]+[\w.() ]*~\s*[\w.(]", c) or re.search(r"[a-z]{3,} [a-z]{3,} [a-z]{3,}", c):
                 continue                                  # prose around a formula, not a formula
             found.setdefault(c, md.name)
     return sorted(found.items())
