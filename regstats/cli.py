@@ -95,8 +95,9 @@ def _nodewise(text: str) -> float | str:
 def _add_data_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data and model")
     g.add_argument("data", nargs="?", metavar="DATA",
-                   help="CSV file with a header row (.csv; .tsv/.txt are read tab- or auto-separated). "
-                        "Omit it to use a bundled dataset (see --dataset).")
+                   help="CSV file with a header row (.csv; .tsv/.txt are read tab- or auto-separated); an "
+                        "unnamed first column (R's write.csv) is read as row names. Omit it to use a bundled "
+                        "dataset (see --dataset).")
     g.add_argument("--dataset", choices=sorted(DEFAULT_FORMULAS), default=None,
                    help="bundled dataset to use when no DATA file is given (default: prostate).")
     g.add_argument("-f", "--formula", metavar="FORMULA",
@@ -168,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-figures", action="store_true", help="tables only: draw no figures (quicker).")
     g.add_argument("-o", "--out", default="report.html", metavar="FILE",
                    help="output file; .html (self-contained, figures inlined) or .md (figures written to "
-                        "FILE_files/) (default: report.html).")
+                        "FILE_files/) (default: report.html); written atomically, so a failed write keeps "
+                        "the old file.")
     g.add_argument("--threshold", type=_open_interval(0.5, 1.0, hi_closed=True), default=None, metavar="T",
                    help="stability selection: selection-probability threshold in (0.5, 1] (default: 0.75).")
     g.add_argument("--pfer", type=_open_interval(0.0, float("inf")), default=None, metavar="E",
