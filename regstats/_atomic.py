@@ -118,9 +118,7 @@ def atomic_open(target: str | os.PathLike, mode: str = "w", *, encoding: str | N
         try:
             old_mode = stat.S_IMODE(os.stat(path).st_mode)
         except OSError:
-            umask = os.umask(0)
-            os.umask(umask)
-            old_mode = 0o666 & ~umask
+            old_mode = 0o666 & ~_umask()
         os.chmod(tmp, old_mode)
         with os.fdopen(fd, mode, encoding=enc, newline=newline) as fh:
             delay = os.environ.get(_SLOW_ENV)
@@ -184,6 +182,14 @@ def replace_dir(target: str | os.PathLike) -> Iterator[FilePath]:
 
 
 def _umask() -> int:
+    """The process umask, read without changing it where the system allows (threads may be writing)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
     u = os.umask(0)
     os.umask(u)
     return u
