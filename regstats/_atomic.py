@@ -21,7 +21,7 @@ from typing import IO, Any, Callable, Iterator
 
 from .errors import RegstatsError
 
-__all__ = ["OutputError", "atomic_open", "write_text", "write_bytes", "replace_dir", "check_target"]
+__all__ = ["OutputError", "atomic_open", "write_text", "write_bytes", "write_with", "replace_dir", "check_target"]
 
 # test hook: a delay (seconds) between writing chunks, so a test can kill a write midway
 _SLOW_ENV = "REGSTATS_TEST_SLOW_WRITE"
