@@ -393,3 +393,25 @@ def test_fit_quiet_has_no_messages(tmp_path, capsys, monkeypatch):
     code, out, err = run_inline(["fit", "--dataset", "mtcars", "--folds", "3", "--n-lambda", "5", "-q", "--out",
                                  "p.csv"], capsys, monkeypatch, tmp_path)
     assert code == 0 and err == "" and pd.read_csv(tmp_path / "p.csv").shape[0] == 5
+
+
+def test_reproducing_command_carries_the_new_options(tmp_path, capsys, monkeypatch):
+    """The report's own command reproduces it: stability/inference options, --trust-formula when the
+    formula needs it, and index_col=0 for a CSV with row names."""
+    cars = rs.load_dataset("mtcars").set_index("model")
+    cars.index.name = None
+    cars.to_csv(tmp_path / "cars.csv")
+    code, out, err = run_inline(["report", "cars.csv", "-f", "mpg ~ wt + I(abs(hp - 100))", "--trust-formula",
+                                 "--threshold", "0.9", "--pfer", "0.5", "--nodewise-lambda", "scaled", "--folds", "3",
+                                 "--bootstrap", "0", "--no-figures", "--no-bias-variance", "-q", "--out", "r.md"],
+                                capsys, monkeypatch, tmp_path)
+    assert code == 0, err
+    md = (tmp_path / "r.md").read_text()
+    for flag in ("--threshold 0.9", "--pfer 0.5", "--nodewise-lambda scaled", "--trust-formula"):
+        assert flag in md, flag
+    assert 'pd.read_csv("cars.csv", index_col=0)' in md
+    assert "stability_options={'threshold': 0.9, 'pfer': 0.5}" in md
+    code, out, err = run_inline(["report", "--folds", "3", "--bootstrap", "0", "--no-figures", "--no-stability",
+                                 "--no-inference", "--no-bias-variance", "-q", "--out", "p.md"], capsys, monkeypatch,
+                                tmp_path)
+    assert code == 0 and "--trust-formula" not in (tmp_path / "p.md").read_text()
