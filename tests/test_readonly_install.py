@@ -74,7 +74,8 @@ def test_import_falls_back_to_a_temporary_cache(readonly):
 def test_no_writable_folder_at_all_turns_caching_off(readonly):
     pre = ("import tempfile\n"
            "def _fail(*a, **k):\n    raise OSError(30, 'Read-only file system')\n"
-           "tempfile.mkdtemp = _fail\n")
+           "tempfile.mkdtemp = _fail\n"
+           f"tempfile.gettempdir = lambda: {str(readonly / 'home')!r}\n")
     r = _run(readonly, pre)
     assert r.returncode == 0, r.stderr
     where, coef, n_warn, msgs = r.stdout.splitlines()[:4]
