@@ -538,3 +538,70 @@ def test_same_numbers_for_any_n_jobs():
     for name in ("cv_choice", "path", "coefficients", "bias_variance", "relaxed_cv", "criteria"):
         pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
     assert "n_jobs" not in a.call                      # not needed to reproduce the numbers
+
+
+# -- escaping in every output format (issue 21, item 7) -----------------------------------------------
+HOSTILE = "<script>alert(1)</script>"
+
+
+def _hostile_data(rng):
+    n = 40
+    df = pd.DataFrame({"y": rng.standard_normal(n), HOSTILE: rng.standard_normal(n),
+                       "a|b": rng.choice(["0ref", "p|q", "<i>r</i>", "s*t*"], n), "x": rng.standard_normal(n)})
+    df["y"] += 2 * df[HOSTILE] + (df["a|b"] == "p|q")
+    return df
+
+
+def _unescaped_pipes(line):
+    return len(re.findall(r"(?<!\\)\|", line))
+
+
+def test_markdown_escapes_names_and_levels(rng, tmp_path):
+    df = _hostile_data(rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = rs.report("y ~ .", df, folds=3, seed=1, n_boot=5, stability=False, inference=False,
+                        bias_variance=False, figures=False, title=f"report on {HOSTILE} | data")
+    md = rep.to_markdown()
+    assert "<script" not in md and "<i>" not in md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md
+    assert md.splitlines()[0] == "# report on &lt;script&gt;alert(1)&lt;/script&gt; | data"
+    for block in md.split("\n\n"):                 # every row of a table has as many cells as its header
+        rows = [ln for ln in block.splitlines() if ln.startswith("|")]
+        if rows:
+            assert len({_unescaped_pipes(r) for r in rows}) == 1, block
+    assert "| Q('a\\|b')[T.p\\|q] |" in md and "[T.&lt;i&gt;r&lt;/i&gt;]" in md and "[T.s\\*t\\*]" in md
+    html = rep.to_html()
+    assert "<script" not in html and "&lt;script&gt;" in html
+    s = rep.path.at(float(rep.path.lambdas[5])).summary()
+    smd = s.to_markdown()
+    assert "<script" not in smd and "<i>" not in smd
+    for line in smd.splitlines():
+        if line.startswith("| ") and "---" not in line:
+            assert _unescaped_pipes(line) == _unescaped_pipes(smd.splitlines()[
+                next(i for i, ln in enumerate(smd.splitlines()) if ln.startswith("| "))])
+
+
+def _tex_specials_left(text):
+    """Raw special characters left after removing the escapes LaTeX understands."""
+    for esc in (r"\textbackslash{}", r"\textasciicircum{}", r"\textasciitilde{}", r"\textless{}",
+                r"\textgreater{}", r"\textbar{}", r"\&", r"\%", r"\$", r"\#", r"\_", r"\{", r"\}"):
+        text = text.replace(esc, "")
+    return re.findall(r"[\\&%$#_{}^~<>|]", text)
+
+
+def test_latex_escapes_every_special_character(rng):
+    from regstats._summary import Summary
+
+    name = r"x^2 \alpha_1 50% & #3 $5 {a} ~b <c>|"
+    frame = pd.DataFrame({"estimate": [1.5, -2.0], "note": [name, "ok"]}, index=pd.Index([name, "y_2"], name="t_m"))
+    tex = Summary(title=f"fit of {name}\n\\end{{document}}", tables=[("", frame)]).to_latex()
+    body = [ln for ln in tex.splitlines() if not ln.startswith(("\\begin{tabular}", "\\end{tabular}", "\\hline"))]
+    cells = [c for ln in body[1:] for c in ln.removesuffix(" \\\\").split(" & ")]
+    assert all(_tex_specials_left(c) == [] for c in cells), cells
+    assert r"x\textasciicircum{}2 \textbackslash{}alpha\_1 50\% \& \#3 \$5 \{a\} \textasciitilde{}b" in tex
+    assert len(tex.splitlines()[0].splitlines()) == 1 and "\\end{document}" not in tex.splitlines()[1]
+    df = pd.DataFrame({"y": rng.standard_normal(30), "a^b": rng.standard_normal(30), "c\\d_e": rng.standard_normal(30)})
+    fit = rs.lasso("y ~ .", df).at(0.01)
+    tex = fit.summary().to_latex()
+    assert r"a\textasciicircum{}b" in tex and r"c\textbackslash{}d\_e" in tex
