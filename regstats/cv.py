@@ -36,7 +36,7 @@ from .errors import ConvergenceWarning, DataError, DesignWarning, ParameterError
 if TYPE_CHECKING:  # pragma: no cover
     from .path import Fit, Path
 
-__all__ = ["cross_validate", "cv_elastic_net", "make_folds", "CVResult", "ElasticNetCV"]
+__all__ = ["cross_validate", "cv_elastic_net", "make_folds", "CVResult", "ElasticNetCV", "resolve_lam", "cv_choice"]
 
 Loss = Literal["mse", "mae"]
 _LOSS_NAMES = {"mse": "Mean-Squared Error", "mae": "Mean Absolute Error"}
@@ -225,6 +225,43 @@ def select_lambdas(lambdas: np.ndarray, cv_mean: np.ndarray, cv_se: np.ndarray) 
 
 
 # ------------------------------------------------------------------------------------------------
+# lam= on a cross-validated result: glmnet's s = "lambda.1se" / "lambda.min"
+# ------------------------------------------------------------------------------------------------
+#: the names of the CV choices accepted wherever a lambda is taken (glmnet's ``s=`` and ours)
+CV_CHOICES: dict[str, str] = {"lambda.1se": "1se", "1se": "1se", "lambda_1se": "1se",
+                              "lambda.min": "min", "min": "min", "lambda_min": "min"}
+_CHOICE_TEXT = "'lambda.1se', '1se', 'lambda.min' or 'min'"
+
+
+def cv_choice(value: object, name: str = "lam") -> str:
+    """``"min"`` or ``"1se"`` for one of glmnet's or our names of a CV choice; a
+    :class:`ParameterError` naming ``name`` otherwise."""
+    key = CV_CHOICES.get(value) if isinstance(value, str) else None
+    if key is None:
+        raise ParameterError(f"{name} must be one of {_CHOICE_TEXT}; got {value!r}")
+    return key
+
+
+def resolve_lam(lam: object, cv: Any = None, name: str = "lam") -> float:
+    """A lambda from ``lam``: a number >= 0, or a CV choice name resolved on ``cv`` (anything with
+    ``lambda_min`` and ``lambda_1se``).  The one place where ``lam="1se"`` is understood.
+
+    With ``cv=None`` (a path that was not cross-validated) a choice name is an error that says how
+    to cross-validate; a string that is not a choice name (``"0.5"``) is an error too.
+    """
+    if isinstance(lam, str):
+        if lam not in CV_CHOICES:
+            raise ParameterError(f"{name} must be a number >= 0 or one of {_CHOICE_TEXT} (on a "
+                                 f"cross-validated path); got {lam!r}")
+        if cv is None:
+            raise ParameterError(f"{name}={lam!r} needs a cross-validated path; got a path without CV. "
+                                 f"Use cv = path.cv(folds=10, seed=1), then cv.at({lam!r}) or "
+                                 f"cv.predict(newdata, lam={lam!r})")
+        return float(cv.lambda_min if CV_CHOICES[lam] == "min" else cv.lambda_1se)
+    return check.real_in(name, lam, 0.0, np.inf)
+
+
+# ------------------------------------------------------------------------------------------------
 # the result
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
@@ -283,15 +320,13 @@ class CVResult:
         """The full-data fit at ``lambda_1se``."""
         return self.path.at(self.lambda_1se)
 
-    def at(self, which: str | float = "1se") -> "Fit":
-        """The full-data fit at ``"min"``, ``"1se"`` or a given lambda."""
-        return self.path.at(self._lam(which))
+    def at(self, lam: str | float = "1se") -> "Fit":
+        """The full-data fit at a lambda: ``"lambda.1se"`` / ``"1se"`` (default), ``"lambda.min"`` /
+        ``"min"`` (glmnet's ``s=``), or a number."""
+        return self.path.at(self._lam(lam))
 
-    def _lam(self, which: str | float) -> float:
-        if isinstance(which, str):
-            check.choice("which", which, ("min", "1se"))
-            return self.lambda_min if which == "min" else self.lambda_1se
-        return check.real_in("which", which, 0.0, np.inf)
+    def _lam(self, lam: str | float) -> float:
+        return resolve_lam(lam, self)
 
     def oof(self, repeat: int = 0) -> pd.DataFrame:
         """Out-of-fold predictions of one repeat: rows of the data used, one column per lambda."""
@@ -299,9 +334,21 @@ class CVResult:
         return pd.DataFrame(self.oof_predictions[repeat], index=idx,
                             columns=pd.Index(self.lambdas, name="lambda"))
 
-    def predict(self, newdata: pd.DataFrame | None = None, which: str | float = "1se") -> pd.Series:
-        """Predictions of the full-data fit at ``which`` (``"min"``, ``"1se"`` or a lambda)."""
-        return self.at(which).predict(newdata)
+    def predict(self, newdata: pd.DataFrame | None = None, lam: str | float = "1se") -> pd.Series:
+        """Predictions of the full-data fit at ``lam``: ``"lambda.1se"`` / ``"1se"`` (default),
+        ``"lambda.min"`` / ``"min"`` or a number, as glmnet's ``predict(cvfit, newx, s=)``."""
+        return self.at(lam).predict(newdata)
+
+    def coef(self, lam: str | float = "1se") -> pd.Series:
+        """Original-scale coefficients (``Intercept`` first) at ``lam``, as glmnet's ``coef(cvfit, s=)``."""
+        return self.at(lam).params
+
+    def plot(self, *, ax: Any = None, **kwargs: Any) -> Any:
+        """The CV curve with +-1 SE bars and both choices marked (glmnet's ``plot(cvfit)``); returns
+        the matplotlib Axes.  Keywords go to :func:`regstats.report.plots.plot_cv`."""
+        from .report.plots import plot_cv
+
+        return plot_cv(self, ax=ax, **kwargs)
 
     def to_frame(self) -> pd.DataFrame:
         """The CV curve (a copy of :attr:`table`)."""
@@ -495,9 +542,22 @@ class ElasticNetCV:
         """The fit at (``l1_ratio_min``, ``lambda_1se``)."""
         return self.cv.best
 
-    def at(self, which: str | float = "1se") -> "Fit":
-        """The fit of the chosen l1_ratio at ``"min"``, ``"1se"`` or a lambda."""
-        return self.cv.at(which)
+    def at(self, lam: str | float = "1se") -> "Fit":
+        """The fit of the chosen l1_ratio at ``"lambda.1se"`` / ``"1se"``, ``"lambda.min"`` /
+        ``"min"`` or a number."""
+        return self.cv.at(lam)
+
+    def predict(self, newdata: pd.DataFrame | None = None, lam: str | float = "1se") -> pd.Series:
+        """Predictions of the chosen l1_ratio's fit at ``lam`` (as :meth:`CVResult.predict`)."""
+        return self.cv.predict(newdata, lam)
+
+    def coef(self, lam: str | float = "1se") -> pd.Series:
+        """Coefficients of the chosen l1_ratio's fit at ``lam`` (as :meth:`CVResult.coef`)."""
+        return self.cv.coef(lam)
+
+    def plot(self, *, ax: Any = None, **kwargs: Any) -> Any:
+        """The CV curve of the chosen l1_ratio (as :meth:`CVResult.plot`); returns the Axes."""
+        return self.cv.plot(ax=ax, **kwargs)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
