@@ -487,8 +487,8 @@ class Fit:
 
 def _lam_arg(lam: Any) -> float:
     """One lambda of a path (not cross-validated): a number >= 0; ``"1se"`` and the like are an
-    error that says how to cross-validate (the one helper: :func:`regstats.cv.resolve_lam`)."""
-    from .cv import resolve_lam
+    error that says how to cross-validate (the one helper: :func:`regstats._lam.resolve_lam`)."""
+    from ._lam import resolve_lam
 
     return resolve_lam(lam, None)
 

@@ -217,7 +217,7 @@ class RelaxedCV:
 
     def at(self, which: str = "1se") -> "Fit":
         """The relaxed fit at the ``"min"`` or ``"1se"`` pair (``"lambda.min"`` / ``"lambda.1se"`` too)."""
-        from .cv import cv_choice
+        from ._lam import cv_choice
 
         if cv_choice(which, "which") == "min":
             return self.relaxed.at(self.lambda_min, self.gamma_min)
