@@ -614,3 +614,15 @@ def test_nothing_is_cut_off_in_chromium(tmp_path, width):
     m = re.search(r'data-overflow="([^"]*)"', out)
     assert m is not None, out[-500:]
     assert m.group(1) == "none"
+
+
+def test_one_example_report_per_bundled_dataset():
+    from pathlib import Path as FilePath
+
+    from regstats.datasets import DATASETS
+    from regstats.report.examples import EXAMPLES
+
+    assert sorted(d for d, _, _ in EXAMPLES.values()) == sorted(DATASETS)
+    reports = FilePath(__file__).parent.parent / "reports"
+    for name in EXAMPLES:
+        assert (reports / f"{name}.html").is_file() and (reports / f"{name}.md").is_file(), name
