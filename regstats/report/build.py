@@ -519,8 +519,7 @@ def _sec_cv(c: _Context) -> Section:
         blocks: list[Any] = [_skipped("cross-validation " + c.status["cv"]),
                              Text(f"Without CV the tables below use lambda = {c.fit.lam:.4g}, the middle of "
                                   "the grid; it is not a tuned choice.", "warning")]
-        blocks += _figure("path", "Coefficient paths (standardized scale).",
-                          lambda ax: plots.plot_path(p, ax=ax), c)
+        blocks += _figure("path", _PATH_CAPTION, lambda ax: plots.plot_path(p, ax=ax), c)
         return Section("cv", "Choice of lambda", blocks, status="skipped")
     cv = c.cv
     tab = cv.table
@@ -556,8 +555,8 @@ def _sec_cv(c: _Context) -> Section:
     blocks += _figure("cv", "CV error (mean ± 1 SE over folds) against log(lambda); top axis: nonzero "
                       "coefficients. Dashed lines: lambda_min and lambda_1se.",
                       lambda ax: plots.plot_cv(cv, ax=ax), c)
-    blocks += _figure("path", "Coefficient paths (coefficients × column sd, so they are comparable) with the "
-                      "CV choices marked.", lambda ax: plots.plot_path(p, cv=cv, ax=ax), c)
+    blocks += _figure("path", _PATH_CAPTION + " Dashed lines: the CV choices.",
+                      lambda ax: plots.plot_path(p, cv=cv, ax=ax), c)
     others = [tuple(_criteria_blocks(c)), tuple(_relaxed_blocks(c))]
     blocks.append(Row([b for b in others if b]))
     return Section("cv", "Choice of lambda", blocks)
@@ -795,21 +794,25 @@ def _sec_coef(c: _Context) -> Section:
         blocks += [Text(f"Inference: {n}", "note") for n in getattr(c.inf, "notes", ())]
     if c.inf is not None and c.boot is not None:
         blocks += _figure("intervals", f"Coefficient intervals: {_inf_method(c)} (inference) and bootstrap "
-                          f"percentile (B = {c.n_boot}) at {used}.",
+                          f"percentile (B = {c.n_boot}) at {used}; {_STD_SCALE}.",
                           lambda ax: plots.plot_intervals({_inf_method(c): _only(c.inf, focus),
-                                                           "bootstrap": _only(c.boot, focus)}, ax=ax),
+                                                           "bootstrap": _only(c.boot, focus)}, ax=ax,
+                                                          path=c.path),
                           c, figsize=(6.4, _height(len(tidy))))
     elif c.inf is not None:
-        blocks += _figure("intervals", f"Coefficient intervals ({_inf_method(c)}).",
-                          lambda ax: plots.plot_intervals(_only(c.inf, focus), ax=ax), c,
+        blocks += _figure("intervals", f"Coefficient intervals ({_inf_method(c)}); {_STD_SCALE}.",
+                          lambda ax: plots.plot_intervals(_only(c.inf, focus), ax=ax, path=c.path), c,
                           figsize=(6.4, _height(len(tidy))))
     elif c.boot is not None:
-        blocks += _figure("intervals", f"Bootstrap percentile intervals (B = {c.n_boot}) at {used}.",
-                          lambda ax: plots.plot_intervals({"bootstrap": _only(c.boot, focus)}, ax=ax), c,
+        blocks += _figure("intervals", f"Bootstrap percentile intervals (B = {c.n_boot}) at {used}; "
+                          f"{_STD_SCALE}.",
+                          lambda ax: plots.plot_intervals({"bootstrap": _only(c.boot, focus)}, ax=ax,
+                                                          path=c.path), c,
                           figsize=(6.4, _height(len(tidy))))
     if c.boot is not None and c.pen != "ridge":
         blocks += _figure("selection", f"Bootstrap selection frequency at {used} (B = {c.n_boot}); colour: "
-                          "sign consistency.", lambda ax: plots.plot_selection(c.boot, ax=ax), c,
+                          "sign consistency, the share of selecting replicates with the majority sign (colour "
+                          "bar; 0.5 is a coin toss).", lambda ax: plots.plot_selection(c.boot, ax=ax), c,
                           figsize=(6.4, _height(len(tidy))))
     if c.stab is not None:
         st = c.stab
@@ -876,6 +879,13 @@ def _comparison(c: _Context) -> list[Any]:
 def _inf_method(c: _Context) -> str:
     f = c.inf.to_frame()
     return str(f["method"].dropna().iloc[0]) if "method" in f and f["method"].notna().any() else "inference"
+
+
+_PATH_CAPTION = ("Coefficient paths on the standardized scale (coefficient × column sd, so they are "
+                 "comparable); log(lambda) decreases to the right, towards the least penalized fit, where the "
+                 "largest curves are named; the legend lists the others.")
+_STD_SCALE = ("standardized scale: estimate and interval × the column's sd, so that a factor's dummies and "
+              "numeric predictors are comparable (the table gives the original scale)")
 
 
 def _height(n_terms: int) -> float:
