@@ -7,6 +7,11 @@
 """
 from __future__ import annotations
 
+# before numba is imported: a read-only install with no writable home still imports (one warning)
+from ._numba_cache import ensure_numba_cache as _ensure_numba_cache
+
+_ensure_numba_cache()
+
 from .datasets import load_dataset
 from .errors import (ArgumentError, ConvergenceWarning, DataError, DesignWarning, FileError, FormulaError,
                      ParameterError, RegstatsError, RegstatsWarning, UnseenLevelError)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -80,24 +81,24 @@ class Summary:
         return self.to_html()
 
     def to_markdown(self) -> str:
-        lines = [f"### {self.title}", ""]
+        lines = [f"### {_md_text(self.title)}", ""]
         if self.info:
             lines += ["| | |", "|---|---|"]
-            lines += [f"| {k} | {_md_escape(str(v))} |" for k, v in self.info]
+            lines += [f"| {_md_escape(str(k))} | {_md_escape(str(v))} |" for k, v in self.info]
             lines.append("")
         for caption, df in self.tables:
             if caption:
-                lines += [f"**{caption}**", ""]
+                lines += [f"**{_md_text(caption)}**", ""]
             lines.append(markdown_table(_formatted(df, self.digits), index=self.index))
             lines.append("")
-        lines += [f"*Note: {n}*" for n in self.notes]
+        lines += [f"*Note: {_md_text(n)}*" for n in self.notes]
         return "\n".join(lines).rstrip() + "\n"
 
     def to_latex(self) -> str:
-        out = [f"% {self.title}"]
+        out = [f"% {' '.join(str(self.title).split())}"]
         for caption, df in self.tables:
             f = _formatted(df, self.digits)
-            cols = ([f.index.name or ""] if self.index else []) + [str(c) for c in f.columns]
+            cols = ([str(f.index.name or "")] if self.index else []) + [str(c) for c in f.columns]
             out.append("\\begin{tabular}{" + "l" * len(cols) + "}")
             out.append("\\hline")
             out.append(" & ".join(_tex(c) for c in cols) + " \\\\")
@@ -110,16 +111,29 @@ class Summary:
         return "\n".join(out) + "\n"
 
 
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def _md_text(s: str) -> str:
+    """Markdown text with no markup: HTML characters as entities; ``\\``, ``*``, backticks and a
+    link's ``](`` escaped (a term's ``[T.level]`` stays readable)."""
+    s = re.sub(r"[&<>]", lambda m: _HTML[m.group(0)], " ".join(str(s).splitlines()))
+    return re.sub(r"([\\*`]|\](?=\())", r"\\\1", s)
+
+
 def _md_escape(s: str) -> str:
-    return s.replace("|", "\\|")
+    """A Markdown table cell: as :func:`_md_text`, and ``|`` escaped so it does not split the cell."""
+    return _md_text(s).replace("|", "\\|")
+
+
+_TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+        "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+        "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}"}
 
 
 def _tex(s: str) -> str:
-    for a, b in (("\\", "\\textbackslash{}"), ("&", "\\&"), ("%", "\\%"), ("_", "\\_"), ("#", "\\#"),
-                 ("$", "\\$"), ("{", "\\{"), ("}", "\\}")):
-        if a != "\\":
-            s = s.replace(a, b)
-    return s
+    """LaTeX text: every special character replaced in one pass (so ``\\`` and ``{`` do not interfere)."""
+    return re.sub(r"[\\&%$#_{}~^<>|]", lambda m: _TEX[m.group(0)], " ".join(str(s).splitlines()))
 
 
 def markdown_table(df: pd.DataFrame, index: bool = True) -> str:

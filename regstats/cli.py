@@ -6,11 +6,15 @@
 Without a data file it uses a bundled dataset (``--dataset``, default ``prostate`` with
 ``lpsa ~ . - train``).  Errors in the input (missing file, unknown column, bad formula, bad
 option value) print one line ``regstats: error: ...`` and exit with status 1; command-line
-usage errors exit with status 2 (argparse's convention).
+usage errors exit with status 2 (argparse's convention).  Outputs are written atomically (a
+temporary file in the target's folder, then a rename); a failed write is one error line and leaves
+the old file untouched.  Formulas are checked before patsy evaluates them (see
+:mod:`regstats.formula_guard`; ``--trust-formula`` lifts the check).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from pathlib import Path as FilePath
@@ -18,7 +22,8 @@ from typing import Any, Sequence
 
 __all__ = ["main", "build_parser"]
 
-DEFAULT_FORMULAS = {"prostate": "lpsa ~ . - train", "diabetes": "y ~ .", "mtcars": "mpg ~ . - model"}
+DEFAULT_FORMULAS = {"prostate": "lpsa ~ . - train", "diabetes": "y ~ .", "mtcars": "mpg ~ . - model",
+                    "hitters": "Salary ~ .", "credit": "Balance ~ . - ID"}
 _PENALTIES = ("lasso", "ridge", "elastic-net")
 
 
@@ -50,18 +55,56 @@ def _unit_interval(text: str) -> float | str:
     return v
 
 
+def _n_jobs(text: str) -> int:
+    """joblib's convention, validated as the library does: a nonzero integer (-1 = all cores)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a nonzero integer (-1 = all cores); got {text!r}") from None
+    if v == 0:
+        raise argparse.ArgumentTypeError(f"must be a nonzero integer (-1 = all cores); got {text!r}")
+    return v
+
+
+def _open_interval(lo: float, hi: float, hi_closed: bool = False):
+    what = f"a number in ({lo:g}, {hi:g}{']' if hi_closed else ')'}"
+
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what}; got {text!r}") from None
+        if not (lo < v < hi or (hi_closed and v == hi)):
+            raise argparse.ArgumentTypeError(f"must be {what}; got {text!r}")
+        return v
+    return parse
+
+
+def _nodewise(text: str) -> float | str:
+    if text in ("cv", "scaled"):
+        return text
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be 'cv', 'scaled' or a number > 0; got {text!r}") from None
+    if not 0 < v < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 'cv', 'scaled' or a number > 0; got {text!r}")
+    return v
+
+
 def _add_data_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data and model")
     g.add_argument("data", nargs="?", metavar="DATA",
-                   help="CSV file with a header row (.csv; .tsv/.txt are read tab- or auto-separated). "
-                        "Omit it to use a bundled dataset (see --dataset).")
+                   help="CSV file with a header row (.csv; .tsv/.txt are read tab- or auto-separated); an "
+                        "unnamed first column (R's write.csv) is read as row names. Omit it to use a bundled "
+                        "dataset (see --dataset).")
     g.add_argument("--dataset", choices=sorted(DEFAULT_FORMULAS), default=None,
                    help="bundled dataset to use when no DATA file is given (default: prostate).")
     g.add_argument("-f", "--formula", metavar="FORMULA",
                    help="model formula, patsy syntax plus R's '.', e.g. \"y ~ .\", \"y ~ . - id\", "
                         "\"y ~ x1 + C(group) + np.log(x2)\". Required with a DATA file; the bundled "
                         "datasets have defaults (prostate: \"lpsa ~ . - train\", diabetes: \"y ~ .\", "
-                        "mtcars: \"mpg ~ . - model\").")
+                        "mtcars: \"mpg ~ . - model\", hitters: \"Salary ~ .\", credit: \"Balance ~ . - ID\").")
     g.add_argument("-p", "--penalty", choices=_PENALTIES, default="lasso",
                    help="lasso (l1_ratio = 1), ridge (l1_ratio = 0) or elastic-net (default: lasso).")
     g.add_argument("--l1-ratio", type=_unit_interval, default=None, metavar="A",
@@ -77,6 +120,11 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-standardize", action="store_true",
                    help="do not scale the columns by their (weighted) sd about the (weighted) mean "
                         "before fitting.")
+    g.add_argument("--trust-formula", action="store_true",
+                   help="evaluate the formula as Python (patsy's semantics). A formula is code: by "
+                        "default only data columns, np.<function>, patsy's C, Q, I, center, standardize, "
+                        "scale, bs, cr, cc, te and arithmetic are allowed, so a formula typed by someone "
+                        "else cannot run commands. Use this only for formulas you wrote.")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,8 +169,22 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-figures", action="store_true", help="tables only: draw no figures (quicker).")
     g.add_argument("-o", "--out", default="report.html", metavar="FILE",
                    help="output file; .html (self-contained, figures inlined) or .md (figures written to "
-                        "FILE_files/) (default: report.html).")
-    g.add_argument("-j", "--n-jobs", type=int, default=1, metavar="J",
+                        "FILE_files/) (default: report.html); written atomically, so a failed write keeps "
+                        "the old file.")
+    g.add_argument("--threshold", type=_open_interval(0.5, 1.0, hi_closed=True), default=None, metavar="T",
+                   help="stability selection: selection-probability threshold in (0.5, 1] (default: 0.75).")
+    g.add_argument("--pfer", type=_open_interval(0.0, float("inf")), default=None, metavar="E",
+                   help="stability selection: bound on the expected number of false selections, > 0 "
+                        "(default: 1); q is solved from the threshold and PFER, as R's stabs.")
+    g.add_argument("--inference", choices=("desparsified", "post-selection", "ridge"), default=None,
+                   dest="inference_method",
+                   help="inference method: desparsified lasso (default for lasso and elastic net), "
+                        "post-selection OLS on the selected columns (valid only conditionally), or ridge "
+                        "standard errors (default for ridge; ridge only).")
+    g.add_argument("--nodewise-lambda", type=_nodewise, default=None, metavar="L",
+                   help="desparsified lasso: penalty of the nodewise regressions on the standardized "
+                        "columns: 'cv' (default, hdi's), 'scaled' (a scaled lasso per column) or a number.")
+    g.add_argument("-j", "--n-jobs", type=_n_jobs, default=1, metavar="J",
                    help="parallel workers for CV, bootstrap, subsamples and simulation; -1 = all cores; the "
                         "numbers do not depend on it (default: 1).")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress messages on stderr.")
@@ -140,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="seed of the CV folds (default: 1).")
     fit.add_argument("-o", "--out", default="-", metavar="FILE",
                      help="CSV file to write; '-' writes to stdout (default).")
+    fit.add_argument("-j", "--n-jobs", type=_n_jobs, default=1, metavar="J",
+                     help="parallel workers for the CV folds (-1 = all cores); same numbers for any J "
+                          "(default: 1).")
+    fit.add_argument("-q", "--quiet", action="store_true",
+                     help="no messages on stderr except warnings and errors.")
     fit.set_defaults(func=_cmd_fit)
     _add_predict_parser(sub)
     return parser
@@ -178,9 +245,32 @@ def _read_data(args: argparse.Namespace) -> tuple[Any, str, str]:
             raise CLIError(f"cannot read {args.data!r} as CSV: {str(exc).splitlines()[0]}") from None
         if df.shape[0] == 0:
             raise CLIError(f"data file {args.data!r} has a header but no rows")
-        return df, args.formula, str(args.data)
+        df = _row_names(df, args)
+        return _checked(df, args.formula, args), args.formula, str(args.data)
     name = args.dataset or "prostate"
-    return load_dataset(name), args.formula or DEFAULT_FORMULAS[name], name
+    df = load_dataset(name)
+    formula = args.formula or DEFAULT_FORMULAS[name]
+    return _checked(df, formula, args), formula, name
+
+
+def _row_names(df: Any, args: argparse.Namespace) -> Any:
+    """An unnamed first column (R's ``write.csv``, pandas' ``to_csv()``) holds row names: the index."""
+    first = str(df.columns[0])
+    if df.shape[1] > 1 and first.startswith("Unnamed: 0"):
+        df = df.set_index(df.columns[0])
+        df.index.name = None
+        if not getattr(args, "quiet", False):
+            sys.stderr.write("regstats: the first column has no name: read as row names, not as a predictor\n")
+    return df
+
+
+def _checked(df: Any, formula: str, args: argparse.Namespace) -> Any:
+    """Refuse a formula that would run more than column arithmetic (unless --trust-formula)."""
+    if not getattr(args, "trust_formula", False):
+        from .formula_guard import check_formula
+
+        check_formula(formula, [str(c) for c in df.columns])
+    return df
 
 
 def _penalty(args: argparse.Namespace) -> float | str:
@@ -192,16 +282,68 @@ def _penalty(args: argparse.Namespace) -> float | str:
 
 
 # -- commands -------------------------------------------------------------------------------------
+def _check_out(out: FilePath) -> None:
+    """Fail early (before the computation) when ``out`` cannot be written: its folder is missing, is a
+    file or is read-only, or ``out`` is a folder."""
+    from ._atomic import check_target
+
+    check_target(out)
+    parent = out.parent if str(out.parent) else FilePath(".")
+    if not parent.exists():
+        raise CLIError(f"the directory of --out does not exist: {str(parent)!r}")
+    if out.exists() and not out.is_file():
+        return                                    # a device such as /dev/stdout: written in place
+    import tempfile
+
+    from ._atomic import _fail
+
+    try:
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        raise _fail(out, exc) from None
+
+
+def _inference_options(args: argparse.Namespace) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    if args.inference_method is not None:
+        opts["method"] = args.inference_method.replace("-", "_")
+    method = opts.get("method", "ridge" if args.penalty == "ridge" else "desparsified")
+    if args.nodewise_lambda is not None:
+        if method != "desparsified":
+            raise CLIError(f"--nodewise-lambda applies to the desparsified lasso; the inference here is {method}")
+        opts["nodewise_lambda"] = args.nodewise_lambda
+    if opts and args.no_inference:
+        raise CLIError("--inference and --nodewise-lambda set up inference; drop them or --no-inference")
+    if opts.get("method") == "ridge" and args.penalty != "ridge":
+        raise CLIError(f"--inference ridge needs --penalty ridge; got --penalty {args.penalty}")
+    return opts
+
+
+def _stability_options(args: argparse.Namespace) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    if args.threshold is not None:
+        opts["threshold"] = args.threshold
+    if args.pfer is not None:
+        opts["pfer"] = args.pfer
+    if opts and args.no_stability:
+        raise CLIError("--threshold and --pfer set up stability selection; drop them or --no-stability")
+    if opts and args.penalty == "ridge":
+        raise CLIError("--threshold and --pfer set up stability selection, which ridge does not have")
+    return opts
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .report import report
+    from . import report as report_pkg
 
     out = FilePath(args.out)
     if out.suffix.lower() not in (".html", ".htm", ".md", ".markdown"):
         raise CLIError(f"--out must end in .html or .md; got {args.out!r}")
-    if out.parent and not out.parent.exists():
-        raise CLIError(f"the directory of --out does not exist: {str(out.parent)!r}")
+    _check_out(out)
     data, formula, source = _read_data(args)
     l1 = _penalty(args)
+    inf_opts = _inference_options(args)
+    stab_opts = _stability_options(args)
     if not args.quiet:
         sys.stderr.write(f"regstats: {args.penalty} on {source}: {formula}\n")
     kw: dict[str, Any] = {}
@@ -213,13 +355,19 @@ def _cmd_report(args: argparse.Namespace) -> int:
         kw["standardize"] = False
     if args.weights is not None:
         kw["weights"] = args.weights
-    rep = report(formula, data, penalty=args.penalty, l1_ratio=l1 if args.penalty == "elastic-net" else None,
-                 folds=args.folds, seed=args.seed, n_boot=args.bootstrap, choice=args.choice,
-                 stability=not args.no_stability, inference=not args.no_inference,
-                 bias_variance=not args.no_bias_variance, n_rep=args.n_rep, figures=not args.no_figures,
-                 progress=not args.quiet,
-                 source=source, out=out, **kw)
-    problems = {k: v for k, v in rep.status.items() if v != "ok" and not v.startswith("not computed: left out")}
+    if stab_opts:
+        kw["stability_options"] = stab_opts
+    if inf_opts:
+        kw["inference_options"] = inf_opts
+    rep = report_pkg.report(formula, data, penalty=args.penalty,
+                            l1_ratio=l1 if args.penalty == "elastic-net" else None,
+                            folds=args.folds, seed=args.seed, n_boot=args.bootstrap, choice=args.choice,
+                            stability=not args.no_stability, inference=not args.no_inference,
+                            bias_variance=not args.no_bias_variance, n_rep=args.n_rep,
+                            figures=not args.no_figures, progress=not args.quiet, n_jobs=args.n_jobs,
+                            source=source, out=out, **kw)
+    problems = {k: v for k, v in rep.status.items()
+                if v != "ok" and not v.startswith("not computed: left out") and v != "not computed: n_boot = 0"}
     for k, v in problems.items():
         sys.stderr.write(f"regstats: note: {k} {v}\n")
     return 0
@@ -228,20 +376,25 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_fit(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .path import elastic_net
+    from . import path as path_mod
+    from ._atomic import atomic_open
 
+    if args.out != "-":
+        _check_out(FilePath(args.out))
     data, formula, source = _read_data(args)
     l1 = _penalty(args)
-    path = elastic_net(formula, data, l1_ratio=l1, n_lambda=args.n_lambda, standardize=not args.no_standardize,
-                       lambda_min_ratio=args.lambda_min_ratio, weights=args.weights)
+    path = path_mod.elastic_net(formula, data, l1_ratio=l1, n_lambda=args.n_lambda,
+                                standardize=not args.no_standardize,
+                                lambda_min_ratio=args.lambda_min_ratio, weights=args.weights)
     tab = path.table.reset_index(drop=True)
     if args.folds is not None:
-        cv = path.cv(folds=args.folds, seed=args.seed)
+        cv = path.cv(folds=args.folds, seed=args.seed, n_jobs=args.n_jobs)
         cvt = cv.table.set_index("lambda")
         tab["cv_mean"] = cvt["cv_mean"].reindex(tab["lambda"]).to_numpy()
         tab["cv_se"] = cvt["cv_se"].reindex(tab["lambda"]).to_numpy()
-        sys.stderr.write(f"regstats: lambda_min = {cv.lambda_min:.6g}, lambda_1se = {cv.lambda_1se:.6g} "
-                         f"({args.folds}-fold CV, seed {args.seed})\n")
+        if not args.quiet:
+            sys.stderr.write(f"regstats: lambda_min = {cv.lambda_min:.6g}, lambda_1se = {cv.lambda_1se:.6g} "
+                             f"({args.folds}-fold CV, seed {args.seed})\n")
     coef = path.coef.reset_index(drop=True)
     clash = [c for c in coef.columns if c in tab.columns]
     if clash:
@@ -251,10 +404,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         out.to_csv(sys.stdout, index=False, float_format="%.10g")
     else:
         target = FilePath(args.out)
-        if target.parent and not target.parent.exists():
-            raise CLIError(f"the directory of --out does not exist: {str(target.parent)!r}")
-        out.to_csv(target, index=False, float_format="%.10g")
-        sys.stderr.write(f"regstats: wrote {len(out)} lambdas x {coef.shape[1]} coefficients to {target}\n")
+        with atomic_open(target, "w", newline="") as fh:
+            out.to_csv(fh, index=False, float_format="%.10g")
+        if not args.quiet:
+            sys.stderr.write(f"regstats: wrote {len(out)} lambdas x {coef.shape[1]} coefficients to {target}\n")
     return 0
 
 
@@ -302,7 +455,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None,
                   line: Any = None) -> None:
-    sys.stderr.write(f"regstats: warning: {message}\n")
+    text = str(message)
+    if "nodewise_lambda" in text:
+        text += " (command line: --nodewise-lambda)"
+    sys.stderr.write(f"regstats: warning: {text}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -317,6 +473,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except (CLIError, RegstatsError) as exc:
         sys.stderr.write(f"regstats: error: {exc}\n")
+        return 1
+    except OSError as exc:                      # an output or input the system refused, in one line
+        name = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
+        reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+        sys.stderr.write(f"regstats: error: cannot access{name}: {reason}\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("regstats: interrupted\n")

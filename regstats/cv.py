@@ -29,6 +29,7 @@ import pandas as pd
 from . import _validate as check
 from . import engine
 from ._parallel import parallel_map, spawn_seeds
+from ._lam import CV_CHOICES, cv_choice, resolve_lam  # noqa: F401  (lam="1se" everywhere)
 from ._summary import Summary
 from .design import row_vector
 from .errors import ConvergenceWarning, DataError, DesignWarning, ParameterError, user_stacklevel
@@ -284,15 +285,13 @@ class CVResult:
         """The full-data fit at ``lambda_1se``."""
         return self.path.at(self.lambda_1se)
 
-    def at(self, which: str | float = "1se") -> "Fit":
-        """The full-data fit at ``"min"``, ``"1se"`` or a given lambda."""
-        return self.path.at(self._lam(which))
+    def at(self, lam: str | float = "1se") -> "Fit":
+        """The full-data fit at a lambda: ``"lambda.1se"`` / ``"1se"`` (default), ``"lambda.min"`` /
+        ``"min"`` (glmnet's ``s=``), or a number."""
+        return self.path.at(self._lam(lam))
 
-    def _lam(self, which: str | float) -> float:
-        if isinstance(which, str):
-            check.choice("which", which, ("min", "1se"))
-            return self.lambda_min if which == "min" else self.lambda_1se
-        return check.real_in("which", which, 0.0, np.inf)
+    def _lam(self, lam: str | float) -> float:
+        return resolve_lam(lam, self)
 
     def oof(self, repeat: int = 0) -> pd.DataFrame:
         """Out-of-fold predictions of one repeat: rows of the data used, one column per lambda."""
@@ -300,9 +299,21 @@ class CVResult:
         return pd.DataFrame(self.oof_predictions[repeat], index=idx,
                             columns=pd.Index(self.lambdas, name="lambda"))
 
-    def predict(self, newdata: pd.DataFrame | None = None, which: str | float = "1se") -> pd.Series:
-        """Predictions of the full-data fit at ``which`` (``"min"``, ``"1se"`` or a lambda)."""
-        return self.at(which).predict(newdata)
+    def predict(self, newdata: pd.DataFrame | None = None, lam: str | float = "1se") -> pd.Series:
+        """Predictions of the full-data fit at ``lam``: ``"lambda.1se"`` / ``"1se"`` (default),
+        ``"lambda.min"`` / ``"min"`` or a number, as glmnet's ``predict(cvfit, newx, s=)``."""
+        return self.at(lam).predict(newdata)
+
+    def coef(self, lam: str | float = "1se") -> pd.Series:
+        """Original-scale coefficients (``Intercept`` first) at ``lam``, as glmnet's ``coef(cvfit, s=)``."""
+        return self.at(lam).params
+
+    def plot(self, *, ax: Any = None, **kwargs: Any) -> Any:
+        """The CV curve with +-1 SE bars and both choices marked (glmnet's ``plot(cvfit)``); returns
+        the matplotlib Axes.  Keywords go to :func:`regstats.report.plots.plot_cv`."""
+        from .report.plots import plot_cv
+
+        return plot_cv(self, ax=ax, **kwargs)
 
     def to_frame(self) -> pd.DataFrame:
         """The CV curve (a copy of :attr:`table`)."""
@@ -496,9 +507,22 @@ class ElasticNetCV:
         """The fit at (``l1_ratio_min``, ``lambda_1se``)."""
         return self.cv.best
 
-    def at(self, which: str | float = "1se") -> "Fit":
-        """The fit of the chosen l1_ratio at ``"min"``, ``"1se"`` or a lambda."""
-        return self.cv.at(which)
+    def at(self, lam: str | float = "1se") -> "Fit":
+        """The fit of the chosen l1_ratio at ``"lambda.1se"`` / ``"1se"``, ``"lambda.min"`` /
+        ``"min"`` or a number."""
+        return self.cv.at(lam)
+
+    def predict(self, newdata: pd.DataFrame | None = None, lam: str | float = "1se") -> pd.Series:
+        """Predictions of the chosen l1_ratio's fit at ``lam`` (as :meth:`CVResult.predict`)."""
+        return self.cv.predict(newdata, lam)
+
+    def coef(self, lam: str | float = "1se") -> pd.Series:
+        """Coefficients of the chosen l1_ratio's fit at ``lam`` (as :meth:`CVResult.coef`)."""
+        return self.cv.coef(lam)
+
+    def plot(self, *, ax: Any = None, **kwargs: Any) -> Any:
+        """The CV curve of the chosen l1_ratio (as :meth:`CVResult.plot`); returns the Axes."""
+        return self.cv.plot(ax=ax, **kwargs)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()

@@ -33,7 +33,8 @@ class UnseenLevelError(DataError):
 
 
 class FileError(RegstatsError, OSError):
-    """A file cannot be read or written (missing, a directory, no permission, disk full)."""
+    """An input file cannot be read (missing, a directory, no permission); a failed write is
+    ``regstats._atomic.OutputError``."""
 
 
 class RegstatsWarning(UserWarning):

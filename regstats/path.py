@@ -243,8 +243,12 @@ class Path:
         return long
 
     def at(self, lam: float) -> "Fit":
-        """The fit at one lambda; off the grid it is solved exactly (warm-started from the grid)."""
-        lam = check.real_in("lam", lam, 0.0, np.inf)
+        """The fit at one lambda; off the grid it is solved exactly (warm-started from the grid).
+
+        ``"lambda.1se"`` / ``"1se"`` / ``"lambda.min"`` / ``"min"`` need cross-validation:
+        ``path.cv(...).at("1se")``.
+        """
+        lam = _lam_arg(lam)
         k = self._grid_index(lam)
         if k is not None:
             beta = self._solution.beta[k]
@@ -288,9 +292,7 @@ class Path:
             lams = self.lambdas
             coef, b0 = self._solution.coef, self._solution.intercept
         else:
-            lams = np.array([check.real_in("lam", x, 0.0, np.inf) for x in
-                             (list(np.ravel(np.asarray(lam, dtype=object)))
-                              if not isinstance(lam, str) and np.ndim(lam) > 0 else [lam])])
+            lams = np.array([_lam_arg(l) for l in np.atleast_1d(np.asarray(lam, dtype=object))], dtype=float)
             fits = [self.at(float(l)) for l in lams]
             coef = np.array([f.params[list(self.column_names)].to_numpy() for f in fits])
             b0 = np.array([f.intercept for f in fits])
@@ -304,6 +306,15 @@ class Path:
             return self._design.X, self._data.index[self._design.rows]
         frame = as_frame(newdata, allow_empty=True, name="newdata")
         return self._design.spec.transform(frame), frame.index
+
+    def plot(self, cv: Any = None, *, ax: Any = None, xvar: str = "lambda", **kwargs: Any) -> Any:
+        """Coefficient paths (glmnet's ``plot(fit)``), the largest labelled at the fitted end;
+        returns the matplotlib Axes.  ``xvar="lambda"`` (log lambda) or ``"norm"`` (L1-norm
+        fraction); ``cv`` marks its choices.  Keywords go to :func:`regstats.report.plots.plot_path`.
+        """
+        from .report.plots import plot_path
+
+        return plot_path(self, cv=cv, ax=ax, xvar=xvar, **kwargs)
 
     # -- refitting on row subsets (used by CV, bootstrap and simulation) ------------------------
     def _refit(self, rows: np.ndarray | None = None, *, y: np.ndarray | None = None,
@@ -459,6 +470,13 @@ class Fit:
         """Tidy coefficients: ``term, estimate``."""
         return pd.DataFrame({"term": self.params.index, "estimate": self.params.to_numpy()})
 
+    def plot(self, *, ax: Any = None, **kwargs: Any) -> Any:
+        """The coefficient paths of the fit's path with this fit's lambda marked; returns the
+        matplotlib Axes.  Keywords go to :func:`regstats.report.plots.plot_path`."""
+        from .report.plots import plot_path
+
+        return plot_path(self.path, ax=ax, mark=self.lam, **kwargs)
+
     def bootstrap(self, n_boot: int = 500, seed: Any = None, n_jobs: int = 1, **kwargs: Any):
         """Pairs-bootstrap coefficient stability (see :func:`regstats.bootstrap.bootstrap`)."""
         from .bootstrap import bootstrap
@@ -503,6 +521,14 @@ class Fit:
 
     def __repr__(self) -> str:
         return f"<Fit {self.path.penalty} lambda={self.lam:.4g}: {self.n_nonzero} nonzero, df={self.df:.2f}>"
+
+
+def _lam_arg(lam: Any) -> float:
+    """One lambda of a path (not cross-validated): a number >= 0; ``"1se"`` and the like are an
+    error that says how to cross-validate (the one helper: :func:`regstats._lam.resolve_lam`)."""
+    from ._lam import resolve_lam
+
+    return resolve_lam(lam, None)
 
 
 def _warn_unconverged(sol: engine.Solution) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -39,41 +38,16 @@ def _unnum(x: Any) -> float:
     return float(x)
 
 
-def _file_mode(target: str) -> int:
-    """The mode the written file should have: the old file's, else 0o666 less the umask."""
-    try:
-        return os.stat(target).st_mode & 0o777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
 def _write_atomic(file: Any, text: str) -> None:
-    """Write ``text`` to ``file`` through a temporary file in the same folder and ``os.replace``:
-    the target is either the old file or the complete new one, never a partial write."""
+    """Write ``text`` to ``file`` (a name: through a temporary file beside it and ``os.replace``,
+    so the target is the old file or the complete new one; an open text file: directly).  A failed
+    write is an :class:`~regstats._atomic.OutputError` naming the path and the reason."""
     if hasattr(file, "write"):
         file.write(text)
         return
-    target = os.fspath(file)
-    folder = os.path.dirname(os.path.abspath(target))
-    if os.path.isdir(target):
-        raise FileError(f"cannot save to {target!r}: it is a directory")
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".regstats-", suffix=".tmp", dir=folder)
-        os.chmod(tmp, _file_mode(target))
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-        tmp = None
-    except OSError as exc:
-        raise FileError(f"cannot save to {target!r}: {exc.strerror or exc}") from None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
+    from ._atomic import write_text
+
+    write_text(file, text)
 
 
 def path_to_dict(path: Any) -> dict[str, Any]:

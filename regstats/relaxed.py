@@ -216,9 +216,10 @@ class RelaxedCV:
         return self.relaxed.at(self.lambda_1se, self.gamma_1se)
 
     def at(self, which: str = "1se") -> "Fit":
-        """The relaxed fit at the ``"min"`` or ``"1se"`` pair."""
-        check.choice("which", which, ("min", "1se"))
-        if which == "min":
+        """The relaxed fit at the ``"min"`` or ``"1se"`` pair (``"lambda.min"`` / ``"lambda.1se"`` too)."""
+        from ._lam import cv_choice
+
+        if cv_choice(which, "which") == "min":
             return self.relaxed.at(self.lambda_min, self.gamma_min)
         return self.best
 

@@ -196,3 +196,222 @@ def test_help_documents_every_option(capsys, monkeypatch, tmp_path):
     assert top.returncode == 0 and "report" in top.stdout and "fit" in top.stdout and "Exit status" in top.stdout
     code, stdout, _ = run_inline(["--version"], capsys, monkeypatch, tmp_path)
     assert code == 0 and stdout.strip() == f"regstats {rs.__version__}"
+
+
+# -- every option reaches the library call (issue 21, item 3; issue 17, item 5) -----------------------
+class Called(Exception):
+    """Raised by a stand-in library function, carrying the arguments it was called with."""
+
+
+def _capture(monkeypatch, target, name):
+    """Replace ``target.name`` by a function that records its call and stops the command."""
+    calls = []
+
+    def fake(*args, **kwargs):
+        calls.append((args, kwargs))
+        raise Called()
+
+    monkeypatch.setattr(target, name, fake)
+    return calls
+
+
+REPORT_OPTIONS = [  # (argv, keyword, value the library must receive)
+    (["-j", "2"], "n_jobs", 2),
+    (["--n-jobs", "-1"], "n_jobs", -1),
+    (["--folds", "4"], "folds", 4),
+    (["--seed", "7"], "seed", 7),
+    (["--bootstrap", "11"], "n_boot", 11),
+    (["--choice", "min"], "choice", "min"),
+    (["--n-rep", "9"], "n_rep", 9),
+    (["--no-stability"], "stability", False),
+    (["--no-inference"], "inference", False),
+    (["--no-bias-variance"], "bias_variance", False),
+    (["--no-figures"], "figures", False),
+    (["-q"], "progress", False),
+    (["-p", "ridge"], "penalty", "ridge"),
+    (["-p", "elastic-net", "--l1-ratio", "0.3"], "l1_ratio", 0.3),
+    (["-p", "elastic-net", "--l1-ratio", "cv"], "l1_ratio", "cv"),
+    (["--n-lambda", "20"], "n_lambda", 20),
+    (["--lambda-min-ratio", "0.01"], "lambda_min_ratio", 0.01),
+    (["--no-standardize"], "standardize", False),
+    (["-w", "lweight"], "weights", "lweight"),
+    (["--threshold", "0.8"], "stability_options", {"threshold": 0.8}),
+    (["--pfer", "2"], "stability_options", {"pfer": 2.0}),
+    (["--inference", "post-selection"], "inference_options", {"method": "post_selection"}),
+    (["--nodewise-lambda", "0.1"], "inference_options", {"nodewise_lambda": 0.1}),
+    (["--nodewise-lambda", "scaled"], "inference_options", {"nodewise_lambda": "scaled"}),
+    (["-f", "lpsa ~ lcavol + lweight"], 0, "lpsa ~ lcavol + lweight"),
+    (["--dataset", "diabetes"], 0, "y ~ ."),
+    (["-o", "x.md"], "out", "x.md"),
+]
+
+
+@pytest.mark.parametrize("argv,key,value", REPORT_OPTIONS, ids=[" ".join(a) for a, _, _ in REPORT_OPTIONS])
+def test_report_option_reaches_the_call(argv, key, value, monkeypatch, capsys, tmp_path):
+    import regstats.report as report_pkg
+
+    calls = _capture(monkeypatch, report_pkg, "report")
+    monkeypatch.chdir(tmp_path)
+    from regstats.cli import main
+
+    with pytest.raises(Called):
+        main(["report", *argv])
+    (args, kwargs), = calls
+    got = args[key] if isinstance(key, int) else kwargs[key]
+    if key == "out":
+        got = str(got)
+    assert got == value
+
+
+def test_every_report_option_is_tested():
+    from regstats.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if getattr(a, "choices", None) and "report" in a.choices)
+    tested = {opt for argv, _, _ in REPORT_OPTIONS for opt in argv if opt.startswith("-")}
+    for action in sub.choices["report"]._actions:
+        if action.option_strings and action.dest not in ("help", "trust_formula"):
+            assert tested & set(action.option_strings), action.option_strings
+
+
+FIT_OPTIONS = [
+    (["--n-lambda", "20"], "n_lambda", 20),
+    (["--lambda-min-ratio", "0.01"], "lambda_min_ratio", 0.01),
+    (["--no-standardize"], "standardize", False),
+    (["-w", "lweight"], "weights", "lweight"),
+    (["-p", "ridge"], "l1_ratio", 0.0),
+    (["-p", "elastic-net", "--l1-ratio", "0.3"], "l1_ratio", 0.3),
+    (["-f", "lpsa ~ lcavol"], 0, "lpsa ~ lcavol"),
+]
+
+
+@pytest.mark.parametrize("argv,key,value", FIT_OPTIONS, ids=[" ".join(a) for a, _, _ in FIT_OPTIONS])
+def test_fit_option_reaches_the_call(argv, key, value, monkeypatch, tmp_path):
+    import regstats.path as path_mod
+    from regstats.cli import main
+
+    calls = _capture(monkeypatch, path_mod, "elastic_net")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(Called):
+        main(["fit", *argv])
+    (args, kwargs), = calls
+    assert (args[key] if isinstance(key, int) else kwargs[key]) == value
+
+
+@pytest.mark.parametrize("argv,key,value", [(["-j", "2"], "n_jobs", 2), (["--folds", "4"], "folds", 4),
+                                            (["--seed", "9"], "seed", 9)])
+def test_fit_cv_options_reach_the_call(argv, key, value, monkeypatch, tmp_path):
+    import regstats.cv as cv_mod
+    from regstats.cli import main
+
+    calls = _capture(monkeypatch, cv_mod, "cross_validate")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(Called):
+        main(["fit", "--folds", "3", "--n-lambda", "5", *argv])
+    assert calls[0][1][key] == value
+
+
+def test_n_jobs_reaches_cv_and_bootstrap_in_a_real_report(monkeypatch, tmp_path, capsys):
+    """Not only the report() call: the CV and the bootstrap the report runs get n_jobs=2."""
+    import regstats.bootstrap as boot_mod
+    import regstats.cv as cv_mod
+    from regstats.cli import main
+
+    seen = {}
+    for mod, name in ((cv_mod, "cross_validate"), (boot_mod, "bootstrap")):
+        orig = getattr(mod, name)
+
+        def spy(*a, _orig=orig, _name=name, **k):
+            seen.setdefault(_name, []).append(k.get("n_jobs"))
+            return _orig(*a, **k)
+
+        monkeypatch.setattr(mod, name, spy)
+    monkeypatch.chdir(tmp_path)
+    code = main(["report", "-j", "2", "--folds", "3", "--bootstrap", "4", "--n-lambda", "10", "--no-figures",
+                 "--no-stability", "--no-inference", "--no-bias-variance", "-q", "--out", "r.html"])
+    assert code == 0, capsys.readouterr().err
+    assert seen["cross_validate"] and set(seen["cross_validate"]) == {2}
+    assert seen["bootstrap"] == [2]
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["report", "-j", "0"], "must be a nonzero integer"),
+    (["fit", "-j", "0"], "must be a nonzero integer"),
+    (["report", "-j", "two"], "must be a nonzero integer"),
+    (["report", "--threshold", "0.5"], "must be a number in (0.5, 1]"),
+    (["report", "--pfer", "0"], "must be a number in (0, inf)"),
+    (["report", "--nodewise-lambda", "-1"], "must be 'cv', 'scaled' or a number > 0"),
+    (["report", "--inference", "bayes"], "invalid choice: 'bayes'"),
+])
+def test_option_values_validated_as_the_library_does(argv, message, capsys, monkeypatch, tmp_path):
+    code, out, err = run_inline(argv, capsys, monkeypatch, tmp_path)
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["report", "-p", "ridge", "--nodewise-lambda", "0.1"], "--nodewise-lambda applies to the desparsified lasso"),
+    (["report", "--inference", "ridge"], "--inference ridge needs --penalty ridge"),
+    (["report", "--no-stability", "--threshold", "0.9"], "drop them or --no-stability"),
+    (["report", "--no-inference", "--inference", "post-selection"], "drop them or --no-inference"),
+])
+def test_contradicting_options_are_one_error(argv, message, capsys, monkeypatch, tmp_path):
+    code, out, err = run_inline(argv, capsys, monkeypatch, tmp_path)
+    assert code == 1 and message in err
+
+
+def test_threshold_pfer_and_inference_method_show_in_the_report(tmp_path, capsys, monkeypatch):
+    code, out, err = run_inline(["report", "--threshold", "0.9", "--pfer", "0.5", "--inference", "post-selection",
+                                 "--folds", "3", "--bootstrap", "0", "--no-figures", "--no-bias-variance", "-q",
+                                 "--out", "r.html"], capsys, monkeypatch, tmp_path)
+    assert code == 0, err
+    html = (tmp_path / "r.html").read_text()
+    path = rs.lasso("lpsa ~ . - train", rs.load_dataset("prostate"))
+    stab = path.stability(threshold=0.9, pfer=0.5, seed=1)
+    assert stab.threshold == 0.9 and f"{stab.q:g}" in html
+    assert "post_selection" in html or "post-selection" in html
+
+
+# -- R-style CSVs: an unnamed first column is the row names (issue 17, item 1) -----------------------
+def test_unnamed_first_column_is_the_index(tmp_path, capsys, monkeypatch):
+    cars = rs.load_dataset("mtcars").set_index("model")
+    cars.index.name = None
+    cars.to_csv(tmp_path / "mtcars.csv")                       # header ",mpg,cyl,...", as R's write.csv
+    assert (tmp_path / "mtcars.csv").read_text().startswith(",mpg,")
+    code, out, err = run_inline(["fit", "mtcars.csv", "-f", "mpg ~ .", "--n-lambda", "5"], capsys, monkeypatch,
+                                tmp_path)
+    assert code == 0, err
+    assert "read as row names" in err
+    got = pd.read_csv(io.StringIO(out))
+    want = rs.lasso("mpg ~ .", cars, n_lambda=5).coef
+    assert list(got.columns[4:]) == list(want.columns) and not any("Unnamed" in c for c in got.columns)
+    np.testing.assert_allclose(got[list(want.columns)].to_numpy(), want.to_numpy(), rtol=1e-8, atol=1e-12)
+    code, out, err = run_inline(["fit", "mtcars.csv", "-f", "mpg ~ .", "--n-lambda", "5", "-q"], capsys,
+                                monkeypatch, tmp_path)
+    assert code == 0 and err == ""                              # -q: no messages
+
+
+def test_fit_quiet_has_no_messages(tmp_path, capsys, monkeypatch):
+    code, out, err = run_inline(["fit", "--dataset", "mtcars", "--folds", "3", "--n-lambda", "5", "-q", "--out",
+                                 "p.csv"], capsys, monkeypatch, tmp_path)
+    assert code == 0 and err == "" and pd.read_csv(tmp_path / "p.csv").shape[0] == 5
+
+
+def test_reproducing_command_carries_the_new_options(tmp_path, capsys, monkeypatch):
+    """The report's own command reproduces it: stability/inference options, --trust-formula when the
+    formula needs it, and index_col=0 for a CSV with row names."""
+    cars = rs.load_dataset("mtcars").set_index("model")
+    cars.index.name = None
+    cars.to_csv(tmp_path / "cars.csv")
+    code, out, err = run_inline(["report", "cars.csv", "-f", "mpg ~ wt + I(abs(hp - 100))", "--trust-formula",
+                                 "--threshold", "0.9", "--pfer", "0.5", "--nodewise-lambda", "scaled", "--folds", "3",
+                                 "--bootstrap", "0", "--no-figures", "--no-bias-variance", "-q", "--out", "r.md"],
+                                capsys, monkeypatch, tmp_path)
+    assert code == 0, err
+    md = (tmp_path / "r.md").read_text()
+    for flag in ("--threshold 0.9", "--pfer 0.5", "--nodewise-lambda scaled", "--trust-formula"):
+        assert flag in md, flag
+    assert 'pd.read_csv("cars.csv", index_col=0)' in md
+    assert "stability_options={'threshold': 0.9, 'pfer': 0.5}" in md
+    code, out, err = run_inline(["report", "--folds", "3", "--bootstrap", "0", "--no-figures", "--no-stability",
+                                 "--no-inference", "--no-bias-variance", "-q", "--out", "p.md"], capsys, monkeypatch,
+                                tmp_path)
+    assert code == 0 and "--trust-formula" not in (tmp_path / "p.md").read_text()

@@ -219,7 +219,7 @@ def test_best_and_at(regdata):
     pd.testing.assert_series_equal(cv.best.params, path.at(cv.lambda_1se).params)
     assert cv.at("min").lam == cv.lambda_min
     assert cv.at(0.1).lam == 0.1
-    with pytest.raises(ParameterError, match="which must be one of"):
+    with pytest.raises(ParameterError, match="lam must be a number >= 0 or one of 'lambda.1se'"):
         cv.at("best")
     s = cv.summary()
     text = str(s)

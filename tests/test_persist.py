@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import regstats as rs
+from regstats._atomic import OutputError
 from regstats.cli import main
 from regstats.errors import DataError, FileError, ParameterError, UnseenLevelError
 
@@ -162,22 +163,25 @@ def test_save_refuses_session_functions_and_load_refuses_foreign_files(credit, t
 def test_save_is_atomic(path, tmp_path, monkeypatch):
     f = tmp_path / "model.json"
     f.write_text("old model")
-    with pytest.raises(FileError, match="is a directory"):
+    with pytest.raises(OutputError, match="is a directory"):
         path.save(tmp_path)
 
     def full_disk(fd):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", full_disk)
-    with pytest.raises(FileError, match="No space left on device"):
+    with pytest.raises(OutputError, match="no space left on device"):
         path.save(f)
     assert f.read_text() == "old model"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]  # no temporary left
     monkeypatch.undo()
     path.save(f)
     assert rs.load(f).formula == FORMULA
-    with pytest.raises(FileError):
+    with pytest.raises(OutputError):
         path.save(tmp_path / "no" / "such" / "dir.json")
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(OutputError, match="is a file, not a folder"):
+        path.save(tmp_path / "afile" / "m.json")
 
 
 # -- the CLI ------------------------------------------------------------------------------------------

@@ -538,3 +538,158 @@ def test_same_numbers_for_any_n_jobs():
     for name in ("cv_choice", "path", "coefficients", "bias_variance", "relaxed_cv", "criteria"):
         pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
     assert "n_jobs" not in a.call                      # not needed to reproduce the numbers
+
+
+# -- escaping in every output format (issue 21, item 7) -----------------------------------------------
+HOSTILE = "<script>alert(1)</script>"
+
+
+def _hostile_data(rng):
+    n = 40
+    df = pd.DataFrame({"y": rng.standard_normal(n), HOSTILE: rng.standard_normal(n),
+                       "a|b": rng.choice(["0ref", "p|q", "<i>r</i>", "s*t*"], n), "x": rng.standard_normal(n)})
+    df["y"] += 2 * df[HOSTILE] + (df["a|b"] == "p|q")
+    return df
+
+
+def _unescaped_pipes(line):
+    return len(re.findall(r"(?<!\\)\|", line))
+
+
+def test_markdown_escapes_names_and_levels(rng, tmp_path):
+    df = _hostile_data(rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = rs.report("y ~ .", df, folds=3, seed=1, n_boot=5, stability=False, inference=False,
+                        bias_variance=False, figures=False, title=f"report on {HOSTILE} | data")
+    md = rep.to_markdown()
+    assert "<script" not in md and "<i>" not in md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md
+    assert md.splitlines()[0] == "# report on &lt;script&gt;alert(1)&lt;/script&gt; | data"
+    for block in md.split("\n\n"):                 # every row of a table has as many cells as its header
+        rows = [ln for ln in block.splitlines() if ln.startswith("|")]
+        if rows:
+            assert len({_unescaped_pipes(r) for r in rows}) == 1, block
+    assert "| Q('a\\|b')[T.p\\|q] |" in md and "[T.&lt;i&gt;r&lt;/i&gt;]" in md and "[T.s\\*t\\*]" in md
+    html = rep.to_html()
+    assert "<script" not in html and "&lt;script&gt;" in html
+    s = rep.path.at(float(rep.path.lambdas[5])).summary()
+    smd = s.to_markdown()
+    assert "<script" not in smd and "<i>" not in smd
+    for line in smd.splitlines():
+        if line.startswith("| ") and "---" not in line:
+            assert _unescaped_pipes(line) == _unescaped_pipes(smd.splitlines()[
+                next(i for i, ln in enumerate(smd.splitlines()) if ln.startswith("| "))])
+
+
+def _tex_specials_left(text):
+    """Raw special characters left after removing the escapes LaTeX understands."""
+    for esc in (r"\textbackslash{}", r"\textasciicircum{}", r"\textasciitilde{}", r"\textless{}",
+                r"\textgreater{}", r"\textbar{}", r"\&", r"\%", r"\$", r"\#", r"\_", r"\{", r"\}"):
+        text = text.replace(esc, "")
+    return re.findall(r"[\\&%$#_{}^~<>|]", text)
+
+
+def test_latex_escapes_every_special_character(rng):
+    from regstats._summary import Summary
+
+    name = r"x^2 \alpha_1 50% & #3 $5 {a} ~b <c>|"
+    frame = pd.DataFrame({"estimate": [1.5, -2.0], "note": [name, "ok"]}, index=pd.Index([name, "y_2"], name="t_m"))
+    tex = Summary(title=f"fit of {name}\n\\end{{document}}", tables=[("", frame)]).to_latex()
+    body = [ln for ln in tex.splitlines() if not ln.startswith(("\\begin{tabular}", "\\end{tabular}", "\\hline"))]
+    cells = [c for ln in body[1:] for c in ln.removesuffix(" \\\\").split(" & ")]
+    assert all(_tex_specials_left(c) == [] for c in cells), cells
+    assert r"x\textasciicircum{}2 \textbackslash{}alpha\_1 50\% \& \#3 \$5 \{a\} \textasciitilde{}b" in tex
+    assert len(tex.splitlines()[0].splitlines()) == 1 and "\\end{document}" not in tex.splitlines()[1]
+    df = pd.DataFrame({"y": rng.standard_normal(30), "a^b": rng.standard_normal(30), "c\\d_e": rng.standard_normal(30)})
+    fit = rs.lasso("y ~ .", df).at(0.01)
+    tex = fit.summary().to_latex()
+    assert r"a\textasciicircum{}b" in tex and r"c\textbackslash{}d\_e" in tex
+
+
+# -- figures and layout readable at a glance (issue 17 item 2) -----------------------------------
+def test_report_figures_render_without_warnings_and_name_the_scale():
+    """Every figure of a report on Credit (factors of hundreds of dollars) draws without a warning;
+    the forest plot is on the standardized scale and its caption says so."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = rs.report("Balance ~ . - ID", rs.load_dataset("credit"), folds=5, seed=1, n_boot=20, n_rep=5,
+                      inference=False)
+    figure_warnings = [w for w in caught if "figure" in str(w.message) or "matplotlib" in w.filename]
+    assert figure_warnings == []
+    assert not any(k.startswith("figure:") for k in r.status)
+    names = [f.name for f in r.figures]
+    assert {"cv", "path", "intervals", "selection", "dof"} <= set(names)
+    caps = {f.name: f.caption for f in r.figures}
+    assert "standardized scale" in caps["intervals"]
+    assert "sign consistency" in caps["selection"] and "colour bar" in caps["selection"]
+    assert "decreases to the right" in caps["path"]
+
+
+def _wide_report():
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((47, 5))
+    df = pd.DataFrame(X, columns=["Agriculture", "Examination", "Education", "Catholic", "Infant.Mortality"])
+    df = df.rename(columns={"Infant.Mortality": "Infant_Mortality"})
+    df["Fertility"] = X.sum(axis=1) + rng.standard_normal(47)
+    df["province"] = [f"Province_{i}" for i in range(47)]       # a 47-level factor: a very wide table
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return rs.report("Fertility ~ .", df, folds=5, seed=1, n_boot=10, stability=False, inference=False,
+                         bias_variance=False, figures=False,
+                         source="/data/" + "a_long_file_name_without_any_break_" * 4 + "swiss.csv")
+
+
+def test_every_html_table_scrolls_inside_its_box():
+    from regstats.report.html import CSS
+
+    page = _wide_report().to_html()
+    tables = [m.start() for m in re.finditer(r"<table", page)]
+    assert tables
+    for i in tables:
+        assert re.search(r'<div class="table-wrap[^"]*">$', page[max(0, i - 40):i]), page[i - 60:i + 40]
+    assert re.search(r"\.table-wrap \{[^}]*overflow-x: auto", CSS)
+    assert re.search(r"nav \{[^}]*flex-wrap: wrap", CSS)
+
+
+_PROBE = """<script>
+var o = [];
+document.querySelectorAll('body *').forEach(function (e) {
+  var r = e.getBoundingClientRect();
+  if (r.right <= window.innerWidth + 1) return;
+  for (var a = e.parentElement; a; a = a.parentElement) {
+    var s = getComputedStyle(a).overflowX;
+    if (s == 'auto' || s == 'scroll') return;
+  }
+  o.push(e.tagName + ':' + Math.round(r.right));
+});
+document.body.setAttribute('data-overflow', o.join(' ') || 'none');
+</script></body>"""
+
+
+@pytest.mark.skipif(__import__("shutil").which("chromium") is None, reason="needs headless chromium")
+@pytest.mark.parametrize("width", [1400, 700])
+def test_nothing_is_cut_off_in_chromium(tmp_path, width):
+    """Laid out by a real browser: no element outside a scrolling box reaches past the window."""
+    import subprocess
+
+    page = tmp_path / "probe.html"
+    page.write_text(_wide_report().to_html().replace("</body>", _PROBE))
+    out = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                          f"--window-size={width},2000", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=180).stdout
+    m = re.search(r'data-overflow="([^"]*)"', out)
+    assert m is not None, out[-500:]
+    assert m.group(1) == "none"
+
+
+def test_one_example_report_per_bundled_dataset():
+    from pathlib import Path as FilePath
+
+    from regstats.datasets import DATASETS
+    from regstats.report.examples import EXAMPLES
+
+    assert sorted(d for d, _, _ in EXAMPLES.values()) == sorted(DATASETS)
+    reports = FilePath(__file__).parent.parent / "reports"
+    for name in EXAMPLES:
+        assert (reports / f"{name}.html").is_file() and (reports / f"{name}.md").is_file(), name

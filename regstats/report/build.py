@@ -161,6 +161,13 @@ def _data_expr(source: str | None) -> tuple[str, str]:
         return "data", ""
     if source in DATASETS:
         return f'rs.load_dataset("{source}")', f"--dataset {source}"
+    try:                                  # R's write.csv: an unnamed first column holds the row names
+        with open(source, encoding="utf-8") as fh:
+            first = fh.readline()
+    except (OSError, UnicodeDecodeError):
+        first = ""
+    if first.startswith((",", '"",')):
+        return f"pd.read_csv({_py_str(source)}, index_col=0)", shlex.quote(source)
     return f"pd.read_csv({_py_str(source)})", shlex.quote(source)
 
 
@@ -189,6 +196,8 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
            bias_variance: bool = True, n_rep: int = 100, figures: bool = True,
            out: str | FilePath | None = None, n_jobs: int = 1,
            progress: bool = False, source: str | None = None, title: str | None = None,
+           stability_options: Mapping[str, Any] | None = None,
+           inference_options: Mapping[str, Any] | None = None,
            **fit_kwargs: Any) -> Report:
     """Fit a penalized regression and write everything worth reading about it into one report.
 
@@ -224,6 +233,9 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     source : where ``data`` came from, for the reproducing call: a bundled dataset name or a
         CSV path.
     title : the report's title.
+    stability_options : keyword arguments for :meth:`Path.stability` (``threshold``, ``pfer``, ``q``, ...).
+    inference_options : keyword arguments for :meth:`Fit.inference` (``method``, ``nodewise_lambda``,
+        ``sigma``, ...); the default method is ``"ridge"`` for ridge and ``"desparsified"`` otherwise.
     **fit_kwargs : passed to :func:`regstats.elastic_net` (``penalty_factor``, ``weights``,
         ``standardize``, ``n_lambda``, ...).
 
@@ -329,13 +341,14 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     elif stability:
         prog.start("stability selection")
         skw = kw_prog if _accepts("regstats.bootstrap", "stability_selection", "progress") else {}
+        skw = {**skw, **dict(stability_options or {})}
         stab = _attempt("stability", lambda: path.stability(seed=seed, n_jobs=n_jobs, **skw), status, caught)
         prog.end(status["stability"] if status["stability"] != "ok" else "done")
     else:
         status["stability"] = "not computed: left out (stability=False)"
     if inference:
         prog.start("inference")
-        inf = _attempt("inference", lambda: _infer(fit, pen, seed, progress), status, caught)
+        inf = _attempt("inference", lambda: _infer(fit, pen, seed, progress, inference_options), status, caught)
         prog.end(status["inference"] if status["inference"] != "ok" else "done")
     else:
         status["inference"] = "not computed: left out (inference=False)"
@@ -354,7 +367,8 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
                    bv=bv, bv_method=bv_method, status=status, caught=caught, tables=tables, folds=folds, seed=seed,
                    n_boot=n_boot, n_rep=n_rep, source=source, fit_kwargs=fit_kwargs, figures=bool(figures),
                    options=dict(stability=stability, inference=inference, bias_variance=bias_variance,
-                                choice=choice, out=out))
+                                choice=choice, out=out, stability_options=dict(stability_options or {}),
+                                inference_options=dict(inference_options or {})))
     sections = [_sec_data(ctx), _sec_objective(ctx), _sec_cv(ctx), _sec_path(ctx), _sec_coef(ctx),
                 _sec_dof(ctx), _sec_biasvar(ctx)]
     call, command = _reproduce(ctx)
@@ -376,10 +390,12 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     return rep
 
 
-def _infer(fit: Any, pen: str, seed: Any, progress: bool = False) -> Any:
-    """Ridge standard errors for ridge fits, the desparsified lasso otherwise."""
+def _infer(fit: Any, pen: str, seed: Any, progress: bool = False,
+           options: Mapping[str, Any] | None = None) -> Any:
+    """Ridge standard errors for ridge fits, the desparsified lasso otherwise (``options`` override)."""
     kw = {"progress": progress} if progress and _accepts("regstats.inference", "infer", "progress") else {}
-    return fit.inference(method="ridge" if pen == "ridge" else "desparsified", seed=seed, **kw)
+    kw = {"method": "ridge" if pen == "ridge" else "desparsified", "seed": seed, **kw, **dict(options or {})}
+    return fit.inference(**kw)
 
 
 def _criteria(path: Any, pen: str, seed: Any) -> pd.DataFrame:
@@ -503,8 +519,7 @@ def _sec_cv(c: _Context) -> Section:
         blocks: list[Any] = [_skipped("cross-validation " + c.status["cv"]),
                              Text(f"Without CV the tables below use lambda = {c.fit.lam:.4g}, the middle of "
                                   "the grid; it is not a tuned choice.", "warning")]
-        blocks += _figure("path", "Coefficient paths (standardized scale).",
-                          lambda ax: plots.plot_path(p, ax=ax), c)
+        blocks += _figure("path", _PATH_CAPTION, lambda ax: plots.plot_path(p, ax=ax), c)
         return Section("cv", "Choice of lambda", blocks, status="skipped")
     cv = c.cv
     tab = cv.table
@@ -540,8 +555,8 @@ def _sec_cv(c: _Context) -> Section:
     blocks += _figure("cv", "CV error (mean ± 1 SE over folds) against log(lambda); top axis: nonzero "
                       "coefficients. Dashed lines: lambda_min and lambda_1se.",
                       lambda ax: plots.plot_cv(cv, ax=ax), c)
-    blocks += _figure("path", "Coefficient paths (coefficients × column sd, so they are comparable) with the "
-                      "CV choices marked.", lambda ax: plots.plot_path(p, cv=cv, ax=ax), c)
+    blocks += _figure("path", _PATH_CAPTION + " Dashed lines: the CV choices.",
+                      lambda ax: plots.plot_path(p, cv=cv, ax=ax), c)
     others = [tuple(_criteria_blocks(c)), tuple(_relaxed_blocks(c))]
     blocks.append(Row([b for b in others if b]))
     return Section("cv", "Choice of lambda", blocks)
@@ -779,21 +794,25 @@ def _sec_coef(c: _Context) -> Section:
         blocks += [Text(f"Inference: {n}", "note") for n in getattr(c.inf, "notes", ())]
     if c.inf is not None and c.boot is not None:
         blocks += _figure("intervals", f"Coefficient intervals: {_inf_method(c)} (inference) and bootstrap "
-                          f"percentile (B = {c.n_boot}) at {used}.",
+                          f"percentile (B = {c.n_boot}) at {used}; {_STD_SCALE}.",
                           lambda ax: plots.plot_intervals({_inf_method(c): _only(c.inf, focus),
-                                                           "bootstrap": _only(c.boot, focus)}, ax=ax),
+                                                           "bootstrap": _only(c.boot, focus)}, ax=ax,
+                                                          path=c.path),
                           c, figsize=(6.4, _height(len(tidy))))
     elif c.inf is not None:
-        blocks += _figure("intervals", f"Coefficient intervals ({_inf_method(c)}).",
-                          lambda ax: plots.plot_intervals(_only(c.inf, focus), ax=ax), c,
+        blocks += _figure("intervals", f"Coefficient intervals ({_inf_method(c)}); {_STD_SCALE}.",
+                          lambda ax: plots.plot_intervals(_only(c.inf, focus), ax=ax, path=c.path), c,
                           figsize=(6.4, _height(len(tidy))))
     elif c.boot is not None:
-        blocks += _figure("intervals", f"Bootstrap percentile intervals (B = {c.n_boot}) at {used}.",
-                          lambda ax: plots.plot_intervals({"bootstrap": _only(c.boot, focus)}, ax=ax), c,
+        blocks += _figure("intervals", f"Bootstrap percentile intervals (B = {c.n_boot}) at {used}; "
+                          f"{_STD_SCALE}.",
+                          lambda ax: plots.plot_intervals({"bootstrap": _only(c.boot, focus)}, ax=ax,
+                                                          path=c.path), c,
                           figsize=(6.4, _height(len(tidy))))
     if c.boot is not None and c.pen != "ridge":
         blocks += _figure("selection", f"Bootstrap selection frequency at {used} (B = {c.n_boot}); colour: "
-                          "sign consistency.", lambda ax: plots.plot_selection(c.boot, ax=ax), c,
+                          "sign consistency, the share of selecting replicates with the majority sign (colour "
+                          "bar; 0.5 is a coin toss).", lambda ax: plots.plot_selection(c.boot, ax=ax), c,
                           figsize=(6.4, _height(len(tidy))))
     if c.stab is not None:
         st = c.stab
@@ -860,6 +879,13 @@ def _comparison(c: _Context) -> list[Any]:
 def _inf_method(c: _Context) -> str:
     f = c.inf.to_frame()
     return str(f["method"].dropna().iloc[0]) if "method" in f and f["method"].notna().any() else "inference"
+
+
+_PATH_CAPTION = ("Coefficient paths on the standardized scale (coefficient × column sd, so they are "
+                 "comparable); log(lambda) decreases to the right, towards the least penalized fit, where the "
+                 "largest curves are named; the legend lists the others.")
+_STD_SCALE = ("standardized scale: estimate and interval × the column's sd, so that a factor's dummies and "
+              "numeric predictors are comparable (the table gives the original scale)")
 
 
 def _height(n_terms: int) -> float:
@@ -982,6 +1008,9 @@ def _reproduce(c: _Context) -> tuple[str, str]:
         args.append(f"n_rep={c.n_rep}")
     for k, v in c.fit_kwargs.items():
         args.append(f"{k}={v!r}" if not isinstance(v, np.ndarray) else f"{k}=<array>")
+    for k in ("stability_options", "inference_options"):
+        if o.get(k):
+            args.append(f"{k}={o[k]!r}")
     if c.source:
         args.append(f"source={_py_str(c.source)}")
     out = str(o["out"]) if o["out"] is not None else "report.html"
@@ -1021,6 +1050,9 @@ def _reproduce(c: _Context) -> tuple[str, str]:
             cmd.append(flag)
     if not c.figures:
         cmd.append("--no-figures")
+    cmd += _option_flags(o.get("stability_options") or {}, o.get("inference_options") or {})
+    if not _formula_is_plain(p.formula):
+        cmd.append("--trust-formula")
     cmd += ["--out", shlex.quote(out)]
     command = _wrap_command(cmd)
     other = [k for k, v in c.fit_kwargs.items() if k not in flags and not (k == "standardize" and v is False)
@@ -1030,6 +1062,29 @@ def _reproduce(c: _Context) -> tuple[str, str]:
     if reasons:
         command = "# not exactly this report: " + "; ".join(reasons) + "\n" + command
     return call, command
+
+
+def _option_flags(stab: Mapping[str, Any], inf: Mapping[str, Any]) -> list[str]:
+    """The command-line flags of the stability and inference options the CLI has."""
+    out: list[str] = []
+    for key, flag, opts in (("threshold", "--threshold", stab), ("pfer", "--pfer", stab),
+                            ("method", "--inference", inf), ("nodewise_lambda", "--nodewise-lambda", inf)):
+        if key in opts:
+            v = opts[key]
+            out += [flag, f"{v:g}" if isinstance(v, float) else str(v).replace("_", "-")]
+    return out
+
+
+def _formula_is_plain(formula: str) -> bool:
+    """True when the regstats command accepts the formula without --trust-formula."""
+    from ..formula_guard import check_formula
+    from ..errors import FormulaError
+
+    try:
+        check_formula(formula, None)
+    except FormulaError:
+        return False
+    return True
 
 
 def _wrap_command(words: list[str], width: int = 88) -> str:

@@ -156,19 +156,38 @@ class Report:
     def save(self, out: str | FilePath) -> FilePath:
         """Write the report; the suffix chooses the format (``.html``/``.htm`` or ``.md``).
 
-        A Markdown report writes its figures next to it, into ``<stem>_files/``.
+        A Markdown report writes its figures next to it, into ``<stem>_files/``.  Writing is
+        atomic: the report (and the figure folder) are written under temporary names in the
+        target's folder and then renamed, so a kill or a full disk never leaves a half-written
+        report and never destroys the previous one.  A failed write raises
+        :class:`~regstats._atomic.OutputError` (a :class:`~regstats.RegstatsError` and an
+        ``OSError``) naming the path and the reason.
         """
+        from .._atomic import OutputError, atomic_open, check_target, replace_dir
+
         out = FilePath(out)
         suffix = out.suffix.lower()
         if suffix not in (".html", ".htm", ".md", ".markdown"):
             raise ParameterError(f"out must end in .html, .htm or .md; got {str(out)!r}")
-        out.parent.mkdir(parents=True, exist_ok=True)
+        check_target(out)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot write {str(out)!r}: cannot create the folder {str(out.parent)!r} "
+                              f"({exc.strerror.lower() if exc.strerror else exc})") from None
         if suffix in (".html", ".htm"):
-            out.write_text(self.to_html(), encoding="utf-8")
+            text = self.to_html()
+            with atomic_open(out, "w", encoding="utf-8") as fh:
+                fh.write(text)
         else:
             img_dir = out.parent / f"{out.stem}_files"
-            out.write_text(self.to_markdown(image_dir=img_dir, image_prefix=f"{out.stem}_files/"),
-                           encoding="utf-8")
+            with atomic_open(out, "w", encoding="utf-8") as fh:
+                if self.figures:
+                    with replace_dir(img_dir) as tmp_dir:
+                        text = self.to_markdown(image_dir=tmp_dir, image_prefix=f"{out.stem}_files/")
+                        fh.write(text)
+                else:
+                    fh.write(self.to_markdown(image_dir=img_dir, image_prefix=f"{out.stem}_files/"))
         return out
 
     def _repr_html_(self) -> str:

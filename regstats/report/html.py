@@ -30,8 +30,8 @@ h2 { font-size: 1.25rem; margin: 2rem 0 0.6rem; padding-bottom: 0.25rem; border-
 h3 { font-size: 1.02rem; margin: 1.2rem 0 0.4rem; }
 p { margin: 0.4rem 0 0.7rem; max-width: 60rem; }
 .meta { color: var(--muted); font-size: 0.9rem; margin: 0 0 0.6rem; }
-nav { font-size: 0.9rem; margin: 0.4rem 0 0.8rem; }
-nav a { color: var(--accent); text-decoration: none; margin-right: 1rem; white-space: nowrap; }
+nav { font-size: 0.9rem; margin: 0.4rem 0 0.8rem; display: flex; flex-wrap: wrap; gap: 0.1rem 1rem; }
+nav a { color: var(--accent); text-decoration: none; white-space: nowrap; }
 nav a:hover { text-decoration: underline; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.88em;
        background: var(--bg-alt); padding: 0.05rem 0.3rem; border-radius: 4px; }
@@ -56,7 +56,7 @@ tbody tr.se1 td { background: var(--se); }
 tbody tr.best td { background: #e6f4ea; }
 tbody tr.dim td { color: #8c959f; }
 table.info th { background: none; color: var(--muted); font-weight: 500; padding-left: 0; }
-table.info td { white-space: normal; }
+table.info td { white-space: normal; overflow-wrap: anywhere; }
 .tnote { color: var(--muted); font-size: 0.82rem; margin-top: 0.25rem; }
 .figs { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: 1rem 1.4rem; margin: 0.5rem 0 1rem; }
 figure { margin: 0; }
@@ -140,7 +140,7 @@ def _block_html(block: Any) -> str:
         return f'<p class="{cls}">{_inline(block.text)}</p>' if cls else f"<p>{_inline(block.text)}</p>"
     if isinstance(block, Info):
         rows = "".join(f"<tr><th>{_inline(k)}</th><td>{_inline(str(v))}</td></tr>" for k, v in block.items)
-        return f'<table class="info"><tbody>{rows}</tbody></table>'
+        return f'<div class="table-wrap"><table class="info"><tbody>{rows}</tbody></table></div>'
     if isinstance(block, Table):
         return table_html(block)
     if isinstance(block, Code):

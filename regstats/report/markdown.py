@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -15,8 +16,46 @@ __all__ = ["render_markdown", "table_markdown"]
 _MARK = {"min": " ◀ lambda_min", "1se": " ◀ lambda_1se", "best": " ◀ smallest risk"}
 
 
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def _plain(s: object) -> str:
+    """Text with no markup: HTML-significant characters as entities, so a column named
+    ``<script>`` is shown, not run, by a Markdown viewer."""
+    return re.sub(r"[&<>]", lambda m: _HTML[m.group(0)], str(s))
+
+
+def _code_span(s: str) -> str:
+    """``s`` as a code span that survives backticks inside it (CommonMark's rule)."""
+    ticks = max((len(t) for t in re.findall(r"`+", s)), default=0)
+    fence = "`" * (ticks + 1)
+    pad = " " if s.startswith("`") or s.endswith("`") or not s.strip() else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def _inline(text: object) -> str:
+    """Report text (``code`` in backticks is the only markup) as Markdown: code spans kept, everything
+    else escaped: HTML characters as entities; ``*``, ``\\``, a link's ``](`` and a leading ``#`` with a
+    backslash (``_`` is left alone: GitHub does not emphasise inside words)."""
+    parts = re.split(r"`([^`]*)`", str(text))
+    out = []
+    for i, p in enumerate(parts):
+        if i % 2:
+            out.append(_code_span(p))
+        else:
+            out.append(re.sub(r"([\\*]|\](?=\())", r"\\\1", _plain(p)).replace("\n", " "))
+    text = "".join(out)
+    return "\\" + text if text[:1] in "#>+-=" and text[:1] else text
+
+
 def _cell(s: object) -> str:
-    return str(s).replace("|", "\\|").replace("\n", " ")
+    """A table cell: plain text, ``|`` escaped so it does not split the cell."""
+    return re.sub(r"([\\|*`]|\](?=\())", r"\\\1", _plain(s)).replace("\n", " ")
+
+
+def _fence(code: str) -> str:
+    ticks = max((len(t) for t in re.findall(r"`{3,}", code)), default=2)
+    return "`" * (ticks + 1)
 
 
 def table_markdown(block: Table) -> str:
@@ -36,7 +75,8 @@ def table_markdown(block: Table) -> str:
             for c in df.columns:
                 if str(c[0]):
                     groups.setdefault(str(c[0]), []).append(str(c[-1]))
-            groups_line = "Column groups: " + " · ".join(f"**{g}**: {', '.join(v)}" for g, v in groups.items())
+            groups_line = "Column groups: " + " · ".join(f"**{_inline(g)}**: {', '.join(_inline(x) for x in v)}"
+                                                         for g, v in groups.items())
         else:
             names = [": ".join(str(x) for x in c if str(x)) for c in df.columns]
     else:
@@ -47,7 +87,7 @@ def table_markdown(block: Table) -> str:
     align = (["---"] if block.index else []) + ["---:" if n else "---" for n in numeric]
     lines = []
     if block.caption:
-        lines += [f"**{block.caption}**", ""]
+        lines += [f"**{_inline(block.caption)}**", ""]
     if groups_line:
         lines += [groups_line, ""]
     lines.append("| " + " | ".join(_cell(h) for h in head) + " |")
@@ -59,36 +99,46 @@ def table_markdown(block: Table) -> str:
             row[-1] = row[-1] + mark
         lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
     if block.note:
-        lines += ["", f"*{block.note}*"]
+        lines += ["", f"*{_inline(block.note)}*"]
     return "\n".join(lines)
 
 
+def _cell_inline(s: object) -> str:
+    """A table cell that may hold ``code`` markup."""
+    return _inline(s).replace("|", "\\|")
+
+
+def _anchor(s: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "-", str(s))
+
+
 def _figure_md(fig: Figure, image_dir: FilePath | None, prefix: str) -> str:
-    alt = (fig.alt or fig.caption).replace("]", ")").replace("[", "(")
+    alt = _plain(fig.alt or fig.caption).replace("]", ")").replace("[", "(").replace("\n", " ")
     if image_dir is None:
         src = "data:image/png;base64," + base64.b64encode(fig.png).decode("ascii")
     else:
         image_dir.mkdir(parents=True, exist_ok=True)
         (image_dir / f"{fig.name}.png").write_bytes(fig.png)
         src = f"{prefix}{fig.name}.png"
-    return f"![{alt}]({src})\n\n*{fig.caption}*"
+    return f"![{alt}]({src})\n\n*{_inline(fig.caption)}*"
 
 
 def _block_md(block: Any, image_dir: FilePath | None, prefix: str) -> str:
     if isinstance(block, Text):
         if block.kind in ("note",):
-            return f"*{block.text}*"
+            return f"*{_inline(block.text)}*"
         if block.kind in ("warning", "skipped"):
-            return f"> {block.text}"
-        return block.text
+            return f"> {_inline(block.text)}"
+        return _inline(block.text)
     if isinstance(block, Info):
-        rows = ["| | |", "|---|---|"] + [f"| **{_cell(k)}** | {_cell(v)} |" for k, v in block.items]
+        rows = ["| | |", "|---|---|"] + [f"| **{_cell_inline(k)}** | {_cell_inline(v)} |" for k, v in block.items]
         return "\n".join(rows)
     if isinstance(block, Table):
         return table_markdown(block)
     if isinstance(block, Code):
-        cap = f"**{block.caption}**\n\n" if block.caption else ""
-        return f"{cap}```{block.language}\n{block.code.rstrip()}\n```"
+        cap = f"**{_inline(block.caption)}**\n\n" if block.caption else ""
+        fence = _fence(block.code)
+        return f"{cap}{fence}{block.language}\n{block.code.rstrip()}\n{fence}"
     if isinstance(block, Figure):
         return _figure_md(block, image_dir, prefix)
     if isinstance(block, (list, tuple)):
@@ -101,12 +151,12 @@ def _block_md(block: Any, image_dir: FilePath | None, prefix: str) -> str:
 def render_markdown(report: Report, image_dir: str | FilePath | None = None, image_prefix: str = "") -> str:
     """The report as Markdown; figures go to ``image_dir`` as PNG files (None: inline data URIs)."""
     img = FilePath(image_dir) if image_dir is not None else None
-    lines = [f"# {report.title}", ""]
+    lines = [f"# {_inline(report.title)}", ""]
     if report.meta:
-        lines += [" · ".join(f"{k}: {v}" for k, v in report.meta.items()), ""]
-    lines += ["Contents: " + " · ".join(f"[{s.title}](#{s.id})" for s in report.sections), ""]
+        lines += [" · ".join(f"{_inline(k)}: {_inline(v)}" for k, v in report.meta.items()), ""]
+    lines += ["Contents: " + " · ".join(f"[{_inline(s.title)}](#{_anchor(s.id)})" for s in report.sections), ""]
     for s in report.sections:
-        lines += [f'<a id="{s.id}"></a>', "", f"## {s.title}", ""]
+        lines += [f'<a id="{_anchor(s.id)}"></a>', "", f"## {_inline(s.title)}", ""]
         for b in s.blocks:
             lines += [_block_md(b, img, image_prefix), ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -73,18 +73,75 @@ def _loglam(lambdas: Any) -> np.ndarray:
     return out
 
 
-def _mark_choices(ax: "Axes", cv: Any, labels: bool = True) -> None:
-    """Dashed vertical lines at lambda_min and lambda_1se of a CV result."""
-    if cv is None:
-        return
-    for lam, color, text in ((cv.lambda_min, _MIN_COLOR, "lambda_min"),
-                             (cv.lambda_1se, _1SE_COLOR, "lambda_1se")):
-        x = float(np.log(lam))
+def _mark_choices(ax: "Axes", cv: Any, labels: bool = True, xmap: Any = None,
+                  mark: float | None = None, span: tuple[float, float] | None = None) -> None:
+    """Dashed vertical lines at lambda_min and lambda_1se of a CV result (and at ``mark``).
+
+    ``xmap`` maps a lambda to the x coordinate (default log(lambda)).  Each line's label is
+    written beside it, lambda_min on one side and lambda_1se on the other (so they never cover
+    each other), and flipped inward at the edges of the axes so that it stays inside them.
+    """
+    xmap = xmap or (lambda lam: float(np.log(lam)))
+    marks: list[tuple[float, str, str, int]] = []
+    if cv is not None:
+        marks += [(cv.lambda_min, _MIN_COLOR, "lambda_min", -1), (cv.lambda_1se, _1SE_COLOR, "lambda_1se", +1)]
+    if mark is not None:
+        marks.append((float(mark), "#16a085", f"lambda = {float(mark):.3g}", +1))
+    lo, hi = span if span is not None else ax.get_xlim()
+    inverted = hi < lo
+    placed: list[tuple[float, int, float]] = []
+    for lam, color, text, side in marks:
+        x = xmap(lam)
         ax.axvline(x, color=color, linestyle="--", linewidth=1.0, zorder=1)
-        if labels:
-            ax.annotate(text, xy=(x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -2),
-                        textcoords="offset points", ha="left", va="top", fontsize=8, color=color,
-                        rotation=90)
+        if not labels:
+            continue
+        # side in screen terms: +1 right of the line; larger lambdas are to the right unless inverted
+        s = -side if inverted else side
+        frac = (x - lo) / (hi - lo) if hi != lo else 0.5
+        if frac < 0.06:
+            s = +1
+        elif frac > 0.94:
+            s = -1
+        off = 2.0 * s
+        for f0, s0, off0 in placed:  # a label on the same side of a nearby line: one text height further
+            if s0 == s and abs(f0 - frac) < 0.04:
+                off = off0 + 12.0 * s
+        placed.append((frac, s, off))
+        ax.annotate(text, xy=(x, 1.0), xycoords=("data", "axes fraction"), xytext=(off, -3),
+                    textcoords="offset points", ha="left" if s > 0 else "right", va="top", fontsize=8,
+                    color=color, rotation=90, zorder=5,
+                    bbox=dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none", alpha=0.8))
+
+
+def _short(name: str, n: int = 28) -> str:
+    """``name`` cut to ``n`` characters with an ellipsis."""
+    return name if len(name) <= n else name[: n - 1] + "…"
+
+
+def _spread(targets: np.ndarray, gap: float, lo: float, hi: float) -> np.ndarray:
+    """Positions as close as possible to ``targets`` but at least ``gap`` apart, within [lo, hi]."""
+    order = np.argsort(targets)
+    t = np.asarray(targets, dtype=float)[order]
+    n = t.size
+    if n == 0:
+        return t
+    gap = min(gap, (hi - lo) / max(n - 1, 1)) if n > 1 else gap
+    pos = np.clip(t, lo, hi)
+    for _ in range(50):  # alternate forward and backward passes until stable
+        prev = pos.copy()
+        for i in range(1, n):
+            pos[i] = max(pos[i], pos[i - 1] + gap)
+        if pos[-1] > hi:
+            pos[-1] = hi
+        for i in range(n - 2, -1, -1):
+            pos[i] = min(pos[i], pos[i + 1] - gap)
+        if pos[0] < lo:
+            pos[0] = lo
+        if np.allclose(pos, prev):
+            break
+    out = np.empty(n)
+    out[order] = pos
+    return out
 
 
 def _top_counts(ax: "Axes", loglam: np.ndarray, counts: np.ndarray, label: str = "nonzero coefficients",
@@ -94,7 +151,9 @@ def _top_counts(ax: "Axes", loglam: np.ndarray, counts: np.ndarray, label: str =
     top.set_xlim(ax.get_xlim())
     order = np.argsort(loglam)
     xs, cs = loglam[order], np.asarray(counts)[order]
-    pick = np.unique(np.linspace(0, len(xs) - 1, min(n_ticks, len(xs))).round().astype(int))
+    # grid points nearest to evenly spaced x positions (the grid need not be even in x)
+    want = np.linspace(xs[0], xs[-1], min(n_ticks, len(xs)))
+    pick = np.unique([int(np.argmin(np.abs(xs - w))) for w in want])
     top.set_xticks(xs[pick])
     top.set_xticklabels([f"{c:g}" for c in cs[pick]], fontsize=8)
     top.set_xlabel(label, fontsize=9)
@@ -103,8 +162,16 @@ def _top_counts(ax: "Axes", loglam: np.ndarray, counts: np.ndarray, label: str =
 
 
 def plot_path(path: Any, cv: Any = None, *, ax: "Axes | None" = None, scale: str = "standardized",
-              label: int | bool = 10, top_axis: bool = True) -> "Axes":
-    """Coefficient paths against log(lambda), with the CV choices marked.
+              xvar: str = "lambda", label: int | bool = 8, legend: bool = True, top_axis: bool = True,
+              mark: float | None = None) -> "Axes":
+    """Coefficient paths, the largest curves named at the fitted (right) end, a legend for the rest.
+
+    The x-axis runs from the null model on the left to the least penalized fit on the right:
+    ``xvar="lambda"`` is log(lambda), decreasing to the right; ``xvar="norm"`` is the L1 norm of
+    the plotted coefficients as a fraction of its largest value on the path (glmnet's
+    ``xvar="norm"``).  The ``label`` curves with the largest absolute value at the right end are
+    named there, spread apart so that no two names overlap; the other curves are listed in a
+    legend beside the axes (with their colours and line styles).
 
     Parameters
     ----------
@@ -113,8 +180,11 @@ def plot_path(path: Any, cv: Any = None, *, ax: "Axes | None" = None, scale: str
     ax : Axes to draw on; a new figure when None.
     scale : ``"standardized"`` (coefficients times the column's standard deviation, so the
         paths are comparable, as in most texts) or ``"original"`` (the units of ``path.coef``).
-    label : name the ``label`` largest coefficients at the left end (True = all, False = none).
+    xvar : ``"lambda"`` (log lambda) or ``"norm"`` (L1-norm fraction).
+    label : how many curves to name at the right end (True = all, False = none).
+    legend : list the curves not named at the end in a legend beside the axes.
     top_axis : show the number of nonzero coefficients on a top axis.
+    mark : a lambda to mark with a dashed line (``fit.plot()`` marks the fit's).
 
     Returns
     -------
@@ -122,36 +192,110 @@ def plot_path(path: Any, cv: Any = None, *, ax: "Axes | None" = None, scale: str
     """
     if scale not in ("standardized", "original"):
         raise ParameterError(f"scale must be one of 'standardized', 'original'; got {scale!r}")
+    if xvar not in ("lambda", "norm"):
+        raise ParameterError(f"xvar must be one of 'lambda', 'norm'; got {xvar!r}")
+    if not isinstance(label, (bool, int, np.integer)) or (not isinstance(label, bool) and label < 0):
+        raise ParameterError(f"label must be True, False or a number of curves >= 0; got {label!r}")
     ax = _axes(ax)
     coef = path.coef.drop(columns=["Intercept"], errors="ignore")
-    x = _loglam(path.lambdas)
+    loglam = _loglam(path.lambdas)
     values = coef.to_numpy(dtype=float)
     if scale == "standardized":
         values = values * _column_sd(path)[None, :]
+    if xvar == "lambda":
+        x = loglam
+        xmap = lambda lam: float(np.log(lam))  # noqa: E731
+        xlabel = "log(lambda)  (less penalty to the right)"
+    else:
+        norm = np.abs(values).sum(axis=1)
+        top = norm.max()
+        x = norm / top if top > 0 else norm
+        order = np.argsort(loglam)
+        xmap = lambda lam: float(np.interp(np.log(lam), loglam[order], x[order]))  # noqa: E731
+        xlabel = "L1 norm / largest L1 norm on the path" + (" (standardized)" if scale == "standardized" else "")
     import matplotlib as mpl
 
-    colors = mpl.colormaps["tab10" if values.shape[1] <= 10 else "tab20"]
-    ncol = max(values.shape[1], 1)
+    p = values.shape[1]
+    colors = mpl.colormaps["tab10" if p <= 10 else "tab20"]
+    styles = ["-", "--", ":", "-."]
+    lines = []
     for j, name in enumerate(coef.columns):
-        ax.plot(x, values[:, j], linewidth=1.3, color=colors(j % colors.N), label=str(name))
+        ln, = ax.plot(x, values[:, j], linewidth=1.3, color=colors(j % colors.N),
+                      linestyle=styles[(j // colors.N) % len(styles)], label=str(name))
+        lines.append(ln)
     ax.axhline(0.0, color="0.6", linewidth=0.8, zorder=0)
-    ax.set_xlabel("log(lambda)")
-    ax.set_ylabel("coefficient" + (" (standardized)" if scale == "standardized" else ""))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("coefficient × column sd (standardized)" if scale == "standardized"
+                  else "coefficient (original scale)")
     ax.set_title(f"Coefficient paths: {getattr(path, 'penalty', '')}".rstrip(": "), fontsize=11)
-    ax.set_xlim(x.min(), x.max())
-    _mark_choices(ax, cv)
-    n_label = ncol if label is True else 0 if label is False else int(label)
-    if n_label:
-        end = values[np.argmin(x)]  # the least penalized end (left)
-        order = np.argsort(-np.abs(end))[:n_label]
-        for j in order:
-            if end[j] != 0:
-                ax.annotate(str(coef.columns[j]), xy=(x.min(), end[j]), xytext=(3, 0),
-                            textcoords="offset points", fontsize=7.5, va="center",
-                            color=colors(j % colors.N))
+    # the fitted end is on the right: log(lambda) decreases to the right
+    left, right = (x.max(), x.min()) if xvar == "lambda" else (x.min(), x.max())
+    if left == right:
+        left, right = left + 0.5 * (1 if xvar == "lambda" else -1), right
+    ax.set_xlim(left, right)
+    end = values[np.argmin(loglam)]  # the least penalized end (right)
+    n_label = p if label is True else 0 if label is False else min(int(label), p)
+    ranked = [j for j in np.argsort(-np.abs(end), kind="stable") if end[j] != 0]
+    named = ranked[:n_label]
+    rest = [j for j in range(p) if j not in set(named)]
+    if legend and rest:
+        shown = rest[:24]
+        handles = [lines[j] for j in shown]
+        if len(rest) > len(shown):
+            handles.append(mpl.lines.Line2D([], [], color="none", label=f"... {len(rest) - len(shown)} more"))
+        ax.legend(handles=handles, labels=[_short(h.get_label()) for h in handles], loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7,
+                  frameon=False, ncol=1 if len(handles) <= 14 else 2, handlelength=1.6,
+                  title="other terms" if named else None, title_fontsize=7.5)
     if top_axis:
-        _top_counts(ax, x, path.table["n_nonzero"].to_numpy())
+        top_ax = _top_counts(ax, x, path.table["n_nonzero"].to_numpy())
+    else:
+        top_ax = None
+    if named:
+        _label_ends(ax, x, values, named, [str(coef.columns[j]) for j in named], lines, left, right)
+        if top_ax is not None:
+            top_ax.set_xlim(ax.get_xlim())
+    _mark_choices(ax, cv, xmap=xmap, mark=mark, span=(left, right))
     return ax
+
+
+def _label_ends(ax: "Axes", x: np.ndarray, values: np.ndarray, named: list[int], names: list[str],
+                lines: list[Any], left: float, right: float, fontsize: float = 8.0) -> None:
+    """Name curves at the right end of the data, in a gutter inside the axes, without overlaps.
+
+    The gutter is sized from the names' rendered widths (after the figure's layout), the names are
+    spread vertically at least one line apart and joined to their curve's end by a short line.
+    """
+    fig = ax.figure
+    ylo, yhi = ax.get_ylim()
+    texts = [ax.text(0, 0, n, fontsize=fontsize, va="center", ha="left", color="0.1",
+                     transform=ax.transAxes) for n in names]
+    fig.draw_without_rendering()
+    box = ax.get_window_extent()
+    for t in texts:  # a name wider than a third of the axes is shortened with an ellipsis
+        full = t.get_text()
+        n = len(full)
+        while t.get_window_extent().width > box.width / 3 and n > 4:
+            n -= 1
+            t.set_text(full[: n - 1] + "…")
+    width = max(t.get_window_extent().width for t in texts) + 6.0
+    gutter = min(0.035 + width / max(box.width, 1.0), 0.45)
+    f = 1.0 - gutter  # the data occupy [0, f] of the axes width
+    ax.set_xlim(left, left + (right - left) / f)
+    ax.set_ylim(ylo, yhi)
+    gap_px = fontsize * fig.dpi / 72.0 * 1.3
+    gap = gap_px / max(box.height, 1.0) * (yhi - ylo)
+    ends = values[np.argmin(np.abs(x - right)), named]
+    pad = 0.5 * gap
+    ys = _spread(ends, gap, ylo + pad, yhi - pad)
+    import matplotlib.transforms as mtrans
+
+    blend = mtrans.blended_transform_factory(ax.transAxes, ax.transData)
+    for t, y0, y1, j in zip(texts, ends, ys, named):
+        t.set_transform(blend)
+        t.set_position((f + 0.035, y1))
+        t.set_clip_on(False)
+        ax.plot([f, f + 0.012, f + 0.03], [y0, y1, y1], transform=blend, color=lines[j].get_color(),
+                linewidth=0.9, clip_on=False, label="_nolegend_")
 
 
 def _column_sd(path: Any) -> np.ndarray:
@@ -213,7 +357,8 @@ def plot_df(path: Any, cv: Any = None, *, ax: "Axes | None" = None) -> "Axes":
     ax.set_ylabel("degrees of freedom")
     ax.set_title("Degrees of freedom", fontsize=11)
     _mark_choices(ax, cv)
-    ax.legend(fontsize=8, frameon=False, loc="upper right")
+    # beside the axes: inside, it would cover the curves or the lambda_min / lambda_1se labels
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
 
 
@@ -273,11 +418,17 @@ def plot_selection(boot: Any, *, ax: "Axes | None" = None, threshold: float | No
     if "sign_consistency" in tab.columns:
         import matplotlib as mpl
 
-        cmap = mpl.colormaps["viridis"]
-        colors = [cmap(0.15 + 0.7 * float(np.nan_to_num(s))) for s in tab["sign_consistency"]]
+        # the share of selecting replicates with the majority sign: 0.5 (a coin toss) to 1
+        cmap, norm = mpl.colormaps["viridis_r"], mpl.colors.Normalize(vmin=0.5, vmax=1.0)
+        sc = tab["sign_consistency"].to_numpy(dtype=float)
+        colors = [cmap(norm(v)) if np.isfinite(v) else (0.8, 0.8, 0.8, 1.0) for v in sc]
+        ax.barh(y, tab["selection_freq"].to_numpy(float), color=colors, height=0.7)
+        sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
+        cb = ax.figure.colorbar(sm, ax=ax, pad=0.02, fraction=0.06, aspect=25)
+        cb.set_label("sign consistency (share with the majority sign)", fontsize=8)
+        cb.ax.tick_params(labelsize=7)
     else:
-        colors = "#2980b9"
-    ax.barh(y, tab["selection_freq"].to_numpy(float), color=colors, height=0.7)
+        ax.barh(y, tab["selection_freq"].to_numpy(float), color="#2980b9", height=0.7)
     ax.set_yticks(y)
     ax.set_yticklabels(tab["term"].astype(str), fontsize=8)
     ax.set_xlim(0, 1.0)
@@ -369,8 +520,12 @@ def _interval_frame(obj: Any) -> pd.DataFrame:
 
 
 def plot_intervals(intervals: Any | Mapping[str, Any], *, ax: "Axes | None" = None,
-                   sort: bool = False) -> "Axes":
-    """Forest plot of coefficient intervals.
+                   sort: bool = False, path: Any = None, scale: str | None = None) -> "Axes":
+    """Forest plot of coefficient intervals, on the standardized scale when the fit is known.
+
+    On the original scale a factor's dummies (hundreds of units) flatten every numeric predictor
+    to a dot; on the standardized scale (estimate and interval times the column's sd) the terms
+    are comparable.  The x-axis label names the scale.
 
     Parameters
     ----------
@@ -379,15 +534,38 @@ def plot_intervals(intervals: Any | Mapping[str, Any], *, ax: "Axes | None" = No
         methods side by side (e.g. ``{"desparsified": inf, "bootstrap": boot}``).
     ax : Axes to draw on; a new figure when None.
     sort : order the terms by estimate (default: the order of the first result).
+    path : the :class:`~regstats.Path` (or a :class:`~regstats.Fit`) the intervals belong to; it
+        gives each column's sd (divisor n) for the standardized scale.
+    scale : ``"standardized"`` (the default when ``path`` is given; it needs ``path``) or
+        ``"original"`` (the default without ``path``).
 
     Returns
     -------
     matplotlib.axes.Axes
     """
+    if path is not None and hasattr(path, "path") and not hasattr(path, "lambdas"):
+        path = path.path  # a Fit
+    if scale is None:
+        scale = "standardized" if path is not None else "original"
+    if scale not in ("standardized", "original"):
+        raise ParameterError(f"scale must be one of 'standardized', 'original'; got {scale!r}")
+    if scale == "standardized" and path is None:
+        raise ParameterError("scale='standardized' needs path= (the Path or Fit of the intervals) for the "
+                             "column sds; pass path=... or scale='original'")
     sets = dict(intervals) if isinstance(intervals, Mapping) else {"": intervals}
     if not sets:
         raise ParameterError("intervals must name at least one result; got an empty dict")
     frames = {k: _interval_frame(v) for k, v in sets.items()}
+    if scale == "standardized":
+        sd = pd.Series(_column_sd(path), index=list(path.column_names))
+        for k, f in frames.items():
+            unknown = sorted(set(f["term"]) - set(sd.index))
+            if unknown:
+                raise ParameterError(f"intervals have terms {unknown} that are not design columns of path; "
+                                     "pass the path the intervals were computed from")
+            m = f["term"].map(sd).to_numpy(dtype=float)
+            frames[k] = f.assign(estimate=f["estimate"] * m, ci_lower=f["ci_lower"] * m,
+                                 ci_upper=f["ci_upper"] * m)
     first = next(iter(frames.values()))
     terms = list(first.sort_values("estimate")["term"]) if sort else list(first["term"])
     for f in frames.values():
@@ -410,8 +588,9 @@ def plot_intervals(intervals: Any | Mapping[str, Any], *, ax: "Axes | None" = No
     ax.set_yticks(list(pos.values()))
     ax.set_yticklabels(list(pos.keys()), fontsize=8)
     ax.set_ylim(-0.7, len(terms) - 0.3)
-    ax.set_xlabel("coefficient (original scale)")
+    ax.set_xlabel("coefficient × column sd (standardized scale)" if scale == "standardized"
+                  else "coefficient (original scale)")
     ax.set_title("Coefficient intervals", fontsize=11)
     if m > 1:
-        ax.legend(fontsize=8, frameon=False)
+        ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
