@@ -184,6 +184,9 @@ class DesignSpec:
             if self._eval_env is not None:
                 extra = _namespace_used(frozen, self._eval_env)
             extra = _portable_names(extra, self.formula) if portable else extra
+            if portable:
+                for f in frozen["factors"]:
+                    _check_saved_code(f["code"])
         return {"formula": self.formula, "response": self.response, "column_names": list(self.column_names),
                 "intercept": bool(self.intercept), "terms": {k: list(v) for k, v in self.terms.items()},
                 "plain": list(self.plain), "converted": list(self.converted),
@@ -208,12 +211,13 @@ class DesignSpec:
         return spec
 
     def __reduce__(self):
-        return (_spec_from_dict, (self.to_dict(),))
+        return (_spec_from_pickle, (self.to_dict(),))
 
     def _info(self):
         """patsy's DesignInfo, rebuilt from the frozen form after unpickling or loading."""
         if self._patsy_info is None and self.__dict__.get("_frozen") is not None:
-            info = _thaw_patsy(self.__dict__["_frozen"], self.__dict__.get("_extra_names") or {})
+            info = _thaw_patsy(self.__dict__["_frozen"], self.__dict__.get("_extra_names") or {},
+                               checked=self.__dict__.get("_untrusted", True))
             object.__setattr__(self, "_patsy_info", info)
         return self._patsy_info
 
@@ -273,15 +277,18 @@ class DesignSpec:
         return np.hstack(parts) if len(parts) > 1 else parts[0]
 
 
-def _spec_from_dict(d: Mapping[str, Any]) -> DesignSpec:
-    return DesignSpec.from_dict(d)
+def _spec_from_pickle(d: Mapping[str, Any]) -> DesignSpec:
+    """Unpickling: a pickle may hold the caller's functions, so its codes are trusted as patsy's are."""
+    spec = DesignSpec.from_dict(d)
+    object.__setattr__(spec, "_untrusted", False)
+    return spec
 
 
 #: patsy's stateful transforms whose state may be stored and restored (plain attributes only)
 _TRANSFORMS = {"patsy.state.Center", "patsy.state.Standardize", "patsy.splines.BS",
                "patsy.mgcv_cubic_splines.CR", "patsy.mgcv_cubic_splines.CC", "patsy.mgcv_cubic_splines.TE"}
 #: modules a saved (JSON) formula may take from the caller's namespace, restored by import
-_PORTABLE_MODULES = {"numpy", "math", "scipy.special", "scipy.stats"}
+_PORTABLE_MODULES = {"numpy"}
 
 
 def _enc(v: Any) -> Any:
@@ -343,8 +350,7 @@ def _freeze_patsy(info: Any) -> dict[str, Any]:
             transforms[k] = {"class": cname, "state": _enc(dict(obj.__dict__))}
         out.append({"code": f.code, "type": fi.type, "num_columns": fi.num_columns,
                     "categories": None if fi.categories is None else _enc(tuple(fi.categories)),
-                    "eval_code": st["eval_code"], "memorize_code": dict(st.get("memorize_code", {})),
-                    "pass_bins": [sorted(b) for b in st.get("pass_bins", [])], "transforms": transforms})
+                    "transforms": transforms})
     terms = []
     for term, subs in info.term_codings.items():
         terms.append({"factors": [factors.index(f) for f in term.factors],
@@ -355,9 +361,21 @@ def _freeze_patsy(info: Any) -> dict[str, Any]:
     return {"column_names": list(info.column_names), "factors": out, "terms": terms}
 
 
-def _thaw_patsy(frozen: Mapping[str, Any], extra: Mapping[str, Any]) -> Any:
-    """patsy's DesignInfo from :func:`_freeze_patsy`'s plain data."""
-    import importlib
+def _check_saved_code(code: str) -> None:
+    """A saved factor's code may use only data columns, numpy's functions and patsy's own: a
+    model file is data, and loading it must run nothing else (regstats.formula_guard)."""
+    from .formula_guard import check_formula
+
+    try:
+        check_formula(f"y ~ {code}")
+    except FormulaError as exc:
+        raise DataError(f"the saved design's term {code!r} is not allowed in a model file: "
+                        f"{str(exc).split(': ', 1)[-1]}") from None
+
+
+def _thaw_patsy(frozen: Mapping[str, Any], extra: Mapping[str, Any], checked: bool = True) -> Any:
+    """patsy's DesignInfo from :func:`_freeze_patsy`'s plain data; ``checked``: each factor's code
+    passes :func:`_check_saved_code` (JSON files; a pickle holds code anyway)."""
     from collections import OrderedDict
 
     import patsy
@@ -368,18 +386,23 @@ def _thaw_patsy(frozen: Mapping[str, Any], extra: Mapping[str, Any]) -> Any:
     try:
         factors, infos = [], {}
         for f in frozen["factors"]:
-            ef = patsy.EvalFactor(f["code"], origin=patsy.Origin(f["code"], 0, len(f["code"])))
-            transforms = {}
-            for k, t in f["transforms"].items():
-                if t["class"] not in _TRANSFORMS:
-                    raise DataError(f"saved design names an unknown transform {t['class']!r}")
-                mod, _, cname = t["class"].rpartition(".")
-                cls = getattr(importlib.import_module(mod), cname)
-                obj = cls.__new__(cls)
+            code = str(f["code"])
+            if checked:
+                _check_saved_code(code)
+            ef = patsy.EvalFactor(code, origin=patsy.Origin(code, 0, len(code)))
+            # patsy's own rewrite of the code (never the file's): fresh transform objects, whose
+            # fitted states are then restored from the saved plain values
+            state: dict[str, Any] = {}
+            ef.memorize_passes_needed(state, env)
+            saved = f["transforms"]
+            if set(saved) != set(state["transforms"]):
+                raise DataError(f"the saved transforms of {code!r} do not match its code")
+            for k, t in saved.items():
+                obj = state["transforms"][k]
+                if t["class"] not in _TRANSFORMS or t["class"] != f"{type(obj).__module__}.{type(obj).__qualname__}":
+                    raise DataError(f"saved design names an unexpected transform {t['class']!r}")
+                obj.__dict__.clear()  # the fitted state only (a fresh object also has scratch fields)
                 obj.__dict__.update(_dec(t["state"]))
-                transforms[k] = obj
-            state = {"transforms": transforms, "eval_env": env, "eval_code": f["eval_code"],
-                     "memorize_code": dict(f["memorize_code"]), "pass_bins": [set(b) for b in f["pass_bins"]]}
             if f["type"] == "categorical":
                 infos[ef] = FactorInfo(ef, "categorical", state, categories=tuple(_dec(f["categories"])))
             else:

@@ -192,6 +192,7 @@ def path_from_dict(d: Mapping[str, Any]) -> LoadedPath:
         cols = [str(c) for c in d["coef"]["columns"]]
         vals = np.array([[_unnum(x) for x in row] for row in d["coef"]["values"]], dtype=float)
         spec = DesignSpec.from_dict(d["design"])
+        spec._info()  # rebuild (and check) patsy's encoding now: a bad file fails at load
         if vals.shape != (len(lams), len(cols)):
             raise DataError(f"coefficients of shape {vals.shape} do not match {len(lams)} lambdas x "
                             f"{len(cols)} columns")

@@ -209,3 +209,25 @@ def test_loaded_path_summary(path):
     text = str(loaded.summary())
     assert FORMULA in text and "lasso" in text and "cannot be refitted" in text
     assert "<table" in loaded._repr_html_()
+
+
+def test_a_model_file_runs_no_code(path, new, tmp_path):
+    f = tmp_path / "m.json"
+    path.save(f)
+    d = json.loads(f.read_text())
+    marker = tmp_path / "pwned"
+    evil = f"__import__('os').system('touch {marker}')"
+    for factor in d["design"]["patsy"]["factors"]:
+        if factor["code"] == "center(Limit)":
+            factor["code"] = evil
+    f.write_text(json.dumps(d))
+    with pytest.raises(DataError, match="not allowed in a model file"):
+        rs.load(f).predict(new)
+    assert not marker.exists()
+    d["design"]["numeric_terms"] = [["x", [evil]]]
+    d["design"]["patsy"] = None
+    d["design"]["plain"] = []
+    f.write_text(json.dumps(d))
+    with pytest.raises((DataError, rs.FormulaError)):
+        rs.load(f).predict(new)
+    assert not marker.exists()
