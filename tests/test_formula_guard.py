@@ -89,6 +89,10 @@ def test_trust_formula_lifts_the_check(tmp_path, capsys, monkeypatch):
 
 
 # -- every formula in the README and docs -------------------------------------------------------------
+#: formulas the docs quote as errors by design (malformed, or a session function in a saved model)
+DOCUMENTED_ERRORS = {"y ~ x1 + + x2", "y ~ x1 -", "y ~ x1 +", "y ~ myfun(x)"}
+
+
 def doc_formulas():
     """Formulas quoted in README.md and docs/*.md ("..." or '...' or `...` holding one ~)."""
     found = {}
@@ -102,6 +106,8 @@ def doc_formulas():
                 continue
             if not re.match(r"^\s*[\w.()]+[\w.() ]*~\s*[\w.(]", c) or re.search(r"[a-z]{3,} [a-z]{3,} [a-z]{3,}", c):
                 continue                                  # prose around a formula, not a formula
+            if c in DOCUMENTED_ERRORS:
+                continue
             found.setdefault(c, md.name)
     return sorted(found.items())
 
