@@ -7,7 +7,6 @@ Reproducibility rule: a task's random numbers come only from its own child SeedS
 from __future__ import annotations
 
 import sys
-import time
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -26,34 +25,54 @@ def rng_of(seed: Any) -> np.random.Generator:
 
 
 class Progress:
-    """A minimal text progress bar on stderr (no dependency); silent when ``enabled`` is False."""
+    """A progress bar on stderr (``tqdm.auto``: a widget in notebooks, text in a console); silent
+    when ``enabled`` is False.
+
+    The first task of a run may include one-off work (numba loading or compiling its kernels in
+    this process or a worker), so the clock that gives the rate and the time left restarts when
+    the first update arrives: the estimate counts only the steady work.  The elapsed time shown is
+    the whole run's.
+    """
 
     def __init__(self, total: int, desc: str = "", enabled: bool = False, stream=None) -> None:
         self.total = max(int(total), 1)
         self.desc = desc
         self.enabled = bool(enabled)
-        self.stream = stream or sys.stderr
         self.done = 0
-        self.start = time.perf_counter()
-        self._last = -1.0
+        self._bar = None
+        if self.enabled:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=self.total, desc=desc, file=stream or sys.stderr, leave=True,
+                             dynamic_ncols=True, mininterval=0.1)
 
     def update(self, k: int = 1) -> None:
+        first = self.done == 0
         self.done += k
-        if not self.enabled:
+        bar = self._bar
+        if bar is None:
             return
-        now = time.perf_counter()
-        if self.done < self.total and now - self._last < 0.1:
-            return
-        self._last = now
-        frac = self.done / self.total
-        bar = "#" * int(30 * frac)
-        el = now - self.start
-        eta = el / frac - el if frac > 0 else 0.0
-        self.stream.write(f"\r{self.desc} [{bar:<30}] {self.done}/{self.total} "
-                          f"{el:5.1f}s elapsed, {eta:5.1f}s left")
+        if first and self.done < self.total:
+            # restart the rate clock after the first task (see the class docstring): the tasks
+            # done so far count as the bar's starting point, as tqdm's ``initial`` does
+            # (the rate is tqdm's moving average over the updates since, so the elapsed time can
+            # keep the run's start)
+            started = bar.start_t
+            bar.reset(total=self.total)
+            bar.start_t = started
+            bar.initial = bar.n = bar.last_print_n = self.done
+            bar.refresh()
+        else:
+            bar.update(k)
         if self.done >= self.total:
-            self.stream.write("\n")
-        self.stream.flush()
+            bar.close()
+            self._bar = None
+
+    def close(self) -> None:
+        """Close the bar early (a run that stops before its last task)."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 def parallel_map(func: Callable[..., Any], tasks: Sequence[Any] | Iterable[Any], *, n_jobs: int = 1,

@@ -218,7 +218,11 @@ def _gram_newton(G, c, v, a, lam, beta, q):
                 b[k] = 0.0
                 e = np.zeros(m)
                 e[k] = 1.0
-                Z[:, nd] = _chol_solve(L, e)
+                z = _chol_solve(L, e)
+                # element by element: a slice assignment makes numba compile its shape-mismatch
+                # error path (string formatting), seconds of the first run's compile time
+                for i in range(m):
+                    Z[i, nd] = z[i]
                 D[nd] = k
                 nd += 1
                 newly += 1
@@ -496,10 +500,48 @@ def cd_naive(X, r, beta, v, a, lam, xx, ws, tol_cd, max_sweeps):
 
 
 def cd_path_naive(X, y, v, a, lambdas, beta0, tol, max_sweeps, exact, wide=None):
-    """Elastic-net path keeping the residual (see :func:`regstats.solver.naive.naive_path`)."""
+    """Elastic-net path keeping the residual (see :func:`regstats.solver.naive.naive_path`).
+
+    One lambda from a nonzero warm start on a design with no more columns than rows (a bootstrap
+    replicate's refit) goes by plain coordinate descent (:func:`warm_refit`): a few sweeps
+    finish it, and it needs none of the active-set machinery's kernels, which a first run would
+    otherwise compile for this one use (about 15 s).
+    """
+    if (lambdas.shape[0] == 1 and not exact and X.shape[1] <= X.shape[0] and lambdas[0] > 0.0
+            and np.any(beta0 != 0.0)):
+        return warm_refit(X, y, v, a, float(lambdas[0]), beta0, tol, max_sweeps)
     from .naive import naive_path
 
     return naive_path(X, y, v, a, lambdas, beta0, tol, max_sweeps, exact, wide)
+
+
+def warm_refit(X, y, v, a, lam, beta0, tol, max_sweeps):
+    """One lambda by coordinate descent over all columns from the warm start ``beta0``, stopped on
+    the duality gap ``tol * yy`` (the sweep tolerance is tightened until the gap is met or the
+    sweep budget is spent).  Returns the path tuple of :func:`cd_path_naive` for one lambda."""
+    X = np.asfortranarray(X)
+    n, p = X.shape
+    xx = np.einsum("ij,ij->j", X, X) / n
+    c = (X.T @ y) / n
+    yy = float(y @ y) / n
+    beta = np.array(beta0, dtype=float, copy=True)
+    r = y - X @ beta
+    ws = np.flatnonzero(xx > 0.0).astype(np.int64)
+    target = tol * yy
+    tol_cd = target
+    used = 0
+    gap = np.inf
+    rss = yy
+    while True:
+        sw, _ = cd_naive(X, r, beta, v, a, lam, xx, ws, tol_cd, max_sweeps - used)
+        used += sw
+        q = (X.T @ r) / n
+        gap, _, rss = _gap(beta, q, c, yy, v, a, lam)
+        if gap <= target or used >= max_sweeps or tol_cd < 1e-30 * max(yy, 1e-300):
+            break
+        tol_cd *= 1e-3
+    return (beta[None, :], np.array([gap]), np.array([float(r @ r) / n]), np.array([used], dtype=np.int64),
+            np.array([gap <= target]))
 
 
 @njit(cache=True)
