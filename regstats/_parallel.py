@@ -75,28 +75,66 @@ class Progress:
             self._bar = None
 
 
+class _OneThread:
+    """``func`` run with single-threaded BLAS (picklable, for joblib workers)."""
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+
+    def __call__(self, task: Any) -> Any:
+        with one_blas_thread():
+            return self.func(task)
+
+
+_CONTROLLER = None
+
+
+def one_blas_thread():
+    """A context in which BLAS (OpenBLAS, MKL, BLIS) runs on one thread.
+
+    A multi-threaded BLAS splits a dot product or a matrix product among its threads, and the
+    rounding of the sum depends on how many there are: the same task would give numbers that
+    differ in the last bits in the calling process (all cores) and in a joblib worker (joblib
+    gives each worker cores / n_jobs threads).  Every task of :func:`parallel_map` runs inside
+    this context, so results are bit-identical for any ``n_jobs`` and any number of cores.
+    """
+    global _CONTROLLER
+    from threadpoolctl import ThreadpoolController
+
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
 def parallel_map(func: Callable[..., Any], tasks: Sequence[Any] | Iterable[Any], *, n_jobs: int = 1,
                  progress: bool = False, desc: str = "") -> list[Any]:
     """``[func(t) for t in tasks]``, in order, with joblib when ``n_jobs != 1``.
 
     ``n_jobs`` follows joblib (-1 = all cores).  Works with any joblib backend, including dask's
-    (``with joblib.parallel_backend("dask"): ...``).
+    (``with joblib.parallel_backend("dask"): ...``).  Every task runs with single-threaded BLAS
+    (:func:`one_blas_thread`), in the calling process as in a worker, so the results are the same
+    bits for any ``n_jobs``; parallelism comes from the tasks.
     """
     tasks = list(tasks)
     n_jobs = int(n_jobs)
     if n_jobs == 0:
         raise check.ParameterError("n_jobs must be a nonzero integer (joblib's convention); got 0")
     bar = Progress(len(tasks), desc=desc, enabled=progress)
-    if n_jobs == 1 or len(tasks) <= 1:
+    try:
+        if n_jobs == 1 or len(tasks) <= 1:
+            out = []
+            with one_blas_thread():
+                for t in tasks:
+                    out.append(func(t))
+                    bar.update()
+            return out
+        from joblib import Parallel, delayed
+
         out = []
-        for t in tasks:
-            out.append(func(t))
+        one = _OneThread(func)
+        for r in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(one)(t) for t in tasks):
+            out.append(r)
             bar.update()
         return out
-    from joblib import Parallel, delayed
-
-    out = []
-    for r in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(func)(t) for t in tasks):
-        out.append(r)
-        bar.update()
-    return out
+    finally:
+        bar.close()
