@@ -434,7 +434,9 @@ def cd_path_gram(G, c, yy, v, a, lambdas, beta0, tol, max_sweeps, exact):
         rss[li] = rs
         sweeps[li] = nsw
         conv[li] = g <= target or exact_done
-        betas[li] = beta
+        # element by element (a row assignment compiles numba's shape-mismatch error path)
+        for j in range(p):
+            betas[li, j] = beta[j]
         lam_prev = lam
     return betas, gaps, rss, sweeps, conv
 
