@@ -125,7 +125,9 @@ def _predictions(model: engine.Model, test: np.ndarray, result) -> np.ndarray:
     if not isinstance(result, tuple):
         return result
     coef, intercept = result
-    return np.asarray(model.X)[test] @ coef.T + intercept[None, :]
+    out = np.asarray(model.X)[test] @ coef.T
+    out += intercept[None, :]
+    return out
 
 
 def _chunk_task(chunk: list) -> list:
@@ -251,7 +253,8 @@ class _OOF:
                 sub = res if not isinstance(res, tuple) else None
                 pred = (sub[s:s + _ROW_BLOCK] if sub is not None else _predictions(self.model, rows, res))
                 wb = np.ones(len(rows)) if w is None else w[rows]
-                total += wb @ _loss(y[rows], pred, loss)
+                e = np.subtract(y[rows][:, None], pred, out=None if sub is not None else pred)
+                total += wb @ (np.square(e, out=e) if loss == "mse" else np.abs(e, out=e))
                 fw[i] += wb.sum()
             err[i] = total / fw[i] if fw[i] > 0 else np.nan
         return err, fw
