@@ -300,7 +300,7 @@ def _gram_cd(G, v, a, lam, beta, q, idx, m, act, xx, tol_cd, budget):
                 nz0 += 1
         dmax = _gram_sweep(G, v, a, lam, beta, q, idx, m, xx)
         nsw += 1
-        ma = 0
+        ma = np.int64(0)  # not a literal 0: a literal argument compiles a second specialization
         for k in range(m):
             if beta[idx[k]] != 0.0 or v[idx[k]] == 0.0:
                 act[ma] = idx[k]
@@ -371,7 +371,7 @@ def cd_path_gram(G, c, yy, v, a, lambdas, beta0, tol, max_sweeps, exact):
         slow = False
         nfail = 0
         while nsw < max_sweeps:
-            m = 0
+            m = np.int64(0)
             for j in range(p):
                 if in_set[j]:
                     idx[m] = j
@@ -487,7 +487,7 @@ def cd_naive(X, r, beta, v, a, lam, xx, ws, tol_cd, max_sweeps):
         nsw += 1
         if dmax <= tol_cd:
             return nsw, True
-        ma = 0
+        ma = np.int64(0)  # not a literal 0: a literal argument compiles a second specialization
         for k in range(m):
             j = ws[k]
             if beta[j] != 0.0 or v[j] == 0.0:
