@@ -295,7 +295,10 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
     n, p = (X.shape[0] if rows is None else len(rows)), X.shape[1]
     if rows is not None:
         rows = np.asarray(rows, dtype=np.intp)
-    if (gram is False or gram is None and not _wants_gram(n, p)) and X.flags.f_contiguous and n > 0:
+    # (a one-lambda refit of a tall design, gram=False and compact=False, goes by numpy: the
+    # one-pass kernel pays off for wide paths, and a first run need not compile it for this use)
+    if ((gram is False or gram is None and not _wants_gram(n, p)) and X.flags.f_contiguous and n > 0
+            and not (gram is False and not compact and n >= p)):
         return _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept, compact, y_scale)
     if rows is not None:
         X = X[rows]
