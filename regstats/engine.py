@@ -562,8 +562,8 @@ _STONE_GAP = 0.1
 #: the factor between the inserted lambdas (four per decade)
 _STONE_STEP = 10.0 ** -0.25
 #: largest n * p for which a grid below the default grid's end switches the Gram method to the
-#: residual (active-set Newton) method; 5e7 is a 400 MB prepared design
-_NAIVE_SWITCH_MAX = 5e7
+#: residual (active-set Newton) method; 1e7 is an 80 MB prepared design
+_NAIVE_SWITCH_MAX = 1e7
 
 
 def nlam_ok(lambdas: np.ndarray) -> bool:

@@ -128,3 +128,36 @@ def test_progress_clock_restarts_after_first_task():
     assert bar._bar.format_dict["rate"] is None     # no rate yet: the first task does not count
     bar.update(3)
     assert bar._bar is None and "demo" in buf.getvalue() and "4/4" in buf.getvalue()
+
+
+def test_first_run_compiles_each_kernel_once():
+    # issue 15 item 1: the README's main job compiled the whole wide-path machinery again for the
+    # bootstrap (the fixed-lambda refit went through the active-set Newton path) and six kernels
+    # twice (a literal 0 argument is its own numba specialization).  In a fresh process: a fit, CV
+    # and a bootstrap load only the Gram path's and the warm refit's kernels, one signature each.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = r"""
+import numba, regstats as rs
+from regstats.solver import cd, factor, standardize
+d = rs.load_dataset("prostate")
+p = rs.lasso("lpsa ~ . - train", d)
+p.cv(folds=5, seed=1)
+p.at(p.lambdas[30]).bootstrap(n_boot=5, seed=1)
+used = {}
+for mod in (cd, factor, standardize):
+    for name in dir(mod):
+        f = getattr(mod, name)
+        if isinstance(f, numba.core.registry.CPUDispatcher) and f.signatures:
+            used[mod.__name__.rsplit(".", 1)[1] + "." + name] = len(f.signatures)
+print(sorted(used.items()))
+"""
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**__import__("os").environ, "PYTHONPATH": str(root)})
+    used = dict(eval(out.stdout.strip().splitlines()[-1]))
+    assert "cd.cd_path_gram" in used and "cd.cd_naive" in used
+    assert all(k == 1 for k in used.values()), used
+    assert not any(name.startswith(("factor.", "standardize.")) for name in used), used
