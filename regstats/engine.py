@@ -495,7 +495,7 @@ def solve(prep: Prepared, l1_ratio: float, lambdas: np.ndarray, *, tol: float = 
     a = float(l1_ratio)
     chosen = method is None
     method = method or choose_method(prep, a)
-    if method != "svd" and a > 0.0 and nlam_ok(lambdas):
+    if method != "svd" and a > 0.0 and _walkable(lambdas):
         grid, pick, deep = _stepping_stones(prep, a, lambdas, beta0)
         if chosen and deep and method == "gram" and prep.n * prep.p <= _NAIVE_SWITCH_MAX:
             method = "naive"
@@ -566,7 +566,7 @@ _STONE_STEP = 10.0 ** -0.25
 _NAIVE_SWITCH_MAX = 1e7
 
 
-def nlam_ok(lambdas: np.ndarray) -> bool:
+def _walkable(lambdas: np.ndarray) -> bool:
     """Whether a grid is positive and decreasing (what :func:`_stepping_stones` walks)."""
     return lambdas.size > 0 and bool(lambdas[-1] > 0.0) and bool(np.all(np.diff(lambdas) <= 0.0))
 
