@@ -103,6 +103,7 @@ def main() -> None:
     ap.add_argument("--p", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--no-boot", action="store_true")
+    ap.add_argument("--boot", nargs="+", type=int, default=[50, 200], help="n_boot values to measure")
     args = ap.parse_args()
     res: dict[str, list[dict]] = {"regstats": [], "sklearn": []}
     for _ in range(args.rounds):
@@ -113,7 +114,7 @@ def main() -> None:
     best = {t: min(v, key=lambda d: d["cpu_s"]) for t, v in res.items()}
     peak = {t: max(d["peak_above_bytes"] for d in v) for t, v in res.items()}
     data = best["regstats"]["data_bytes"]
-    boots = [] if args.no_boot else [run(BOOT, "200000", "20", str(b)) for b in (50, 200, 800)]
+    boots = [] if args.no_boot else [run(BOOT, "200000", "20", str(b)) for b in args.boot]
     print(boots)
     if args.n != 1_000_000 or args.p != 50:
         return
@@ -149,7 +150,7 @@ def main() -> None:
         "at most 0.5x LassoCV's time.",
     ]
     if boots:
-        b = boots[1]
+        b = boots[-1]
         lines += [
             "",
             f"Bootstrap, n = 2e5, p = 20 ({b['data_bytes'] / mb:.0f} MB of X), `n_jobs=2`, including the "
