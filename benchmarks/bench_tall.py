@@ -133,7 +133,7 @@ def main() -> None:
         f"scikit-learn {sklearn.__version__}; single-threaded BLAS; each tool in a fresh process, "
         f"{args.rounds} rounds taking turns, the least CPU time and the largest peak. X is {data / mb:.0f} MB. "
         "regstats: `rs.lasso(\"y ~ .\", df)` (default path, 100 lambdas to 1e-4) then `.cv(folds=5)`, on a "
-        "DataFrame (it builds its design matrix, one copy of X, from the formula); scikit-learn: "
+        "DataFrame (the formula layer builds the design from it); scikit-learn: "
         "`LassoCV(cv=5)` (100 alphas to 1e-3) on the numpy array. Peak = the process's resident "
         "high-water mark minus its resident size once the data were loaded.",
         "",
