@@ -126,7 +126,9 @@ def _predictions(model: engine.Model, test: np.ndarray, result) -> np.ndarray:
     if not isinstance(result, tuple):
         return result
     coef, intercept = result
-    return np.asarray(model.X)[test] @ coef.T + intercept[None, :]
+    out = np.asarray(model.X)[test] @ coef.T
+    out += intercept[None, :]
+    return out
 
 
 def _chunk_task(chunk: list) -> list:
@@ -150,8 +152,10 @@ def _map_tasks(tasks: list, *, n_jobs: int, progress: bool, desc: str) -> list:
 
 
 def _run_folds(problems: Sequence[_Problem], foldids: np.ndarray, *, n_jobs: int, progress: bool,
-               desc: str) -> list[np.ndarray]:
-    """Out-of-fold predictions for every problem: arrays (n_repeats, [n_gamma,] n, n_lambda)."""
+               desc: str, lazy: bool = False) -> list[Any]:
+    """Out-of-fold predictions for every problem: arrays (n_repeats, [n_gamma,] n, n_lambda), or
+    with ``lazy=True`` (not for relaxed fits) an :class:`_OOF` per problem, which keeps the fold
+    tasks' results and forms predictions only on demand."""
     n = problems[0].model.n
     tasks, keys = [], []
     crosses: dict = {}
@@ -169,13 +173,23 @@ def _run_folds(problems: Sequence[_Problem], foldids: np.ndarray, *, n_jobs: int
                 tasks.append((prob, train, test))
                 keys.append((i, r, test))
     results = _map_tasks(tasks, n_jobs=n_jobs, progress=progress, desc=desc)
+    _warn_unconverged(problems, keys, results)
+    if lazy:
+        return [_OOF(prob.model, np.asarray(prob.lambdas), foldids,
+                     [(r, test, res[0]) for (j, r, test), res in zip(keys, results) if j == i])
+                for i, prob in enumerate(problems)]
     out = []
     for prob in problems:
         shape = (len(foldids),) + ((len(prob.gammas),) if prob.gammas is not None else ()) + (n, len(prob.lambdas))
         out.append(np.full(shape, np.nan))
-    bad: dict[int, set[float]] = {}
     for (i, r, test), (pred, conv) in zip(keys, results):
         out[i][r][..., test, :] = _predictions(problems[i].model, test, pred)
+    return out
+
+
+def _warn_unconverged(problems: Sequence[_Problem], keys: list, results: list) -> None:
+    bad: dict[int, set[float]] = {}
+    for (i, r, test), (pred, conv) in zip(keys, results):
         if not np.all(conv):
             bad.setdefault(i, set()).update(problems[i].lambdas[~conv].tolist())
     for i, lams in bad.items():
@@ -183,7 +197,69 @@ def _run_folds(problems: Sequence[_Problem], foldids: np.ndarray, *, n_jobs: int
         warnings.warn(f"in some cross-validation folds the solver did not reach its tolerance at "
                       f"{len(lams)} lambda(s): {shown}{' ...' if len(lams) > 10 else ''}",
                       ConvergenceWarning, stacklevel=user_stacklevel())
-    return out
+
+
+#: held-out rows predicted at a time (a block of predictions is rows x n_lambda numbers)
+_ROW_BLOCK = 8192
+
+
+class _OOF:
+    """Out-of-fold predictions of a CV run, formed on demand from the fold tasks' results.
+
+    Array-like (``shape``, ``[repeat]``, ``np.asarray``), so that ``CVResult.oof_predictions`` reads
+    as before, but a CV run itself never holds the n x n_lambda predictions: the fold losses are
+    accumulated over blocks of held-out rows (:meth:`fold_errors`).  On tall data (n = 1e6,
+    100 lambdas) the predictions alone are 800 MB, twice a 50-column design.
+    """
+
+    def __init__(self, model: engine.Model, lambdas: np.ndarray, foldids: np.ndarray, parts: list) -> None:
+        self.model = model
+        self.lambdas = lambdas
+        self.parts = parts            # (repeat, test rows, predictions or (coef, intercept))
+        self.shape = (len(foldids), model.n, len(lambdas))
+        self.ndim = 3
+        self.dtype = np.dtype(float)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if isinstance(key, (int, np.integer)):
+            r = int(key) % self.shape[0]
+            out = np.full(self.shape[1:], np.nan)
+            for rr, test, res in self.parts:
+                if rr == r:
+                    out[test, :] = _predictions(self.model, test, res)
+            return out
+        return np.asarray(self)[key]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        a = np.stack([self[r] for r in range(self.shape[0])])
+        return a if dtype is None else a.astype(dtype)
+
+    def fold_errors(self, r: int, foldid: np.ndarray, y: np.ndarray, w: np.ndarray | None, loss: str
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Repeat ``r``'s fold losses ``e_k`` (K x n_lambda) and weights ``W_k``, in the order of
+        ``np.unique(foldid)``, from blocks of held-out rows (the numbers of :func:`cv_stats`)."""
+        ks = np.unique(foldid)
+        err = np.full((len(ks), self.shape[2]), np.nan)
+        fw = np.zeros(len(ks))
+        pos = {int(k): i for i, k in enumerate(ks)}
+        for rr, test, res in self.parts:
+            if rr != r or len(test) == 0:
+                continue
+            i = pos[int(foldid[test[0]])]
+            total = np.zeros(self.shape[2])
+            for s in range(0, len(test), _ROW_BLOCK):
+                rows = test[s:s + _ROW_BLOCK]
+                sub = res if not isinstance(res, tuple) else None
+                pred = (sub[s:s + _ROW_BLOCK] if sub is not None else _predictions(self.model, rows, res))
+                wb = np.ones(len(rows)) if w is None else w[rows]
+                e = np.subtract(y[rows][:, None], pred, out=None if sub is not None else pred)
+                total += wb @ (np.square(e, out=e) if loss == "mse" else np.abs(e, out=e))
+                fw[i] += wb.sum()
+            err[i] = total / fw[i] if fw[i] > 0 else np.nan
+        return err, fw
 
 
 def _loss(y: np.ndarray, pred: np.ndarray, loss: str) -> np.ndarray:
@@ -206,12 +282,18 @@ def cv_stats(raw: np.ndarray, foldid: np.ndarray, weights: np.ndarray | None
         wk = w[m]
         fold_w[i] = wk.sum()
         fold_err[i] = (wk @ raw[m]) / fold_w[i] if fold_w[i] > 0 else np.nan
+    mean, se = _combine(fold_err, fold_w)
+    return mean, se, fold_err, fold_w
+
+
+def _combine(fold_err: np.ndarray, fold_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """cv.glmnet's ``cv_mean`` and ``cv_se`` from fold losses and fold weights."""
     ok = fold_w > 0
     W = fold_w[ok].sum()
     mean = (fold_w[ok] @ fold_err[ok]) / W
     K = int(ok.sum())
     se = np.sqrt((fold_w[ok] @ (fold_err[ok] - mean) ** 2) / W / (K - 1))
-    return mean, se, fold_err, fold_w
+    return mean, se
 
 
 def select_lambdas(lambdas: np.ndarray, cv_mean: np.ndarray, cv_se: np.ndarray) -> tuple[int, int]:
@@ -244,7 +326,9 @@ class CVResult:
     foldid : int array (n_repeats x n_obs), fold labels 1..K of the rows used in the fit.
     fold_errors : array (n_repeats x K x n_lambda) of fold losses ``e_k``; ``fold_weights``
         (n_repeats x K) the fold weights ``W_k``.
-    oof_predictions : array (n_repeats x n_obs x n_lambda) of out-of-fold predictions.
+    oof_predictions : array-like (n_repeats x n_obs x n_lambda) of out-of-fold predictions:
+        ``oof_predictions[r]`` or ``np.asarray(oof_predictions)``; formed on access from the fold
+        fits (CV itself accumulates the fold losses over blocks of rows, see docs/cv.md).
     repeats : DataFrame, one row per repeat: ``repeat, lambda_min, lambda_1se`` (the spread of
         the selection under re-drawn folds).
     path : the full-data :class:`~regstats.path.Path`.
@@ -400,7 +484,11 @@ def _summarise(path: "Path", preds: np.ndarray, foldids: np.ndarray, loss: str,
     w = path._options.weights
     means, ses, errs, fws, reps = [], [], [], [], []
     for r in range(len(foldids)):
-        m, s, e, fw = cv_stats(_loss(y, preds[r], loss), foldids[r], w)
+        if isinstance(preds, _OOF):
+            e, fw = preds.fold_errors(r, foldids[r], y, None if w is None else np.asarray(w, dtype=float), loss)
+            m, s = _combine(e, fw)
+        else:
+            m, s, e, fw = cv_stats(_loss(y, preds[r], loss), foldids[r], w)
         means.append(m), ses.append(s), errs.append(e), fws.append(fw)
         i0, i1 = select_lambdas(path.lambdas, m, s)
         reps.append({"repeat": r, "lambda_min": path.lambdas[i0], "lambda_1se": path.lambdas[i1]})
@@ -464,7 +552,7 @@ def cross_validate(path: "Path", folds: int = 10, foldid: Any = None, seed: Any 
         tol = check.real_in("tol", tol, 0.0, 1.0, lo_open=True)
     foldids, gname = _resolve_foldids(path, folds, foldid, groups, n_repeats, seed)
     (preds,) = _run_folds([_problem_of(path, tol)], foldids, n_jobs=n_jobs, progress=progress,
-                          desc="cross-validation")
+                          desc="cross-validation", lazy=True)
     return _summarise(path, preds, foldids, loss, gname)
 
 
@@ -582,7 +670,7 @@ def cv_elastic_net(formula: str, data: pd.DataFrame, l1_ratios: Sequence[float] 
     paths = [elastic_net(formula, data, l1_ratio=a, _exclude=exclude, **path_kwargs) for a in ratios]
     foldids, gname = _resolve_foldids(paths[0], folds, foldid, groups, n_repeats, seed)
     preds = _run_folds([_problem_of(p) for p in paths], foldids, n_jobs=n_jobs, progress=progress,
-                       desc="elastic-net cross-validation")
+                       desc="elastic-net cross-validation", lazy=True)
     results = tuple(_summarise(p, pr, foldids, loss, gname) for p, pr in zip(paths, preds))
     long = pd.concat([r.table.assign(l1_ratio=a) for a, r in zip(ratios, results)], ignore_index=True)
     long = long[["l1_ratio"] + [c for c in long.columns if c != "l1_ratio"]]

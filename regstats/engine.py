@@ -296,7 +296,10 @@ def prepare(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None,
     n, p = (X.shape[0] if rows is None else len(rows)), X.shape[1]
     if rows is not None:
         rows = np.asarray(rows, dtype=np.intp)
-    if (gram is False or gram is None and not _wants_gram(n, p)) and X.flags.f_contiguous and n > 0:
+    # (a one-lambda refit of a tall design, gram=False and compact=False, goes by numpy: the
+    # one-pass kernel pays off for wide paths, and a first run need not compile it for this use)
+    if ((gram is False or gram is None and not _wants_gram(n, p)) and X.flags.f_contiguous and n > 0
+            and not (gram is False and not compact and n >= p)):
         return _prepare_wide(X, y, rows, weights, penalty_factor, standardize, intercept, compact, y_scale)
     if rows is not None:
         X = X[rows]
@@ -491,12 +494,20 @@ def solve(prep: Prepared, l1_ratio: float, lambdas: np.ndarray, *, tol: float = 
         return _with_least_squares(prep, l1_ratio, lambdas, zero, tol=tol, max_iter=max_iter, beta0=beta0,
                                    method=method, exact=exact)
     a = float(l1_ratio)
+    chosen = method is None
+    method = method or choose_method(prep, a)
+    if method != "svd" and a > 0.0 and _walkable(lambdas):
+        grid, pick, deep = _stepping_stones(prep, a, lambdas, beta0)
+        if chosen and deep and method == "gram" and prep.n * prep.p <= _NAIVE_SWITCH_MAX:
+            method = "naive"
+        if grid.shape[0] > lambdas.shape[0]:
+            sol = solve(prep, a, grid, tol=tol, max_iter=max_iter, beta0=beta0, method=method, exact=exact)
+            return _rows_of(sol, pick, lambdas)
     # the kernels' parametrization of the same objective (s_y folded into lam and a)
     ak, lams_k = kernel_penalty(prep, a, lambdas)
     p = prep.p
     keep = ~prep.constant
     idx = np.flatnonzero(keep)
-    method = method or choose_method(prep, a)
     if exact is None:
         exact = tol <= 1e-9
     nlam = len(lambdas)
@@ -545,6 +556,60 @@ def solve(prep: Prepared, l1_ratio: float, lambdas: np.ndarray, *, tol: float = 
     intercept = prep.y_mean - coef @ prep.x_mean if prep.intercept else np.zeros(nlam)
     return Solution(lambdas=lambdas, beta=beta, coef=coef, intercept=intercept, rss=rss, gaps=gaps,
                     sweeps=sweeps, converged=conv, method=method, yy=yy)
+
+
+#: a grid step below this factor (or a cold start this far below lambda_max) is walked in steps
+_STONE_GAP = 0.1
+#: the factor between the inserted lambdas (four per decade)
+_STONE_STEP = 10.0 ** -0.25
+#: largest n * p for which a grid below the default grid's end switches the Gram method to the
+#: residual (active-set Newton) method; 1e7 is an 80 MB prepared design
+_NAIVE_SWITCH_MAX = 1e7
+
+
+def _walkable(lambdas: np.ndarray) -> bool:
+    """Whether a grid is positive and decreasing (what :func:`_stepping_stones` walks)."""
+    return lambdas.size > 0 and bool(lambdas[-1] > 0.0) and bool(np.all(np.diff(lambdas) <= 0.0))
+
+
+def _stepping_stones(prep: Prepared, a: float, lambdas: np.ndarray, beta0: np.ndarray | None
+                     ) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``(grid, pick, deep)``: the lambdas to solve, with stepping stones inserted, the positions of
+    the asked lambdas in it, and whether the grid reaches two decades below the end of the
+    default grid (where :func:`solve` prefers the active-set Newton method).
+
+    Warm starts are what make a path cheap: coordinate descent started far from the solution, at
+    a lambda orders of magnitude below lambda_max (or below the previous lambda), can spend its
+    whole sweep budget there (a noise-free or rank-deficient problem at ``lam = 1e-9``).  Such a
+    gap is walked instead, four lambdas per decade, from lambda_max on a cold start; the solutions
+    at the inserted lambdas are dropped.  The same path to the same tolerance, reached in steps.
+    """
+    lmax = lambda_max(prep, a)
+    ratio = 1e-4 if prep.n >= prep.p else 1e-2
+    # (two decades of margin: a CV fold's or bootstrap sample's lambda_max differs from the full
+    # data's, whose default grid it solves)
+    deep = bool(lmax > 0 and lambdas[-1] < 1e-2 * ratio * lmax)
+    cold = beta0 is None or not np.any(beta0)
+    starts = np.concatenate([[lmax if cold else lambdas[0]], lambdas[:-1]])
+    pieces, pick, k = [], np.empty(lambdas.shape[0], dtype=np.intp), 0
+    for i, (hi, lo) in enumerate(zip(starts, lambdas)):
+        if (i > 0 or cold) and hi > 0 and lo < _STONE_GAP * hi:
+            m = int(np.ceil(np.log(lo / hi) / np.log(_STONE_STEP)))
+            stones = hi * _STONE_STEP ** np.arange(1 if i > 0 else 0, m)
+            stones = stones[stones > lo * (1.0 + 1e-9)]
+            pieces.append(stones)
+            k += stones.shape[0]
+        pieces.append(np.array([lo]))
+        pick[i] = k
+        k += 1
+    return np.concatenate(pieces), pick, deep
+
+
+def _rows_of(sol: Solution, pick: np.ndarray, lambdas: np.ndarray) -> Solution:
+    """The rows ``pick`` of a solved path (the asked lambdas among the stepping stones)."""
+    return Solution(lambdas=lambdas, beta=sol.beta[pick], coef=sol.coef[pick], intercept=sol.intercept[pick],
+                    rss=sol.rss[pick], gaps=sol.gaps[pick], sweeps=sol.sweeps[pick],
+                    converged=sol.converged[pick], method=sol.method, yy=sol.yy)
 
 
 def least_squares(prep: Prepared) -> tuple[np.ndarray, float]:

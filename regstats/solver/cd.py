@@ -218,7 +218,11 @@ def _gram_newton(G, c, v, a, lam, beta, q):
                 b[k] = 0.0
                 e = np.zeros(m)
                 e[k] = 1.0
-                Z[:, nd] = _chol_solve(L, e)
+                z = _chol_solve(L, e)
+                # element by element: a slice assignment makes numba compile its shape-mismatch
+                # error path (string formatting), seconds of the first run's compile time
+                for i in range(m):
+                    Z[i, nd] = z[i]
                 D[nd] = k
                 nd += 1
                 newly += 1
@@ -296,7 +300,7 @@ def _gram_cd(G, v, a, lam, beta, q, idx, m, act, xx, tol_cd, budget):
                 nz0 += 1
         dmax = _gram_sweep(G, v, a, lam, beta, q, idx, m, xx)
         nsw += 1
-        ma = 0
+        ma = np.int64(0)  # not a literal 0: a literal argument compiles a second specialization
         for k in range(m):
             if beta[idx[k]] != 0.0 or v[idx[k]] == 0.0:
                 act[ma] = idx[k]
@@ -367,7 +371,7 @@ def cd_path_gram(G, c, yy, v, a, lambdas, beta0, tol, max_sweeps, exact):
         slow = False
         nfail = 0
         while nsw < max_sweeps:
-            m = 0
+            m = np.int64(0)
             for j in range(p):
                 if in_set[j]:
                     idx[m] = j
@@ -430,7 +434,9 @@ def cd_path_gram(G, c, yy, v, a, lambdas, beta0, tol, max_sweeps, exact):
         rss[li] = rs
         sweeps[li] = nsw
         conv[li] = g <= target or exact_done
-        betas[li] = beta
+        # element by element (a row assignment compiles numba's shape-mismatch error path)
+        for j in range(p):
+            betas[li, j] = beta[j]
         lam_prev = lam
     return betas, gaps, rss, sweeps, conv
 
@@ -481,7 +487,7 @@ def cd_naive(X, r, beta, v, a, lam, xx, ws, tol_cd, max_sweeps):
         nsw += 1
         if dmax <= tol_cd:
             return nsw, True
-        ma = 0
+        ma = np.int64(0)  # not a literal 0: a literal argument compiles a second specialization
         for k in range(m):
             j = ws[k]
             if beta[j] != 0.0 or v[j] == 0.0:
@@ -496,10 +502,48 @@ def cd_naive(X, r, beta, v, a, lam, xx, ws, tol_cd, max_sweeps):
 
 
 def cd_path_naive(X, y, v, a, lambdas, beta0, tol, max_sweeps, exact, wide=None):
-    """Elastic-net path keeping the residual (see :func:`regstats.solver.naive.naive_path`)."""
+    """Elastic-net path keeping the residual (see :func:`regstats.solver.naive.naive_path`).
+
+    One lambda from a nonzero warm start on a design with no more columns than rows (a bootstrap
+    replicate's refit) goes by plain coordinate descent (:func:`warm_refit`): a few sweeps
+    finish it, and it needs none of the active-set machinery's kernels, which a first run would
+    otherwise compile for this one use (about 15 s).
+    """
+    if (lambdas.shape[0] == 1 and not exact and X.shape[1] <= X.shape[0] and lambdas[0] > 0.0
+            and np.any(beta0 != 0.0)):
+        return warm_refit(X, y, v, a, float(lambdas[0]), beta0, tol, max_sweeps)
     from .naive import naive_path
 
     return naive_path(X, y, v, a, lambdas, beta0, tol, max_sweeps, exact, wide)
+
+
+def warm_refit(X, y, v, a, lam, beta0, tol, max_sweeps):
+    """One lambda by coordinate descent over all columns from the warm start ``beta0``, stopped on
+    the duality gap ``tol * yy`` (the sweep tolerance is tightened until the gap is met or the
+    sweep budget is spent).  Returns the path tuple of :func:`cd_path_naive` for one lambda."""
+    X = np.asfortranarray(X)
+    n, p = X.shape
+    xx = np.einsum("ij,ij->j", X, X) / n
+    c = (X.T @ y) / n
+    yy = float(y @ y) / n
+    beta = np.array(beta0, dtype=float, copy=True)
+    r = y - X @ beta
+    ws = np.flatnonzero(xx > 0.0).astype(np.int64)
+    target = tol * yy
+    tol_cd = target
+    used = 0
+    gap = np.inf
+    rss = yy
+    while True:
+        sw, _ = cd_naive(X, r, beta, v, a, lam, xx, ws, tol_cd, max_sweeps - used)
+        used += sw
+        q = (X.T @ r) / n
+        gap, _, rss = _gap(beta, q, c, yy, v, a, lam)
+        if gap <= target or used >= max_sweeps or tol_cd < 1e-30 * max(yy, 1e-300):
+            break
+        tol_cd *= 1e-3
+    return (beta[None, :], np.array([gap]), np.array([float(r @ r) / n]), np.array([used], dtype=np.int64),
+            np.array([gap <= target]))
 
 
 @njit(cache=True)

@@ -78,7 +78,7 @@ def forward(U, k, b, z):
     """Solve U[:k,:k]' z = b (z may alias b)."""
     for i in range(k):
         z[i] = b[i]
-    _forward_rows(U, 0, k, z)
+    _forward_rows(U, np.int64(0), k, z)  # a literal 0 would compile a second specialization
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
@@ -162,7 +162,7 @@ def _forward_block(U, k, W):
     Rows of U are taken eight at a time, as in :func:`_forward_rows`, for every right-hand side
     in turn while the eight rows stay in cache."""
     t = W.shape[0]
-    i0 = 0
+    i0 = np.int64(0)
     while i0 + 8 <= k:
         for c in range(t):
             wc = W[c]
@@ -210,7 +210,7 @@ def _forward_panels(U, k, W):
     :func:`_panel`, then one BLAS product subtracts its contribution from all later entries of
     every right-hand side (measured on appends of 16-20 columns to factors of 300-900: 25-35%
     faster than :func:`_forward_block`; slower for a few columns)."""
-    i0 = 0
+    i0 = np.int64(0)
     while i0 < k:
         i1 = min(i0 + _PANEL, k)
         _panel(U, i0, i1, W)
@@ -319,7 +319,7 @@ def _compact_rows(U, k, dels):
     eight rows' runs together (eight streams of U in flight; measured 2-3x faster than row by
     row on factors of 800)."""
     nd = dels.shape[0]
-    i0 = 0
+    i0 = np.int64(0)
     while i0 < k:
         i1 = min(i0 + 8, k)
         for i in range(i0, i1):
@@ -417,7 +417,7 @@ def forward_and_matvec(U, k, t, x, y):
     time (as :func:`_forward_rows`); one loop over their part right of the eight-by-eight block
     both subtracts the solved entries from the rest of t and sums the eight products with x
     (eight streams of U in flight; each element of U read once)."""
-    i0 = 0
+    i0 = np.int64(0)
     while i0 + 8 <= k:
         for i in range(i0, i0 + 8):
             s = 0.0
