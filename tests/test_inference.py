@@ -147,7 +147,8 @@ def test_nodewise_cv_matches_independent_cv(data):
     grid = lmax * 0.01 ** (np.arange(50) / 49)
     m = len(cvtab)  # the walk down the grid stops 5 lambdas past the minimum
     np.testing.assert_allclose(cvtab["lambda"], grid[:m], rtol=1e-12)
-    fold = np.random.default_rng(7).permutation(np.arange(n) % 5)
+    # seed 7's second child draws the nodewise folds (the first, the initial fit's CV folds)
+    fold = np.random.default_rng(np.random.SeedSequence(7).spawn(2)[1]).permutation(np.arange(n) % 5)
     err = np.zeros(grid.size)
     for f in range(5):
         tr, te = Xs[fold != f], Xs[fold == f]
@@ -351,3 +352,34 @@ def test_naive_refit_needs_a_selection(data):
     _, _, path = data
     with pytest.raises(ParameterError, match="fit must select at least one column"):
         rs.lasso("y ~ . - 1", data[0]).at(1e6).inference(method="naive_refit")
+
+
+def test_default_initial_fit_and_sigma_are_the_cv_lasso_and_its_df_corrected_residuals(data):
+    df, _, path = data
+    inf = path.at(0.15).inference(seed=3, nodewise_lambda=0.1)
+    cv_ss = np.random.SeedSequence(3).spawn(2)[0]
+    lam = path.cv(folds=10, seed=cv_ss).lambda_min
+    init = path.at(lam)
+    r = df["y"] - init.predict()
+    assert inf.details["initial_lambda"] == pytest.approx(lam, rel=1e-12)
+    assert inf.sigma == pytest.approx(math.sqrt((r ** 2).sum() / (len(df) - init.n_nonzero - 1)), rel=1e-9)
+    assert "Reid" in inf.sigma_method and any("lambda_min" in note for note in inf.notes)
+    X = df.drop(columns="y").to_numpy()
+    est, _ = _oracle_desparsified(X, df["y"].to_numpy(), init.coef.to_numpy(), inf.sigma, node_lam=0.1)
+    np.testing.assert_allclose(inf.estimate.to_numpy(), est, rtol=1e-7, atol=1e-9)
+
+
+def test_default_sigma_is_not_biased_upward(rng):
+    """Issue 16: the old default (scaled lasso, lam0 = sqrt(2 log(p)/n)) averaged 1.07 for a true 1
+    at n = 100, p = 50 (Toeplitz 0.5, s0 = 5), so null intervals over-covered."""
+    from scipy.linalg import toeplitz
+
+    n, p = 100, 50
+    L = np.linalg.cholesky(toeplitz(0.5 ** np.arange(p)))
+    sig = []
+    for r in range(40):
+        X = rng.standard_normal((n, p)) @ L.T
+        df = pd.DataFrame(X, columns=[f"x{j}" for j in range(p)])
+        df["y"] = X[:, :5].sum(axis=1) + rng.standard_normal(n)
+        sig.append(rs.lasso("y ~ .", df).at(0.1).inference(seed=r, nodewise_lambda=0.2).sigma)
+    assert 0.95 <= np.mean(sig) <= 1.03
