@@ -309,8 +309,11 @@ def plot_stability(stab: Any, *, ax: "Axes | None" = None, threshold: float | No
                    label: bool = True) -> "Axes":
     """Stability-selection paths: selection probability of each term against log(lambda).
 
-    Selected terms (``stab.selected``) are drawn in colour and named, the others in grey;
-    the threshold is a dashed line.
+    The curves are ``stab.probabilities``: at each lambda, the share of subsamples whose first q
+    variables to enter the lasso path (the selection rule) include the term by that lambda.  They
+    end at the selection probabilities of ``stab.to_frame()``, so a curve crosses the threshold
+    exactly when the term is selected.  Selected terms are drawn in colour and named, the others
+    in grey; the threshold is a dashed line.
 
     Parameters
     ----------
@@ -353,7 +356,8 @@ def plot_stability(stab: Any, *, ax: "Axes | None" = None, threshold: float | No
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlim(x.min(), x.max())
     ax.set_xlabel("log(lambda)")
-    ax.set_ylabel("selection probability")
+    q = getattr(stab, "q", None)
+    ax.set_ylabel("selection probability" + (f" (first q = {q:g} to enter)" if q is not None else ""))
     ax.set_title("Stability selection", fontsize=11)
     return ax
 
