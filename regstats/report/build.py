@@ -917,6 +917,9 @@ def _sec_biasvar(c: _Context) -> Section:
                        status="skipped")
     bv = c.bv
     at = dict(getattr(bv, "attrs", {}) or {})
+    extra = [col for col in ("bias2_se", "variance_se", "risk_se", "df_path") if col in bv]
+    drop = [col for col in extra if bv[col].isna().all() or (col == "df_path" and np.allclose(bv[col], bv["df"]))]
+    bv = bv.drop(columns=drop + [col for col in ("variance_se", "risk_se") if col in bv and col not in drop])
     if c.bv_method == "analytic":
         how = "Exact for ridge (a linear smoother): bias^2 and variance follow from the hat matrix at each lambda."
     else:
