@@ -1,22 +1,23 @@
 """Confidence intervals and p-values that survive penalization.
 
-:func:`infer` (``fit.inference()``) offers three methods, and every row of its table names the
+:func:`infer` (``fit.inference()``) offers four methods, and every row of its table names the
 method that made it:
 
 ``"desparsified"``
     The desparsified (debiased) lasso of Zhang & Zhang (2014) and van de Geer, Bühlmann, Ritov
-    & Dezeure (2014), as R's ``hdi::lasso.proj``.  With the fit's coefficients ``b`` (the
-    initial estimator), residuals ``r = y - b0 - X b`` and, for each column j, the residual
-    ``Z_j`` of a nodewise lasso of ``X_j`` on the other columns (an estimate of row j of the
-    precision matrix),
+    & Dezeure (2014), as R's ``hdi::lasso.proj``.  With an initial lasso estimate ``b``
+    (default: the lasso at CV's lambda_min on the fit's path, hdi's default), residuals
+    ``r = y - b0 - X b`` and, for each column j, the residual ``Z_j`` of a nodewise lasso of
+    ``X_j`` on the other columns (an estimate of row j of the precision matrix),
 
         b_j^debiased = b_j + Z_j' r / Z_j' X_j,     se_j = sigma * ||Z_j|| / |Z_j' X_j|,
 
     and ``(b_j^debiased - beta_j) / se_j`` is asymptotically standard normal when the truth is
-    sparse, also when p > n.  The noise level sigma comes from the scaled lasso (Sun & Zhang
-    2012, ``hdi``'s choice), from the fit's residuals, or is given.  The nodewise penalty is
-    chosen by cross-validation over all nodewise regressions (``hdi``'s ``lambda.min``), by a
-    scaled lasso per column, or given.
+    sparse, also when p > n.  The noise level sigma is by default the initial fit's residual sd
+    with the df correction ``RSS / (n - nonzero - 1)`` (Reid, Tibshirani & Friedman 2016), or
+    the scaled lasso (Sun & Zhang 2012; quantile lam0 of Sun & Zhang 2013), or given.  The
+    nodewise penalty is chosen by cross-validation over all nodewise regressions (``hdi``'s
+    ``lambda.min``), by a scaled lasso per column, or given.
 
 ``"ridge"``
     The exact standard errors of a ridge fit, ``Cov(b) = sigma^2 A X'X A`` with
@@ -25,10 +26,15 @@ method that made it:
     the table states a plug-in estimate of that bias, and its intervals and p-values are centred
     on the shrunken estimate, so they do not have nominal coverage.
 
-``"post_selection"``
-    Ordinary least squares (statsmodels) refitted on the columns the fit selected (the
-    "relaxed" fit).  Its intervals and p-values are conditional on the selection and treat the
-    selected set as fixed in advance: they are too optimistic after data-driven selection.
+``"selective"``
+    Lasso fits: polyhedral selective inference (Lee, Sun, Sun & Taylor 2016; R's
+    ``selectiveInference::fixedLassoInf``) for the selected columns, conditional on the selected
+    set and signs at the fit's lambda (:mod:`regstats.selective`).
+
+``"naive_refit"``
+    Ordinary least squares (statsmodels) refitted on the columns the fit selected, as if they had
+    been chosen in advance.  Not valid after data-driven selection (too narrow, p-values too
+    small); it warns, and says so in its label.
 
 P-values are adjusted for multiple testing: Holm (family-wise error) in ``p_holm`` and
 Benjamini–Hochberg (false discovery rate, statsmodels' ``multipletests``) in ``p_bh``; Holm is
@@ -269,7 +275,7 @@ class Inference:
     Attributes
     ----------
     formula, lam, l1_ratio : the fit.
-    method : ``"desparsified"``, ``"ridge"`` or ``"post_selection"``.
+    method : ``"desparsified"``, ``"ridge"``, ``"selective"`` or ``"naive_refit"``.
     level : confidence level of the intervals.
     table : DataFrame indexed by term: ``estimate, std_error, statistic, p_value, ci_lower,
         ci_upper, p_holm, p_bh, method`` (and ``bias`` for ridge).

@@ -39,6 +39,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import regstats as rs  # noqa: E402
 
 SETTINGS = [(100, 50, 5), (100, 200, 3)]
+ONLY_P: list[int] = []
 RHO = 0.5
 
 
@@ -68,6 +69,8 @@ def desparsified_rep(r, n, p, s0, chol, seed):
 def desparsified_table(reps, seed, out_json=None, reps_high=None):
     rows, raw = [], {}
     for n, p, s0 in SETTINGS:
+        if ONLY_P and p not in ONLY_P:
+            continue
         reps = reps_high if (p > n and reps_high) else reps
         chol = np.linalg.cholesky(toeplitz(RHO ** np.arange(p)))
         t0 = time.perf_counter()
@@ -84,6 +87,9 @@ def desparsified_table(reps, seed, out_json=None, reps_high=None):
                      "mean_sigma_hat": float(np.mean([x["sigma"] for x in res])),
                      "mean_ci_length": float(np.mean([x["length"] for x in res])),
                      "seconds": time.perf_counter() - t0})
+        if out_json:
+            with open(out_json, "w") as fh:
+                json.dump(rows, fh)
         print(f"  desparsified n={n} p={p}: null {cn.mean():.3f} active {ca.mean():.3f} "
               f"KS {rows[-1]['ks_p_null']:.3g} sigma {rows[-1]['mean_sigma_hat']:.3f} "
               f"({rows[-1]['seconds']:.0f} s)", flush=True)
@@ -159,7 +165,9 @@ def main(argv=None):
     ap.add_argument("--part", choices=("all", "desparsified", "selective"), default="all")
     ap.add_argument("--json", default=None)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--only-p", type=int, action="append", default=[], help="run only these p")
     args = ap.parse_args(argv)
+    ONLY_P[:] = args.only_p
     reps, reps_sel = (3, 20) if args.quick else (args.reps, args.reps_selective)
     t_start = time.perf_counter()
     des = sel = None
