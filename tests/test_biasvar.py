@@ -349,3 +349,24 @@ def test_residual_bootstrap_estimates_the_fixed_design_variance(rng):
         assert boot["noise"].iloc[0] == pytest.approx(boot.attrs["sigma"] ** 2)
     assert 0.75 <= np.mean(ratios) <= 1.25
     assert np.mean(ratios_oob) > 1.2
+
+
+def test_plot_draws_the_result_with_monte_carlo_bands(rng):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from regstats.report import plots
+
+    data, mu = _problem(rng, n=60, p=5)
+    bv = bias_variance(rs.lasso("y ~ .", data, n_lambda=12), "simulation", mu=mu, sigma=1.0, n_rep=30, seed=4)
+    fig, ax = plt.subplots()
+    assert plots.plot_bias_variance(bv, ax=ax) is ax
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    np.testing.assert_allclose(lines["bias$^2$"].get_ydata(), bv["bias2"])
+    assert len(ax.collections) == 2                       # +-2 SE bands for bias2 and variance
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    se = bv.to_frame()["bias2_se"].to_numpy()
+    assert band.min() == pytest.approx(min((bv["bias2"] - 2 * se).min(), (bv["bias2"] + 2 * se).min()))
+    plt.close(fig)
