@@ -168,7 +168,7 @@ def _md(df):
     for c in out.columns:
         if pd.api.types.is_float_dtype(out[c]):
             out[c] = out[c].map(lambda x: f"{x:.3g}")
-    return markdown_table(out) if callable(markdown_table) else out.to_string()
+    return markdown_table(out, index=False)
 
 
 def main(argv=None):
