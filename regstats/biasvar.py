@@ -17,8 +17,9 @@ the model under which weighted least squares is efficient; ``s_i = sigma`` witho
 that ``noise = sigma^2``; one sd per row can be given instead (e.g. homoscedastic noise with
 weights).  Rows with weight 0 get ``s_i = sigma``; they affect neither the fit nor the averages.
 
-Three estimators, one return type (a DataFrame over lambda with ``lambda, bias2, variance, noise,
-risk, df``; the method, its assumptions and Monte Carlo standard errors are in ``attrs``):
+Four estimators, one return type (:class:`BiasVariance`: a table over lambda with ``lambda, bias2,
+variance, noise, risk, df``; the method, its assumptions and Monte Carlo standard errors are in
+its ``attrs``; ``summary()`` explains the columns):
 
 ``"analytic"`` (ridge only)
     Ridge is a linear smoother.  On the prepared scale (centred with the weighted means, scaled,
@@ -42,7 +43,13 @@ risk, df``; the method, its assumptions and Monte Carlo standard errors are in `
     replicates; conservative for ``bias2`` where the true bias is ~0), the Monte Carlo test error at fresh responses (an independent check of
     ``risk``; ``risk_test_diff_se`` is the standard error of ``risk - test_error``, the two
     sharing the replicate fits) and Efron's covariance df (see :func:`regstats.dof.simulate_df`).
-``"bootstrap"`` (real data, truth unknown)
+``"bootstrap"`` (real data, truth unknown; fixed design)
+    A residual bootstrap around the plug-in pilot fit (``reference=``): ``n_rep`` responses
+    ``y* = mu_hat + e*``, with ``e*_i = u_J / sqrt(w_i)`` and u the pilot's sqrt(w)-scaled
+    residuals, centred and rescaled to its df-corrected sigma, drawn with replacement; then as
+    ``"simulation"``.  It estimates the same fixed-design quantities as ``"simulation"`` with the
+    pilot fit as the truth, without assuming Gaussian noise.
+``"oob_bootstrap"`` (real data, truth unknown; random design)
     ``n_rep`` pairs-bootstrap resamples of the rows; each refit (standardized on its own rows,
     same lambda grid) predicts its out-of-bag rows.  Per row, with ``m_i`` and ``v_i`` the mean and
     variance (divisor k_i - 1) of its k_i out-of-bag predictions::
@@ -97,16 +104,17 @@ import pandas as pd
 from . import _validate as check
 from . import engine, solver
 from ._parallel import Progress, parallel_map
+from ._summary import Summary
 from .dof import df_path
 from .errors import ConvergenceWarning, DataError, ParameterError, user_stacklevel
 
 if TYPE_CHECKING:  # pragma: no cover
     from .path import Path
 
-__all__ = ["bias_variance"]
+__all__ = ["bias_variance", "BiasVariance"]
 
-Method = Literal["analytic", "simulation", "bootstrap"]
-_METHODS = ("analytic", "simulation", "bootstrap")
+Method = Literal["analytic", "simulation", "bootstrap", "oob_bootstrap"]
+_METHODS = ("analytic", "simulation", "bootstrap", "oob_bootstrap")
 
 #: at most this many batches of replicates (fixed by n_rep only, so results do not depend on n_jobs)
 _MAX_BATCHES = 20
@@ -324,12 +332,22 @@ def _blas_limit(n: int, p: int) -> Any:
 
 
 def _sim_batch(task: tuple) -> dict[str, np.ndarray]:
-    prob, mu, sd, c, seeds = task
+    prob, mu, sd, c, seeds, pool = task
     with _blas_limit(prob.n, prob.prep.p):
-        return _sim_loop(prob, mu, sd, c, seeds)
+        return _sim_loop(prob, mu, sd, c, seeds, pool)
 
 
-def _sim_loop(prob: _Problem, mu: np.ndarray, sd: np.ndarray, c: np.ndarray, seeds: list) -> dict[str, np.ndarray]:
+def _draw(rng: np.random.Generator, sd: np.ndarray, pool: np.ndarray | None, w: np.ndarray) -> np.ndarray:
+    """Noise: Gaussian with sd per row, or (residual bootstrap) standardized residuals drawn with
+    replacement and divided by sqrt(w_i) (sd_i = sigma / sqrt(w_i))."""
+    if pool is None:
+        return sd * rng.standard_normal(sd.size)
+    u = pool[rng.integers(0, pool.size, sd.size)]
+    return np.where(w > 0, u / np.sqrt(np.where(w > 0, w, 1.0)), u)
+
+
+def _sim_loop(prob: _Problem, mu: np.ndarray, sd: np.ndarray, c: np.ndarray, seeds: list,
+              pool: np.ndarray | None = None) -> dict[str, np.ndarray]:
     L, n = c.shape
     w = prob.w
     inv_var = 1.0 / (sd * sd)
@@ -343,8 +361,8 @@ def _sim_loop(prob: _Problem, mu: np.ndarray, sd: np.ndarray, c: np.ndarray, see
     icpt = 1.0 if prob.prep.intercept else 0.0
     for k, ss in enumerate(seeds):
         rng = np.random.default_rng(ss)
-        eps = sd * rng.standard_normal(n)
-        eps_new = sd * rng.standard_normal(n)
+        eps = _draw(rng, sd, pool, w)
+        eps_new = _draw(rng, sd, pool, w)
         yhat, df, conv = prob.fit(mu + eps)
         d = yhat - c
         s1 += d
@@ -376,8 +394,22 @@ def _seeds(seed: Any) -> tuple[np.random.SeedSequence, np.random.SeedSequence, A
     return ref_ss, rep_ss, root.entropy
 
 
+def _residual_pool(path: Any, mu: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """The pilot fit's residuals on the sqrt(weight) scale, centred and rescaled to the noise sd
+    (so that their mean square is the pilot's sigma^2, degrees of freedom included)."""
+    w = path._prep.w
+    y = np.asarray(path._design.y, dtype=float)
+    pos = w > 0
+    u = (np.sqrt(w) * (y - mu))[pos]
+    u = u - u.mean()
+    target = float(np.sqrt((w * sd * sd)[pos].mean()))
+    rms = float(np.sqrt((u * u).mean()))
+    return u * (target / rms) if rms > 0 else u
+
+
 def _simulate_setup(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: Any, progress: bool,
-                    reference: Any, tol: Any, desc: str) -> tuple[dict[str, Any], dict[str, Any]]:
+                    reference: Any, tol: Any, desc: str, residual: bool = False
+                    ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Validate, find the truth, run the simulation; returns (pooled results, attrs info)."""
     n_rep = check.positive_int("n_rep", n_rep, minimum=2)
     n_jobs = _n_jobs(n_jobs)
@@ -385,10 +417,11 @@ def _simulate_setup(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_job
         tol = check.real_in("tol", tol, 0.0, 1.0, lo_open=True)
     ref_ss, rep_ss, entropy = _seeds(seed)
     mu_arr, sd, info = _truth(path, mu, sigma, reference, ref_ss)
+    pool = _residual_pool(path, mu_arr, sd) if residual else None
     prob = _Problem.of(path, tol)
     c, _, conv = prob.fit(mu_arr, want_df=False)
     seeds = rep_ss.spawn(n_rep)
-    tasks = [(prob, mu_arr, sd, c, [seeds[i] for i in b]) for b in _batches(n_rep)]
+    tasks = [(prob, mu_arr, sd, c, [seeds[i] for i in b], pool) for b in _batches(n_rep)]
     sums, parts = _run_batches(_sim_batch, tasks, n_jobs, progress, desc)
     bad = ~conv
     for p in parts:
@@ -441,9 +474,12 @@ def _batch_se(values: list[np.ndarray]) -> np.ndarray:
 
 
 def _simulation(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: Any, progress: bool,
-                reference: Any, tol: Any) -> pd.DataFrame:
+                reference: Any, tol: Any, residual: bool = False) -> "BiasVariance":
+    if residual and mu is not None:
+        raise ParameterError("mu must be None for method='bootstrap' (the residual bootstrap resamples around "
+                             "a pilot fit; with a known mu use method='simulation'); got an array")
     sim, info = _simulate_setup(path, mu, sigma, n_rep, seed, n_jobs, progress, reference, tol,
-                                desc="bias_variance")
+                                desc="bias_variance", residual=residual)
     parts, c, mu_arr, sd, prob = sim["parts"], sim["c"], sim["mu"], sim["sd"], sim["prob"]
     w = prob.w
     R = sum(p["m"] for p in parts)
@@ -464,11 +500,16 @@ def _simulation(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: A
         "df_cov_se": T.std(axis=0, ddof=1) / np.sqrt(R),
     }, index=pd.Index(prob.lambdas, name="lambda"))
     out = _frame(prob.lambdas, bias2, variance, noise, risk, dfr.mean(axis=0))
-    info.update({
-        "assumptions": ("known (or plug-in) mu and sigma, Gaussian noise, fixed design; bias2 is the "
-                        "unbiased estimate (squared deviation of the mean fit minus variance / n_rep)"),
-        "mc": mc, "n_batches": len(parts)})
-    return _finish(out, path, "simulation", info)
+    if residual:
+        assumptions = ("residual bootstrap around a pilot fit, fixed design: y* = pilot fitted values + "
+                       "residuals of the pilot drawn with replacement (centred, rescaled to its df-corrected "
+                       "sigma); bias2 is relative to the pilot fit, the unbiased estimate (squared deviation "
+                       "of the mean fit minus variance / n_rep)")
+    else:
+        assumptions = ("known (or plug-in) mu and sigma, Gaussian noise, fixed design; bias2 is the "
+                       "unbiased estimate (squared deviation of the mean fit minus variance / n_rep)")
+    info.update({"assumptions": assumptions, "mc": mc, "n_batches": len(parts)})
+    return _finish(out, path, "bootstrap" if residual else "simulation", info)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -534,7 +575,7 @@ def ridge_moments(prep: engine.Prepared, lambdas: np.ndarray, mu: np.ndarray, sd
     return bias2, variance, f.sum(axis=1), noise
 
 
-def _analytic(path: Any, mu: Any, sigma: Any, reference: Any, seed: Any) -> pd.DataFrame:
+def _analytic(path: Any, mu: Any, sigma: Any, reference: Any, seed: Any) -> "BiasVariance":
     if path.l1_ratio != 0:
         raise ParameterError(f"method must be 'simulation' or 'bootstrap' for a {path.penalty} path "
                              f"(the analytic decomposition needs a linear smoother, l1_ratio = 0); got 'analytic'")
@@ -598,9 +639,9 @@ def _boot_stats(cnt: np.ndarray, s1: np.ndarray, s2: np.ndarray, c: np.ndarray, 
 
 
 def _bootstrap(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: Any, progress: bool,
-               reference: Any, tol: Any) -> pd.DataFrame:
+               reference: Any, tol: Any) -> "BiasVariance":
     if mu is not None:
-        raise ParameterError("mu must be None for method='bootstrap' (it estimates the decomposition when "
+        raise ParameterError("mu must be None for method='oob_bootstrap' (it estimates the decomposition when "
                              "the truth is unknown; with a known mu use method='simulation'); got an array")
     n_rep = check.positive_int("n_rep", n_rep, minimum=2)
     n_jobs = _n_jobs(n_jobs)
@@ -657,7 +698,7 @@ def _bootstrap(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: An
     if clipped.any():
         info["note"] = (f"bias2 was negative (clipped at 0) at {int(clipped.sum())} lambda(s): noise + "
                         "variance exceed the out-of-bag error of the averaged prediction there")
-    return _finish(out, path, "bootstrap", info)
+    return _finish(out, path, "oob_bootstrap", info)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -669,29 +710,169 @@ def _frame(lambdas: np.ndarray, bias2: np.ndarray, variance: np.ndarray, noise: 
                          "noise": np.full(len(lambdas), noise), "risk": risk, "df": df})
 
 
-def _finish(out: pd.DataFrame, path: Any, method: str, info: dict[str, Any]) -> pd.DataFrame:
+def _finish(out: pd.DataFrame, path: Any, method: str, info: dict[str, Any]) -> "BiasVariance":
     k = int(np.nanargmin(out["risk"].to_numpy()))
     out.attrs.update({"method": method, "penalty": path.penalty, "l1_ratio": path.l1_ratio,
                       "n_obs": path.n_obs, "weighted": path._options.weights is not None})
     out.attrs.update(info)
     out.attrs["lambda_min_risk"] = float(out["lambda"].iloc[k])
-    return out
+    return BiasVariance(table=out, formula=path.formula, df_path=path.table["df"].to_numpy(dtype=float))
+
+
+_METHOD_TEXT = {
+    "analytic": "analytic (exact for ridge, a linear smoother; fixed design)",
+    "simulation": "simulation (refits to y* = mu + Gaussian noise on the same design)",
+    "bootstrap": "residual bootstrap (refits to y* = pilot fit + resampled residuals on the same design)",
+    "oob_bootstrap": "pairs bootstrap, out of bag (random design: rows resampled; an out-of-sample risk)",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class BiasVariance:
+    """A bias-variance decomposition over lambda (:func:`bias_variance`).
+
+    Attributes
+    ----------
+    table : DataFrame, one row per lambda: ``lambda, bias2, variance, noise, risk, df`` (``df``:
+        the mean reported df over the replicates for ``"simulation"`` and ``"bootstrap"``, the
+        path's df otherwise); its ``attrs`` hold the method, assumptions, plug-in sources and the
+        Monte Carlo standard errors (``attrs["mc"]``).
+    formula : the model formula.
+    df_path : the path's df on the observed response, per lambda.
+
+    ``bv["risk"]``, ``bv.columns``, ``bv.iloc``, ``len(bv)`` and ``bv.attrs`` read the table, so
+    code written for the earlier DataFrame return keeps working; :meth:`to_frame` adds the Monte
+    Carlo standard errors and ``df_path``.
+    """
+
+    table: pd.DataFrame
+    formula: str
+    df_path: np.ndarray = dataclasses.field(repr=False)
+
+    # the table's access, for callers of the earlier DataFrame return ------------------------------
+    def __getitem__(self, key: Any) -> Any:
+        return self.table[key]
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def columns(self) -> pd.Index:
+        return self.table.columns
+
+    @property
+    def iloc(self) -> Any:
+        return self.table.iloc
+
+    @property
+    def loc(self) -> Any:
+        return self.table.loc
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        return self.table.attrs
+
+    # results ----------------------------------------------------------------------------------
+    @property
+    def method(self) -> str:
+        return str(self.table.attrs["method"])
+
+    @property
+    def mc(self) -> pd.DataFrame | None:
+        """Monte Carlo standard errors indexed by lambda (None for ``"analytic"``)."""
+        return self.table.attrs.get("mc")
+
+    @property
+    def lambda_min_risk(self) -> float:
+        return float(self.table.attrs["lambda_min_risk"])
+
+    def to_frame(self) -> pd.DataFrame:
+        """``lambda, bias2, variance, noise, risk, df``, then ``bias2_se, variance_se, risk_se``
+        (Monte Carlo standard errors; NaN for ``"analytic"``) and ``df_path`` (the path's df on the
+        observed y; ``df`` is the mean over replicates for the Monte Carlo methods)."""
+        out = self.table.copy()
+        mc = self.mc
+        for col in ("bias2_se", "variance_se", "risk_se"):
+            out[col] = mc[col].to_numpy() if mc is not None and col in mc else np.nan
+        out["df_path"] = self.df_path
+        out.attrs = dict(self.table.attrs)
+        return out
+
+    def negative_bias2(self) -> np.ndarray:
+        """The lambdas where the (unbiased) bias2 estimate is below 0."""
+        b = self.table["bias2"].to_numpy()
+        return self.table["lambda"].to_numpy()[b < 0]
+
+    def notes(self) -> list[str]:
+        """What the columns mean, and why a squared quantity can be printed negative."""
+        at = self.table.attrs
+        out = []
+        if self.method in ("simulation", "bootstrap"):
+            out.append("df: the mean reported df over the replicates (the df of a lasso depends on y, so it "
+                       "differs from df_path, the path's df on the observed y).")
+        neg = self.negative_bias2()
+        if neg.size:
+            mc = self.mc
+            z = ""
+            if mc is not None:
+                b = self.table["bias2"].to_numpy()
+                se = mc["bias2_se"].to_numpy()
+                worst = float(np.nanmax(np.where(b < 0, -b / np.where(se > 0, se, np.nan), np.nan)))
+                z = f"; the most negative is {worst:.1f} Monte Carlo SE below 0"
+            out.append(f"bias2 is negative at {neg.size} lambda(s): it is the unbiased Monte Carlo estimate "
+                       "(squared deviation of the mean fit minus variance / n_rep) of a squared bias near 0, "
+                       f"and its noise can take it below 0 (see bias2_se){z}.")
+        if at.get("bias2_clipped") is not None and len(at["bias2_clipped"]):
+            out.append(str(at.get("note", "")))
+        return [n for n in out if n]
+
+    def summary(self, max_rows: int = 20) -> Summary:
+        at = self.table.attrs
+        info = [("Formula", self.formula), ("Method", _METHOD_TEXT.get(self.method, self.method))]
+        for key, label in (("mu_source", "Mean mu"), ("sigma_source", "Noise sd sigma")):
+            if key in at:
+                val = str(at[key])
+                if key == "sigma_source" and np.ndim(at.get("sigma")) == 0 and "sigma" in at:
+                    val = f"{float(at['sigma']):.4g} ({val})"
+                info.append((label, val))
+        if at.get("n_rep"):
+            info.append(("Replicates", str(at["n_rep"])))
+        info.append(("Smallest risk at lambda", f"{self.lambda_min_risk:.6g}"))
+        frame = self.to_frame()
+        if len(frame) > max_rows:
+            pick = np.unique(np.r_[np.linspace(0, len(frame) - 1, max_rows).round().astype(int),
+                                   int(np.nanargmin(frame["risk"].to_numpy()))])
+            frame = frame.iloc[pick]
+        notes = [str(at.get("assumptions", ""))] + self.notes()
+        return Summary(title="Bias-variance decomposition", info=info,
+                       tables=[("Over lambda", frame.reset_index(drop=True))], notes=[n for n in notes if n],
+                       index=False)
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html()
+
+    def __repr__(self) -> str:
+        return (f"<BiasVariance {self.method}: {len(self.table)} lambdas, smallest risk at "
+                f"lambda={self.lambda_min_risk:.4g}>")
 
 
 def bias_variance(path: "Path", method: Method = "simulation", mu: Any = None, sigma: Any = None,
                   n_rep: int = 200, seed: Any = None, n_jobs: int = 1, *, progress: bool = False,
-                  reference: Any = "auto", tol: float | None = None) -> pd.DataFrame:
+                  reference: Any = "auto", tol: float | None = None) -> BiasVariance:
     """Bias-variance decomposition of the fits along a path, one row per lambda.
 
     Parameters
     ----------
     path : :class:`regstats.Path`.
     method : ``"analytic"`` (ridge only; exact), ``"simulation"`` (any penalty; refits to
-        ``y* = mu + e*``) or ``"bootstrap"`` (real data with unknown truth; out-of-bag
-        predictions of pairs-bootstrap refits).  See the module docstring for the formulas.
+        ``y* = mu + e*``, Gaussian e*), ``"bootstrap"`` (residual bootstrap: refits to the pilot
+        fit plus its resampled residuals on the same design; the fixed-design quantities of the
+        other two, for real data) or ``"oob_bootstrap"`` (random design: out-of-bag predictions of
+        pairs-bootstrap refits, an out-of-sample risk; its variance includes the design's
+        variability).  See the module docstring for the formulas.
     mu : true mean of the response for the rows used (array of length ``n_obs``, Series or a
         column name of the data); None uses the plug-in reference fit.  Must be None for
-        ``"bootstrap"``.
+        ``"bootstrap"`` and ``"oob_bootstrap"``.
     sigma : noise sd: a number (``sd_i = sigma / sqrt(w_i)`` with weights) or one sd per row;
         None uses the plug-in estimate.
     n_rep : replicates (simulation) or bootstrap resamples (>= 2; ignored by ``"analytic"``).
@@ -704,11 +885,14 @@ def bias_variance(path: "Path", method: Method = "simulation", mu: Any = None, s
 
     Returns
     -------
-    DataFrame
-        Columns ``lambda, bias2, variance, noise, risk, df`` (``risk = noise + bias2 + variance``,
-        except for bootstrap lambdas where ``bias2`` was clipped at 0).  The risk is in-sample
-        (fresh responses on the same rows) for ``"analytic"`` and ``"simulation"`` and
-        out-of-sample for ``"bootstrap"``.  ``attrs``: ``method``,
+    BiasVariance
+        ``.table`` (``bv["risk"]`` etc. read it) has columns ``lambda, bias2, variance, noise, risk,
+        df`` (``risk = noise + bias2 + variance``, except for ``"oob_bootstrap"`` lambdas where
+        ``bias2`` was clipped at 0); ``.to_frame()`` adds the Monte Carlo standard errors and the
+        path's df; ``.summary()`` explains them.  The risk is in-sample (fresh responses on the same
+        rows) except for ``"oob_bootstrap"`` (out-of-sample).  ``df`` is the mean reported df over
+        the replicates for ``"simulation"`` and ``"bootstrap"`` (``df_path`` in ``to_frame()`` is the
+        path's).  ``table.attrs``: ``method``,
         ``assumptions``, ``mu_source``, ``sigma_source``, ``sigma``, ``noise_model``, ``n_rep``,
         ``seed`` (the root entropy, to reproduce a ``seed=None`` run), ``lambda_min_risk`` (the
         grid lambda of smallest estimated risk) and ``mc`` (None for ``"analytic"``; otherwise a
@@ -732,4 +916,6 @@ def bias_variance(path: "Path", method: Method = "simulation", mu: Any = None, s
         return _analytic(path, mu, sigma, reference, seed)
     if method == "simulation":
         return _simulation(path, mu, sigma, n_rep, seed, n_jobs, progress, reference, tol)
+    if method == "bootstrap":
+        return _simulation(path, mu, sigma, n_rep, seed, n_jobs, progress, reference, tol, residual=True)
     return _bootstrap(path, mu, sigma, n_rep, seed, n_jobs, progress, reference, tol)

@@ -398,7 +398,13 @@ def stability_parameters(p: int, threshold: float | None = None, q: float | None
 
 
 def _stab_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """Fit each subsample's path; return nonzero indicators (m x L x p) and first-q selections (m x p)."""
+    """Fit each subsample's path; return its selection path (m x L x p) and selections (m x p).
+
+    The selection path of a subsample at the k-th lambda is the set of variables that have entered
+    its path by then, while at most q have (stabs' ``glmnet.lasso`` with ``pmax = q``); after that
+    lambda it stays at the final set, which is the subsample's selection.  So the path probability
+    at the smallest lambda is the selection probability, and the path never exceeds it.
+    """
     ref, lambdas, subsets, q, pen = task
     paths, sel = [], []
     for rows in subsets:
@@ -409,9 +415,13 @@ def _stab_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
         count = ever.sum(axis=1)
         ok = np.flatnonzero(count <= q)
         # stabs' conservative rule: the variables that entered before more than q had
-        chosen = ever[ok[-1]] if ok.size else np.zeros(ref.X.shape[1], dtype=bool)
-        paths.append(nz)
-        sel.append(chosen)
+        if ok.size:
+            held = ever.copy()
+            held[ok[-1] + 1:] = ever[ok[-1]]
+        else:
+            held = np.zeros_like(ever)
+        paths.append(held)
+        sel.append(held[-1])
     return np.array(paths), np.array(sel)
 
 
@@ -432,7 +442,10 @@ class Stability:
     n_subsamples : number of fitted subsamples.
     selection_prob : Series, share of subsamples that select each column (stabs' ``max``).
     probabilities : DataFrame, index lambda, one column per penalized column: share of
-        subsamples with a nonzero coefficient at each lambda of the path (stabs' ``phat``).
+        subsamples whose selection path (the variables entered by that lambda, while at most q
+        have entered; stabs' ``phat``) contains the column.  It increases as lambda decreases and
+        ends at ``selection_prob``, so a curve crosses the threshold exactly when the column is
+        selected.
     mean_selected : average number of variables a subsample selected (at most q).
     """
 
@@ -457,13 +470,19 @@ class Stability:
         return tuple(s.index[s >= self.threshold])
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per penalized column: ``term, selection_prob, max_path_prob, selected``
-        (``max_path_prob``: the largest per-lambda selection probability on the path)."""
+        """One row per penalized column: ``term, selection_prob, max_path_prob, selected,
+        lambda_selected``.  ``max_path_prob`` is the largest probability on the selection path,
+        the same number as ``selection_prob`` (kept for callers that read it); ``lambda_selected``
+        the largest lambda at which the path reaches the threshold (NaN when it never does)."""
+        probs = self.probabilities.reindex(columns=self.selection_prob.index)
+        reach = probs.to_numpy() >= self.threshold
+        lam = probs.index.to_numpy(dtype=float)
+        first = np.where(reach.any(axis=0), lam[np.argmax(reach, axis=0)], np.nan)
         df = pd.DataFrame({"term": self.selection_prob.index,
                            "selection_prob": self.selection_prob.to_numpy(),
-                           "max_path_prob": self.probabilities.max(axis=0).reindex(self.selection_prob.index)
-                           .to_numpy(),
-                           "selected": self.selection_prob.to_numpy() >= self.threshold})
+                           "max_path_prob": probs.max(axis=0).to_numpy(),
+                           "selected": self.selection_prob.to_numpy() >= self.threshold,
+                           "lambda_selected": first})
         return df.sort_values("selection_prob", ascending=False, kind="stable").reset_index(drop=True)
 
     def summary(self, max_rows: int = 30) -> Summary:
@@ -484,6 +503,9 @@ class Stability:
                      "distributions (stabs' assumption = 'unimodal')."]
         if self.unpenalized:
             notes.append(f"Unpenalized columns {list(self.unpenalized)} are always in the model and not selected on.")
+        notes.append("selection_prob: share of subsamples whose first q variables to enter the lasso path "
+                     "include the column (stabs' rule); the selection paths show the same share lambda by lambda "
+                     "and end at it. lambda_selected: the largest lambda where the path reaches the threshold.")
         return Summary(title="Stability selection", info=info,
                        tables=[("Selection probabilities", self.to_frame().head(max_rows))], notes=notes,
                        index=False)

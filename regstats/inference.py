@@ -1,22 +1,23 @@
 """Confidence intervals and p-values that survive penalization.
 
-:func:`infer` (``fit.inference()``) offers three methods, and every row of its table names the
+:func:`infer` (``fit.inference()``) offers four methods, and every row of its table names the
 method that made it:
 
 ``"desparsified"``
     The desparsified (debiased) lasso of Zhang & Zhang (2014) and van de Geer, Bühlmann, Ritov
-    & Dezeure (2014), as R's ``hdi::lasso.proj``.  With the fit's coefficients ``b`` (the
-    initial estimator), residuals ``r = y - b0 - X b`` and, for each column j, the residual
-    ``Z_j`` of a nodewise lasso of ``X_j`` on the other columns (an estimate of row j of the
-    precision matrix),
+    & Dezeure (2014), as R's ``hdi::lasso.proj``.  With an initial lasso estimate ``b``
+    (default: the lasso at CV's lambda_min on the fit's path, hdi's default), residuals
+    ``r = y - b0 - X b`` and, for each column j, the residual ``Z_j`` of a nodewise lasso of
+    ``X_j`` on the other columns (an estimate of row j of the precision matrix),
 
         b_j^debiased = b_j + Z_j' r / Z_j' X_j,     se_j = sigma * ||Z_j|| / |Z_j' X_j|,
 
     and ``(b_j^debiased - beta_j) / se_j`` is asymptotically standard normal when the truth is
-    sparse, also when p > n.  The noise level sigma comes from the scaled lasso (Sun & Zhang
-    2012, ``hdi``'s choice), from the fit's residuals, or is given.  The nodewise penalty is
-    chosen by cross-validation over all nodewise regressions (``hdi``'s ``lambda.min``), by a
-    scaled lasso per column, or given.
+    sparse, also when p > n.  The noise level sigma is by default the initial fit's residual sd
+    with the df correction ``RSS / (n - nonzero - 1)`` (Reid, Tibshirani & Friedman 2016), or
+    the scaled lasso (Sun & Zhang 2012; quantile lam0 of Sun & Zhang 2013), or given.  The
+    nodewise penalty is chosen by cross-validation over all nodewise regressions (``hdi``'s
+    ``lambda.min``), by a scaled lasso per column, or given.
 
 ``"ridge"``
     The exact standard errors of a ridge fit, ``Cov(b) = sigma^2 A X'X A`` with
@@ -25,10 +26,15 @@ method that made it:
     the table states a plug-in estimate of that bias, and its intervals and p-values are centred
     on the shrunken estimate, so they do not have nominal coverage.
 
-``"post_selection"``
-    Ordinary least squares (statsmodels) refitted on the columns the fit selected (the
-    "relaxed" fit).  Its intervals and p-values are conditional on the selection and treat the
-    selected set as fixed in advance: they are too optimistic after data-driven selection.
+``"selective"``
+    Lasso fits: polyhedral selective inference (Lee, Sun, Sun & Taylor 2016; R's
+    ``selectiveInference::fixedLassoInf``) for the selected columns, conditional on the selected
+    set and signs at the fit's lambda (:mod:`regstats.selective`).
+
+``"naive_refit"``
+    Ordinary least squares (statsmodels) refitted on the columns the fit selected, as if they had
+    been chosen in advance.  Not valid after data-driven selection (too narrow, p-values too
+    small); it warns, and says so in its label.
 
 P-values are adjusted for multiple testing: Holm (family-wise error) in ``p_holm`` and
 Benjamini–Hochberg (false discovery rate, statsmodels' ``multipletests``) in ``p_bh``; Holm is
@@ -51,11 +57,12 @@ from .errors import ParameterError, RegstatsWarning, user_stacklevel
 
 __all__ = ["infer", "Inference", "scaled_lasso", "desparsified_lasso"]
 
-_METHODS = ("desparsified", "ridge", "post_selection")
+_METHODS = ("desparsified", "ridge", "selective", "naive_refit")
 METHOD_LABELS = {
     "desparsified": "desparsified lasso",
     "ridge": "ridge (biased)",
-    "post_selection": "post-selection OLS (conditional on selection)",
+    "selective": "selective inference (polyhedral, conditional on the selected set and signs)",
+    "naive_refit": "naive OLS refit on the selected columns (ignores the selection; not valid)",
 }
 _COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "ci_lower", "ci_upper", "method"]
 
@@ -268,7 +275,7 @@ class Inference:
     Attributes
     ----------
     formula, lam, l1_ratio : the fit.
-    method : ``"desparsified"``, ``"ridge"`` or ``"post_selection"``.
+    method : ``"desparsified"``, ``"ridge"``, ``"selective"`` or ``"naive_refit"``.
     level : confidence level of the intervals.
     table : DataFrame indexed by term: ``estimate, std_error, statistic, p_value, ci_lower,
         ci_upper, p_holm, p_bh, method`` (and ``bias`` for ridge).
@@ -391,29 +398,50 @@ def _centred(fit: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return Xc, prep.y, beta
 
 
+def _initial(fit: Any, initial: str, folds: int, cv_seed: Any) -> tuple[np.ndarray, str, float]:
+    """The desparsified lasso's initial estimator: (coefficients on the original scale, description, lambda)."""
+    if initial == "fit":
+        return fit.coef.to_numpy(dtype=float), f"the fit's coefficients (lambda = {fit.lam:.4g})", float(fit.lam)
+    cvres = fit.path.cv(folds=folds, seed=cv_seed)
+    lam = float(cvres.lambda_min)
+    init = fit.path.at(lam)
+    return init.coef.to_numpy(dtype=float), f"{folds}-fold CV lambda_min = {lam:.4g} on the same path", lam
+
+
 def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, folds: int, seed: Any,
-                  lam0: float | None, progress: bool = False) -> Inference:
-    Xc, yc, beta = _centred(fit)
+                  lam0: float | None, progress: bool = False, initial: str = "cv") -> Inference:
+    Xc, yc, _ = _centred(fit)
     n, p = Xc.shape
     names = list(fit.path.column_names)
+    initial = check.choice("initial", initial, ("cv", "fit"))
+    root = check.seed_sequence(seed)
+    cv_ss, nw_ss = root.spawn(2)
+    beta, init_text, init_lam = _initial(fit, initial, folds, cv_ss)
     lam0_ = math.sqrt(2.0 * math.log(max(p, 2)) / n) if lam0 is None else float(lam0)
     # noise level
+    if sigma is None:
+        sigma = "residual"
     if isinstance(sigma, str):
-        sig_rule = check.choice("sigma", sigma, ("scaled_lasso", "residual"))
+        sig_rule = check.choice("sigma", sigma, ("residual", "scaled_lasso"))
+        r = yc - Xc @ beta
+        dfres = n - int(np.count_nonzero(beta)) - int(fit.path.intercept)
+        if sig_rule == "residual" and dfres < max(5, n // 10):
+            sig_rule = "scaled_lasso"
+            lam0_sig = lam0_quantile(n, p)
+            fallback = (f" (the initial fit leaves {dfres} residual degrees of freedom, too few for "
+                        "RSS / (n - nonzero - 1))")
+        else:
+            lam0_sig = lam0_ if lam0 is not None else lam0_quantile(n, p)
+            fallback = ""
         if sig_rule == "scaled_lasso":
             sd = np.sqrt((Xc * Xc).mean(axis=0))
             Xs = Xc / np.where(sd > 0, sd, 1.0)
-            _, sig = scaled_lasso(Xs, yc, lam0_)
-            sig_text = f"scaled lasso, lam0 = {lam0_:.4g}"
+            _, sig = scaled_lasso(Xs, yc, lam0_sig)
+            sig_text = f"scaled lasso, lam0 = {lam0_sig:.4g}" + fallback
         else:
-            r = yc - Xc @ beta
-            dfres = n - int(np.count_nonzero(beta)) - int(fit.path.intercept)
-            if dfres <= 0:
-                raise ParameterError(f"sigma must be given or 'scaled_lasso' when the fit has no residual "
-                                     f"degrees of freedom; got sigma='residual' with {np.count_nonzero(beta)} "
-                                     f"nonzero coefficients and n = {n}")
             sig = math.sqrt(float(r @ r) / dfres)
-            sig_text = "fit residuals, RSS / (n - nonzero - 1)"
+            sig_text = (f"residuals of the initial fit, RSS / (n - nonzero - {int(fit.path.intercept)}) "
+                        "(Reid, Tibshirani & Friedman 2016)")
     else:
         sig = check.real_in("sigma", sigma, 0.0, np.inf, lo_open=True)
         sig_text = "given"
@@ -426,7 +454,7 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
 
             sd = np.sqrt((Xc * Xc).mean(axis=0))
             Xs = Xc / np.where(sd > 0, sd, 1.0)
-            lam_nw, cvtab = _nodewise_cv_lambda(Xs, folds, rng_of(seed), progress=progress)
+            lam_nw, cvtab = _nodewise_cv_lambda(Xs, folds, rng_of(nw_ss), progress=progress)
             details["nodewise_cv"] = cvtab
             out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=lam_nw, progress=progress)
             details["nodewise_rule"] = f"{folds}-fold CV (lambda.min)"
@@ -440,8 +468,13 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
         details["nodewise_rule"] = "given"
     details["nodewise_lambda"] = out["lambdas"]
     details["tau"] = out["tau"]
+    details["initial"] = init_text
+    details["initial_lambda"] = init_lam
     notes = ["Debiased estimates b + Z'r / Z'X (van de Geer et al. 2014); intervals and p-values are "
-             "asymptotically valid for sparse truths, also when p > n."]
+             "asymptotically valid for sparse truths, also when p > n.",
+             f"Initial estimator b: {init_text}" + (" (hdi's default; not the fit's lambda, whose heavier "
+                                                    "shrinkage leaves more bias than the debiasing removes)"
+                                                    if initial == "cv" else "") + "."]
     if fit.l1_ratio < 1:
         notes.append(f"The fit is not a lasso (l1_ratio = {fit.l1_ratio:g}); it is used as the initial "
                      "estimator, for which the theory is less developed.")
@@ -506,7 +539,96 @@ def _ridge(fit: Any, level: float, sigma: Any) -> Inference:
                      details={"df": df_fit, "df_resid": df_res}, notes=tuple(notes))
 
 
-def _post_selection(fit: Any, level: float) -> Inference:
+def lam0_quantile(n: int, p: int) -> float:
+    """The scaled lasso's ``lam0 = "quantile"`` of Sun & Zhang (2013), as R's ``scalreg``:
+    ``sqrt(2 / n) L`` with L the damped fixed point of ``L = -qnorm(min(k / p, 0.99))``,
+    ``k = L^4 + 2 L^2`` (``L = 0.5`` when p = 1)."""
+    from .ic import _scaled_lasso_lam0
+
+    return _scaled_lasso_lam0(n, p)
+
+
+def _selective_sigma(X: np.ndarray, y: np.ndarray, intercept: bool, sigma: Any) -> tuple[float, str]:
+    """fixedLassoInf's sigma: given, or the full least-squares residual sd when n >= 2p; for
+    p > n/2 the scaled lasso (quantile lam0), consistent under sparsity (fixedLassoInf would use sd(y))."""
+    n, p = X.shape
+    if sigma is not None and not isinstance(sigma, str):
+        return check.real_in("sigma", sigma, 0.0, np.inf, lo_open=True, hi_open=True), "given"
+    if sigma is not None:
+        check.choice("sigma", sigma, ("auto",))
+    if n >= 2 * p:
+        coef, _, rank, _ = np.linalg.lstsq(X, y, rcond=None)
+        r = y - X @ coef
+        dof = n - rank - int(intercept)
+        return math.sqrt(float(r @ r) / dof), f"full least-squares residuals, RSS / (n - {rank} - {int(intercept)})"
+    sd = np.sqrt((X * X).mean(axis=0))
+    Xs = X / np.where(sd > 0, sd, 1.0)
+    l0 = lam0_quantile(n, p)
+    _, sig = scaled_lasso(Xs, y, l0)
+    return float(sig), (f"scaled lasso, quantile lam0 = {l0:.4g} (Sun & Zhang 2013), because p > n/2 "
+                        "(the full least-squares residual sd needs n >= 2p)")
+
+
+def _selective(fit: Any, level: float, sigma: Any) -> Inference:
+    from . import selective
+
+    if fit.l1_ratio != 1:
+        raise ParameterError(f"method='selective' needs a lasso fit (l1_ratio=1); got l1_ratio={fit.l1_ratio:g}")
+    prep = fit.path._prep
+    names = list(fit.path.column_names)
+    X, y = prep.X, prep.y
+    n = prep.n
+    usable = ~prep.constant
+    beta = np.asarray(fit._beta, dtype=float)
+    sel_pen = usable & (beta != 0) & (prep.v > 0)
+    if not sel_pen.any():
+        raise ParameterError(f"fit must select at least one penalized column for method='selective'; got an "
+                             f"empty model at lambda = {fit.lam:.4g}")
+    if int((usable & ((beta != 0) | (prep.v == 0))).sum()) >= n - int(prep.intercept):
+        raise ParameterError(f"fit must select fewer columns than rows for method='selective'; got "
+                             f"{int(sel_pen.sum())} columns and {n} rows")
+    sig, sig_text = _selective_sigma(X[:, usable], y, prep.intercept, sigma)
+    out = selective.fixed_lasso_inference(X, y, beta, n * float(fit.lam), prep.v, sig, level, usable)
+    act = out["active"]
+    scale = prep.x_scale[act]
+    rel = out["violation"] / max(n * float(fit.lam), 1e-300)
+    if rel > 1e-4:
+        warnings.warn(f"the fit breaks its own selection event by {rel:.2g} of n * lambda (solver tolerance); "
+                      "refit with a smaller tol for exact truncation limits", InferenceWarning, stacklevel=4)
+    est = out["estimate"] / scale
+    se = out["sd"] / scale
+    tab = pd.DataFrame({"estimate": est, "std_error": se, "statistic": est / se, "p_value": out["p_value"],
+                        "ci_lower": out["ci_lower"] / scale, "ci_upper": out["ci_upper"] / scale,
+                        "method": METHOD_LABELS["selective"]},
+                       index=pd.Index([names[j] for j in act], name="term"))
+    _adjust(tab)
+    tab["trunc_lower"] = out["vlo"] / scale
+    tab["trunc_upper"] = out["vup"] / scale
+    tab["sign"] = out["signs"]
+    notes = [f"Selective inference (Lee, Sun, Sun & Taylor 2016; R selectiveInference::fixedLassoInf) for the "
+             f"{act.size} columns the lasso selected at lambda = {fit.lam:.4g} (fixedLassoInf's lambda = "
+             f"n * lambda = {n * fit.lam:.4g}). Estimate: the least-squares coefficient on the selected "
+             "columns; the interval covers the coefficient of the best linear fit of the mean on those columns "
+             "(not a coefficient of the full model) with the stated probability, conditional on the selected set "
+             "and signs. P-values are two-sided, 2 min(F, 1 - F) of the truncated-Gaussian pivot (fixedLassoInf "
+             "reports the one-sided value in the direction of the sign).",
+             "Valid at a lambda fixed in advance; with lambda chosen by cross-validation on the same data the "
+             "conditioning ignores that choice.",
+             "Unselected columns have no row. trunc_lower, trunc_upper: the truncation limits of the estimate."]
+    if not np.isfinite(tab[["ci_lower", "ci_upper"]].to_numpy()).all():
+        notes.append("An infinite interval end means the data are compatible with any value on that side once "
+                     "the selection is accounted for (the estimate sits at its truncation limit).")
+    return Inference(formula=fit.formula, lam=float(fit.lam), l1_ratio=1.0, method="selective", level=level,
+                     table=tab, sigma=float(sig), sigma_method=sig_text,
+                     details={"lambda_sum_scale": n * float(fit.lam), "violation": out["violation"]},
+                     notes=tuple(notes))
+
+
+class NaiveInferenceWarning(InferenceWarning):
+    """The intervals ignore that the columns were selected on the same data."""
+
+
+def _naive_refit(fit: Any, level: float) -> Inference:
     import statsmodels.api as sm
 
     path = fit.path
@@ -519,9 +641,9 @@ def _post_selection(fit: Any, level: float) -> Inference:
         X = np.column_stack([np.ones(len(y)), X])
         cols = ["Intercept"] + cols
     if X.shape[1] == 0:
-        raise ParameterError("fit must select at least one column for method='post_selection'; got an empty model")
+        raise ParameterError("fit must select at least one column for method='naive_refit'; got an empty model")
     if X.shape[1] >= X.shape[0]:
-        raise ParameterError(f"fit must select fewer columns than rows for method='post_selection'; got "
+        raise ParameterError(f"fit must select fewer columns than rows for method='naive_refit'; got "
                              f"{X.shape[1]} columns and {X.shape[0]} rows")
     w = path._options.weights
     model = sm.WLS(y, X, weights=w) if w is not None else sm.OLS(y, X)
@@ -530,22 +652,26 @@ def _post_selection(fit: Any, level: float) -> Inference:
     tab = pd.DataFrame({"estimate": np.asarray(res.params), "std_error": np.asarray(res.bse),
                         "statistic": np.asarray(res.tvalues), "p_value": np.asarray(res.pvalues),
                         "ci_lower": ci[:, 0], "ci_upper": ci[:, 1],
-                        "method": METHOD_LABELS["post_selection"]}, index=pd.Index(cols, name="term"))
+                        "method": METHOD_LABELS["naive_refit"]}, index=pd.Index(cols, name="term"))
     _adjust(tab)
-    notes = [f"OLS (statsmodels, t distribution) on the {len(sel)} columns selected at lambda = {fit.lam:.4g}. "
-             "Conditional on the selection: the intervals and p-values ignore that the columns were chosen "
-             "using the same data, so they are too narrow / too small; use method='desparsified' for "
-             "intervals that account for it."]
+    warnings.warn("method='naive_refit' treats the selected columns as fixed in advance: its intervals are "
+                  "too narrow and its p-values too small after the lasso chose them on the same data; use "
+                  "method='selective' (conditional on the selection) or 'desparsified'", NaiveInferenceWarning,
+                  stacklevel=4)
+    notes = [f"Naive: OLS (statsmodels, t distribution) on the {len(sel)} columns selected at lambda = "
+             f"{fit.lam:.4g}, as if they had been chosen in advance. The selection used the same data, so the "
+             "intervals are too narrow and the p-values too small (a selected null coefficient is covered far "
+             "less than the nominal rate); use method='selective' or 'desparsified' for valid ones."]
     if len(sel) < len(names):
         notes.append(f"{len(names) - len(sel)} unselected column(s) have no row.")
     return Inference(formula=fit.formula, lam=float(fit.lam), l1_ratio=float(fit.l1_ratio),
-                     method="post_selection", level=level, table=tab, sigma=float(np.sqrt(res.scale)),
+                     method="naive_refit", level=level, table=tab, sigma=float(np.sqrt(res.scale)),
                      sigma_method="OLS residuals of the selected model", details={"df_resid": float(res.df_resid)},
                      notes=tuple(notes))
 
 
-def infer(fit: Any, method: Literal["desparsified", "ridge", "post_selection"] = "desparsified",
-          level: float = 0.95, *, sigma: str | float = "scaled_lasso",
+def infer(fit: Any, method: Literal["desparsified", "ridge", "selective", "naive_refit"] = "desparsified",
+          level: float = 0.95, *, sigma: str | float | None = None, initial: str = "cv",
           nodewise_lambda: str | float = "cv", folds: int = 10, seed: Any = None,
           lam0: float | None = None, progress: bool = False) -> Inference:
     """Confidence intervals and p-values for a penalized fit.
@@ -553,23 +679,35 @@ def infer(fit: Any, method: Literal["desparsified", "ridge", "post_selection"] =
     Parameters
     ----------
     fit : Fit
-        ``path.at(lam)``; for ``"desparsified"`` its coefficients are the initial estimator
-        (a lasso at a lambda of order ``sigma sqrt(log(p) / n)``, e.g. chosen by CV, is what the
-        theory covers).
-    method : {"desparsified", "ridge", "post_selection"}
-        See the module documentation.  ``"ridge"`` needs a ridge fit.
+        ``path.at(lam)``.
+    method : {"desparsified", "ridge", "selective", "naive_refit"}
+        ``"desparsified"``: the debiased lasso, intervals for every coefficient.
+        ``"ridge"``: exact standard errors of a ridge fit (biased; needs l1_ratio=0).
+        ``"selective"``: lasso fits only; intervals for the selected coefficients, conditional on
+        the selected set and signs at the fit's lambda (Lee et al. 2016, R's ``fixedLassoInf``).
+        ``"naive_refit"``: OLS on the selected columns as if chosen in advance; not valid after
+        selection (warns).  See the module documentation.
     level : float
         Confidence level of the intervals.
-    sigma : {"scaled_lasso", "residual"} or float
-        Noise sd: the scaled lasso with ``lam0 = sqrt(2 log(p) / n)`` (as ``hdi``), the fit's
-        residuals with a degrees-of-freedom correction (ridge: ``n - 1 - tr(2H - HH')``), or a
-        given value.  Ignored by ``"post_selection"`` (OLS residuals).
+    sigma : None, str or float
+        Noise sd.  None is each method's default: desparsified, the residuals of the initial fit,
+        ``RSS / (n - nonzero - 1)`` (Reid, Tibshirani & Friedman 2016; hdi's choice), or the scaled
+        lasso with scalreg's quantile lam0 when that fit leaves fewer than max(5, n/10) residual
+        degrees of freedom; ridge, ``"residual"``; selective, the full least-squares residual sd when
+        n >= 2p, else the scaled lasso with the quantile lam0.  ``"residual"`` and
+        ``"scaled_lasso"`` choose for desparsified and ridge (the scaled lasso with ``lam0``, default
+        the quantile lam0 for desparsified); a number is used as given.  Ignored by
+        ``"naive_refit"`` (OLS residuals).
+    initial : {"cv", "fit"}
+        Desparsified only: the initial estimator.  ``"cv"`` (default, hdi's ``lasso.proj``): the
+        lasso at ``folds``-fold CV's lambda_min on the fit's path; ``"fit"``: the fit's own
+        coefficients.
     nodewise_lambda : {"cv", "scaled"} or float
         Desparsified only: penalty of the nodewise lasso regressions on the standardized columns;
         ``"cv"`` is one lambda for all of them minimising their ``folds``-fold CV error (``hdi``'s
         default), ``"scaled"`` a scaled lasso per column with ``lam0``.
-    folds, seed : CV folds and seed for ``nodewise_lambda="cv"``.
-    lam0 : scaled-lasso level (default ``sqrt(2 log(p) / n)``).
+    folds, seed : CV folds and seed for the initial CV and ``nodewise_lambda="cv"``.
+    lam0 : scaled-lasso level of the nodewise regressions (default ``sqrt(2 log(p) / n)``).
     progress : show progress bars for the nodewise CV and the nodewise regressions.
 
     Returns
@@ -583,23 +721,33 @@ def infer(fit: Any, method: Literal["desparsified", "ridge", "post_selection"] =
     >>> inf = fit.inference(seed=1)
     >>> list(inf.to_frame().columns)[:8]
     ['term', 'estimate', 'std_error', 'statistic', 'p_value', 'ci_lower', 'ci_upper', 'method']
+    >>> sel = fit.inference(method="selective")
+    >>> sel.method
+    'selective'
     """
+    if method == "post_selection":
+        raise ParameterError("method must be 'selective' (valid after the lasso selected) or 'naive_refit' (OLS "
+                             "on the selected columns, not valid after selection); got 'post_selection', the "
+                             "old name of 'naive_refit'")
     method = check.choice("method", method, _METHODS)
     level = check.real_in("level", level, 0.0, 1.0, lo_open=True, hi_open=True)
     folds = check.positive_int("folds", folds, 2)
     if lam0 is not None:
         lam0 = check.real_in("lam0", lam0, 0.0, np.inf, lo_open=True)
     if method == "desparsified":
-        return _desparsified(fit, level, sigma, nodewise_lambda, folds, seed, lam0, bool(progress))
+        return _desparsified(fit, level, sigma, nodewise_lambda, folds, seed, lam0, bool(progress), initial)
     if method == "ridge":
-        return _ridge(fit, level, sigma)
-    return _post_selection(fit, level)
+        return _ridge(fit, level, "residual" if sigma is None else sigma)
+    if method == "selective":
+        return _selective(fit, level, sigma)
+    return _naive_refit(fit, level)
 
 
 # ---------------------------------------------------------------------------------------------
 # Fit.summary(bootstrap=..., inference=...)
 # ---------------------------------------------------------------------------------------------
-_SUMMARY_NAME = {"desparsified": "debiased", "ridge": "ridge_estimate", "post_selection": "ols_estimate"}
+_SUMMARY_NAME = {"desparsified": "debiased", "ridge": "ridge_estimate", "selective": "ls_selected",
+                 "naive_refit": "ols_estimate"}
 
 
 def fit_summary_parts(fit: Any, bootstrap: Any = None, inference: Any = None

@@ -127,7 +127,7 @@ def speed_check():
                          "main-process CPU s": cpu,
                          "ms per replicate path": 1000 * best / n_rep, "identical to n_jobs=1": same})
     t = time.perf_counter()
-    bias_variance(path, "bootstrap", n_rep=200, seed=7)
+    bias_variance(path, "oob_bootstrap", n_rep=200, seed=7)
     boot = time.perf_counter() - t
     return pd.DataFrame(rows), boot
 
@@ -137,7 +137,7 @@ def real_data(n_rep):
     path = rs.lasso("lpsa ~ . - train", data)
     cv = path.cv(seed=1)
     sim = bias_variance(path, "simulation", n_rep=n_rep, seed=11)
-    boot = bias_variance(path, "bootstrap", n_rep=n_rep, seed=11)
+    boot = bias_variance(path, "oob_bootstrap", n_rep=n_rep, seed=11)
     rows = []
     for k in picks(path.lambdas):
         rows.append({"lambda": path.lambdas[k], "df": path.table["df"].iloc[k],
@@ -155,7 +155,7 @@ def boot_vs_truth(rng, n_rep):
     data, mu, sigma = design(rng, 200, 20)
     path = rs.lasso("y ~ . - w", data, n_lambda=60)
     sim = bias_variance(path, "simulation", mu=mu, sigma=sigma, n_rep=n_rep, seed=505)
-    boot = bias_variance(path, "bootstrap", n_rep=n_rep, seed=505)
+    boot = bias_variance(path, "oob_bootstrap", n_rep=n_rep, seed=505)
     rows = []
     for k in picks(path.lambdas):
         rows.append({"lambda": path.lambdas[k], "true bias2": sim["bias2"].iloc[k],

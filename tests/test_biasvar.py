@@ -146,11 +146,11 @@ def test_simulation_same_for_any_n_jobs(rng):
     path = rs.lasso("y ~ .", df, n_lambda=8)
     a = bias_variance(path, "simulation", mu=mu, sigma=1.0, n_rep=20, seed=9, n_jobs=1)
     b = bias_variance(path, "simulation", mu=mu, sigma=1.0, n_rep=20, seed=9, n_jobs=2)
-    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a.table, b.table)
     pd.testing.assert_frame_equal(a.attrs["mc"], b.attrs["mc"])
     c = bias_variance(path, "bootstrap", n_rep=20, seed=9, n_jobs=1)
     d = bias_variance(path, "bootstrap", n_rep=20, seed=9, n_jobs=2)
-    pd.testing.assert_frame_equal(c, d)
+    pd.testing.assert_frame_equal(c.table, d.table)
 
 
 def test_path_method_delegates(rng):
@@ -158,7 +158,7 @@ def test_path_method_delegates(rng):
     path = rs.lasso("y ~ .", df, n_lambda=5)
     a = path.bias_variance(mu=mu, sigma=1.0, n_rep=10, seed=1)
     b = bias_variance(path, "simulation", mu=mu, sigma=1.0, n_rep=10, seed=1)
-    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a.table, b.table)
     assert list(a.columns) == COLUMNS
 
 
@@ -171,11 +171,11 @@ def test_mu_as_series_over_all_rows_or_column_name(rng):
     a = bias_variance(path, "analytic", mu=mu[keep], sigma=1.0)
     b = bias_variance(path, "analytic", mu=df["mu"], sigma=1.0)
     c = bias_variance(path, "analytic", mu="mu", sigma=1.0)
-    pd.testing.assert_frame_equal(a, b)
-    pd.testing.assert_frame_equal(a, c)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    pd.testing.assert_frame_equal(a.table, c.table)
     df["sd"] = 1.0
     d = bias_variance(path, "analytic", mu="mu", sigma="sd")     # one sd per row, from a column
-    pd.testing.assert_frame_equal(a, d)
+    pd.testing.assert_frame_equal(a.table, d.table)
     assert d.attrs["noise_model"] == "one sd per row, as given"
 
 
@@ -189,7 +189,7 @@ def test_plug_in_truth(rng):
     assert bv.attrs["sigma"] == pytest.approx(np.sqrt(rss[0] / (len(y) - 7)), rel=1e-10)
     mu_ols = X @ coef
     ref = bias_variance(path, "analytic", mu=mu_ols, sigma=bv.attrs["sigma"])
-    pd.testing.assert_frame_equal(bv, ref)
+    pd.testing.assert_frame_equal(bv.table, ref.table)
     assert "least-squares" in bv.attrs["mu_source"]
     at = bias_variance(path, "analytic", reference=float(path.lambdas[4]))
     fit = path.at(path.lambdas[4])
@@ -212,7 +212,7 @@ def test_bootstrap_matches_plain_reimplementation(rng):
     df, _ = _problem(rng, weights=True)
     path = rs.lasso("y ~ .", df, weights="w", n_lambda=6)
     B, sigma = 40, 0.9
-    bv = bias_variance(path, "bootstrap", sigma=sigma, n_rep=B, seed=12)
+    bv = bias_variance(path, "oob_bootstrap", sigma=sigma, n_rep=B, seed=12)
     assert list(bv.columns) == COLUMNS
     # the same resamples, drawn from the same child seeds, and a direct computation
     root = np.random.SeedSequence(12)
@@ -255,7 +255,7 @@ def test_bootstrap_tracks_the_truth_on_simulated_data(rng):
     counted as bias)."""
     df, mu = _problem(rng, n=200)
     path = rs.lasso("y ~ .", df, n_lambda=10)
-    bv = bias_variance(path, "bootstrap", n_rep=100, seed=2)
+    bv = bias_variance(path, "oob_bootstrap", n_rep=100, seed=2)
     truth = bias_variance(path, "simulation", mu=mu, sigma=1.0, n_rep=100, seed=2)
     assert bv["noise"].iloc[0] == pytest.approx(1.0, rel=0.25)
     assert bv["bias2"].iloc[0] == pytest.approx(truth["bias2"].iloc[0], rel=0.15)
@@ -297,5 +297,76 @@ def test_seed_none_is_reproducible_from_attrs(rng, capsys):
     path = rs.lasso("y ~ .", df, n_lambda=5)
     a = bias_variance(path, "simulation", mu=mu, sigma=1.0, n_rep=10, seed=None, progress=True)
     b = bias_variance(path, "simulation", mu=mu, sigma=1.0, n_rep=10, seed=a.attrs["seed"])
-    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a.table, b.table)
     assert "bias_variance" in capsys.readouterr().err
+
+
+def test_result_object_summary_and_frame_access(rng):
+    """Issue 17 item 6 and issue 16 item 5: a result with a summary; negative bias2 explained with its
+    Monte Carlo SE; the replicate-mean df named next to the path's df."""
+    from regstats.biasvar import BiasVariance
+
+    data, mu = _problem(rng, n=80, p=6)
+    sigma = 1.0
+    path = rs.lasso("y ~ .", data, n_lambda=15)
+    bv = bias_variance(path, "simulation", mu=mu, sigma=sigma, n_rep=40, seed=3)
+    assert isinstance(bv, BiasVariance)
+    assert list(bv.columns) == COLUMNS and len(bv) == 15
+    np.testing.assert_allclose(bv["risk"], bv.table["risk"])
+    frame = bv.to_frame()
+    assert list(frame.columns) == COLUMNS + ["bias2_se", "variance_se", "risk_se", "df_path"]
+    np.testing.assert_allclose(frame["bias2_se"], bv.attrs["mc"]["bias2_se"])
+    np.testing.assert_allclose(frame["df_path"], path.table["df"])
+    text = str(bv.summary())
+    assert "bias2_se" in text and "df_path" in text and "mean reported df over the replicates" in text
+    assert "<table" in bv._repr_html_() and "BiasVariance simulation" in repr(bv)
+    # a negative bias2 is said to be Monte Carlo noise, with its size in SEs
+    tab = bv.table.copy()
+    tab.loc[0, "bias2"] = -abs(bv.attrs["mc"]["bias2_se"].iloc[0])
+    neg = BiasVariance(table=tab, formula=bv.formula, df_path=bv.df_path)
+    assert any("negative" in n and "Monte Carlo SE" in n for n in neg.notes())
+    assert "negative" in str(neg.summary())
+    an = bias_variance(rs.ridge("y ~ .", data, n_lambda=10), "analytic", mu=mu, sigma=sigma)
+    assert an.to_frame()["bias2_se"].isna().all() and an.mc is None
+
+
+def test_residual_bootstrap_estimates_the_fixed_design_variance(rng):
+    """Issue 16 item 3: the pairs (out-of-bag) bootstrap's variance is 1.3-2.2x the fixed-design
+    variance (it adds the design's variability); the residual bootstrap is near 1x."""
+    ratios, ratios_oob = [], []
+    for _ in range(3):
+        data, beta = make_regression(rng, n=100, p=20, k=5)
+        mu = 2.0 + data[[f"x{j}" for j in range(20)]].to_numpy() @ beta
+        sigma = 1.0
+        path = rs.lasso("y ~ .", data, n_lambda=30)
+        truth = bias_variance(path, "simulation", mu=mu, sigma=sigma, n_rep=150, seed=1)
+        boot = bias_variance(path, "bootstrap", n_rep=150, seed=2)
+        oob = bias_variance(path, "oob_bootstrap", n_rep=150, seed=2)
+        mid = slice(8, 30)
+        ratios.append((boot["variance"].iloc[mid] / truth["variance"].iloc[mid]).median())
+        ratios_oob.append((oob["variance"].iloc[mid] / truth["variance"].iloc[mid]).median())
+        assert boot.method == "bootstrap" and "residual bootstrap" in boot.attrs["assumptions"]
+        assert boot["noise"].iloc[0] == pytest.approx(boot.attrs["sigma"] ** 2)
+    assert 0.75 <= np.mean(ratios) <= 1.25
+    assert np.mean(ratios_oob) > 1.2
+
+
+def test_plot_draws_the_result_with_monte_carlo_bands(rng):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from regstats.report import plots
+
+    data, mu = _problem(rng, n=60, p=5)
+    bv = bias_variance(rs.lasso("y ~ .", data, n_lambda=12), "simulation", mu=mu, sigma=1.0, n_rep=30, seed=4)
+    fig, ax = plt.subplots()
+    assert plots.plot_bias_variance(bv, ax=ax) is ax
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    np.testing.assert_allclose(lines["bias$^2$"].get_ydata(), bv["bias2"])
+    assert len(ax.collections) == 2                       # +-2 SE bands for bias2 and variance
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    se = bv.to_frame()["bias2_se"].to_numpy()
+    assert band.min() == pytest.approx(min((bv["bias2"] - 2 * se).min(), (bv["bias2"] + 2 * se).min()))
+    plt.close(fig)

@@ -72,7 +72,7 @@ def data(rng):
 def test_desparsified_matches_independent_implementation(data):
     df, _, path = data
     fit = path.at(0.08)
-    inf = fit.inference(sigma=1.3, nodewise_lambda=0.07)
+    inf = fit.inference(sigma=1.3, nodewise_lambda=0.07, initial="fit")
     X = df.drop(columns="y").to_numpy()
     est, se = _oracle_desparsified(X, df["y"].to_numpy(), fit.coef.to_numpy(), 1.3, node_lam=0.07)
     np.testing.assert_allclose(inf.estimate.to_numpy(), est, rtol=1e-7, atol=1e-9)
@@ -88,7 +88,7 @@ def test_desparsified_weighted(data, rng):
     df = df.assign(w=rng.uniform(0.3, 3.0, len(df)))
     path = rs.lasso("y ~ x0 + x1 + x2 + x3 + x4 + x5 + x6", df, weights="w", tol=1e-12)
     fit = path.at(0.06)
-    inf = fit.inference(sigma=1.1, nodewise_lambda=0.05)
+    inf = fit.inference(sigma=1.1, nodewise_lambda=0.05, initial="fit")
     X = df[[f"x{j}" for j in range(7)]].to_numpy()
     est, se = _oracle_desparsified(X, df["y"].to_numpy(), fit.coef.to_numpy(), 1.1, node_lam=0.05,
                                    w=df["w"].to_numpy())
@@ -101,7 +101,7 @@ def test_desparsified_with_scaled_nodewise_lasso(data):
     fit = path.at(0.05)
     n, p = len(df), 7
     lam0 = math.sqrt(2 * math.log(p) / n)
-    inf = fit.inference(sigma=0.9, nodewise_lambda="scaled")
+    inf = fit.inference(sigma=0.9, nodewise_lambda="scaled", initial="fit")
     X = df.drop(columns="y").to_numpy()
     est, se = _oracle_desparsified(X, df["y"].to_numpy(), fit.coef.to_numpy(), 0.9, lam0=lam0)
     np.testing.assert_allclose(inf.estimate.to_numpy(), est, rtol=1e-6, atol=1e-8)
@@ -119,7 +119,7 @@ def test_scaled_lasso_sigma_matches_independent_iteration(data):
     b, s = scaled_lasso(Xs, yc)
     assert s == pytest.approx(s_ref, rel=1e-6)
     np.testing.assert_allclose(b, b_ref, atol=1e-6)
-    inf = path.at(0.05).inference(nodewise_lambda=0.1)
+    inf = path.at(0.05).inference(nodewise_lambda=0.1, sigma="scaled_lasso", lam0=lam0)
     assert inf.sigma == pytest.approx(s_ref, rel=1e-6)
     assert "scaled lasso" in inf.sigma_method
 
@@ -127,7 +127,7 @@ def test_scaled_lasso_sigma_matches_independent_iteration(data):
 def test_residual_sigma(data):
     df, _, path = data
     fit = path.at(0.05)
-    inf = fit.inference(sigma="residual", nodewise_lambda=0.1)
+    inf = fit.inference(sigma="residual", nodewise_lambda=0.1, initial="fit")
     r = df["y"] - fit.predict()
     dfres = len(df) - fit.n_nonzero - 1
     assert inf.sigma == pytest.approx(math.sqrt((r ** 2).sum() / dfres), rel=1e-10)
@@ -147,7 +147,8 @@ def test_nodewise_cv_matches_independent_cv(data):
     grid = lmax * 0.01 ** (np.arange(50) / 49)
     m = len(cvtab)  # the walk down the grid stops 5 lambdas past the minimum
     np.testing.assert_allclose(cvtab["lambda"], grid[:m], rtol=1e-12)
-    fold = np.random.default_rng(7).permutation(np.arange(n) % 5)
+    # seed 7's second child draws the nodewise folds (the first, the initial fit's CV folds)
+    fold = np.random.default_rng(np.random.SeedSequence(7).spawn(2)[1]).permutation(np.arange(n) % 5)
     err = np.zeros(grid.size)
     for f in range(5):
         tr, te = Xs[fold != f], Xs[fold == f]
@@ -223,7 +224,7 @@ def test_coverage_small_simulation(rng):
         path = rs.lasso("y ~ .", df)
         _, sig = scaled_lasso(path._prep.X, path._prep.y)
         fit = path.at(sig * math.sqrt(2 * math.log(p) / n))
-        t = fit.inference(seed=r).table
+        t = fit.inference(seed=r, initial="fit").table
         inside = (t["ci_lower"].to_numpy() <= beta) & (beta <= t["ci_upper"].to_numpy())
         cover_act += list(inside[:s])
         cover_null += list(inside[s:])
@@ -273,12 +274,15 @@ def test_ridge_tends_to_ols_as_lambda_vanishes(rng):
     np.testing.assert_allclose(inf.estimate.to_numpy(), ols.params[1:], rtol=1e-6)
 
 
-def test_post_selection_is_statsmodels_ols_on_the_selected_columns(data):
+def test_naive_refit_is_statsmodels_ols_on_the_selected_columns_and_warns(data):
     import statsmodels.api as sm
+
+    from regstats.inference import NaiveInferenceWarning
 
     df, _, path = data
     fit = path.at(0.15)
-    inf = fit.inference(method="post_selection", level=0.9)
+    with pytest.warns(NaiveInferenceWarning, match="method='selective'"):
+        inf = fit.inference(method="naive_refit", level=0.9)
     sel = list(fit.selected)
     ols = sm.OLS(df["y"].to_numpy(), sm.add_constant(df[sel].to_numpy())).fit()
     t = inf.table
@@ -287,8 +291,13 @@ def test_post_selection_is_statsmodels_ols_on_the_selected_columns(data):
     np.testing.assert_allclose(t["std_error"], ols.bse, rtol=1e-10)
     np.testing.assert_allclose(t["p_value"], ols.pvalues, rtol=1e-10)
     np.testing.assert_allclose(t[["ci_lower", "ci_upper"]], ols.conf_int(alpha=0.1), rtol=1e-10)
-    assert t["method"].str.contains("conditional on selection").all()
+    assert t["method"].str.contains("naive").all() and t["method"].str.contains("not valid").all()
     assert np.isnan(t.loc["Intercept", "p_holm"])
+
+
+def test_old_post_selection_name_points_to_the_two_new_ones(data):
+    with pytest.raises(ParameterError, match="'selective'.*'naive_refit'"):
+        data[2].at(0.15).inference(method="post_selection")
 
 
 def test_to_frame_columns_and_rendering(data):
@@ -339,7 +348,38 @@ def test_bad_arguments(data, kw, msg):
         path.at(0.05).inference(**kw)
 
 
-def test_post_selection_needs_a_selection(data):
+def test_naive_refit_needs_a_selection(data):
     _, _, path = data
     with pytest.raises(ParameterError, match="fit must select at least one column"):
-        rs.lasso("y ~ . - 1", data[0]).at(1e6).inference(method="post_selection")
+        rs.lasso("y ~ . - 1", data[0]).at(1e6).inference(method="naive_refit")
+
+
+def test_default_initial_fit_and_sigma_are_the_cv_lasso_and_its_df_corrected_residuals(data):
+    df, _, path = data
+    inf = path.at(0.15).inference(seed=3, nodewise_lambda=0.1)
+    cv_ss = np.random.SeedSequence(3).spawn(2)[0]
+    lam = path.cv(folds=10, seed=cv_ss).lambda_min
+    init = path.at(lam)
+    r = df["y"] - init.predict()
+    assert inf.details["initial_lambda"] == pytest.approx(lam, rel=1e-12)
+    assert inf.sigma == pytest.approx(math.sqrt((r ** 2).sum() / (len(df) - init.n_nonzero - 1)), rel=1e-9)
+    assert "Reid" in inf.sigma_method and any("lambda_min" in note for note in inf.notes)
+    X = df.drop(columns="y").to_numpy()
+    est, _ = _oracle_desparsified(X, df["y"].to_numpy(), init.coef.to_numpy(), inf.sigma, node_lam=0.1)
+    np.testing.assert_allclose(inf.estimate.to_numpy(), est, rtol=1e-7, atol=1e-9)
+
+
+def test_default_sigma_is_not_biased_upward(rng):
+    """Issue 16: the old default (scaled lasso, lam0 = sqrt(2 log(p)/n)) averaged 1.07 for a true 1
+    at n = 100, p = 50 (Toeplitz 0.5, s0 = 5), so null intervals over-covered."""
+    from scipy.linalg import toeplitz
+
+    n, p = 100, 50
+    L = np.linalg.cholesky(toeplitz(0.5 ** np.arange(p)))
+    sig = []
+    for r in range(40):
+        X = rng.standard_normal((n, p)) @ L.T
+        df = pd.DataFrame(X, columns=[f"x{j}" for j in range(p)])
+        df["y"] = X[:, :5].sum(axis=1) + rng.standard_normal(n)
+        sig.append(rs.lasso("y ~ .", df).at(0.1).inference(seed=r, nodewise_lambda=0.2).sigma)
+    assert 0.95 <= np.mean(sig) <= 1.03

@@ -165,7 +165,9 @@ def test_dof_and_bias_variance_tables(rep):
     assert dof["lambda_of"].tolist()[:2] == ["lambda_min", "lambda_1se"]
     bv = rep.bias_variance.set_index("lambda")
     shown = rep.tables["bias_variance"]
-    assert list(shown.columns) == ["lambda", "bias2", "variance", "noise", "risk", "df"]
+    assert list(shown.columns)[:6] == ["lambda", "bias2", "variance", "noise", "risk", "df"]
+    # the Monte Carlo methods add bias2's standard error and the path's df (issue 16, item 5)
+    assert list(shown.columns)[6:] == ([] if p.l1_ratio == 0 else ["bias2_se", "df_path"])
     for _, row in shown.iterrows():
         np.testing.assert_array_equal(row[["bias2", "variance", "noise", "risk", "df"]].to_numpy(float),
                                       bv.loc[row["lambda"], ["bias2", "variance", "noise", "risk", "df"]].to_numpy(float))

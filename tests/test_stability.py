@@ -120,7 +120,9 @@ def test_subsample_paths_match_sklearn(stab_data):
             ever = np.logical_or.accumulate(z, axis=0)
             ok = np.flatnonzero(ever.sum(axis=1) <= 4)
             chosen.append(ever[ok[-1]])
-            nz.append(z)
+            held = ever.copy()
+            held[ok[-1] + 1:] = ever[ok[-1]]          # the path stops once q have entered
+            nz.append(held)
     np.testing.assert_allclose(stab.probabilities.to_numpy(), np.mean(nz, axis=0))
     np.testing.assert_allclose(stab.selection_prob.to_numpy(), np.mean(chosen, axis=0))
     assert stab.n_subsamples == 4
@@ -157,7 +159,7 @@ def test_defaults_and_meinshausen_buhlmann_sampling(stab_data):
     mb = path.stability(seed=1, n_subsamples=7, sampling="subsample")
     assert mb.n_subsamples == 7 and mb.sampling == "subsample"
     frame = stab.to_frame()
-    assert list(frame.columns) == ["term", "selection_prob", "max_path_prob", "selected"]
+    assert list(frame.columns) == ["term", "selection_prob", "max_path_prob", "selected", "lambda_selected"]
     assert set(frame.loc[frame["selected"], "term"]) == set(stab.selected)
     assert (frame["max_path_prob"] >= 0).all()
 
@@ -190,3 +192,44 @@ def test_bad_arguments(stab_data, kw, msg):
     _, _, path = stab_data
     with pytest.raises(ParameterError, match=msg):
         path.stability(**kw)
+
+
+def test_table_paths_and_selection_are_one_quantity(rng):
+    """Issue 16 item 4: on prostate the old max_path_prob was 1.0 for every variable (the maximum
+    over the whole grid) while the selection used the first-q rule. Now the path ends at the
+    selection probability, never exceeds it, and crosses the threshold exactly for the selected."""
+    path = rs.lasso("lpsa ~ . - train", rs.load_dataset("prostate"))
+    stab = path.stability(seed=1, n_subsamples=25)
+    probs = stab.probabilities
+    np.testing.assert_allclose(probs.iloc[-1].to_numpy(), stab.selection_prob.to_numpy())
+    np.testing.assert_allclose(probs.max(axis=0).to_numpy(), stab.selection_prob.to_numpy())
+    assert (np.diff(probs.to_numpy(), axis=0) >= 0).all()          # grows as lambda decreases
+    frame = stab.to_frame().set_index("term")
+    np.testing.assert_allclose(frame["max_path_prob"], frame["selection_prob"])
+    assert (frame["max_path_prob"] < 1).any()
+    crosses = {c for c in probs.columns if (probs[c] >= stab.threshold).any()}
+    assert crosses == set(stab.selected)
+    assert frame.loc[list(stab.selected), "lambda_selected"].notna().all()
+    assert frame.drop(index=list(stab.selected))["lambda_selected"].isna().all()
+
+
+def test_stability_plot_shows_the_selection_quantity(rng):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from regstats.report import plots
+
+    path = rs.lasso("lpsa ~ . - train", rs.load_dataset("prostate"))
+    stab = path.stability(seed=1, n_subsamples=25)
+    fig, ax = plt.subplots()
+    plots.plot_stability(stab, ax=ax)
+    curves = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == len(stab.probabilities)]
+    above = {c for c, ln in zip(stab.probabilities.columns, curves) if np.max(ln.get_ydata()) >= stab.threshold}
+    assert above == set(stab.selected)
+    for c, ln in zip(stab.probabilities.columns, curves):
+        assert ln.get_ydata()[-1] == pytest.approx(stab.selection_prob[c])
+        assert (ln.get_color() != "0.75") == (c in stab.selected)
+    assert "first q" in ax.get_ylabel()
+    plt.close(fig)

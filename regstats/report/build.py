@@ -414,8 +414,10 @@ def _criteria(path: Any, pen: str, seed: Any) -> pd.DataFrame:
 
 def _biasvar(path: Any, method: str, n_rep: int, seed: Any, kw: Mapping[str, Any]) -> pd.DataFrame:
     if method == "analytic":
-        return path.bias_variance(method="analytic", **{k: v for k, v in kw.items() if k != "n_jobs"})
-    return path.bias_variance(method="simulation", n_rep=n_rep, seed=seed, **kw)
+        res = path.bias_variance(method="analytic", **{k: v for k, v in kw.items() if k != "n_jobs"})
+    else:
+        res = path.bias_variance(method="simulation", n_rep=n_rep, seed=seed, **kw)
+    return res.to_frame() if hasattr(res, "to_frame") else res
 
 
 class _Context:
@@ -941,6 +943,9 @@ def _sec_biasvar(c: _Context) -> Section:
                        status="skipped")
     bv = c.bv
     at = dict(getattr(bv, "attrs", {}) or {})
+    extra = [col for col in ("bias2_se", "variance_se", "risk_se", "df_path") if col in bv]
+    drop = [col for col in extra if bv[col].isna().all() or (col == "df_path" and np.allclose(bv[col], bv["df"]))]
+    bv = bv.drop(columns=drop + [col for col in ("variance_se", "risk_se") if col in bv and col not in drop])
     if c.bv_method == "analytic":
         how = "Exact for ridge (a linear smoother): bias^2 and variance follow from the hat matrix at each lambda."
     else:
@@ -978,9 +983,15 @@ def _sec_biasvar(c: _Context) -> Section:
              "note")]
     fig = _figure("bias_variance", "Bias², variance and risk against log(lambda).",
                   lambda ax: plots.plot_bias_variance(bv, ax=ax), c)
-    blocks.append(Row(fig + [Table("Bias–variance over lambda", shown, highlight=hl,
-                                   note=f"{len(shown)} of {len(bv)} lambdas shown; red/blue rows: "
-                                        "lambda_min/lambda_1se; green: smallest risk.")]))
+    bv_note = (f"{len(shown)} of {len(bv)} lambdas shown; red/blue rows: lambda_min/lambda_1se; green: smallest "
+               "risk.")
+    if "df_path" in bv and c.bv_method != "analytic":
+        bv_note += (" df: mean df over the replicates (a lasso's df depends on y); df_path: the path's df on the "
+                    "observed y.")
+    if (bv["bias2"] < 0).any():
+        bv_note += (" A negative bias2 is Monte Carlo noise: the unbiased estimate of a squared bias near 0 "
+                    "(compare bias2_se).")
+    blocks.append(Row(fig + [Table("Bias–variance over lambda", shown, highlight=hl, note=bv_note)]))
     return Section("biasvar", "Bias–variance", blocks)
 
 

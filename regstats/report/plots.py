@@ -367,7 +367,10 @@ def plot_bias_variance(bv: Any, *, ax: "Axes | None" = None, noise: bool = True)
 
     Parameters
     ----------
-    bv : DataFrame with ``lambda, bias2, variance, risk`` (and ``noise``).
+    bv : a bias-variance result (``path.bias_variance()``) or a DataFrame with ``lambda, bias2,
+        variance, risk`` (and ``noise``); with Monte Carlo standard errors (``bias2_se``,
+        ``variance_se``: the result's ``to_frame()``) a band of +-2 SE is drawn around bias^2 and
+        the variance, so that a bias^2 estimate below 0 reads as Monte Carlo noise around 0.
     ax : Axes to draw on; a new figure when None.
     noise : draw the irreducible noise level as a dotted line.
 
@@ -380,6 +383,12 @@ def plot_bias_variance(bv: Any, *, ax: "Axes | None" = None, noise: bool = True)
     x = _loglam(tab["lambda"])
     ax.plot(x, tab["bias2"].to_numpy(float), color="#2980b9", linewidth=1.6, label="bias$^2$")
     ax.plot(x, tab["variance"].to_numpy(float), color="#27ae60", linewidth=1.6, label="variance")
+    for col, color in (("bias2", "#2980b9"), ("variance", "#27ae60")):
+        se = tab[col + "_se"].to_numpy(float) if col + "_se" in tab.columns else None
+        if se is not None and np.isfinite(se).any():
+            mid = tab[col].to_numpy(float)
+            ax.fill_between(x, mid - 2 * se, mid + 2 * se, color=color, alpha=0.18, linewidth=0,
+                            label=("$\\pm$2 Monte Carlo SE" if col == "bias2" else None))
     ax.plot(x, tab["risk"].to_numpy(float), color="#222222", linewidth=2.0, label="risk")
     if noise and "noise" in tab.columns:
         ax.plot(x, tab["noise"].to_numpy(float), color="0.5", linewidth=1.0, linestyle=":", label="noise $\\sigma^2$")
@@ -460,8 +469,11 @@ def plot_stability(stab: Any, *, ax: "Axes | None" = None, threshold: float | No
                    label: bool = True) -> "Axes":
     """Stability-selection paths: selection probability of each term against log(lambda).
 
-    Selected terms (``stab.selected``) are drawn in colour and named, the others in grey;
-    the threshold is a dashed line.
+    The curves are ``stab.probabilities``: at each lambda, the share of subsamples whose first q
+    variables to enter the lasso path (the selection rule) include the term by that lambda.  They
+    end at the selection probabilities of ``stab.to_frame()``, so a curve crosses the threshold
+    exactly when the term is selected.  Selected terms are drawn in colour and named, the others
+    in grey; the threshold is a dashed line.
 
     Parameters
     ----------
@@ -504,7 +516,8 @@ def plot_stability(stab: Any, *, ax: "Axes | None" = None, threshold: float | No
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlim(x.min(), x.max())
     ax.set_xlabel("log(lambda)")
-    ax.set_ylabel("selection probability")
+    q = getattr(stab, "q", None)
+    ax.set_ylabel("selection probability" + (f" (first q = {q:g} to enter)" if q is not None else ""))
     ax.set_title("Stability selection", fontsize=11)
     return ax
 
