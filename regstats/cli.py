@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--n-rep", type=_positive_int(2), default=100, metavar="N",
                    help="Monte Carlo replicates of the bias-variance simulation (default: 100; ridge is exact).")
     g.add_argument("--no-stability", action="store_true", help="leave out stability selection.")
-    g.add_argument("--no-inference", action="store_true", help="leave out post-selection inference.")
+    g.add_argument("--no-inference", action="store_true", help="leave out inference (intervals and p-values).")
     g.add_argument("--no-bias-variance", action="store_true", help="leave out the bias-variance section.")
     g.add_argument("--no-figures", action="store_true", help="tables only: draw no figures (quicker).")
     g.add_argument("-o", "--out", default="report.html", metavar="FILE",
@@ -176,11 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--pfer", type=_open_interval(0.0, float("inf")), default=None, metavar="E",
                    help="stability selection: bound on the expected number of false selections, > 0 "
                         "(default: 1); q is solved from the threshold and PFER, as R's stabs.")
-    g.add_argument("--inference", choices=("desparsified", "post-selection", "ridge"), default=None,
+    g.add_argument("--inference", choices=("desparsified", "selective", "naive-refit", "ridge"), default=None,
                    dest="inference_method",
                    help="inference method: desparsified lasso (default for lasso and elastic net), "
-                        "post-selection OLS on the selected columns (valid only conditionally), or ridge "
-                        "standard errors (default for ridge; ridge only).")
+                        "selective (polyhedral intervals conditional on the lasso's selection and signs, "
+                        "Lee et al. 2016; lasso only), naive-refit (OLS on the selected columns, which "
+                        "ignores the selection: too narrow), or ridge standard errors (default for ridge; "
+                        "ridge only).")
     g.add_argument("--nodewise-lambda", type=_nodewise, default=None, metavar="L",
                    help="desparsified lasso: penalty of the nodewise regressions on the standardized "
                         "columns: 'cv' (default, hdi's), 'scaled' (a scaled lasso per column) or a number.")

@@ -237,7 +237,8 @@ REPORT_OPTIONS = [  # (argv, keyword, value the library must receive)
     (["-w", "lweight"], "weights", "lweight"),
     (["--threshold", "0.8"], "stability_options", {"threshold": 0.8}),
     (["--pfer", "2"], "stability_options", {"pfer": 2.0}),
-    (["--inference", "post-selection"], "inference_options", {"method": "post_selection"}),
+    (["--inference", "selective"], "inference_options", {"method": "selective"}),
+    (["--inference", "naive-refit"], "inference_options", {"method": "naive_refit"}),
     (["--nodewise-lambda", "0.1"], "inference_options", {"nodewise_lambda": 0.1}),
     (["--nodewise-lambda", "scaled"], "inference_options", {"nodewise_lambda": "scaled"}),
     (["-f", "lpsa ~ lcavol + lweight"], 0, "lpsa ~ lcavol + lweight"),
@@ -351,7 +352,7 @@ def test_option_values_validated_as_the_library_does(argv, message, capsys, monk
     (["report", "-p", "ridge", "--nodewise-lambda", "0.1"], "--nodewise-lambda applies to the desparsified lasso"),
     (["report", "--inference", "ridge"], "--inference ridge needs --penalty ridge"),
     (["report", "--no-stability", "--threshold", "0.9"], "drop them or --no-stability"),
-    (["report", "--no-inference", "--inference", "post-selection"], "drop them or --no-inference"),
+    (["report", "--no-inference", "--inference", "selective"], "drop them or --no-inference"),
 ])
 def test_contradicting_options_are_one_error(argv, message, capsys, monkeypatch, tmp_path):
     code, out, err = run_inline(argv, capsys, monkeypatch, tmp_path)
@@ -359,7 +360,7 @@ def test_contradicting_options_are_one_error(argv, message, capsys, monkeypatch,
 
 
 def test_threshold_pfer_and_inference_method_show_in_the_report(tmp_path, capsys, monkeypatch):
-    code, out, err = run_inline(["report", "--threshold", "0.9", "--pfer", "0.5", "--inference", "post-selection",
+    code, out, err = run_inline(["report", "--threshold", "0.9", "--pfer", "0.5", "--inference", "selective",
                                  "--folds", "3", "--bootstrap", "0", "--no-figures", "--no-bias-variance", "-q",
                                  "--out", "r.html"], capsys, monkeypatch, tmp_path)
     assert code == 0, err
@@ -367,7 +368,7 @@ def test_threshold_pfer_and_inference_method_show_in_the_report(tmp_path, capsys
     path = rs.lasso("lpsa ~ . - train", rs.load_dataset("prostate"))
     stab = path.stability(threshold=0.9, pfer=0.5, seed=1)
     assert stab.threshold == 0.9 and f"{stab.q:g}" in html
-    assert "post_selection" in html or "post-selection" in html
+    assert "selective" in html
 
 
 # -- R-style CSVs: an unnamed first column is the row names (issue 17, item 1) -----------------------

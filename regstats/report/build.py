@@ -204,7 +204,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     The report holds: the formula and a data summary (rows used, rows dropped for missing values,
     design columns), the objective and its conventions, the cross-validated choice of lambda
     (CV curve and coefficient paths), the path table, the coefficient table with bootstrap
-    stability, stability selection and post-selection inference, the degrees of freedom, the
+    stability, stability selection and inference after penalization, the degrees of freedom, the
     bias-variance decomposition, and the exact call that reproduces it.
 
     Parameters
