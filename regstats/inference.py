@@ -163,7 +163,10 @@ def _nodewise_cv_lambda(Xs: np.ndarray, folds: int, rng: np.random.Generator,
     """
     n, p = Xs.shape
     G = Xs.T @ Xs / n
-    grid = _nodewise_grid(G, n_lambda)
+    # glmnet's lambda_min_ratio rule for the nodewise regressions (p - 1 predictors): 1e-4 when
+    # they have more rows than predictors, else 1e-2; the same density per decade either way
+    ratio = 1e-4 if n > p - 1 else 1e-2
+    grid = _nodewise_grid(G, n_lambda * (2 if ratio < 1e-2 else 1), ratio)
     fold = rng.permutation(np.arange(n) % folds)
     parts = []
     for f in range(folds):
