@@ -61,6 +61,10 @@ def _frame(obj: Any, name: str, required: Sequence[str]) -> pd.DataFrame:
     return df
 
 
+#: every figure against lambda has the null model on the left and the least penalized fit on the right
+_LAMBDA_LABEL = "log(lambda)  (less penalty to the right)"
+
+
 def _loglam(lambdas: Any) -> np.ndarray:
     lam = np.asarray(lambdas, dtype=float)
     with np.errstate(divide="ignore"):
@@ -323,8 +327,9 @@ def plot_cv(cv: Any, *, ax: "Axes | None" = None, top_axis: bool = True) -> "Axe
     x = _loglam(tab["lambda"])
     ax.errorbar(x, tab["cv_mean"].to_numpy(float), yerr=tab["cv_se"].to_numpy(float), fmt="o", color=_MIN_COLOR, markersize=3,
                 ecolor="0.65", elinewidth=0.9, capsize=1.5)
-    ax.set_xlim(x.min() - 0.1, x.max() + 0.1)
-    ax.set_xlabel("log(lambda)")
+    # as the path plot: the null model on the left, log(lambda) decreasing to the right
+    ax.set_xlim(x.max() + 0.1, x.min() - 0.1)
+    ax.set_xlabel(_LAMBDA_LABEL)
     ax.set_ylabel("mean-squared error (CV)")
     ax.set_title("Cross-validation curve", fontsize=11)
     _mark_choices(ax, cv)
@@ -351,9 +356,9 @@ def plot_df(path: Any, cv: Any = None, *, ax: "Axes | None" = None) -> "Axes":
     x = _loglam(tab["lambda"])
     ax.step(x, tab["n_nonzero"].to_numpy(float), where="mid", color="0.55", linewidth=1.2, label="nonzero coefficients")
     ax.plot(x, tab["df"].to_numpy(float), color="#8e44ad", linewidth=1.8, label="effective df")
-    ax.set_xlim(x.min(), x.max())
+    ax.set_xlim(x.max(), x.min())
     ax.set_ylim(bottom=0)
-    ax.set_xlabel("log(lambda)")
+    ax.set_xlabel(_LAMBDA_LABEL)
     ax.set_ylabel("degrees of freedom")
     ax.set_title("Degrees of freedom", fontsize=11)
     _mark_choices(ax, cv)
@@ -395,7 +400,8 @@ def plot_bias_variance(bv: Any, *, ax: "Axes | None" = None, noise: bool = True)
     k = int(np.nanargmin(tab["risk"].to_numpy()))
     ax.plot([x[k]], [tab["risk"].iloc[k]], marker="o", color=_MIN_COLOR, zorder=3,
             label=f"min risk (lambda = {tab['lambda'].iloc[k]:.3g})")
-    ax.set_xlabel("log(lambda)")
+    ax.set_xlim(x.max(), x.min())
+    ax.set_xlabel(_LAMBDA_LABEL)
     ax.set_ylabel("expected squared error")
     ax.set_title("Bias-variance decomposition", fontsize=11)
     ax.legend(fontsize=8, frameon=False)
@@ -505,8 +511,8 @@ def plot_stability(stab: Any, *, ax: "Axes | None" = None, threshold: float | No
             k += 1
             ax.plot(x, yv, color=c, linewidth=1.8, zorder=3)
             if label:
-                ax.annotate(str(name), xy=(x.min(), yv[np.argmin(x)]), xytext=(3, 0),
-                            textcoords="offset points", fontsize=7.5, va="center", color=c)
+                ax.annotate(str(name), xy=(x.min(), yv[np.argmin(x)]), xytext=(-3, 4),
+                            textcoords="offset points", fontsize=7.5, va="bottom", ha="right", color=c)
         else:
             ax.plot(x, yv, color="0.75", linewidth=0.9, zorder=2)
     if thr is not None:
@@ -514,8 +520,8 @@ def plot_stability(stab: Any, *, ax: "Axes | None" = None, threshold: float | No
                    label=f"threshold {float(thr):g}")
         ax.legend(fontsize=8, frameon=False, loc="lower left")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlim(x.min(), x.max())
-    ax.set_xlabel("log(lambda)")
+    ax.set_xlim(x.max(), x.min())
+    ax.set_xlabel(_LAMBDA_LABEL)
     q = getattr(stab, "q", None)
     ax.set_ylabel("selection probability" + (f" (first q = {q:g} to enter)" if q is not None else ""))
     ax.set_title("Stability selection", fontsize=11)
