@@ -270,7 +270,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     prog = _Progress(steps, progress)
     t_start = time.perf_counter()
 
-    prog.start("fitting the path (the first run after installing compiles the solver: allow ~30 s)")
+    prog.start("fitting the path (the first run after installing compiles the solver: allow ~15 s)")
     fit_warnings: list[Any] = []
     encv = None
     if isinstance(model, Path):
