@@ -21,7 +21,7 @@ from scipy.special import expit, xlogy
 
 from .errors import DataError
 
-__all__ = ["Family", "BINOMIAL", "POISSON", "GAUSSIAN", "family_of"]
+__all__ = ["Family", "BINOMIAL", "POISSON", "GAUSSIAN", "family_of", "binary_response"]
 
 #: binomial means are kept in [_P_EPS, 1 - _P_EPS] for the IRLS weights (glmnet's pmin/pmax)
 _P_EPS = 1e-5
@@ -112,3 +112,26 @@ def family_of(family: "str | Family") -> Family:
     if isinstance(family, str) and family.lower() in _FAMILIES:
         return _FAMILIES[family.lower()]
     raise ParameterError(f"family must be one of 'gaussian', 'binomial', 'poisson'; got {family!r}")
+
+
+def binary_response(values: "np.ndarray | list", name: str = "y") -> "tuple[np.ndarray, tuple[str, str] | None]":
+    """A binomial response as floats in [0, 1], and the two levels when it was coded from labels.
+
+    0/1 numbers and proportions pass through; booleans are 1 for True; strings and categoricals with
+    two levels are coded as R does: the first level in sorted order (a categorical's own order) is
+    0, the other (the level modelled) is 1.  Anything else is a :class:`DataError` naming it.
+    """
+    import pandas as pd
+
+    s = pd.Series(values)
+    if s.isna().any():
+        raise DataError(f"the response {name!r} has missing values; drop those rows first")
+    if pd.api.types.is_bool_dtype(s):
+        return s.to_numpy(dtype=float), ("False", "True")
+    if pd.api.types.is_numeric_dtype(s):
+        return BINOMIAL.check_response(s.to_numpy(dtype=float), name), None
+    levels = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(s.unique().tolist())
+    if len(levels) != 2:
+        raise DataError(f"the response {name!r} of a binomial model must have two levels; got {len(levels)}: "
+                        f"{[str(v) for v in levels[:6]]}")
+    return (s == levels[1]).to_numpy(dtype=float), (str(levels[0]), str(levels[1]))

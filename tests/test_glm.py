@@ -138,3 +138,25 @@ def test_weighted_auc_against_sklearn():
     w = rng.uniform(0.2, 3.0, 200)
     assert weighted_auc(y, s, w) == pytest.approx(roc_auc_score(y, s, sample_weight=w), rel=1e-12)
     assert weighted_auc(y, s, np.ones(200)) == pytest.approx(roc_auc_score(y, s), rel=1e-12)
+
+
+def test_binary_response_codes_labels_as_r_does():
+    import pandas as pd
+
+    from regstats.family import binary_response
+
+    y, lv = binary_response(["yes", "no", "yes", "no"])
+    assert lv == ("no", "yes") and y.tolist() == [1.0, 0.0, 1.0, 0.0]        # sorted: "no" is 0
+    cat = pd.Categorical(["b", "a", "b"], categories=["b", "a"])
+    y, lv = binary_response(cat)
+    assert lv == ("b", "a") and y.tolist() == [0.0, 1.0, 0.0]                # a categorical's own order
+    y, lv = binary_response([True, False, True])
+    assert lv == ("False", "True") and y.tolist() == [1.0, 0.0, 1.0]
+    y, lv = binary_response([0.25, 1.0, 0.0])                                # proportions pass through
+    assert lv is None and y.tolist() == [0.25, 1.0, 0.0]
+    with pytest.raises(DataError, match="two levels; got 3"):
+        binary_response(["a", "b", "c"])
+    with pytest.raises(DataError, match="0/1"):
+        binary_response([0, 1, 2])
+    with pytest.raises(DataError, match="missing"):
+        binary_response(["a", None, "b"])
