@@ -79,8 +79,7 @@ def df_at(prep: Prepared, beta: np.ndarray, lam: float, l1_ratio: float,
     if active.size == 0:
         return 0.0
     if gram is None:
-        Xa = prep.X[:, active]
-        Gaa = (Xa.T @ Xa) / prep.n
+        Gaa = _gram_of(prep, active)
     else:
         Gaa = gram[np.ix_(active, active)]
     if l1_ratio == 1.0:
@@ -118,8 +117,7 @@ def df_path(prep: Prepared, beta: np.ndarray, lambdas: np.ndarray, l1_ratio: flo
     if gram is not None:
         GU = gram[np.ix_(union, union)]
     else:
-        XU = prep.X[:, union]
-        GU = (XU.T @ XU) / prep.n
+        GU = _gram_of(prep, union)
     pos = np.full(prep.p, -1, dtype=np.int64)
     pos[union] = np.arange(union.size)
     prev = None

@@ -431,11 +431,16 @@ def lambda_max(prep: Prepared, l1_ratio: float) -> float:
     return float(np.max(q[pen] / (max(l1_ratio, 1e-3) * prep.v[pen])))
 
 
+def default_min_ratio(n: int, p: int) -> float:
+    """glmnet's default ``lambda_min_ratio``: 1e-4 when n >= p, else 1e-2."""
+    return 1e-4 if n >= p else 1e-2
+
+
 def lambda_grid(prep: Prepared, l1_ratio: float, n_lambda: int = 100,
                 lambda_min_ratio: float | None = None) -> np.ndarray:
     """glmnet's default grid: n_lambda values log-spaced from lambda_max down to ratio * lambda_max."""
     if lambda_min_ratio is None:
-        lambda_min_ratio = 1e-4 if prep.n >= prep.p else 1e-2
+        lambda_min_ratio = default_min_ratio(prep.n, prep.p)
     lmax = lambda_max(prep, l1_ratio)
     if n_lambda == 1:
         return np.array([lmax])
@@ -585,7 +590,7 @@ def _stepping_stones(prep: Prepared, a: float, lambdas: np.ndarray, beta0: np.nd
     at the inserted lambdas are dropped.  The same path to the same tolerance, reached in steps.
     """
     lmax = lambda_max(prep, a)
-    ratio = 1e-4 if prep.n >= prep.p else 1e-2
+    ratio = default_min_ratio(prep.n, prep.p)
     # (two decades of margin: a CV fold's or bootstrap sample's lambda_max differs from the full
     # data's, whose default grid it solves)
     deep = bool(lmax > 0 and lambdas[-1] < 1e-2 * ratio * lmax)

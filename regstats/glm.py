@@ -181,14 +181,14 @@ def glm_path(X: np.ndarray, y: np.ndarray, family: Family, *, weights: np.ndarra
     free = np.flatnonzero((v == 0) & ~constant)
     b0, b = _null_fit(fam, Xs, y, w, off, free, intercept)
     mu0 = fam.mean(b0 + Xs @ b + off)
-    # the null deviance: intercept only (with offset), as glmnet
-    c0, _ = _null_fit(fam, Xs, y, w, off, np.array([], dtype=int), intercept)
+    # the null deviance: intercept only (with offset), as glmnet; the fit above when all are penalized
+    c0 = b0 if free.size == 0 else _null_fit(fam, Xs, y, w, off, np.array([], dtype=int), intercept)[0]
     null_dev = fam.deviance(y, fam.mean(c0 + off), w)
     if lambdas is None:
         grad = np.abs(Xs.T @ (w * (y - mu0))) / n
         pen = (v > 0) & ~constant
         lmax = float(np.max(grad[pen] / (max(a, 1e-3) * v[pen]))) if pen.any() else 0.0
-        ratio = (1e-4 if n >= p else 1e-2) if lambda_min_ratio is None else float(lambda_min_ratio)
+        ratio = engine.default_min_ratio(n, p) if lambda_min_ratio is None else float(lambda_min_ratio)
         lambdas = lmax * ratio ** (np.arange(n_lambda) / max(n_lambda - 1, 1))
     lambdas = np.asarray(lambdas, dtype=float)
     L = len(lambdas)

@@ -91,14 +91,18 @@ def held_out_means(X: np.ndarray, y: np.ndarray, family: Family, foldid: np.ndar
     return mu
 
 
+def _check_loss(family: Family, loss: str) -> None:
+    if loss not in LOSSES.get(family.name, ()):
+        raise ParameterError(f"loss must be one of {', '.join(map(repr, LOSSES.get(family.name, ())))} for the "
+                             f"{family.name} family; got {loss!r}")
+
+
 def cv_of_means(family: Family, y: np.ndarray, mu: np.ndarray, foldid: np.ndarray, lambdas: np.ndarray,
                 loss: str = "deviance", weights: np.ndarray | None = None) -> GLMCV:
     """cv.glmnet's statistics and choices from held-out means (see the module docstring)."""
     from .cv import cv_stats, select_lambdas
 
-    if loss not in LOSSES.get(family.name, ()):
-        raise ParameterError(f"loss must be one of {', '.join(map(repr, LOSSES.get(family.name, ())))} for the "
-                             f"{family.name} family; got {loss!r}")
+    _check_loss(family, loss)
     y = np.asarray(y, dtype=float)
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
     lambdas = np.asarray(lambdas, dtype=float)
@@ -121,7 +125,6 @@ def glm_cross_validate(X: np.ndarray, y: np.ndarray, family: Family, foldid: np.
                        loss: str = "deviance", weights: np.ndarray | None = None, **kw) -> GLMCV:
     """K-fold CV of a GLM path with fold labels ``foldid`` (see the module docstring); ``kw`` are
     :func:`held_out_means`' options."""
-    if loss not in LOSSES.get(family.name, ()):
-        return cv_of_means(family, y, np.empty((len(y), 0)), foldid, lambdas, loss)   # raises
+    _check_loss(family, loss)          # before the fold fits
     mu = held_out_means(X, y, family, foldid, lambdas, weights=weights, **kw)
     return cv_of_means(family, y, mu, foldid, lambdas, loss, weights)

@@ -173,6 +173,14 @@ class InformationCriteria:
         return self.summary().to_html()
 
 
+def _gcv(rss: np.ndarray, k: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(gcv, defined)``: (RSS / n) / (1 - k/n)^2 with k = df (+1 for the intercept); inf, never
+    selected, where df + 1 = n (an interpolating fit)."""
+    frac = 1.0 - k / n
+    ok = frac > 1e-8
+    return np.where(ok, (rss / n) / np.where(ok, frac, 1.0) ** 2, np.inf), ok
+
+
 def _argmin_largest(lambdas: np.ndarray, values: np.ndarray) -> int:
     m = np.nanmin(values)
     cand = np.flatnonzero(values <= m)
@@ -208,10 +216,7 @@ def information_criteria(path: "Path", sigma2: str | float = "auto", *, seed: An
     df = path.table["df"].to_numpy(dtype=float)
     k = df + (1.0 if path.intercept else 0.0)
     base = n * np.log(2.0 * np.pi * s2) + rss / s2
-    frac = 1.0 - k / n
-    ok = frac > 1e-8          # df + 1 = n (an interpolating fit): GCV undefined, never selected
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gcv = np.where(ok, (rss / n) / np.where(ok, frac, 1.0) ** 2, np.inf)
+    gcv, _ = _gcv(rss, k, n)
     table = pd.DataFrame({"lambda": lams, "df": df, "n_nonzero": path.table["n_nonzero"].to_numpy(),
                           "rss": rss, "aic": base + 2.0 * k, "bic": base + np.log(n) * k,
                           "cp": rss / n + 2.0 * k * s2 / n, "gcv": gcv})
@@ -316,9 +321,7 @@ def ridge_loo(path: "Path") -> RidgeLOO:
     df = path.table["df"].to_numpy(dtype=float)
     k = df + (1.0 if path.intercept else 0.0)
     rss = np.asarray(path._solution.rss, dtype=float) * n
-    frac = 1.0 - k / n
-    ok = frac > 1e-8
-    gcv = np.where(ok, (rss / n) / np.where(ok, frac, 1.0) ** 2, np.inf)
+    gcv, ok = _gcv(rss, k, n)
     if interpolating.any() or not ok.all():
         bad = lams[interpolating | ~ok]
         warnings.warn(f"ridge LOO/GCV undefined at {bad.size} lambda(s) ({', '.join(f'{x:.4g}' for x in bad[:5])}"
