@@ -66,6 +66,7 @@ METHOD_LABELS = {
 }
 _COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "ci_lower", "ci_upper", "method"]
 
+ZNZ_FACTOR = 2.0    # default variance budget of the Z&Z nodewise rule (see docs/uncertainty.md)
 _TOL = 1e-10       # nodewise and scaled-lasso solves: tight, they are cheap on a Gram matrix
 _MAX_SWEEPS = 100_000
 
@@ -209,6 +210,72 @@ def _nodewise_cv_lambda(Xs: np.ndarray, folds: int, rng: np.random.Generator,
     table = pd.DataFrame({"lambda": grid[:done], "cv_mean": mean,
                           "cv_se": err.std(axis=0, ddof=1) / math.sqrt(folds)})
     return float(grid[k]), table
+
+
+def _variance_factor(Xs: np.ndarray, G: np.ndarray, lambdas: np.ndarray, warm: np.ndarray) -> np.ndarray:
+    """hdi's ``calcM``: for each lambda, the mean over columns of ``||Z_j||^2 / (Z_j' x_j)^2`` (the
+    desparsified variance of coefficient j in units of sigma^2, standardized scale), Z_j the residual
+    of the nodewise lasso at that lambda.  ``warm`` (p x p, column j's start) is updated in place."""
+    n, p = Xs.shape
+    M = np.zeros(lambdas.size)
+    for j in range(p):
+        others = np.r_[0:j, j + 1:p]
+        betas, _ = _lasso_gram(G[np.ix_(others, others)], G[others, j], G[j, j], lambdas,
+                               beta0=warm[others, j], tol=1e-9)
+        warm[others, j] = betas[-1]
+        Z = Xs[:, [j]] - Xs[:, others] @ betas.T            # n x L
+        M += (Z * Z).sum(axis=0) / ((Z * Xs[:, [j]]).sum(axis=0)) ** 2
+    return M / p
+
+
+def _nodewise_znz_lambda(Xs: np.ndarray, lam_cv: float, factor: float, chunk: int = 10
+                         ) -> tuple[float, float, float]:
+    """The Z&Z rule (Zhang & Zhang 2014; hdi's ``improve.lambda.pick``, ``do.ZnZ = TRUE``): the
+    smallest nodewise lambda on the nodewise CV grid at which the average variance factor
+    :func:`_variance_factor` is still below ``factor`` times its value at CV's ``lam_cv``, refined by
+    ten log-spaced values between that grid point and the next one (hdi: 100 linear values).
+    A smaller nodewise penalty leaves the nodewise residuals Z_j more nearly orthogonal to the other
+    columns, which shrinks the bias term ``Z_j' X_-j (beta - b)_-j / Z_j' x_j`` of the one-step
+    correction, at the price of a larger variance.
+
+    Returns (lambda, M(lambda) / M(lam_cv), M(lam_cv)).
+    """
+    n, p = Xs.shape
+    G = Xs.T @ Xs / n
+    ratio = 1e-4 if n > p - 1 else 1e-2
+    full = _nodewise_grid(G, 50 * (2 if ratio < 1e-2 else 1), ratio)
+    grid = np.r_[lam_cv, full[full < lam_cv * (1 - 1e-12)]]
+    warm = np.zeros((p, p))
+    top = full[full > lam_cv * (1 + 1e-12)]
+    if top.size:                       # warm start at lam_cv from the top of the path
+        _variance_factor(Xs, G, top, warm)
+    m_cv = float(_variance_factor(Xs, G, grid[:1], warm)[0])
+    best, best_m = lam_cv, m_cv
+    k = 1
+    while k < grid.size:
+        sl = grid[k:k + chunk]
+        saved = warm.copy()
+        M = _variance_factor(Xs, G, sl, warm)
+        ok = M < factor * m_cv
+        if ok.all():
+            best, best_m = float(sl[-1]), float(M[-1])
+            k += sl.size
+            continue
+        i = int(np.argmin(ok))                         # first lambda over the budget
+        if i > 0:
+            best, best_m = float(sl[i - 1]), float(M[i - 1])
+        # refine between best and the first lambda over the budget
+        warm = saved
+        if i > 0:
+            _variance_factor(Xs, G, sl[:i], warm)
+        fine = np.exp(np.linspace(math.log(best), math.log(float(sl[i])), 12)[1:-1])
+        Mf = _variance_factor(Xs, G, fine, warm)
+        okf = Mf < factor * m_cv
+        if okf[0]:
+            last = int(np.argmin(okf)) - 1 if not okf.all() else fine.size - 1
+            best, best_m = float(fine[last]), float(Mf[last])
+        break
+    return best, best_m / m_cv, m_cv
 
 
 def desparsified_lasso(X: np.ndarray, y: np.ndarray, beta: np.ndarray, *, sigma: float,
@@ -412,7 +479,8 @@ def _initial(fit: Any, initial: str, folds: int, cv_seed: Any) -> tuple[np.ndarr
 
 
 def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, folds: int, seed: Any,
-                  lam0: float | None, progress: bool = False, initial: str = "cv") -> Inference:
+                  lam0: float | None, progress: bool = False, initial: str = "cv",
+                  znz_factor: float = ZNZ_FACTOR) -> Inference:
     Xc, yc, _ = _centred(fit)
     n, p = Xc.shape
     names = list(fit.path.column_names)
@@ -451,16 +519,24 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
     # nodewise penalty
     details: dict[str, Any] = {}
     if isinstance(nodewise_lambda, str):
-        rule = check.choice("nodewise_lambda", nodewise_lambda, ("cv", "scaled"))
-        if rule == "cv":
+        rule = check.choice("nodewise_lambda", nodewise_lambda, ("znz", "cv", "scaled"))
+        if rule in ("cv", "znz"):
             from ._parallel import rng_of
 
             sd = np.sqrt((Xc * Xc).mean(axis=0))
             Xs = Xc / np.where(sd > 0, sd, 1.0)
             lam_nw, cvtab = _nodewise_cv_lambda(Xs, folds, rng_of(nw_ss), progress=progress)
             details["nodewise_cv"] = cvtab
-            out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=lam_nw, progress=progress)
+            details["nodewise_lambda_cv"] = lam_nw
             details["nodewise_rule"] = f"{folds}-fold CV (lambda.min)"
+            if rule == "znz":
+                lam_nw, ratio, _ = _nodewise_znz_lambda(Xs, lam_nw, znz_factor)
+                details["nodewise_variance_ratio"] = ratio
+                details["nodewise_rule"] = (f"Z&Z rule: the smallest lambda whose average variance factor is below "
+                                            f"{znz_factor:g} x its value at {folds}-fold CV's lambda.min "
+                                            f"({lam_nw / details['nodewise_lambda_cv']:.3g} x lambda.min, "
+                                            f"variance x {ratio:.3g})")
+            out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=lam_nw, progress=progress)
         else:
             out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=None, lam0=lam0_,
                                      progress=progress)
@@ -675,8 +751,8 @@ def _naive_refit(fit: Any, level: float) -> Inference:
 
 def infer(fit: Any, method: Literal["desparsified", "ridge", "selective", "naive_refit"] = "desparsified",
           level: float = 0.95, *, sigma: str | float | None = None, initial: str = "cv",
-          nodewise_lambda: str | float = "cv", folds: int = 10, seed: Any = None,
-          lam0: float | None = None, progress: bool = False) -> Inference:
+          nodewise_lambda: str | float = "znz", folds: int = 10, seed: Any = None,
+          lam0: float | None = None, progress: bool = False, znz_factor: float = ZNZ_FACTOR) -> Inference:
     """Confidence intervals and p-values for a penalized fit.
 
     Parameters
@@ -738,7 +814,9 @@ def infer(fit: Any, method: Literal["desparsified", "ridge", "selective", "naive
     if lam0 is not None:
         lam0 = check.real_in("lam0", lam0, 0.0, np.inf, lo_open=True)
     if method == "desparsified":
-        return _desparsified(fit, level, sigma, nodewise_lambda, folds, seed, lam0, bool(progress), initial)
+        znz_factor = check.real_in("znz_factor", znz_factor, 1.0, np.inf, hi_open=True)
+        return _desparsified(fit, level, sigma, nodewise_lambda, folds, seed, lam0, bool(progress), initial,
+                             znz_factor)
     if method == "ridge":
         return _ridge(fit, level, "residual" if sigma is None else sigma)
     if method == "selective":

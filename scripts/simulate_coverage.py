@@ -53,55 +53,106 @@ def data(rng, n, p, s0, chol):
     return df, X, beta
 
 
-def desparsified_rep(r, n, p, s0, chol, seed):
-    rng = np.random.default_rng([seed, n, p, r])
-    df, X, beta = data(rng, n, p, s0, chol)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        inf = rs.lasso("y ~ .", df).cv(seed=r).best.inference(seed=r)
+VARIANTS = ("default", "nodewise_cv", "znz_1.25")
+
+
+def _score(inf, beta, s0):
+    p = beta.size
     t = inf.table.loc[[f"x{j}" for j in range(p)]]
     inside = (t["ci_lower"].to_numpy() <= beta) & (beta <= t["ci_upper"].to_numpy())
+    z = (t["estimate"].to_numpy() - beta) / t["std_error"].to_numpy()
     return {"cover_active": inside[:s0].tolist(), "cover_null": inside[s0:].tolist(),
-            "p_null": t["p_value"].to_numpy()[s0:].tolist(), "sigma": float(inf.sigma),
-            "length": float((t["ci_upper"] - t["ci_lower"]).mean())}
+            "p_null": t["p_value"].to_numpy()[s0:].tolist(), "z_active": z[:s0].tolist(),
+            "sigma": float(inf.sigma), "length": float((t["ci_upper"] - t["ci_lower"]).mean()),
+            "nodewise_lambda": float(inf.details["nodewise_lambda"][0])}
 
 
-def desparsified_table(reps, seed, out_json=None, reps_high=None):
+def desparsified_rep(r, n, p, s0, chol, seed, variants=True):
+    """One replication: the default call, and (``variants``) the same initial fit and sigma with the
+    nodewise penalty of the other rules, given explicitly (the nodewise CV is shared, not re-run)."""
+    from regstats import inference as _inf
+
+    rng = np.random.default_rng([seed, n, p, r])
+    df, X, beta = data(rng, n, p, s0, chol)
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = rs.lasso("y ~ .", df).cv(seed=r).best
+        inf = fit.inference(seed=r)
+        out["default"] = _score(inf, beta, s0)
+        out["default"]["initial_lambda"] = float(inf.details["initial_lambda"])
+        if variants:
+            lam_cv = float(inf.details["nodewise_lambda_cv"])
+            Xc, _, _ = _inf._centred(fit)
+            Xs = Xc / np.sqrt((Xc * Xc).mean(axis=0))
+            lam_z = _inf._nodewise_znz_lambda(Xs, lam_cv, 1.25)[0]
+            out["nodewise_cv"] = _score(fit.inference(seed=r, nodewise_lambda=lam_cv), beta, s0)
+            out["znz_1.25"] = _score(fit.inference(seed=r, nodewise_lambda=lam_z), beta, s0)
+    return out
+
+
+def _row(n, p, s0, res, key, seconds=np.nan):
+    res = [x[key] for x in res if key in x]
+    ca = np.concatenate([x["cover_active"] for x in res])
+    cn = np.concatenate([x["cover_null"] for x in res])
+    pn = np.concatenate([x["p_null"] for x in res])
+    za = np.concatenate([x["z_active"] for x in res])
+    return {"n": n, "p": p, "s0": s0, "nodewise": key, "reps": len(res),
+            "coverage_null": cn.mean(), "mc_se_null": math.sqrt(cn.mean() * (1 - cn.mean()) / cn.size),
+            "coverage_active": ca.mean(), "mc_se_active": math.sqrt(ca.mean() * (1 - ca.mean()) / ca.size),
+            "ks_p_null": stats.kstest(pn, "uniform").pvalue,
+            "reject_null_5pct": float((pn < 0.05).mean()),
+            "mean_z_active": float(za.mean()), "sd_z_active": float(za.std(ddof=1)),
+            "mean_sigma_hat": float(np.mean([x["sigma"] for x in res])),
+            "mean_ci_length": float(np.mean([x["length"] for x in res])),
+            "seconds": seconds}
+
+
+def desparsified_table(reps, seed, out_json=None, reps_high=None, start=0, variants=True):
+    """Replications ``start .. start + reps - 1`` per setting; raw results to ``out_json`` (merge
+    several with ``--merge``)."""
     rows, raw = [], {}
     for n, p, s0 in SETTINGS:
         if ONLY_P and p not in ONLY_P:
             continue
-        reps = reps_high if (p > n and reps_high) else reps
+        nrep = reps_high if (p > n and reps_high) else reps
         chol = np.linalg.cholesky(toeplitz(RHO ** np.arange(p)))
         t0 = time.perf_counter()
         res = []
-        for r in range(reps):
-            res.append(desparsified_rep(r, n, p, s0, chol, seed))
-            if out_json and (r + 1) % 10 == 0:        # partial results, for long runs
+        for r in range(start, start + nrep):
+            res.append(desparsified_rep(r, n, p, s0, chol, seed, variants))
+            if out_json and (r + 1 - start) % 10 == 0:        # partial results, for long runs
+                raw[f"{n}_{p}_{s0}"] = res
                 with open(out_json + ".partial", "w") as fh:
-                    json.dump({"n": n, "p": p, "s0": s0, "reps_done": r + 1, "res": res}, fh)
+                    json.dump(raw, fh)
         raw[f"{n}_{p}_{s0}"] = res
-        ca = np.concatenate([x["cover_active"] for x in res])
-        cn = np.concatenate([x["cover_null"] for x in res])
-        pn = np.concatenate([x["p_null"] for x in res])
-        rows.append({"n": n, "p": p, "s0": s0, "reps": reps,
-                     "coverage_null": cn.mean(), "mc_se_null": math.sqrt(cn.mean() * (1 - cn.mean()) / cn.size),
-                     "coverage_active": ca.mean(), "mc_se_active": math.sqrt(ca.mean() * (1 - ca.mean()) / ca.size),
-                     "ks_p_null": stats.kstest(pn, "uniform").pvalue,
-                     "reject_null_5pct": float((pn < 0.05).mean()),
-                     "mean_sigma_hat": float(np.mean([x["sigma"] for x in res])),
-                     "mean_ci_length": float(np.mean([x["length"] for x in res])),
-                     "seconds": time.perf_counter() - t0})
+        secs = time.perf_counter() - t0
+        for key in VARIANTS:
+            if key in res[0]:
+                rows.append(_row(n, p, s0, res, key, secs))
+                print(f"  desparsified n={n} p={p} [{key}]: null {rows[-1]['coverage_null']:.3f} "
+                      f"active {rows[-1]['coverage_active']:.3f} KS {rows[-1]['ks_p_null']:.3g} "
+                      f"sigma {rows[-1]['mean_sigma_hat']:.3f} ({secs:.0f} s)", flush=True)
         if out_json:
             with open(out_json, "w") as fh:
-                json.dump(rows, fh)
-        print(f"  desparsified n={n} p={p}: null {cn.mean():.3f} active {ca.mean():.3f} "
-              f"KS {rows[-1]['ks_p_null']:.3g} sigma {rows[-1]['mean_sigma_hat']:.3f} "
-              f"({rows[-1]['seconds']:.0f} s)", flush=True)
-    if out_json:
-        with open(out_json, "w") as fh:
-            json.dump(rows, fh)
+                json.dump(raw, fh)
     return pd.DataFrame(rows)
+
+
+def merge_tables(files):
+    """The table of several raw JSON files (disjoint replication ranges) of ``--part desparsified``."""
+    raw = {}
+    for f in files:
+        with open(f) as fh:
+            for k, v in json.load(fh).items():
+                raw.setdefault(k, []).extend(v)
+    rows = []
+    for k, res in raw.items():
+        n, p, s0 = map(int, k.split("_"))
+        for key in VARIANTS:
+            if key in res[0]:
+                rows.append(_row(n, p, s0, res, key))
+    return pd.DataFrame(rows).drop(columns="seconds")
 
 
 def lam_fixed(n, p):
@@ -182,13 +233,20 @@ def main(argv=None):
     ap.add_argument("--json", default=None)
     ap.add_argument("--out", default=None)
     ap.add_argument("--only-p", type=int, action="append", default=[], help="run only these p")
+    ap.add_argument("--start", type=int, default=0, help="first replication (to split a run over processes)")
+    ap.add_argument("--no-variants", action="store_true", help="desparsified: the default call only")
+    ap.add_argument("--merge", nargs="+", default=None, help="print the table of these raw JSON files")
     args = ap.parse_args(argv)
     ONLY_P[:] = args.only_p
+    if args.merge:
+        print(_md(merge_tables(args.merge)))
+        return
     reps, reps_sel = (3, 20) if args.quick else (args.reps, args.reps_selective)
     t_start = time.perf_counter()
     des = sel = None
     if args.part in ("all", "desparsified"):
-        des = desparsified_table(reps, args.seed, args.json, None if args.quick else args.reps_high)
+        des = desparsified_table(reps, args.seed, args.json, None if args.quick else args.reps_high,
+                                 args.start, not args.no_variants)
         print(des.to_string(), flush=True)
     if args.part in ("all", "selective"):
         sel = selective_table(reps_sel, args.seed)

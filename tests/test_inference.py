@@ -137,7 +137,7 @@ def test_nodewise_cv_matches_independent_cv(data):
     from sklearn.linear_model import lasso_path
 
     df, _, path = data
-    inf = path.at(0.05).inference(seed=7, folds=5)
+    inf = path.at(0.05).inference(seed=7, folds=5, nodewise_lambda="cv")
     cvtab = inf.details["nodewise_cv"]
     X = df.drop(columns="y").to_numpy()
     Xs = (X - X.mean(0)) / X.std(0)
@@ -164,8 +164,48 @@ def test_nodewise_cv_matches_independent_cv(data):
     np.testing.assert_allclose(cvtab["cv_mean"], err[:m], rtol=1e-5)
     assert inf.details["nodewise_lambda"][0] == pytest.approx(grid[np.argmin(err)], rel=1e-12)
     assert m == N or m - 1 - np.argmin(err[:m]) >= 5
-    again = path.at(0.05).inference(seed=7, folds=5)
+    again = path.at(0.05).inference(seed=7, folds=5, nodewise_lambda="cv")
     pd.testing.assert_frame_equal(inf.table, again.table)
+
+
+def _sk_variance_factor(Xs, lam):
+    """hdi's calcM written out: mean over columns of ||z_j||^2 / (z_j'x_j)^2, sklearn nodewise lassos."""
+    p = Xs.shape[1]
+    m = 0.0
+    for j in range(p):
+        others = [k for k in range(p) if k != j]
+        z = Xs[:, j] - Xs[:, others] @ _sk_lasso(Xs[:, others], Xs[:, j], lam)
+        m += (z @ z) / (z @ Xs[:, j]) ** 2
+    return m / p
+
+
+def test_znz_nodewise_rule_against_independent_variance_factor(data):
+    """The Z&Z rule (hdi's improve.lambda.pick): the smallest nodewise lambda below CV's whose average
+    variance factor stays under znz_factor x its value at CV's lambda, to the refinement's resolution."""
+    df, _, path = data
+    f = 1.05
+    inf = path.at(0.05).inference(seed=7, folds=5, znz_factor=f, sigma=1.0)
+    cv = path.at(0.05).inference(seed=7, folds=5, nodewise_lambda="cv", sigma=1.0)
+    lam_cv = inf.details["nodewise_lambda_cv"]
+    lam = inf.details["nodewise_lambda"][0]
+    assert lam_cv == cv.details["nodewise_lambda"][0]      # the same CV underneath
+    assert lam < lam_cv and "Z&Z" in inf.details["nodewise_rule"]
+    X = df.drop(columns="y").to_numpy()
+    Xs = (X - X.mean(0)) / X.std(0)
+    m_cv = _sk_variance_factor(Xs, lam_cv)
+    m = _sk_variance_factor(Xs, lam)
+    assert inf.details["nodewise_variance_ratio"] == pytest.approx(m / m_cv, rel=1e-6)
+    assert m < f * m_cv <= _sk_variance_factor(Xs, 0.99 * lam)     # fine steps are 0.9916 x
+    # same initial estimate and sigma: the smaller nodewise penalty widens every interval
+    assert (inf.std_error > cv.std_error).all()
+    est, se = _oracle_desparsified(X, df["y"].to_numpy(), path.at(inf.details["initial_lambda"]).coef.to_numpy(),
+                                   1.0, node_lam=lam)
+    np.testing.assert_allclose(inf.estimate.to_numpy(), est, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(inf.std_error.to_numpy(), se, rtol=1e-6)
+    # factor 1: nothing below CV's lambda keeps the variance, so the rule returns CV's lambda
+    one = path.at(0.05).inference(seed=7, folds=5, znz_factor=1.0, sigma=1.0)
+    assert one.details["nodewise_lambda"][0] == lam_cv
+    pd.testing.assert_frame_equal(one.table, cv.table)
 
 
 def test_p_greater_than_n(rng):
@@ -342,6 +382,7 @@ def test_fit_summary_gains_the_columns(data):
     ({"nodewise_lambda": "aic"}, "nodewise_lambda must be one of"),
     ({"nodewise_lambda": 0.0}, "nodewise_lambda must be a number in"),
     ({"folds": 1}, "folds must be an integer >= 2"),
+    ({"znz_factor": 0.5}, "znz_factor must be a number in"),
     ({"method": "ridge"}, "method='ridge' needs a ridge fit"),
 ])
 def test_bad_arguments(data, kw, msg):
