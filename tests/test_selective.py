@@ -184,3 +184,86 @@ def test_selective_needs_a_lasso_and_a_selection(data_small):
 @pytest.fixture
 def data_small(rng):
     return make_regression(rng, n=50, p=5, k=2)[0]
+
+
+def _selection(df, lam, **kw):
+    """Selected set and signs of the lasso refit (an unpenalized column's sign is not part of it)."""
+    beta = rs.lasso("y ~ .", df, lambdas=[lam], tol=1e-14, **kw).at(lam).coef
+    free = [c for c, v in kw.get("penalty_factor", {}).items() if v == 0]
+    return tuple(0 if c in free else int(np.sign(b)) for c, b in beta.items())
+
+
+def _boundary(df, d, lam, sel, step, kw):
+    """Distance along y + s d (s >= 0, direction of step's sign) at which the lasso refit at lam
+    changes its selected set or signs: exponential search, then bisection to 1e-9 of the step."""
+    y = df["y"].to_numpy()
+
+    def same(s):
+        return _selection(df.assign(y=y + s * d), lam, **kw) == sel
+
+    lo, hi = 0.0, step
+    while same(hi):
+        lo, hi = hi, 2 * hi
+        if abs(hi) > 1e3 * abs(step):
+            return math.copysign(math.inf, step)
+    while abs(hi - lo) > 1e-9 * abs(step):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if same(mid) else (lo, mid)
+    return (lo + hi) / 2
+
+
+@pytest.mark.parametrize("case", ["weights", "unpenalized", "both"])
+def test_weights_and_unpenalized_columns_against_refits_along_the_line(rng, case):
+    """Observation weights and penalty factor 0: the truncation limits are where refits of the
+    lasso along the line y + s d change the selected set or the penalized columns' signs (d: the
+    polyhedral lemma's direction, y = z + d t with z fixed and t the target's WLS estimate; in
+    the weighted metric); estimate and sd are weighted least squares on the selected columns
+    (statsmodels WLS); p-value and interval ends are scipy's truncnorm with those limits.  The
+    unpenalized column is always selected and has no sign condition."""
+    import statsmodels.api as sm
+
+    df, _ = make_regression(rng, n=60, p=5, k=2, rho=0.3)
+    data = df
+    w = np.ones(len(df))
+    refit_kw = {}
+    if case in ("weights", "both"):
+        w = rng.uniform(0.3, 3.0, len(df))
+        w *= len(df) / w.sum()
+        refit_kw["weights"] = w
+    if case in ("unpenalized", "both"):
+        refit_kw["penalty_factor"] = {"x4": 0.0}
+    lam, sigma = 0.12, 1.0
+    fit = rs.lasso("y ~ .", data, lambdas=[lam], tol=1e-14, **refit_kw).at(lam)
+    inf = fit.inference(method="selective", sigma=sigma)
+    t = inf.table
+    sel_cols = list(t.index)
+    if "penalty_factor" in refit_kw:
+        assert "x4" in sel_cols and t.loc["x4", "sign"] == 0       # always in the model, no sign condition
+    D = sm.add_constant(data[sel_cols].to_numpy())
+    wls = sm.WLS(data["y"].to_numpy(), D, weights=w).fit()
+    np.testing.assert_allclose(t["estimate"].to_numpy(), wls.params[1:], rtol=1e-8)
+    C = np.linalg.inv(D.T @ (w[:, None] * D))
+    np.testing.assert_allclose(t["std_error"].to_numpy(), sigma * np.sqrt(np.diag(C)[1:]), rtol=1e-8)
+    # default sigma (n >= 2p): the full weighted least-squares residual sd (weights summing to n)
+    full = sm.WLS(data["y"].to_numpy(), sm.add_constant(data.drop(columns="y").to_numpy()), weights=w).fit()
+    assert fit.inference(method="selective").sigma == pytest.approx(math.sqrt(full.scale), rel=1e-9)
+    sel = _selection(data, lam, **refit_kw)
+    for i, term in enumerate(sel_cols):
+        d = D @ C[:, i + 1] / C[i + 1, i + 1]    # y = z + d t (the polyhedral lemma), t the WLS estimate
+        sd = t.loc[term, "std_error"]
+        est = t.loc[term, "estimate"]
+        up = est + _boundary(data, d, lam, sel, sd, refit_kw)
+        lo = est + _boundary(data, d, lam, sel, -sd, refit_kw)
+        for mine, oracle in ((t.loc[term, "trunc_lower"], lo), (t.loc[term, "trunc_upper"], up)):
+            if math.isinf(oracle):
+                assert mine == oracle
+            else:
+                assert mine == pytest.approx(oracle, abs=1e-7 * sd)
+        a, b = (lo - 0.0) / sd, (up - 0.0) / sd
+        P = stats.truncnorm.cdf(est, a, b, loc=0.0, scale=sd)
+        assert t.loc[term, "p_value"] == pytest.approx(2 * min(P, 1 - P), rel=1e-5, abs=1e-12)
+        F = lambda m: stats.truncnorm.cdf(est, (lo - m) / sd, (up - m) / sd, loc=m, scale=sd)  # noqa: E731
+        if np.isfinite(t.loc[term, "ci_lower"]):
+            assert F(t.loc[term, "ci_lower"]) == pytest.approx(0.975, abs=1e-6)
+        if np.isfinite(t.loc[term, "ci_upper"]):
+            assert F(t.loc[term, "ci_upper"]) == pytest.approx(0.025, abs=1e-6)
