@@ -228,7 +228,7 @@ def _variance_factor(Xs: np.ndarray, G: np.ndarray, lambdas: np.ndarray, warm: n
     return M / p
 
 
-def _nodewise_znz_lambda(Xs: np.ndarray, lam_cv: float, factor: float, chunk: int = 10
+def _nodewise_znz_lambda(Xs: np.ndarray, lam_cv: float, factor: float, chunk: int = 3
                          ) -> tuple[float, float, float]:
     """The Z&Z rule (Zhang & Zhang 2014; hdi's ``improve.lambda.pick``, ``do.ZnZ = TRUE``): the
     smallest nodewise lambda on the nodewise CV grid at which the average variance factor
@@ -238,6 +238,11 @@ def _nodewise_znz_lambda(Xs: np.ndarray, lam_cv: float, factor: float, chunk: in
     columns, which shrinks the bias term ``Z_j' X_-j (beta - b)_-j / Z_j' x_j`` of the one-step
     correction, at the price of a larger variance.
 
+    The grid is walked down from ``lam_cv`` in warm-started chunks of ``chunk`` lambdas and the
+    walk stops at the first lambda over the budget (the variance factor grows as the penalty falls,
+    steeply once the nodewise fits approach interpolation when p > n; hdi computes it on the whole
+    grid and takes the smallest lambda under the budget anywhere).
+
     Returns (lambda, M(lambda) / M(lam_cv), M(lam_cv)).
     """
     n, p = Xs.shape
@@ -246,8 +251,8 @@ def _nodewise_znz_lambda(Xs: np.ndarray, lam_cv: float, factor: float, chunk: in
     full = _nodewise_grid(G, 50 * (2 if ratio < 1e-2 else 1), ratio)
     grid = np.r_[lam_cv, full[full < lam_cv * (1 - 1e-12)]]
     warm = np.zeros((p, p))
-    top = full[full > lam_cv * (1 + 1e-12)]
-    if top.size:                       # warm start at lam_cv from the top of the path
+    top = full[full > lam_cv * (1 + 1e-12)][::4]
+    if top.size:                       # warm start at lam_cv: every fourth lambda of the path above it
         _variance_factor(Xs, G, top, warm)
     m_cv = float(_variance_factor(Xs, G, grid[:1], warm)[0])
     best, best_m = lam_cv, m_cv

@@ -67,7 +67,7 @@ def _score(inf, beta, s0):
             "nodewise_lambda": float(inf.details["nodewise_lambda"][0])}
 
 
-def desparsified_rep(r, n, p, s0, chol, seed, variants=True):
+def desparsified_rep(r, n, p, s0, chol, seed, variants=VARIANTS):
     """One replication: the default call, and (``variants``) the same initial fit and sigma with the
     nodewise penalty of the other rules, given explicitly (the nodewise CV is shared, not re-run)."""
     from regstats import inference as _inf
@@ -81,12 +81,13 @@ def desparsified_rep(r, n, p, s0, chol, seed, variants=True):
         inf = fit.inference(seed=r)
         out["default"] = _score(inf, beta, s0)
         out["default"]["initial_lambda"] = float(inf.details["initial_lambda"])
-        if variants:
+        if "nodewise_cv" in variants:
             lam_cv = float(inf.details["nodewise_lambda_cv"])
+            out["nodewise_cv"] = _score(fit.inference(seed=r, nodewise_lambda=lam_cv), beta, s0)
+        if "znz_1.25" in variants:
             Xc, _, _ = _inf._centred(fit)
             Xs = Xc / np.sqrt((Xc * Xc).mean(axis=0))
-            lam_z = _inf._nodewise_znz_lambda(Xs, lam_cv, 1.25)[0]
-            out["nodewise_cv"] = _score(fit.inference(seed=r, nodewise_lambda=lam_cv), beta, s0)
+            lam_z = _inf._nodewise_znz_lambda(Xs, float(inf.details["nodewise_lambda_cv"]), 1.25)[0]
             out["znz_1.25"] = _score(fit.inference(seed=r, nodewise_lambda=lam_z), beta, s0)
     return out
 
@@ -108,7 +109,7 @@ def _row(n, p, s0, res, key, seconds=np.nan):
             "seconds": seconds}
 
 
-def desparsified_table(reps, seed, out_json=None, reps_high=None, start=0, variants=True):
+def desparsified_table(reps, seed, out_json=None, reps_high=None, start=0, variants=VARIANTS):
     """Replications ``start .. start + reps - 1`` per setting; raw results to ``out_json`` (merge
     several with ``--merge``)."""
     rows, raw = [], {}
@@ -234,7 +235,8 @@ def main(argv=None):
     ap.add_argument("--out", default=None)
     ap.add_argument("--only-p", type=int, action="append", default=[], help="run only these p")
     ap.add_argument("--start", type=int, default=0, help="first replication (to split a run over processes)")
-    ap.add_argument("--no-variants", action="store_true", help="desparsified: the default call only")
+    ap.add_argument("--variants", default=",".join(VARIANTS),
+                    help="desparsified: comma-separated, of " + ", ".join(VARIANTS) + " (default: all)")
     ap.add_argument("--merge", nargs="+", default=None, help="print the table of these raw JSON files")
     args = ap.parse_args(argv)
     ONLY_P[:] = args.only_p
@@ -246,7 +248,7 @@ def main(argv=None):
     des = sel = None
     if args.part in ("all", "desparsified"):
         des = desparsified_table(reps, args.seed, args.json, None if args.quick else args.reps_high,
-                                 args.start, not args.no_variants)
+                                 args.start, tuple(args.variants.split(",")))
         print(des.to_string(), flush=True)
     if args.part in ("all", "selective"):
         sel = selective_table(reps_sel, args.seed)
