@@ -16,8 +16,11 @@ method that made it:
     sparse, also when p > n.  The noise level sigma is by default the initial fit's residual sd
     with the df correction ``RSS / (n - nonzero - 1)`` (Reid, Tibshirani & Friedman 2016), or
     the scaled lasso (Sun & Zhang 2012; quantile lam0 of Sun & Zhang 2013), or given.  The
-    nodewise penalty is chosen by cross-validation over all nodewise regressions (``hdi``'s
-    ``lambda.min``), by a scaled lasso per column, or given.
+    nodewise penalty is by default the Z&Z rule (Zhang & Zhang 2014; hdi's ``do.ZnZ = TRUE``):
+    cross-validation over all nodewise regressions (``hdi``'s ``lambda.min``), then lowered while
+    the average variance factor ``||Z_j||^2 / (Z_j'X_j)^2`` stays below ``znz_factor`` (default 2)
+    times its value there, which removes most of the bias the one-step correction leaves for
+    active coefficients; or CV's lambda itself, a scaled lasso per column, or given.
 
 ``"ridge"``
     The exact standard errors of a ridge fit, ``Cov(b) = sigma^2 A X'X A`` with
@@ -537,9 +540,8 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
             if rule == "znz":
                 lam_nw, ratio, _ = _nodewise_znz_lambda(Xs, lam_nw, znz_factor)
                 details["nodewise_variance_ratio"] = ratio
-                details["nodewise_rule"] = (f"Z&Z rule: the smallest lambda whose average variance factor is below "
-                                            f"{znz_factor:g} x its value at {folds}-fold CV's lambda.min "
-                                            f"({lam_nw / details['nodewise_lambda_cv']:.3g} x lambda.min, "
+                details["nodewise_rule"] = (f"Z&Z rule, variance budget {znz_factor:g} x that at {folds}-fold CV's "
+                                            f"lambda.min ({lam_nw / details['nodewise_lambda_cv']:.3g} x lambda.min, "
                                             f"variance x {ratio:.3g})")
             out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=lam_nw, progress=progress)
         else:
@@ -559,6 +561,10 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
              f"Initial estimator b: {init_text}" + (" (hdi's default; not the fit's lambda, whose heavier "
                                                     "shrinkage leaves more bias than the debiasing removes)"
                                                     if initial == "cv" else "") + "."]
+    if details.get("nodewise_variance_ratio") is not None:
+        notes.append("Nodewise penalty: the Z&Z rule (Zhang & Zhang 2014; hdi's do.ZnZ) lowers CV's nodewise lambda "
+                     "to remove the bias the correction leaves for nonzero coefficients; the intervals are wider "
+                     f"(average variance x {details['nodewise_variance_ratio']:.3g}) and cover them.")
     if fit.l1_ratio < 1:
         notes.append(f"The fit is not a lasso (l1_ratio = {fit.l1_ratio:g}); it is used as the initial "
                      "estimator, for which the theory is less developed.")
@@ -786,13 +792,19 @@ def infer(fit: Any, method: Literal["desparsified", "ridge", "selective", "naive
         Desparsified only: the initial estimator.  ``"cv"`` (default, hdi's ``lasso.proj``): the
         lasso at ``folds``-fold CV's lambda_min on the fit's path; ``"fit"``: the fit's own
         coefficients.
-    nodewise_lambda : {"cv", "scaled"} or float
+    nodewise_lambda : {"znz", "cv", "scaled"} or float
         Desparsified only: penalty of the nodewise lasso regressions on the standardized columns;
         ``"cv"`` is one lambda for all of them minimising their ``folds``-fold CV error (``hdi``'s
-        default), ``"scaled"`` a scaled lasso per column with ``lam0``.
+        ``lasso.proj`` default); ``"znz"`` (default) starts there and takes the smallest lambda
+        whose average variance factor is below ``znz_factor`` times CV's (hdi's ``do.ZnZ = TRUE``,
+        there with 1.25); ``"scaled"`` a scaled lasso per column with ``lam0``.
     folds, seed : CV folds and seed for the initial CV and ``nodewise_lambda="cv"``.
     lam0 : scaled-lasso level of the nodewise regressions (default ``sqrt(2 log(p) / n)``).
     progress : show progress bars for the nodewise CV and the nodewise regressions.
+    znz_factor : float >= 1
+        Variance budget of ``nodewise_lambda="znz"``: the average variance of the debiased
+        estimates may grow to this multiple of its value at CV's nodewise lambda (default 2, chosen
+        by simulation, docs/uncertainty.md; 1 gives CV's lambda).
 
     Returns
     -------
