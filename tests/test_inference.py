@@ -208,6 +208,35 @@ def test_znz_nodewise_rule_against_independent_variance_factor(data):
     pd.testing.assert_frame_equal(one.table, cv.table)
 
 
+def test_standard_error_is_van_de_geers_theta_sigma_theta(data):
+    """se_j = sigma sqrt((Theta Sigma-hat Theta')_jj / n) with van de Geer et al.'s (2014) Theta-hat:
+    rows (1, -gamma_j) / tau_j^2, tau_j^2 = ||x_j - X_-j gamma_j||^2 / n + lam ||gamma_j||_1 (standardized
+    columns, sklearn's nodewise lassos), and the estimate b + Theta X'(y - X b) / n."""
+    df, _, path = data
+    lam, sigma = 0.1, 1.3
+    fit = path.at(0.05)
+    inf = fit.inference(sigma=sigma, nodewise_lambda=lam, initial="fit")
+    X = df.drop(columns="y").to_numpy()
+    y = df["y"].to_numpy()
+    n, p = X.shape
+    sd = X.std(0)
+    Xs = (X - X.mean(0)) / sd
+    yc = y - y.mean()
+    Theta = np.zeros((p, p))
+    for j in range(p):
+        others = [k for k in range(p) if k != j]
+        g = _sk_lasso(Xs[:, others], Xs[:, j], lam)
+        r = Xs[:, j] - Xs[:, others] @ g
+        tau2 = r @ r / n + lam * np.abs(g).sum()
+        Theta[j, j] = 1 / tau2
+        Theta[j, others] = -g / tau2
+    b = fit.coef.to_numpy() * sd                        # standardized scale
+    est = b + Theta @ Xs.T @ (yc - Xs @ b) / n
+    se = sigma * np.sqrt(np.diag(Theta @ (Xs.T @ Xs / n) @ Theta.T) / n)
+    np.testing.assert_allclose(inf.estimate.to_numpy() * sd, est, rtol=1e-6)
+    np.testing.assert_allclose(inf.std_error.to_numpy() * sd, se, rtol=1e-6)
+
+
 def test_p_greater_than_n(rng):
     df, beta = make_regression(rng, n=40, p=60, k=2, noise=0.5)
     path = rs.lasso("y ~ .", df)
