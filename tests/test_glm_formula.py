@@ -211,3 +211,19 @@ def test_cv_elastic_net_and_information_criteria_for_binomial(bc):
                             loss="auc", stratify=True)
     assert auc.by_l1_ratio["cv_min"].max() == pytest.approx(
         float(auc.cv.table["cv_mean"].iloc[auc.cv.index_min]))
+
+
+def test_glm_information_criteria_against_statsmodels(bc):
+    import statsmodels.api as sm
+
+    cols = ["mean_radius", "mean_texture", "mean_smoothness"]
+    path = rs.lasso("y ~ " + " + ".join(cols), bc, family="binomial", lambdas=[1e-3, 1e-9], tol=1e-12)
+    ic = path.information_criteria()
+    assert ic.criteria == ("aic", "bic") and "Noise" not in str(ic.summary())
+    # at a negligible penalty: statsmodels' logistic AIC/BIC (-2 loglik + 2k; the saturated
+    # binomial log-likelihood of 0/1 data is 0, so deviance = -2 loglik)
+    ml = sm.GLM(bc["y"], sm.add_constant(bc[cols]), family=sm.families.Binomial()).fit()
+    assert ic.table["aic"].iloc[1] == pytest.approx(ml.aic, rel=1e-7)
+    assert ic.table["bic"].iloc[1] == pytest.approx(-2 * ml.llf + np.log(len(bc)) * 4, rel=1e-7)
+    with pytest.raises(ParameterError, match="no noise variance"):
+        path.information_criteria(sigma2=1.0)
