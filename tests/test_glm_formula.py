@@ -160,7 +160,7 @@ def test_family_errors_are_clear(bc, hie):
     with pytest.raises(ParameterError, match="loss must be one of"):
         rs.lasso("mdvis ~ lncoins", hie, family="poisson", n_lambda=5).cv(loss="auc")
     for call in (lambda: path.bias_variance(), lambda: path.loo(), lambda: path.relax(),
-                 lambda: path.at(path.lambdas[3]).inference()):
+                 lambda: path.at(path.lambdas[3]).inference(method="selective")):
         with pytest.raises(ParameterError, match="gaussian models only"):
             call()
     gpath = rs.lasso("mdvis ~ lncoins + idp", hie, n_lambda=5)
@@ -227,3 +227,26 @@ def test_glm_information_criteria_against_statsmodels(bc):
     assert ic.table["bic"].iloc[1] == pytest.approx(-2 * ml.llf + np.log(len(bc)) * 4, rel=1e-7)
     with pytest.raises(ParameterError, match="no noise variance"):
         path.information_criteria(sigma2=1.0)
+
+
+def test_glm_desparsified_is_the_mle_and_its_fisher_se_in_low_dimension():
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(1)
+    n, p = 300, 5
+    X = rng.standard_normal((n, p))
+    eta = 0.3 + X @ np.array([1.0, -0.7, 0.5, 0.0, 0.0])
+    d = pd.DataFrame(X, columns=[f"x{j}" for j in range(p)])
+    for fam, y, smfam in (("binomial", (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float), sm.families.Binomial()),
+                          ("poisson", rng.poisson(np.exp(0.5 * eta)).astype(float), sm.families.Poisson())):
+        path = rs.lasso("y ~ .", d.assign(y=y), family=fam, lambdas=[1e-9], tol=1e-12)
+        # at a negligible penalty with an exact nodewise inverse the one-step estimate is the MLE and
+        # its standard error the inverse Fisher information's
+        inf = path.at(1e-9).inference(initial="fit", nodewise_lambda=1e-9)
+        ml = sm.GLM(y, sm.add_constant(X), family=smfam).fit(tol=1e-12)
+        np.testing.assert_allclose(inf.estimate.to_numpy(), ml.params[1:], atol=1e-6)
+        np.testing.assert_allclose(inf.std_error.to_numpy(), ml.bse[1:], rtol=1e-5)
+        ratio = "odds_ratio" if fam == "binomial" else "rate_ratio"
+        np.testing.assert_allclose(inf.table[f"{ratio}_lower"], np.exp(inf.table["ci_lower"]))
+    with pytest.raises(ParameterError, match="dispersion"):
+        path.at(1e-9).inference(initial="fit", nodewise_lambda=1e-9, dispersion="deviance")
