@@ -275,3 +275,16 @@ def test_factors_in_the_formula_and_labels_equal_glmnet(alpha):
     sd = exact._prep.x_scale
     assert np.abs((ours - theirs) * sd).max() < 2e-3
     np.testing.assert_allclose(exact.table["r2"], f["dev_ratio"], atol=1e-6)
+
+
+def test_glm_df_matches_efrons_covariance_df_by_simulation():
+    """Poisson elastic net (n = 150, p = 4): the df formula (trace with the IRLS weights) against a
+    parametric-bootstrap estimate of sum_i cov(eta_hat_i, y_i) - 1 (scripts/simulate_glm_dof.py)."""
+    import sys
+
+    sys.path.insert(0, str(FsPath(__file__).parents[1] / "scripts"))
+    from simulate_glm_dof import simulate
+
+    tab = simulate("poisson", n=150, p=4, s0=2, a=0.5, reps=300, seed=5, n_lam=3)
+    assert (np.abs(tab["diff_in_se"]) < 4).all(), tab
+    assert (tab["df_formula_mean"] > 0.5).all()
