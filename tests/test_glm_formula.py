@@ -288,3 +288,20 @@ def test_glm_df_matches_efrons_covariance_df_by_simulation():
     tab = simulate("poisson", n=150, p=4, s0=2, a=0.5, reps=300, seed=5, n_lam=3)
     assert (np.abs(tab["diff_in_se"]) < 4).all(), tab
     assert (tab["df_formula_mean"] > 0.5).all()
+
+
+def test_saved_binomial_and_poisson_paths_predict_identically(tmp_path, bc, hie):
+    d = bc.assign(diagnosis=np.where(bc["y"] == 1, "malignant", "benign")).drop(columns="y")
+    path = rs.lasso("diagnosis ~ .", d, family="binomial", n_lambda=20)
+    path.save(tmp_path / "b.json")
+    loaded = rs.load(tmp_path / "b.json")
+    assert loaded.family == "binomial" and loaded.levels == ("benign", "malignant")
+    for typ in ("response", "link", "class"):
+        pd.testing.assert_frame_equal(loaded.predict(d.head(7), type=typ), path.predict(d.head(7), type=typ))
+    assert json.loads((tmp_path / "b.json").read_text())["format_version"] == 2
+    pois = rs.lasso("mdvis ~ lncoins + idp + lpi", hie, family="poisson", offset="log_exposure", n_lambda=10)
+    pois.save(tmp_path / "p.json")
+    lp = rs.load(tmp_path / "p.json")
+    pd.testing.assert_frame_equal(lp.predict(hie.head(4)), pois.predict(hie.head(4)))
+    with pytest.raises(ParameterError, match="offset"):
+        lp.predict(hie.head(4).drop(columns="log_exposure"))
