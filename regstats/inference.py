@@ -221,14 +221,15 @@ def _variance_factor(Xs: np.ndarray, G: np.ndarray, lambdas: np.ndarray, warm: n
     of the nodewise lasso at that lambda.  ``warm`` (p x p, column j's start) is updated in place."""
     n, p = Xs.shape
     M = np.zeros(lambdas.size)
-    for j in range(p):
+    use = np.flatnonzero(np.diag(G) > 0)              # constant columns (zeroed) have no variance factor
+    for j in use:
         others = np.r_[0:j, j + 1:p]
         betas, _ = _lasso_gram(G[np.ix_(others, others)], G[others, j], G[j, j], lambdas,
                                beta0=warm[others, j], tol=1e-9)
         warm[others, j] = betas[-1]
         Z = Xs[:, [j]] - Xs[:, others] @ betas.T            # n x L
         M += (Z * Z).sum(axis=0) / ((Z * Xs[:, [j]]).sum(axis=0)) ** 2
-    return M / p
+    return M / max(use.size, 1)
 
 
 def _nodewise_znz_lambda(Xs: np.ndarray, lam_cv: float, factor: float, chunk: int = 3
