@@ -228,7 +228,8 @@ def _variance_factor(Xs: np.ndarray, G: np.ndarray, lambdas: np.ndarray, warm: n
                                beta0=warm[others, j], tol=1e-9)
         warm[others, j] = betas[-1]
         Z = Xs[:, [j]] - Xs[:, others] @ betas.T            # n x L
-        M += (Z * Z).sum(axis=0) / ((Z * Xs[:, [j]]).sum(axis=0)) ** 2
+        with np.errstate(divide="ignore", invalid="ignore"):     # an interpolating fit: Z = 0, factor inf
+            M += np.nan_to_num((Z * Z).sum(axis=0) / ((Z * Xs[:, [j]]).sum(axis=0)) ** 2, nan=np.inf)
     return M / max(use.size, 1)
 
 
@@ -799,7 +800,7 @@ def infer(fit: Any, method: Literal["desparsified", "ridge", "selective", "naive
         ``lasso.proj`` default); ``"znz"`` (default) starts there and takes the smallest lambda
         whose average variance factor is below ``znz_factor`` times CV's (hdi's ``do.ZnZ = TRUE``,
         there with 1.25); ``"scaled"`` a scaled lasso per column with ``lam0``.
-    folds, seed : CV folds and seed for the initial CV and ``nodewise_lambda="cv"``.
+    folds, seed : CV folds and seed for the initial CV and the nodewise CV (``"cv"``, ``"znz"``).
     lam0 : scaled-lasso level of the nodewise regressions (default ``sqrt(2 log(p) / n)``).
     progress : show progress bars for the nodewise CV and the nodewise regressions.
     znz_factor : float >= 1
