@@ -45,6 +45,8 @@ class GLMSolution:
     x_scale: np.ndarray
     v: np.ndarray             # rescaled penalty factors (inf: excluded)
     constant: np.ndarray      # coefficient fixed at 0
+    #: why the path stopped before the last lambda of the default grid ("" if it did not)
+    stop_reason: str = ""
 
     @property
     def dev_ratio(self) -> np.ndarray:
@@ -94,43 +96,6 @@ def glm_kkt(fam: Family, Xs: np.ndarray, y: np.ndarray, w: np.ndarray, offset: n
     return worst
 
 
-def _irls(fam, Xs, y, w, offset, b0, b, lam, a, penalty_factor, v, constant, intercept, tol, max_iter,
-          dev_scale):
-    """IRLS at one lambda from (b0, b); returns (b0, b, steps, converged)."""
-    n = len(y)
-    eta = b0 + Xs @ b + offset
-    F = _objective(fam, y, w, eta, b, lam, a, v, n)
-    exact = tol <= 1e-9
-    steps = 0
-    for steps in range(1, max_iter + 1):
-        mu = fam.mean(eta)
-        var = fam.variance(mu)
-        q = w * var
-        z = eta - offset + (y - mu) / var
-        prep = engine.prepare(Xs, z, weights=q, penalty_factor=penalty_factor, standardize=False,
-                              intercept=intercept, y_scale=1.0, gram=None, compact=False)
-        # the engine's loss is 1/(2 sum q) sum q r^2: the same problem at lam * n / sum(q)
-        lam_e = lam * n / float(q.sum())
-        sol = engine.solve(prep, a, np.array([lam_e]), tol=min(tol, 1e-10) if exact else tol * 1e-2,
-                           max_iter=100_000, beta0=b, exact=exact)
-        nb, nb0 = sol.coef[0], float(sol.intercept[0]) if intercept else 0.0
-        t = 1.0
-        while True:
-            cb, cb0 = b + t * (nb - b), b0 + t * (nb0 - b0)
-            ceta = cb0 + Xs @ cb + offset
-            cF = _objective(fam, y, w, ceta, cb, lam, a, v, n)
-            if cF <= F + 1e-12 * abs(F) or t < 1e-4:
-                break
-            t *= 0.5
-        change = F - cF
-        b, b0, eta, F = cb, cb0, ceta, cF
-        if abs(change) <= tol * dev_scale:
-            if not exact or glm_kkt(fam, Xs, y, w, offset, b0, b, lam, a, v, constant, intercept) <= 1e-9:
-                break
-    ok = glm_kkt(fam, Xs, y, w, offset, b0, b, lam, a, v, constant, intercept) <= (1e-9 if exact else 1e-4)
-    return b0, b, steps, ok
-
-
 def _null_fit(fam: Family, Xs, y, w, offset, free, intercept):
     """The unpenalized fit on the intercept and the unpenalized columns (IRLS, exact)."""
     n = len(y)
@@ -158,18 +123,35 @@ def _null_fit(fam: Family, Xs, y, w, offset, free, intercept):
     return (float(theta[0]) if intercept else 0.0), b
 
 
+def _kkt_tol(tol: float) -> float:
+    """The KKT target (relative to lam) of a tolerance: ``100 tol`` (1e-5 at the default 1e-7), and
+    at most 1e-9 when ``tol <= 1e-9`` (an exact fit)."""
+    return 100.0 * tol if tol > 1e-9 else min(1e-9, 100.0 * tol)
+
+
 def glm_path(X: np.ndarray, y: np.ndarray, family: Family, *, weights: np.ndarray | None = None,
              offset: np.ndarray | None = None, penalty_factor: np.ndarray | None = None,
              standardize: bool = True, intercept: bool = True, l1_ratio: float = 1.0,
              lambdas: np.ndarray | None = None, n_lambda: int = 100, lambda_min_ratio: float | None = None,
-             tol: float = 1e-7, max_iter: int = 100) -> GLMSolution:
+             tol: float = 1e-7, max_iter: int = 100, fdev: float = 0.0, devmax: float = 0.999,
+             max_sweeps: int = 1_000_000) -> GLMSolution:
     """A penalized GLM path (see the module docstring).
 
     ``lambdas`` default to glmnet's grid: ``lam_max`` from the gradient of the null model (intercept
     and unpenalized columns) on the standardized columns, divided by ``max(a, 1e-3) v_j``, then
     ``n_lambda`` values log-spaced down to ``lambda_min_ratio * lam_max`` (1e-4 when n >= p, else
-    1e-2).  ``max_iter`` bounds the IRLS steps per lambda.
+    1e-2).  ``max_iter`` bounds the IRLS steps per lambda, ``max_sweeps`` the coordinate sweeps.
+
+    A fit is converged when its KKT conditions hold to ``100 tol * lam`` (1e-5 lam at the default;
+    at most 1e-9 lam when ``tol <= 1e-9``).  On the default grid the path stops, as glmnet's does,
+    once the deviance ratio exceeds ``devmax`` (0.999: the classes are (nearly) separated, with a
+    :class:`~regstats.errors.ConvergenceWarning`) or, from the fifth lambda on, grows by less than
+    ``fdev`` (glmnet's default is 1e-5; ours 0, never); ``stop_reason`` says which.  Given
+    ``lambdas`` are all fitted.
     """
+    from .errors import ConvergenceWarning, warn
+    from .solver import glm_cd
+
     fam = family
     y = fam.check_response(y)
     n, p = X.shape
@@ -180,14 +162,16 @@ def glm_path(X: np.ndarray, y: np.ndarray, family: Family, *, weights: np.ndarra
     v, constant = prep0.v, prep0.constant
     free = np.flatnonzero((v == 0) & ~constant)
     b0, b = _null_fit(fam, Xs, y, w, off, free, intercept)
-    mu0 = fam.mean(b0 + Xs @ b + off)
+    eta = b0 + Xs @ b + off
+    mu0 = fam.mean(eta)
     # the null deviance: intercept only (with offset), as glmnet; the fit above when all are penalized
     c0 = b0 if free.size == 0 else _null_fit(fam, Xs, y, w, off, np.array([], dtype=int), intercept)[0]
     null_dev = fam.deviance(y, fam.mean(c0 + off), w)
-    if lambdas is None:
-        grad = np.abs(Xs.T @ (w * (y - mu0))) / n
-        pen = (v > 0) & ~constant
-        lmax = float(np.max(grad[pen] / (max(a, 1e-3) * v[pen]))) if pen.any() else 0.0
+    g = Xs.T @ (w * (y - mu0)) / n                   # X'w(y - mu)/n: minus the loss gradient
+    pen = (v > 0) & ~constant
+    lmax = float(np.max(np.abs(g[pen]) / (max(a, 1e-3) * v[pen]))) if pen.any() else 0.0
+    default_grid = lambdas is None
+    if default_grid:
         ratio = engine.default_min_ratio(n, p) if lambda_min_ratio is None else float(lambda_min_ratio)
         lambdas = lmax * ratio ** (np.arange(n_lambda) / max(n_lambda - 1, 1))
     lambdas = np.asarray(lambdas, dtype=float)
@@ -197,15 +181,56 @@ def glm_path(X: np.ndarray, y: np.ndarray, family: Family, *, weights: np.ndarra
     dev = np.zeros(L)
     conv = np.ones(L, dtype=bool)
     its = np.zeros(L, dtype=np.int64)
-    dev_scale = max(null_dev, 1e-300) / (2.0 * n)
-    pf = penalty_factor
+    kind = np.where(constant, 0, np.where(v == 0, 2, 1)).astype(np.int8)
+    vv = np.where(kind == 1, v, 0.0)
+    fam_code = 0 if fam.name == "binomial" else 1
+    kkt_tol = _kkt_tol(tol)
+    exact = tol <= 1e-9
+    floor = 1e-13 * max(float(np.max(np.abs(g), initial=0.0)), 1e-300)
+    b0a = np.array([b0])
+    ever = kind == 2
+    work = np.empty((4, n))
+    lam_prev = max(lmax, float(lambdas[0])) if L else 0.0
+    stop = ""
+    last = L
     for k, lam in enumerate(lambdas):
-        b0, b, its[k], conv[k] = _irls(fam, Xs, y, w, off, b0, b, lam, a, pf, v, constant, intercept, tol,
-                                       max_iter, dev_scale)
-        beta[k], b0s[k] = b, b0
-        dev[k] = fam.deviance(y, fam.mean(b0 + Xs @ b + off), w)
+        if a > 0:
+            strong = ever | ((kind == 1) & (np.abs(g) >= a * vv * (2.0 * lam - lam_prev)))
+        else:
+            strong = kind != 0
+        its[k], _, status, worst = glm_cd.glm_lambda_naive(
+            Xs, y, w, off, vv, kind, fam_code, a, float(lam), b, b0a, eta, strong, g, kkt_tol, floor,
+            int(max_iter), int(max_sweeps), bool(intercept), exact, work)
+        conv[k] = status == glm_cd.CONVERGED
+        ever |= b != 0
+        beta[k], b0s[k] = b, b0a[0]
+        dev[k] = fam.deviance(y, fam.mean(eta), w)
+        lam_prev = float(lam)
+        if default_grid and k > 0:
+            ratio_k, ratio_prev = 1.0 - dev[k] / null_dev, 1.0 - dev[k - 1] / null_dev
+            if ratio_k > devmax:
+                stop = (f"the deviance ratio reached {ratio_k:.4f} > devmax = {devmax:g} at lambda "
+                        f"{lam:.4g} (the {k + 1}th): the classes are (nearly) separated and smaller lambdas "
+                        "would only grow the coefficients; the path stops there, as glmnet's does")
+            elif k >= 4 and ratio_k - ratio_prev < fdev:
+                stop = (f"the deviance ratio grew by less than fdev = {fdev:g} at lambda {lam:.4g} (the "
+                        f"{k + 1}th); the path stops there, as glmnet's does")
+            if stop:
+                last = k + 1
+                break
+    if last < L:
+        lambdas, beta, b0s, dev, conv, its = (lambdas[:last], beta[:last], b0s[:last], dev[:last], conv[:last],
+                                              its[:last])
+        if "devmax" in stop:
+            warn(stop, ConvergenceWarning)
+    if not conv.all():
+        bad = lambdas[~conv]
+        warn(f"the binomial/Poisson solver stopped before its KKT tolerance ({kkt_tol:g} lambda) at "
+             f"{bad.size} of {len(lambdas)} lambdas (the smallest {bad.min():.4g}), after max_iter = {max_iter} "
+             "IRLS steps or max_sweeps coordinate sweeps; separated classes or an unbounded Poisson "
+             "fit make the coefficients grow without end as lambda -> 0", ConvergenceWarning)
     coef = beta / prep0.x_scale[None, :]
-    icpt = b0s - coef @ prep0.x_mean if intercept else np.zeros(L)
+    icpt = b0s - coef @ prep0.x_mean if intercept else np.zeros(len(lambdas))
     return GLMSolution(lambdas=lambdas, beta=beta, coef=coef, intercept=icpt, deviance=dev,
                        null_deviance=null_dev, converged=conv, iterations=its, x_mean=prep0.x_mean,
-                       x_scale=prep0.x_scale, v=v, constant=constant)
+                       x_scale=prep0.x_scale, v=v, constant=constant, stop_reason=stop)

@@ -1,0 +1,299 @@
+"""Penalized binomial and Poisson fits at one lambda: IRLS around weighted coordinate descent.
+
+glmnet's scheme (``lognet``/``fishnet``) on a design standardized once by the caller (centred and
+scaled with the observation weights, *not* multiplied by their square roots): at the current fit
+the loss ``1/n sum_i w_i (b(eta_i) - y_i eta_i)`` (b the cumulant: log(1 + e^eta), e^eta) is replaced
+by its quadratic model with IRLS weights ``q_i = w_i V(mu_i)`` (binomial V clipped at mu in
+[1e-5, 1 - 1e-5], as glmnet), which coordinate descent minimises keeping the working residual
+``rw_i = w_i (y_i - mu_i) - q_i (eta_i - eta_i^old)`` and the linear predictor up to date.  The
+columns' curvatures ``xv_j = 1/n sum_i q_i x_ij^2`` are computed on a column's first visit in each
+IRLS step, in the same loop as its first inner product.  Sweeps go over the strong set, then over
+its nonzero part until the coordinates' moves (in gradient units, ``xv_j |delta_j|``) are below the
+inner threshold, then over the strong set again (glmnet's pattern).  A step that raises the
+penalized objective is halved.
+
+Two solvers of the quadratic model:
+
+* ``glm_lambda_naive``: the columns themselves (wide designs; each sweep reads the strong columns).
+* ``glm_lambda_gram``: n >> p.  The weighted Gram matrix ``H = [1 X]' Q [1 X] / n`` of the strong
+  set is formed with BLAS by the caller only when it is stale (see ``regstats.glm``), and reused
+  across IRLS steps and lambdas (a proximal quasi-Newton step with an exact gradient: the fixed point
+  is the exact solution; a stale H only costs steps).  A step is one pass over X: the new linear
+  predictor and the gradient of every column, by row blocks so that each block of X is read from
+  memory once.
+
+Convergence is judged on the KKT conditions of the penalized problem with the exact gradient of
+every column (``X' w (y - mu) / n``): the fit at a lambda is accepted when the largest violation is
+at most ``kkt_tol * lam`` (plus a rounding floor).  Columns outside the strong set that violate it
+join the set.  Kernels never raise or warn: they return status codes.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+#: status codes
+CONVERGED, MAX_IRLS, MAX_SWEEPS = 0, 1, 2
+
+#: binomial means are clipped to [P_EPS, 1 - P_EPS] for the IRLS weights (glmnet's pmin)
+P_EPS = 1e-5
+
+
+@njit(cache=True)
+def _mean(fam, e):
+    if fam == 0:
+        if e >= 0.0:
+            z = math.exp(-e)
+            return 1.0 / (1.0 + z)
+        z = math.exp(e)
+        return z / (1.0 + z)
+    return math.exp(min(e, 700.0))
+
+
+@njit(cache=True)
+def _var(fam, m):
+    if fam == 0:
+        m = min(max(m, P_EPS), 1.0 - P_EPS)
+        return m * (1.0 - m)
+    return max(m, 1e-300)
+
+
+@njit(cache=True)
+def _cumulant(fam, e):
+    """b(eta): log(1 + e^eta) (binomial), e^eta (Poisson)."""
+    if fam == 0:
+        if e > 0.0:
+            return e + math.log1p(math.exp(-e))
+        return math.log1p(math.exp(e))
+    return math.exp(min(e, 700.0))
+
+
+@njit(cache=True)
+def _objective(fam, y, w, eta, b, v, kind, a, lam):
+    """1/n sum w (b(eta) - y eta) + lam sum v (a |b| + (1-a)/2 b^2) (the loss up to a constant)."""
+    n = y.shape[0]
+    s = 0.0
+    for i in range(n):
+        s += w[i] * (_cumulant(fam, eta[i]) - y[i] * eta[i])
+    pen = 0.0
+    for j in range(b.shape[0]):
+        if kind[j] == 1:
+            pen += v[j] * (a * abs(b[j]) + 0.5 * (1.0 - a) * b[j] * b[j])
+    return s / n + lam * pen
+
+
+@njit(cache=True)
+def _soft(z, t):
+    if z > t:
+        return z - t
+    if z < -t:
+        return z + t
+    return 0.0
+
+
+@njit(cache=True)
+def _violation(g, b, v, kind, a, lam, j):
+    """KKT violation of column j with loss gradient -g_j (g = X'w(y - mu)/n)."""
+    if kind[j] == 0:
+        return 0.0
+    if kind[j] == 2:
+        return abs(g[j])
+    gj = -g[j] + lam * (1.0 - a) * v[j] * b[j]
+    if b[j] == 0.0:
+        return max(abs(gj) - lam * a * v[j], 0.0)
+    s = 1.0 if b[j] > 0.0 else -1.0
+    return abs(gj + lam * a * v[j] * s)
+
+
+@njit(cache=True)
+def full_gradient(X, y, w, eta, fam, kind, g, r):
+    """r = w (y - mu(eta)); g_j = x_j'r / n for every live column; returns sum(r) / n."""
+    n, p = X.shape
+    s = 0.0
+    for i in range(n):
+        r[i] = w[i] * (y[i] - _mean(fam, eta[i]))
+        s += r[i]
+    for j in range(p):
+        if kind[j] == 0:
+            g[j] = 0.0
+            continue
+        acc = 0.0
+        for i in range(n):
+            acc += X[i, j] * r[i]
+        g[j] = acc / n
+    return s / n
+
+
+@njit(cache=True)
+def fresh_eta(X, b0, b, off, eta):
+    """eta = b0 + X b + offset, reading only the nonzero columns."""
+    n, p = X.shape
+    for i in range(n):
+        eta[i] = b0 + off[i]
+    for j in range(p):
+        bj = b[j]
+        if bj != 0.0:
+            for i in range(n):
+                eta[i] += X[i, j] * bj
+
+
+@njit(cache=True)
+def kkt_worst(g, g0, b, v, kind, a, lam, intercept):
+    """Largest KKT violation (absolute, not divided by lam)."""
+    worst = abs(g0) if intercept else 0.0
+    for j in range(b.shape[0]):
+        vj = _violation(g, b, v, kind, a, lam, j)
+        if vj > worst:
+            worst = vj
+    return worst
+
+
+@njit(cache=True)
+def _add_violators(g, b, v, kind, a, lam, strong, limit):
+    """Columns outside the strong set whose violation exceeds ``limit`` join it; returns how many."""
+    added = 0
+    for j in range(b.shape[0]):
+        if kind[j] != 0 and not strong[j] and _violation(g, b, v, kind, a, lam, j) > limit:
+            strong[j] = True
+            added += 1
+    return added
+
+
+@njit(cache=True)
+def glm_lambda_naive(X, y, w, off, v, kind, fam, a, lam, b, b0a, eta, strong, g, kkt_tol, floor,
+                     max_irls, max_sweeps, intercept, exact, work):
+    """Solve at one lambda from (b0a[0], b, eta), warm.  ``g`` holds X'w(y - mu)/n at the start and
+    at the end; ``strong`` (bool p) is the working set (in/out).  ``work``: 4 x n scratch.
+    Returns (irls steps, sweeps, status, worst KKT violation / lam)."""
+    n, p = X.shape
+    mu_q = work[0]
+    rw = work[1]
+    eta_old = work[2]
+    xv = np.zeros(p)
+    stamp = np.full(p, -1, dtype=np.int64)
+    b_old = np.empty(p)
+    idx = np.empty(p, dtype=np.int64)
+    limit = kkt_tol * lam + floor
+    thr_in = 0.1 * limit
+    thr_out = 0.5 * limit
+    sweeps = 0
+    status = MAX_IRLS
+    b0 = b0a[0]
+    worst = np.inf
+    it = 0
+    for it in range(max_irls):
+        F_old = _objective(fam, y, w, eta, b, v, kind, a, lam)
+        sq = 0.0
+        for i in range(n):
+            m = _mean(fam, eta[i])
+            q = w[i] * _var(fam, m)
+            mu_q[i] = q
+            rw[i] = w[i] * (y[i] - m)
+            sq += q
+            eta_old[i] = eta[i]
+        ns = 0
+        for j in range(p):
+            b_old[j] = b[j]
+            if strong[j] and kind[j] != 0:
+                idx[ns] = j
+                ns += 1
+        b0_old = b0
+        full = True
+        while True:
+            maxchg = 0.0
+            for k in range(ns):
+                j = idx[k]
+                bj = b[j]
+                if not full and bj == 0.0:
+                    continue
+                acc = 0.0
+                if stamp[j] != it:
+                    xx = 0.0
+                    for i in range(n):
+                        xij = X[i, j]
+                        acc += xij * rw[i]
+                        xx += mu_q[i] * xij * xij
+                    xv[j] = xx / n
+                    stamp[j] = it
+                else:
+                    for i in range(n):
+                        acc += X[i, j] * rw[i]
+                xvj = xv[j]
+                if xvj <= 0.0:
+                    continue
+                u = acc / n + xvj * bj
+                if kind[j] == 2:
+                    nb = u / xvj
+                else:
+                    nb = _soft(u, lam * a * v[j]) / (xvj + lam * (1.0 - a) * v[j])
+                d = nb - bj
+                if d != 0.0:
+                    b[j] = nb
+                    for i in range(n):
+                        xij = X[i, j]
+                        rw[i] -= mu_q[i] * xij * d
+                        eta[i] += xij * d
+                    c = xvj * abs(d)
+                    if c > maxchg:
+                        maxchg = c
+            if intercept and sq > 0.0:
+                s = 0.0
+                for i in range(n):
+                    s += rw[i]
+                d0 = s / sq
+                if d0 != 0.0:
+                    b0 += d0
+                    for i in range(n):
+                        rw[i] -= mu_q[i] * d0
+                        eta[i] += d0
+                    c = sq / n * abs(d0)
+                    if c > maxchg:
+                        maxchg = c
+            sweeps += 1
+            if sweeps >= max_sweeps:
+                break
+            if maxchg <= thr_in:
+                if full:
+                    break
+                full = True
+            else:
+                full = False
+        # halve a step that raises the objective
+        F_new = _objective(fam, y, w, eta, b, v, kind, a, lam)
+        halvings = 0
+        while F_new > F_old + 1e-13 * abs(F_old) and halvings < 30:
+            for k in range(ns):
+                j = idx[k]
+                b[j] = 0.5 * (b[j] + b_old[j])
+            b0 = 0.5 * (b0 + b0_old)
+            for i in range(n):
+                eta[i] = 0.5 * (eta[i] + eta_old[i])
+            F_new = _objective(fam, y, w, eta, b, v, kind, a, lam)
+            halvings += 1
+        stepchg = sq / n * abs(b0 - b0_old) if intercept else 0.0
+        for k in range(ns):
+            j = idx[k]
+            c = xv[j] * abs(b[j] - b_old[j])
+            if c > stepchg:
+                stepchg = c
+        if sweeps >= max_sweeps:
+            status = MAX_SWEEPS
+            break
+        if stepchg <= thr_out or halvings >= 30:
+            if exact:
+                fresh_eta(X, b0, b, off, eta)
+            g0 = full_gradient(X, y, w, eta, fam, kind, g, rw)
+            worst = kkt_worst(g, g0, b, v, kind, a, lam, intercept)
+            if worst <= limit:
+                status = CONVERGED
+                break
+            if _add_violators(g, b, v, kind, a, lam, strong, limit) == 0:
+                thr_in *= 0.1
+                thr_out *= 0.1
+    b0a[0] = b0
+    if status != CONVERGED:
+        g0 = full_gradient(X, y, w, eta, fam, kind, g, rw)
+        worst = kkt_worst(g, g0, b, v, kind, a, lam, intercept)
+    return it + 1, sweeps, status, worst / lam
