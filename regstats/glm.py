@@ -25,6 +25,7 @@ import numpy as np
 
 from . import engine
 from .family import Family
+from .solver import glm_cd
 
 __all__ = ["GLMSolution", "glm_path", "glm_kkt"]
 
@@ -123,6 +124,185 @@ def _null_fit(fam: Family, Xs, y, w, offset, free, intercept):
     return (float(theta[0]) if intercept else 0.0), b
 
 
+_TRACE = None
+
+
+def BINOMIAL_OR_POISSON_VAR(fam_code: int, eta: np.ndarray) -> np.ndarray:
+    """V(mu(eta)) as the kernels compute it (binomial mu clipped to [1e-5, 1 - 1e-5])."""
+    if fam_code == 0:
+        m = np.clip(1.0 / (1.0 + np.exp(-eta)), glm_cd.P_EPS, 1.0 - glm_cd.P_EPS)
+        return m * (1.0 - m)
+    return np.maximum(np.exp(np.minimum(eta, 700.0)), 1e-300)
+
+
+class _QuasiNewton:
+    """The quasi-Newton solver's state along a path (:mod:`regstats.solver.glm_cd`): the strong set
+    ``T`` (it only grows), its weighted Gram matrix (refreshed when stale), the loss and gradient."""
+
+    #: above this many strong columns the coordinate-descent solver on the columns is used
+    MAX_T = 1500
+
+    def __init__(self, Xs, y, w, off, fam_code, kind, vv, a, intercept):
+        self.Xs, self.y, self.w, self.off = Xs, y, w, off
+        self.fam, self.kind, self.vv, self.a, self.intercept = fam_code, kind, vv, a, intercept
+        n = Xs.shape[0]
+        self.T = np.zeros(0, dtype=np.int64)
+        self.H = None
+        self.eta2 = np.empty(n)
+        self.g2 = np.empty(Xs.shape[1])
+        self.r = np.empty(n)
+        self.refreshes = 0
+        self.extends = 0
+        self.passes = 0
+
+    def refresh(self, eta):
+        """The weighted Gram matrix of T at eta, in single precision (it only shapes the steps; the
+        gradient, and so the fixed point, is exact)."""
+        from scipy.linalg.blas import ssyrk
+
+        n = self.Xs.shape[0]
+        XT = np.empty((self.T.size, n), dtype=np.float32).T
+        q = glm_cd.weighted_gram_inputs(self.Xs, self.T, self.w, eta, self.fam, XT)
+        H = ssyrk(1.0 / n, XT, trans=1, lower=0).astype(float)
+        self.H = np.ascontiguousarray(np.triu(H) + np.triu(H, 1).T)
+        self.h = (XT.T @ np.sqrt(q).astype(np.float32)).astype(float) / n
+        self.h00 = float(q.sum()) / n
+        self.refreshes += 1
+
+    def cheap(self) -> bool:
+        """Whether a fresh Gram matrix costs less than a pass over X (BLAS runs some 8 times faster
+        than the memory-bound passes)."""
+        m, p = self.T.size, max(int(np.count_nonzero(self.kind)), 1)
+        return m * m / 16.0 + m <= p
+
+    def extend(self, cols, eta):
+        """Add columns to T: their rows of the Gram matrix at eta (the rest is kept)."""
+        new = np.setdiff1d(cols, self.T).astype(np.int64)
+        if new.size == 0:
+            return
+        if new.size * 4 >= self.T.size:
+            self.T = np.union1d(self.T, new).astype(np.int64)
+            self.refresh(eta)
+            return
+        n = self.Xs.shape[0]
+        q = self.w * BINOMIAL_OR_POISSON_VAR(self.fam, eta)
+        Xq = self.Xs[:, new] * q[:, None]
+        allc = np.concatenate([self.T, new])
+        C = (Xq.T @ self.Xs[:, allc]) / n            # new x (T + new)
+        m, k = self.T.size, new.size
+        H = np.empty((m + k, m + k))
+        H[:m, :m] = self.H
+        H[m:, :] = C
+        H[:m, m:] = C[:, :m].T
+        hn = Xq.sum(axis=0) / n
+        order = np.argsort(allc)
+        self.T = allc[order]
+        self.H = np.ascontiguousarray(H[np.ix_(order, order)])
+        self.h = np.concatenate([self.h, hn])[order]
+        self.extends += 1
+
+    def bfgs(self, s, g, g0, ng0):
+        """The BFGS update of the Gram matrix (with its intercept row) by the step s = (d, d0) and
+        the change of the loss gradient over it, so that the model keeps up with the path."""
+        T = self.T
+        m = T.size
+        yv = np.empty(m + 1)
+        yv[:m] = g[T] - self.g2[T]
+        yv[m] = (g0 - ng0) if self.intercept else 0.0
+        if not self.intercept:
+            s = s.copy()
+            s[m] = 0.0
+        A = np.empty((m + 1, m + 1))
+        A[:m, :m], A[:m, m], A[m, :m], A[m, m] = self.H, self.h, self.h, self.h00
+        As = A @ s
+        sAs = float(s @ As)
+        ys = float(yv @ s)
+        if not (sAs > 0.0 and ys > 1e-12 * sAs):
+            return
+        A -= np.outer(As, As) / sAs
+        A += np.outer(yv, yv) / ys
+        self.H = np.ascontiguousarray(A[:m, :m])
+        self.h = A[:m, m].copy()
+        self.h00 = float(A[m, m])
+
+    def penalty(self, b, lam):
+        live = self.kind == 1
+        bl = b[live]
+        return lam * float(np.sum(self.vv[live] * (self.a * np.abs(bl) + 0.5 * (1.0 - self.a) * bl * bl)))
+
+    def solve(self, lam, strong, b, b0a, eta, g, g0, loss, limit, max_iter, exact):
+        """One lambda, warm; returns (steps, converged, g0, loss, worst / lam)."""
+        kind, vv, a, icpt = self.kind, self.vv, self.a, self.intercept
+        worst = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
+        if worst <= limit:
+            return 0, True, g0, loss, worst / lam
+        S = np.flatnonzero(strong)
+        if self.H is None:
+            self.T = S.astype(np.int64)
+            self.refresh(eta)
+        else:
+            self.extend(S, eta)
+            if self.cheap():
+                self.refresh(eta)
+        steps = 0
+        ok = False
+        while steps < max_iter:
+            steps += 1
+            T = self.T
+            m = T.size
+            d = np.zeros(m + 1)
+            bT = b[T]
+            glm_cd.model_cd(self.H, self.h, self.h00, g[T], g0, bT, vv[T], kind[T], a, lam, d,
+                            0.1 * limit, 100_000, icpt)
+            F_old = loss + self.penalty(b, lam)
+            t = 1.0
+            while True:
+                nl, ng0 = glm_cd.step_pass(self.Xs, self.y, self.w, self.fam, kind, self.eta2, eta, T, d[:m],
+                                           d[m], t, self.g2, self.r)
+                self.passes += 1
+                bt = b.copy()
+                bt[T] = bT + t * d[:m]
+                F_new = nl + self.penalty(bt, lam)
+                if F_new <= F_old + 1e-13 * abs(F_old) or t < 1e-6:
+                    break
+                t *= 0.5
+            b[:] = bt
+            b0a[0] += t * d[m]
+            self.bfgs(t * d, g, g0, ng0)
+            eta[:], g[:] = self.eta2, self.g2
+            g0, loss = ng0, nl
+            if exact and steps % 8 == 0:
+                glm_cd.fresh_eta(self.Xs, b0a[0], b, self.off, eta)
+                g0 = glm_cd.full_gradient(self.Xs, self.y, self.w, eta, self.fam, kind, g, self.r)
+            new = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
+            if _TRACE is not None:
+                _TRACE.append((lam, steps, worst / lam, new / lam, t, self.T.size))
+            if new <= limit:
+                if exact:
+                    glm_cd.fresh_eta(self.Xs, b0a[0], b, self.off, eta)
+                    g0 = glm_cd.full_gradient(self.Xs, self.y, self.w, eta, self.fam, kind, g, self.r)
+                    new = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
+                if new <= limit:
+                    worst, ok = new, True
+                    break
+            viol = np.zeros(b.size, dtype=bool)
+            viol[:] = False
+            outside = np.ones(b.size, dtype=bool)
+            outside[self.T] = False
+            outside &= kind != 0
+            if outside.any():
+                gj = np.abs(g[outside])
+                over = gj > a * vv[outside] * lam + limit if a > 0 else gj > limit
+                if over.any():
+                    self.extend(np.flatnonzero(outside)[over], eta)
+                    worst = new
+                    continue
+            if new > (0.02 if self.cheap() else 0.25) * worst or t < 1.0:
+                self.refresh(eta)
+            worst = new
+        return steps, ok, g0, loss, worst / lam
+
+
 def _kkt_tol(tol: float) -> float:
     """The KKT target (relative to lam) of a tolerance: ``100 tol`` (1e-5 at the default 1e-7), and
     at most 1e-9 when ``tol <= 1e-9`` (an exact fit)."""
@@ -134,7 +314,7 @@ def glm_path(X: np.ndarray, y: np.ndarray, family: Family, *, weights: np.ndarra
              standardize: bool = True, intercept: bool = True, l1_ratio: float = 1.0,
              lambdas: np.ndarray | None = None, n_lambda: int = 100, lambda_min_ratio: float | None = None,
              tol: float = 1e-7, max_iter: int = 100, fdev: float = 0.0, devmax: float = 0.999,
-             max_sweeps: int = 1_000_000) -> GLMSolution:
+             max_sweeps: int = 1_000_000, solver: str = "auto") -> GLMSolution:
     """A penalized GLM path (see the module docstring).
 
     ``lambdas`` default to glmnet's grid: ``lam_max`` from the gradient of the null model (intercept
@@ -150,7 +330,6 @@ def glm_path(X: np.ndarray, y: np.ndarray, family: Family, *, weights: np.ndarra
     ``lambdas`` are all fitted.
     """
     from .errors import ConvergenceWarning, warn
-    from .solver import glm_cd
 
     fam = family
     y = fam.check_response(y)
@@ -193,14 +372,25 @@ def glm_path(X: np.ndarray, y: np.ndarray, family: Family, *, weights: np.ndarra
     lam_prev = max(lmax, float(lambdas[0])) if L else 0.0
     stop = ""
     last = L
+    qn = _QuasiNewton(Xs, y, w, off, fam_code, kind, vv, a, bool(intercept))
+    g0 = float(np.sum(w * (y - mu0))) / n
+    loss = glm_cd._objective(fam_code, y, w, eta, b, vv, kind, a, 0.0)
     for k, lam in enumerate(lambdas):
         if a > 0:
             strong = ever | ((kind == 1) & (np.abs(g) >= a * vv * (2.0 * lam - lam_prev)))
         else:
             strong = kind != 0
-        its[k], _, status, worst = glm_cd.glm_lambda_naive(
-            Xs, y, w, off, vv, kind, fam_code, a, float(lam), b, b0a, eta, strong, g, kkt_tol, floor,
-            int(max_iter), int(max_sweeps), bool(intercept), exact, work)
+        limit = kkt_tol * lam + floor
+        if solver == "qn" or solver == "auto" and np.union1d(qn.T, np.flatnonzero(strong)).size <= qn.MAX_T:
+            its[k], ok, g0, loss, worst = qn.solve(float(lam), strong, b, b0a, eta, g, g0, loss, limit,
+                                                   int(max_iter), exact)
+            status = glm_cd.CONVERGED if ok else glm_cd.MAX_IRLS
+        else:
+            its[k], _, status, worst = glm_cd.glm_lambda_naive(
+                Xs, y, w, off, vv, kind, fam_code, a, float(lam), b, b0a, eta, strong, g, kkt_tol, floor,
+                int(max_iter), int(max_sweeps), bool(intercept), exact, work)
+            g0 = float(np.sum(w * (y - fam.mean(eta)))) / n
+            loss = glm_cd._objective(fam_code, y, w, eta, b, vv, kind, a, 0.0)
         conv[k] = status == glm_cd.CONVERGED
         ever |= b != 0
         beta[k], b0s[k] = b, b0a[0]

@@ -41,6 +41,36 @@ CONVERGED, MAX_IRLS, MAX_SWEEPS = 0, 1, 2
 P_EPS = 1e-5
 
 
+_FM = {"reassoc", "contract", "nsz"}
+
+
+@njit(cache=True, fastmath=_FM)
+def _dot(X, j, r, s, e):
+    """sum_{i in [s, e)} X[i, j] r[i] (summed in any order: vectorized)."""
+    acc = 0.0
+    for i in range(s, e):
+        acc += X[i, j] * r[i]
+    return acc
+
+
+@njit(cache=True, fastmath=_FM)
+def _dot2(X, j, r, q, n):
+    """(sum_i X[i, j] r[i], sum_i q[i] X[i, j]^2)."""
+    acc = 0.0
+    xx = 0.0
+    for i in range(n):
+        xij = X[i, j]
+        acc += xij * r[i]
+        xx += q[i] * xij * xij
+    return acc, xx
+
+
+@njit(cache=True, fastmath=_FM)
+def _axpy(X, j, d, out, s, e):
+    for i in range(s, e):
+        out[i] += X[i, j] * d
+
+
 @njit(cache=True)
 def _mean(fam, e):
     if fam == 0:
@@ -119,10 +149,7 @@ def full_gradient(X, y, w, eta, fam, kind, g, r):
         if kind[j] == 0:
             g[j] = 0.0
             continue
-        acc = 0.0
-        for i in range(n):
-            acc += X[i, j] * r[i]
-        g[j] = acc / n
+        g[j] = _dot(X, j, r, 0, n) / n
     return s / n
 
 
@@ -135,8 +162,7 @@ def fresh_eta(X, b0, b, off, eta):
     for j in range(p):
         bj = b[j]
         if bj != 0.0:
-            for i in range(n):
-                eta[i] += X[i, j] * bj
+            _axpy(X, j, bj, eta, 0, n)
 
 
 @njit(cache=True)
@@ -208,18 +234,12 @@ def glm_lambda_naive(X, y, w, off, v, kind, fam, a, lam, b, b0a, eta, strong, g,
                 bj = b[j]
                 if not full and bj == 0.0:
                     continue
-                acc = 0.0
                 if stamp[j] != it:
-                    xx = 0.0
-                    for i in range(n):
-                        xij = X[i, j]
-                        acc += xij * rw[i]
-                        xx += mu_q[i] * xij * xij
+                    acc, xx = _dot2(X, j, rw, mu_q, n)
                     xv[j] = xx / n
                     stamp[j] = it
                 else:
-                    for i in range(n):
-                        acc += X[i, j] * rw[i]
+                    acc = _dot(X, j, rw, 0, n)
                 xvj = xv[j]
                 if xvj <= 0.0:
                     continue
@@ -297,3 +317,118 @@ def glm_lambda_naive(X, y, w, off, v, kind, fam, a, lam, b, b0a, eta, strong, g,
         g0 = full_gradient(X, y, w, eta, fam, kind, g, rw)
         worst = kkt_worst(g, g0, b, v, kind, a, lam, intercept)
     return it + 1, sweeps, status, worst / lam
+
+
+# -- the quasi-Newton solver (a weighted Gram matrix of the strong set, reused) ------------------
+
+@njit(cache=True)
+def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, intercept):
+    """Minimise the quadratic model over the steps (d0, d) of the strong set T:
+
+        -gT'd - g0 d0 + 1/2 d'H d + d0 h'd + 1/2 h00 d0^2 + lam sum_T v (a|b + d| + (1-a)/2 (b + d)^2)
+
+    by coordinate descent with covariance updates (H: the weighted Gram matrix of T, h its
+    intercept column, h00 = sum(q)/n).  ``d`` (length |T| + 1, the last entry d0) is in/out.
+    Returns the sweeps used."""
+    m = bT.shape[0]
+    grad = np.empty(m)
+    for j in range(m):
+        s = -gT[j] + h[j] * d[m]
+        for k in range(m):
+            s += H[j, k] * d[k]
+        grad[j] = s
+    grad0 = -g0 + h00 * d[m]
+    for k in range(m):
+        grad0 += h[k] * d[k]
+    sweeps = 0
+    full = True
+    while sweeps < max_sweeps:
+        maxchg = 0.0
+        for j in range(m):
+            c_old = bT[j] + d[j]
+            if not full and c_old == 0.0:
+                continue
+            hjj = H[j, j]
+            if hjj <= 0.0 or kindT[j] == 0:
+                continue
+            z = hjj * c_old - grad[j]
+            if kindT[j] == 2:
+                c = z / hjj
+            else:
+                c = _soft(z, lam * a * vT[j]) / (hjj + lam * (1.0 - a) * vT[j])
+            delta = c - c_old
+            if delta != 0.0:
+                d[j] += delta
+                for k in range(m):
+                    grad[k] += H[j, k] * delta
+                grad0 += h[j] * delta
+                chg = hjj * abs(delta)
+                if chg > maxchg:
+                    maxchg = chg
+        if intercept and h00 > 0.0:
+            delta = -grad0 / h00
+            if delta != 0.0:
+                d[m] += delta
+                for k in range(m):
+                    grad[k] += h[k] * delta
+                grad0 = 0.0
+                chg = h00 * abs(delta)
+                if chg > maxchg:
+                    maxchg = chg
+        sweeps += 1
+        if maxchg <= thr:
+            if full:
+                break
+            full = True
+        else:
+            full = False
+    return sweeps
+
+
+@njit(cache=True)
+def _rows(fam, y, w, eta, r):
+    """r = w (y - mu(eta)); returns (1/n sum w (b(eta) - y eta), sum(r) / n)."""
+    n = y.shape[0]
+    loss = 0.0
+    s0 = 0.0
+    for i in range(n):
+        ei = eta[i]
+        ri = w[i] * (y[i] - _mean(fam, ei))
+        r[i] = ri
+        s0 += ri
+        loss += w[i] * (_cumulant(fam, ei) - y[i] * ei)
+    return loss / n, s0 / n
+
+
+@njit(cache=True)
+def step_pass(X, y, w, fam, kind, eta, eta_old, cols, dcols, d0, t, g, r):
+    """eta = eta_old + t (d0 + X[:, cols] dcols), r = w (y - mu), g_j = x_j'r / n for every live
+    column, and the loss 1/n sum w (b(eta) - y eta).  Returns (loss, sum(r) / n)."""
+    n, p = X.shape
+    for i in range(n):
+        eta[i] = eta_old[i] + t * d0
+    for k in range(cols.shape[0]):
+        dj = t * dcols[k]
+        if dj != 0.0:
+            _axpy(X, cols[k], dj, eta, 0, n)
+    loss, s0 = _rows(fam, y, w, eta, r)
+    for j in range(p):
+        g[j] = 0.0 if kind[j] == 0 else _dot(X, j, r, 0, n) / n
+    return loss, s0
+
+
+@njit(cache=True)
+def weighted_gram_inputs(X, cols, w, eta, fam, out):
+    """out[:, k] = sqrt(q) X[:, cols[k]] (q = w V(mu(eta))), and returns (q)."""
+    n = X.shape[0]
+    sq = np.empty(n)
+    q = np.empty(n)
+    for i in range(n):
+        qi = w[i] * _var(fam, _mean(fam, eta[i]))
+        q[i] = qi
+        sq[i] = math.sqrt(qi)
+    for k in range(cols.shape[0]):
+        j = cols[k]
+        for i in range(n):
+            out[i, k] = X[i, j] * sq[i]
+    return q
