@@ -169,6 +169,24 @@ class _QuasiNewton:
         self.h00 = float(q.sum()) / n
         self.refreshes += 1
 
+    def step_pass(self, eta_old, T, dT, d0, t):
+        """eta2 = eta_old + t (d0 + X_T dT); r = w (y - mu); g2 = X'r / n (every column); returns
+        (loss, sum(r) / n).  X_T dT by BLAS when T is most columns, else column by column."""
+        X, y, w, r, eta2, g2 = self.Xs, self.y, self.w, self.r, self.eta2, self.g2
+        n, p = X.shape
+        if 2 * T.size >= p:
+            dfull = np.zeros(p)
+            dfull[T] = t * dT
+            np.dot(X, dfull, out=eta2)
+            eta2 += eta_old
+            eta2 += t * d0
+        else:
+            glm_cd.add_columns(X, T, dT, t, d0, eta_old, eta2)
+        loss, s0 = glm_cd.rows_sums(self.fam, y, w, eta2, r, 0, n)
+        np.dot(X.T, r, out=g2)
+        g2 /= n
+        return loss / n, s0 / n
+
     def cheap(self) -> bool:
         """Whether a fresh Gram matrix costs less than a pass over X (BLAS runs some 8 times faster
         than the memory-bound passes)."""
@@ -188,7 +206,10 @@ class _QuasiNewton:
         q = self.w * BINOMIAL_OR_POISSON_VAR(self.fam, eta)
         Xq = self.Xs[:, new] * q[:, None]
         allc = np.concatenate([self.T, new])
-        C = (Xq.T @ self.Xs[:, allc]) / n            # new x (T + new)
+        if 2 * allc.size >= self.Xs.shape[1]:
+            C = (Xq.T @ self.Xs)[:, allc] / n          # new x (T + new), X read in place
+        else:
+            C = (Xq.T @ self.Xs[:, allc]) / n
         m, k = self.T.size, new.size
         H = np.empty((m + k, m + k))
         H[:m, :m] = self.H
@@ -212,18 +233,9 @@ class _QuasiNewton:
         if not self.intercept:
             s = s.copy()
             s[m] = 0.0
-        A = np.empty((m + 1, m + 1))
-        A[:m, :m], A[:m, m], A[m, :m], A[m, m] = self.H, self.h, self.h, self.h00
-        As = A @ s
-        sAs = float(s @ As)
-        ys = float(yv @ s)
-        if not (sAs > 0.0 and ys > 1e-12 * sAs):
-            return
-        A -= np.outer(As, As) / sAs
-        A += np.outer(yv, yv) / ys
-        self.H = np.ascontiguousarray(A[:m, :m])
-        self.h = A[:m, m].copy()
-        self.h00 = float(A[m, m])
+        h00a = np.array([self.h00])
+        glm_cd.bfgs_update(self.H, self.h, h00a, s, yv)
+        self.h00 = float(h00a[0])
 
     def penalty(self, b, lam):
         live = self.kind == 1
@@ -253,12 +265,11 @@ class _QuasiNewton:
             d = np.zeros(m + 1)
             bT = b[T]
             glm_cd.model_cd(self.H, self.h, self.h00, g[T], g0, bT, vv[T], kind[T], a, lam, d,
-                            0.1 * limit, 100_000, icpt)
+                            max(0.1 * limit, 1e-4 * worst), 100_000, icpt)
             F_old = loss + self.penalty(b, lam)
             t = 1.0
             while True:
-                nl, ng0 = glm_cd.step_pass(self.Xs, self.y, self.w, self.fam, kind, self.eta2, eta, T, d[:m],
-                                           d[m], t, self.g2, self.r)
+                nl, ng0 = self.step_pass(eta, T, d[:m], d[m], t)
                 self.passes += 1
                 bt = b.copy()
                 bt[T] = bT + t * d[:m]

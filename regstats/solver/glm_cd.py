@@ -46,20 +46,24 @@ _FM = {"reassoc", "contract", "nsz"}
 
 @njit(cache=True, fastmath=_FM)
 def _dot(X, j, r, s, e):
-    """sum_{i in [s, e)} X[i, j] r[i] (summed in any order: vectorized)."""
+    """sum_{i in [s, e)} X[i, j] r[i] (summed in any order: vectorized; slices so that the loop
+    index is provably nonnegative, without which numba does not vectorize)."""
+    xc = X[s:e, j]
+    rc = r[s:e]
     acc = 0.0
-    for i in range(s, e):
-        acc += X[i, j] * r[i]
+    for i in range(e - s):
+        acc += xc[i] * rc[i]
     return acc
 
 
 @njit(cache=True, fastmath=_FM)
 def _dot2(X, j, r, q, n):
     """(sum_i X[i, j] r[i], sum_i q[i] X[i, j]^2)."""
+    xc = X[:, j]
     acc = 0.0
     xx = 0.0
     for i in range(n):
-        xij = X[i, j]
+        xij = xc[i]
         acc += xij * r[i]
         xx += q[i] * xij * xij
     return acc, xx
@@ -67,8 +71,32 @@ def _dot2(X, j, r, q, n):
 
 @njit(cache=True, fastmath=_FM)
 def _axpy(X, j, d, out, s, e):
-    for i in range(s, e):
-        out[i] += X[i, j] * d
+    xc = X[s:e, j]
+    oc = out[s:e]
+    for i in range(e - s):
+        oc[i] += xc[i] * d
+
+
+@njit(cache=True, fastmath=_FM)
+def _update(xc, q, d, rw, eta):
+    for i in range(xc.shape[0]):
+        xij = xc[i]
+        rw[i] -= q[i] * xij * d
+        eta[i] += xij * d
+
+
+@njit(cache=True, fastmath=_FM)
+def _vdot(a, b, m):
+    acc = 0.0
+    for k in range(m):
+        acc += a[k] * b[k]
+    return acc
+
+
+@njit(cache=True, fastmath=_FM)
+def _vaxpy(a, t, out, m):
+    for k in range(m):
+        out[k] += a[k] * t
 
 
 @njit(cache=True)
@@ -251,10 +279,7 @@ def glm_lambda_naive(X, y, w, off, v, kind, fam, a, lam, b, b0a, eta, strong, g,
                 d = nb - bj
                 if d != 0.0:
                     b[j] = nb
-                    for i in range(n):
-                        xij = X[i, j]
-                        rw[i] -= mu_q[i] * xij * d
-                        eta[i] += xij * d
+                    _update(X[:, j], mu_q, d, rw, eta)
                     c = xvj * abs(d)
                     if c > maxchg:
                         maxchg = c
@@ -333,10 +358,7 @@ def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, inter
     m = bT.shape[0]
     grad = np.empty(m)
     for j in range(m):
-        s = -gT[j] + h[j] * d[m]
-        for k in range(m):
-            s += H[j, k] * d[k]
-        grad[j] = s
+        grad[j] = -gT[j] + h[j] * d[m] + _vdot(H[j], d, m)
     grad0 = -g0 + h00 * d[m]
     for k in range(m):
         grad0 += h[k] * d[k]
@@ -359,8 +381,7 @@ def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, inter
             delta = c - c_old
             if delta != 0.0:
                 d[j] += delta
-                for k in range(m):
-                    grad[k] += H[j, k] * delta
+                _vaxpy(H[j], delta, grad, m)
                 grad0 += h[j] * delta
                 chg = hjj * abs(delta)
                 if chg > maxchg:
@@ -369,8 +390,7 @@ def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, inter
             delta = -grad0 / h00
             if delta != 0.0:
                 d[m] += delta
-                for k in range(m):
-                    grad[k] += h[k] * delta
+                _vaxpy(h, delta, grad, m)
                 grad0 = 0.0
                 chg = h00 * abs(delta)
                 if chg > maxchg:
@@ -383,6 +403,32 @@ def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, inter
         else:
             full = False
     return sweeps
+
+
+@njit(cache=True)
+def rows_sums(fam, y, w, eta, r, s, e):
+    """r = w (y - mu(eta)) on rows [s, e); returns (sum w (b(eta) - y eta), sum r) over them."""
+    loss = 0.0
+    s0 = 0.0
+    for i in range(s, e):
+        ei = eta[i]
+        ri = w[i] * (y[i] - _mean(fam, ei))
+        r[i] = ri
+        s0 += ri
+        loss += w[i] * (_cumulant(fam, ei) - y[i] * ei)
+    return loss, s0
+
+
+@njit(cache=True)
+def add_columns(X, cols, d, t, d0, eta_old, eta):
+    """eta = eta_old + t (d0 + X[:, cols] d), reading only the columns with d != 0."""
+    n = X.shape[0]
+    for i in range(n):
+        eta[i] = eta_old[i] + t * d0
+    for k in range(cols.shape[0]):
+        dj = t * d[k]
+        if dj != 0.0:
+            _axpy(X, cols[k], dj, eta, 0, n)
 
 
 @njit(cache=True)
@@ -428,7 +474,40 @@ def weighted_gram_inputs(X, cols, w, eta, fam, out):
         q[i] = qi
         sq[i] = math.sqrt(qi)
     for k in range(cols.shape[0]):
-        j = cols[k]
+        xc = X[:, cols[k]]
+        oc = out[:, k]
         for i in range(n):
-            out[i, k] = X[i, j] * sq[i]
+            oc[i] = xc[i] * sq[i]
     return q
+
+
+@njit(cache=True)
+def bfgs_update(H, h, h00a, s, yv):
+    """BFGS update, in place, of the augmented model matrix A = [[H, h], [h', h00]] (h00a[0]) by
+    the step ``s`` and gradient change ``yv`` (both length m + 1, the intercept last):
+    A += yv yv'/(yv's) - (A s)(A s)'/(s'A s), skipped unless both curvatures are positive.
+    Returns whether it was applied."""
+    m = H.shape[0]
+    As = np.empty(m + 1)
+    for j in range(m):
+        As[j] = h[j] * s[m] + _vdot(H[j], s, m)
+    acc = h00a[0] * s[m]
+    for k in range(m):
+        acc += h[k] * s[k]
+    As[m] = acc
+    sAs = 0.0
+    ys = 0.0
+    for j in range(m + 1):
+        sAs += s[j] * As[j]
+        ys += yv[j] * s[j]
+    if not (sAs > 0.0 and ys > 1e-12 * sAs):
+        return False
+    for j in range(m):
+        aj = As[j] / sAs
+        yj = yv[j] / ys
+        Hj = H[j]
+        for k in range(m):
+            Hj[k] += yj * yv[k] - aj * As[k]
+        h[j] += yj * yv[m] - aj * As[m]
+    h00a[0] += yv[m] * yv[m] / ys - As[m] * As[m] / sAs
+    return True
