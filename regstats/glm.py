@@ -128,10 +128,10 @@ _TRACE = None
 
 
 def BINOMIAL_OR_POISSON_VAR(fam_code: int, eta: np.ndarray) -> np.ndarray:
-    """V(mu(eta)) as the kernels compute it (binomial mu clipped to [1e-5, 1 - 1e-5])."""
+    """V(mu(eta)), the exact Hessian's weights (as :func:`regstats.solver.glm_cd.weighted_gram_inputs`)."""
     if fam_code == 0:
-        m = np.clip(1.0 / (1.0 + np.exp(-eta)), glm_cd.P_EPS, 1.0 - glm_cd.P_EPS)
-        return m * (1.0 - m)
+        z = np.exp(-np.abs(eta))
+        return z / ((1.0 + z) * (1.0 + z))
     return np.maximum(np.exp(np.minimum(eta, 700.0)), 1e-300)
 
 
@@ -424,12 +424,21 @@ def glm_path(X: np.ndarray, y: np.ndarray, family: Family, *, weights: np.ndarra
                                               its[:last])
         if "devmax" in stop:
             warn(stop, ConvergenceWarning)
+    if not default_grid and fam.name == "binomial" and np.any(1.0 - dev / null_dev > devmax):
+        k = int(np.argmax(1.0 - dev / null_dev > devmax))
+        warn(f"the deviance ratio exceeds devmax = {devmax:g} from lambda {lambdas[k]:.4g} (the {k + 1}th) on: the "
+             "classes are (nearly) separated, and as lambda -> 0 the coefficients grow without end along the "
+             "separating direction (glmnet stops its default path there)", ConvergenceWarning)
     if not conv.all():
         bad = lambdas[~conv]
-        warn(f"the binomial/Poisson solver stopped before its KKT tolerance ({kkt_tol:g} lambda) at "
-             f"{bad.size} of {len(lambdas)} lambdas (the smallest {bad.min():.4g}), after max_iter = {max_iter} "
-             "IRLS steps or max_sweeps coordinate sweeps; separated classes or an unbounded Poisson "
-             "fit make the coefficients grow without end as lambda -> 0", ConvergenceWarning)
+        ratio = 1.0 - dev[~conv] / null_dev
+        why = (f"the deviance ratio there reaches {ratio.max():.5f}: the classes are (nearly) separated, and as "
+               "lambda -> 0 the coefficients grow without end along the separating direction"
+               if fam.name == "binomial" and ratio.max() > devmax else
+               "raise max_iter, or stop the path at a larger lambda")
+        warn(f"the {fam.name} solver stopped before its KKT tolerance ({kkt_tol:g} lambda) at {bad.size} of "
+             f"{len(lambdas)} lambdas (the largest {bad.max():.4g}, the smallest {bad.min():.4g}) after max_iter = "
+             f"{max_iter} IRLS steps or max_sweeps coordinate sweeps; {why}", ConvergenceWarning)
     coef = beta / prep0.x_scale[None, :]
     icpt = b0s - coef @ prep0.x_mean if intercept else np.zeros(len(lambdas))
     return GLMSolution(lambdas=lambdas, beta=beta, coef=coef, intercept=icpt, deviance=dev,

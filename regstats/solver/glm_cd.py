@@ -119,6 +119,15 @@ def _var(fam, m):
 
 
 @njit(cache=True)
+def _var_exact(fam, e):
+    """V(mu(eta)) without glmnet's clipping (binomial: e^-|eta| / (1 + e^-|eta|)^2, stable)."""
+    if fam == 0:
+        z = math.exp(-abs(e))
+        return z / ((1.0 + z) * (1.0 + z))
+    return max(math.exp(min(e, 700.0)), 1e-300)
+
+
+@njit(cache=True)
 def _cumulant(fam, e):
     """b(eta): log(1 + e^eta) (binomial), e^eta (Poisson)."""
     if fam == 0:
@@ -242,7 +251,7 @@ def glm_lambda_naive(X, y, w, off, v, kind, fam, a, lam, b, b0a, eta, strong, g,
         sq = 0.0
         for i in range(n):
             m = _mean(fam, eta[i])
-            q = w[i] * _var(fam, m)
+            q = w[i] * _var_exact(fam, eta[i])
             mu_q[i] = q
             rw[i] = w[i] * (y[i] - m)
             sq += q
@@ -465,12 +474,13 @@ def step_pass(X, y, w, fam, kind, eta, eta_old, cols, dcols, d0, t, g, r):
 
 @njit(cache=True)
 def weighted_gram_inputs(X, cols, w, eta, fam, out):
-    """out[:, k] = sqrt(q) X[:, cols[k]] (q = w V(mu(eta))), and returns (q)."""
+    """out[:, k] = sqrt(q) X[:, cols[k]] (q = w V(mu(eta)), the exact Hessian's weights: unlike
+    glmnet's clipped ones they keep the Newton step fast when classes separate), and returns q."""
     n = X.shape[0]
     sq = np.empty(n)
     q = np.empty(n)
     for i in range(n):
-        qi = w[i] * _var(fam, _mean(fam, eta[i]))
+        qi = w[i] * _var_exact(fam, eta[i])
         q[i] = qi
         sq[i] = math.sqrt(qi)
     for k in range(cols.shape[0]):
