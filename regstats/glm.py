@@ -125,6 +125,7 @@ def _null_fit(fam: Family, Xs, y, w, offset, free, intercept):
 
 
 _TRACE = None
+_RHO = 0.05
 
 
 def BINOMIAL_OR_POISSON_VAR(fam_code: int, eta: np.ndarray) -> np.ndarray:
@@ -308,7 +309,7 @@ class _QuasiNewton:
                     self.extend(np.flatnonzero(outside)[over], eta)
                     worst = new
                     continue
-            if new > (0.02 if self.cheap() else 0.25) * worst or t < 1.0:
+            if new > (0.02 if self.cheap() else _RHO) * worst or t < 1.0:
                 self.refresh(eta)
             worst = new
         return steps, ok, g0, loss, worst / lam
@@ -386,6 +387,9 @@ def glm_path(X: np.ndarray, y: np.ndarray, family: Family, *, weights: np.ndarra
     qn = _QuasiNewton(Xs, y, w, off, fam_code, kind, vv, a, bool(intercept))
     g0 = float(np.sum(w * (y - mu0))) / n
     loss = glm_cd._objective(fam_code, y, w, eta, b, vv, kind, a, 0.0)
+    # the deviance from the loss 1/n sum w (b(eta) - y eta) that the solvers keep: 2 n loss + this
+    from scipy.special import xlogy
+    dev_const = 2.0 * float(w @ (xlogy(y, y) + xlogy(1.0 - y, 1.0 - y) if fam_code == 0 else xlogy(y, y) - y))
     for k, lam in enumerate(lambdas):
         if a > 0:
             strong = ever | ((kind == 1) & (np.abs(g) >= a * vv * (2.0 * lam - lam_prev)))
@@ -405,7 +409,7 @@ def glm_path(X: np.ndarray, y: np.ndarray, family: Family, *, weights: np.ndarra
         conv[k] = status == glm_cd.CONVERGED
         ever |= b != 0
         beta[k], b0s[k] = b, b0a[0]
-        dev[k] = fam.deviance(y, fam.mean(eta), w)
+        dev[k] = 2.0 * n * loss + dev_const
         lam_prev = float(lam)
         if default_grid and k > 0:
             ratio_k, ratio_prev = 1.0 - dev[k] / null_dev, 1.0 - dev[k - 1] / null_dev

@@ -356,6 +356,67 @@ def glm_lambda_naive(X, y, w, off, v, kind, fam, a, lam, b, b0a, eta, strong, g,
 # -- the quasi-Newton solver (a weighted Gram matrix of the strong set, reused) ------------------
 
 @njit(cache=True)
+def _model_newton(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept):
+    """One Newton step of the model on its nonzero set with the signs held (exact when they
+    hold: the model is quadratic there), cut back where a coefficient would cross 0 (it is set to
+    0 there).  Updates d and grad in place; returns the new grad0."""
+    m = bT.shape[0]
+    act = np.empty(m, dtype=np.int64)
+    k = 0
+    for j in range(m):
+        if kindT[j] != 0 and bT[j] + d[j] != 0.0 and H[j, j] > 0.0:
+            act[k] = j
+            k += 1
+    ni = 1 if (intercept and h00 > 0.0) else 0
+    K = k + ni
+    if K == 0:
+        return grad0
+    M = np.empty((K, K))
+    rhs = np.empty(K)
+    for u in range(k):
+        j = act[u]
+        Hj = H[j]
+        for w_ in range(k):
+            M[u, w_] = Hj[act[w_]]
+        c = bT[j] + d[j]
+        M[u, u] += lam * (1.0 - a) * vT[j] if kindT[j] == 1 else 0.0
+        r = grad[j]
+        if kindT[j] == 1:
+            r += lam * (1.0 - a) * vT[j] * c + lam * a * vT[j] * (1.0 if c > 0.0 else -1.0)
+        rhs[u] = -r
+        if ni:
+            M[u, k] = h[j]
+            M[k, u] = h[j]
+    if ni:
+        M[k, k] = h00
+        rhs[k] = -grad0
+    delta = np.linalg.solve(M, rhs)
+    t = 1.0
+    for u in range(k):
+        j = act[u]
+        c = bT[j] + d[j]
+        if kindT[j] == 1 and c * (c + delta[u]) < 0.0:
+            tu = -c / delta[u]
+            if tu < t:
+                t = tu
+    for u in range(k):
+        j = act[u]
+        du = t * delta[u]
+        c = bT[j] + d[j]
+        if kindT[j] == 1 and c * (c + delta[u]) < 0.0 and -c / delta[u] <= t:
+            du = -c                                   # lands on 0
+        d[j] += du
+        _vaxpy(H[j], du, grad, m)
+        grad0 += h[j] * du
+    if ni:
+        d0 = t * delta[k]
+        d[m] += d0
+        _vaxpy(h, d0, grad, m)
+        grad0 += h00 * d0
+    return grad0
+
+
+@njit(cache=True)
 def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, intercept):
     """Minimise the quadratic model over the steps (d0, d) of the strong set T:
 
@@ -373,6 +434,7 @@ def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, inter
         grad0 += h[k] * d[k]
     sweeps = 0
     full = True
+    thr_chg = thr
     while sweeps < max_sweeps:
         maxchg = 0.0
         for j in range(m):
@@ -405,12 +467,33 @@ def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, inter
                 if chg > maxchg:
                     maxchg = chg
         sweeps += 1
-        if maxchg <= thr:
+        if maxchg <= thr_chg:
             if full:
-                break
+                # small moves do not make a solved model when H is ill-conditioned: check its KKT
+                worst = abs(grad0) if intercept else 0.0
+                for j in range(m):
+                    if kindT[j] == 0:
+                        continue
+                    c = bT[j] + d[j]
+                    gj = grad[j] + lam * (1.0 - a) * vT[j] * c
+                    if kindT[j] == 2:
+                        vj = abs(gj)
+                    elif c == 0.0:
+                        vj = max(abs(gj) - lam * a * vT[j], 0.0)
+                    else:
+                        vj = abs(gj + lam * a * vT[j] * (1.0 if c > 0.0 else -1.0))
+                    if vj > worst:
+                        worst = vj
+                if worst <= thr or thr_chg < 1e-300:
+                    break
+                thr_chg *= 0.01
             full = True
         else:
             full = False
+        if sweeps % 16 == 0:
+            # coordinate descent creeps on an ill-conditioned model: solve it on its nonzero set
+            grad0 = _model_newton(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept)
+            full = True
     return sweeps
 
 
