@@ -1,21 +1,30 @@
-"""Penalized binomial and Poisson paths on arrays: IRLS (proximal Newton) around the gaussian solver.
+"""Penalized binomial and Poisson paths on arrays: glmnet's IRLS scheme, made exact and fast.
 
 The objective (glmnet's; :mod:`regstats.family`) is
 
     F(b0, b) = 1/(2n) sum_i w_i d(y_i, mu_i) + lam * sum_j v_j (a |b_j| + (1-a)/2 b_j^2)
 
 on the design standardized once with the observation weights (so the penalty acts on the same
-``sd_j b_j`` as for gaussian fits; there is no s_y).  At the current fit, the quadratic
-approximation of the loss is the weighted least squares
+``sd_j b_j`` as for gaussian fits; there is no s_y).  The standardized design is formed once per
+path; nothing is re-prepared per step.  Two solvers share the path loop (warm starts, sequential
+strong rules, KKT checks on every column):
 
-    1/(2n) sum_i q_i (z_i - b0 - x_i'b)^2,   q_i = w_i V(mu_i),   z_i = eta_i - o_i + (y_i - mu_i) / V(mu_i)
+* the quasi-Newton solver (:class:`_QuasiNewton`, the default while the strong set has at most
+  1500 columns): the quadratic model of the loss uses the weighted Gram matrix ``[1 X_T]' Q [1 X_T]/n``
+  of the strong set T (BLAS ``ssyrk``), which is kept along the path -- extended by the rows of
+  new columns, BFGS-updated after every step, and formed afresh only when a step contracts the KKT
+  violation by less than 20x (or when that is cheaper than a pass over X).  The model is solved by
+  covariance-update coordinate descent with a Newton solve on its nonzero set
+  (:func:`regstats.solver.glm_cd.model_cd`); a step is then one pass over X (the new linear
+  predictor and the exact gradient of every column, BLAS), halved if it raises F.
+* glmnet's own scheme (:func:`regstats.solver.glm_cd.glm_lambda_naive`): weighted coordinate descent
+  on the columns inside each IRLS step, for strong sets too large for a Gram matrix.
 
-which is solved by the gaussian path solver (:func:`regstats.engine.solve`, warm-started) on the
-standardized design with weights q: the engine normalises its weights to sum n, so its penalty is
-``lam * n / sum(q)`` and its response scale is held at 1.  A step that does not lower F is halved.
-The outer loop stops when F changes by less than ``tol`` times the null deviance per row, and the
-fit is reported converged when its KKT conditions hold (to ``1e-6 * lam`` for the default tol, and
-to ``1e-9 * lam`` when ``tol <= 1e-9``).
+Both stop on the KKT conditions with the exact gradient: a fit is converged when the largest
+violation is at most ``100 tol * lam`` (1e-5 lam at the default tol) -- at most ``1e-9 lam`` when
+``tol <= 1e-9``, where the linear predictor is also recomputed from scratch before the check.
+The IRLS weights are the exact ``w V(mu)`` (not glmnet's clipped ones), so Newton's steps stay
+fast when classes separate.
 """
 from __future__ import annotations
 
@@ -124,11 +133,7 @@ def _null_fit(fam: Family, Xs, y, w, offset, free, intercept):
     return (float(theta[0]) if intercept else 0.0), b
 
 
-_TRACE = None
-_RHO = 0.05
-
-
-def BINOMIAL_OR_POISSON_VAR(fam_code: int, eta: np.ndarray) -> np.ndarray:
+def _hessian_weights(fam_code: int, eta: np.ndarray) -> np.ndarray:
     """V(mu(eta)), the exact Hessian's weights (as :func:`regstats.solver.glm_cd.weighted_gram_inputs`)."""
     if fam_code == 0:
         z = np.exp(-np.abs(eta))
@@ -137,8 +142,9 @@ def BINOMIAL_OR_POISSON_VAR(fam_code: int, eta: np.ndarray) -> np.ndarray:
 
 
 class _QuasiNewton:
-    """The quasi-Newton solver's state along a path (:mod:`regstats.solver.glm_cd`): the strong set
-    ``T`` (it only grows), its weighted Gram matrix (refreshed when stale), the loss and gradient."""
+    """The quasi-Newton solver's state along a path (see the module docstring): the strong set ``T``
+    (it only grows), its weighted Gram matrix ``H`` with the intercept's column ``h`` and corner
+    ``h00``, and scratch for the steps.  ``passes``, ``refreshes``, ``extends`` count the work."""
 
     #: above this many strong columns the coordinate-descent solver on the columns is used
     MAX_T = 1500
@@ -162,6 +168,10 @@ class _QuasiNewton:
         from scipy.linalg.blas import ssyrk
 
         n = self.Xs.shape[0]
+        if self.T.size == 0:
+            self.H, self.h = np.zeros((0, 0)), np.zeros(0)
+            self.h00 = float(self.w @ _hessian_weights(self.fam, eta)) / n
+            return
         XT = np.empty((self.T.size, n), dtype=np.float32).T
         q = glm_cd.weighted_gram_inputs(self.Xs, self.T, self.w, eta, self.fam, XT)
         H = ssyrk(1.0 / n, XT, trans=1, lower=0).astype(float)
@@ -204,7 +214,7 @@ class _QuasiNewton:
             self.refresh(eta)
             return
         n = self.Xs.shape[0]
-        q = self.w * BINOMIAL_OR_POISSON_VAR(self.fam, eta)
+        q = self.w * _hessian_weights(self.fam, eta)
         Xq = self.Xs[:, new] * q[:, None]
         allc = np.concatenate([self.T, new])
         if 2 * allc.size >= self.Xs.shape[1]:
@@ -287,8 +297,6 @@ class _QuasiNewton:
                 glm_cd.fresh_eta(self.Xs, b0a[0], b, self.off, eta)
                 g0 = glm_cd.full_gradient(self.Xs, self.y, self.w, eta, self.fam, kind, g, self.r)
             new = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
-            if _TRACE is not None:
-                _TRACE.append((lam, steps, worst / lam, new / lam, t, self.T.size))
             if new <= limit:
                 if exact:
                     glm_cd.fresh_eta(self.Xs, b0a[0], b, self.off, eta)
@@ -297,8 +305,6 @@ class _QuasiNewton:
                 if new <= limit:
                     worst, ok = new, True
                     break
-            viol = np.zeros(b.size, dtype=bool)
-            viol[:] = False
             outside = np.ones(b.size, dtype=bool)
             outside[self.T] = False
             outside &= kind != 0
@@ -309,7 +315,7 @@ class _QuasiNewton:
                     self.extend(np.flatnonzero(outside)[over], eta)
                     worst = new
                     continue
-            if new > (0.02 if self.cheap() else _RHO) * worst or t < 1.0:
+            if new > (0.02 if self.cheap() else 0.05) * worst or t < 1.0:
                 self.refresh(eta)
             worst = new
         return steps, ok, g0, loss, worst / lam
