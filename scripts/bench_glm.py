@@ -146,8 +146,6 @@ def main(argv=None):
 def write(rows, load0, load1, reps):
     from _sections import write_section
 
-    import numpy as np  # noqa: F401  (numpy version below)
-
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     target = {"A": 0.7, "B": 0.5}
     lines = [
@@ -165,7 +163,8 @@ def write(rows, load0, load1, reps):
         "glmnet in brackets): regstats at its default tol (KKT within 1e-5 lambda), glmnet at its default "
         "`thresh = 1e-7`.",
         "",
-        "| family | problem | n x p | regstats s | glmnet s | ratio | target | lambdas (ours / glmnet) | KKT regstats | KKT glmnet |",
+        "| family | problem | n x p | regstats s | glmnet s | ratio | target | lambdas (ours / glmnet) "
+        "| KKT regstats | KKT glmnet |",
         "|---|---|---|---:|---:|---:|---:|---|---:|---:|",
     ]
     for r in rows:
@@ -173,7 +172,17 @@ def write(rows, load0, load1, reps):
         lines.append(f"| {r['family']} | {r['problem']} | {r['n']} x {r['p']} | {r['ours']:.3f} | {r['glmnet']:.3f} | "
                      f"{r['ratio']:.2f}x | {t} | {r['n_ours']} / {r['n_glmnet']} | {r['kkt_ours']:.1e} | "
                      f"{r['kkt_glmnet']:.1e} ({r['kkt_glmnet_med']:.0e}) |")
-    lines += ["", "Before issue 18's solver (the IRLS loop around the gaussian engine, re-preparing the "
+    lines += ["", "The targets (0.7x on A, 0.5x on B) are not met. The two tools do not do the same work: glmnet's "
+              "default answers are 1e-3 to 0.3 lambda away from optimality (its KKT column), regstats' within "
+              "1e-5 lambda, about 1000 times closer. Where regstats' time goes on A: ~2.6 quasi-Newton steps per "
+              "lambda, each a BLAS pass over X (p = 5000) plus solving the quadratic model on the Gram matrix of "
+              "a strong set that grows to ~750 columns (binomial) and ~1480 (Poisson: the model solve, covariance "
+              "coordinate descent with dense Newton solves on ~870 nonzeros, is 3/4 of the Poisson time). On B "
+              "(n >> p) it is ~2.3 passes over X per lambda (X'r and X d, BLAS, 4-8 ms each) and a fresh "
+              "weighted Gram matrix every few lambdas. The lambda counts differ where the deviance ratio's "
+              "growth crosses glmnet's 1e-5 stopping rule one lambda apart (glmnet's own inexact deviance "
+              "ratios give its count).",
+              "", "Before issue 18's solver (the IRLS loop around the gaussian engine, re-preparing the "
               "design at every step): 22-28 s on binomial A.", "<!-- glm:end -->"]
     write_section("\n".join(lines) + "\n", ROOT / "reports" / "benchmarks.md", "<!-- glm:begin -->",
                   "<!-- glm:end -->")
