@@ -540,6 +540,11 @@ def _warn_unconverged(sol: engine.Solution) -> None:
                       ConvergenceWarning, stacklevel=user_stacklevel())
 
 
+def _is_dask(data: Any) -> bool:
+    """A dask DataFrame (checked by module name: dask is imported only for one)."""
+    return type(data).__module__.split(".")[0] in ("dask", "dask_expr") and hasattr(data, "to_delayed")
+
+
 def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
                 lambdas: Sequence[float] | None = None, n_lambda: int = 100,
                 lambda_min_ratio: float | None = None, standardize: bool = True,
@@ -576,6 +581,13 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     """
     _exclude = unknown.pop("_exclude", ())  # columns '.' leaves out (fold ids, groups): cv_elastic_net
     _refuse_unknown("elastic_net", unknown)
+    if _is_dask(data):  # the dask backend (regstats/distributed): sufficient statistics, no rows
+        from .distributed import elastic_net as dask_elastic_net
+
+        return dask_elastic_net(formula, data, l1_ratio, lambdas=lambdas, n_lambda=n_lambda,
+                                lambda_min_ratio=lambda_min_ratio, standardize=standardize,
+                                penalty_factor=penalty_factor, weights=weights, tol=tol, max_iter=max_iter,
+                                y_scale=y_scale, _exclude=_exclude)
     a = check.real_in("l1_ratio", l1_ratio, 0.0, 1.0)
     n_lambda = check.positive_int("n_lambda", n_lambda)
     if lambda_min_ratio is not None:
