@@ -199,7 +199,6 @@ def partition_stats(part: pd.DataFrame, offset: int, job: Job) -> dict[str, Any]
         out["bad"]["w_bad"] = True
     if out["bad"]:
         return out
-    Z = np.column_stack([X, y])
     out["amax"] = np.abs(X).max(axis=0) if X.shape[0] else np.zeros(X.shape[1])
     if job.mode in ("one", "folds"):
         if job.mode == "one":
@@ -212,12 +211,33 @@ def partition_stats(part: pd.DataFrame, offset: int, job: Job) -> dict[str, Any]
         else:
             lab = hash_folds(pos, job.n_slots, job.seed)
         uniq, codes = np.unique(lab, return_inverse=True)
-        st = _slot_stats(Z, w, len(uniq), codes.ravel(), None)
+        st = _blocked(X, y, w, len(uniq), lambda a, b: (codes.ravel()[a:b], None), False)
         out["groups"] = {u.item() if hasattr(u, "item") else u: st.slot(i) for i, u in enumerate(uniq)}
     else:
-        slot_w = poisson_weights(pos, job.n_slots, job.seed) if job.mode == "bootstrap" else \
-            halves(pos, job.n_slots // 2, job.seed)
-        out["slots"] = _slot_stats(Z, w, job.n_slots, None, slot_w, count_all=job.mode == "bootstrap")
+        def weights_of(a: int, b: int) -> tuple[None, np.ndarray]:
+            if job.mode == "bootstrap":
+                return None, poisson_weights(pos[a:b], job.n_slots, job.seed)
+            return None, halves(pos[a:b], job.n_slots // 2, job.seed)
+
+        out["slots"] = _blocked(X, y, w, job.n_slots, weights_of, job.mode == "bootstrap")
+    return out
+
+
+#: rows per block inside a partition: temporaries stay at BLOCK x (p + 1) floats per slot
+BLOCK = 1 << 15
+
+
+def _blocked(X: np.ndarray, y: np.ndarray, w: np.ndarray, S: int, slots_of: Any, count_all: bool) -> Stats:
+    """:func:`_slot_stats` over row blocks, combined exactly; ``slots_of(a, b)`` gives the block's
+    ``(slot labels, slot weights)``."""
+    out = None
+    n = len(y)
+    for a in range(0, max(n, 1), BLOCK):
+        b = min(a + BLOCK, n)
+        Z = np.column_stack([X[a:b], y[a:b]])
+        lab, sw = slots_of(a, b)
+        st = _slot_stats(Z, w[a:b], S, lab, sw, count_all)
+        out = st if out is None else combine(out, st)
     return out
 
 
