@@ -1,5 +1,5 @@
 """Write the 10^7 x 20 data set of the dask benchmark (issue 19): 20 float64 predictors and a
-response (1.68 GB of float64 in all), in parquet files of 500 000 rows, from a seed.
+response (1.68 GB of float64 in all), in parquet files of 250 000 rows (42 MB partitions), from a seed.
 
     python benchmarks/make_tall_parquet.py [--rows 10000000] [--out /tmp/regstats_tall]
 
@@ -21,7 +21,7 @@ BETA = np.r_[2.0, -1.5, 1.0, -0.5, 0.25, np.zeros(P - 5)]
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=10_000_000)
-    ap.add_argument("--chunk", type=int, default=500_000)
+    ap.add_argument("--chunk", type=int, default=250_000)
     ap.add_argument("--out", default="/tmp/regstats_tall")
     args = ap.parse_args()
     out = Path(args.out)

@@ -14,7 +14,8 @@ Poisson(1) bootstrap weights and stability halves do not depend on the partition
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
@@ -160,6 +161,10 @@ class Job:
     n_slots: int = 1
     seed: int = 0
     fold_col: str | None = None          # fold labels from a column (mode "folds")
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)   # dask's token of the recipe
+
+    def __dask_tokenize__(self) -> tuple:
+        return (self.key, self.mode, self.n_slots, self.seed, self.fold_col)
 
 
 def _design_rows(part: pd.DataFrame, job: Job) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
@@ -189,7 +194,8 @@ def partition_stats(part: pd.DataFrame, offset: int, job: Job) -> dict[str, Any]
     """
     X, y, w, keep, dropped = _design_rows(part, job)
     pos = offset + np.flatnonzero(keep)
-    X, y, w = X[keep], y[keep], w[keep]
+    if not keep.all():
+        X, y, w = X[keep], y[keep], w[keep]
     out: dict[str, Any] = {"lengths": [len(part)], "dropped": dropped, "bad": {}}
     if not np.all(np.isfinite(X)):
         out["bad"]["x_inf"] = np.flatnonzero(~np.isfinite(X).all(axis=0)).tolist()
@@ -199,7 +205,7 @@ def partition_stats(part: pd.DataFrame, offset: int, job: Job) -> dict[str, Any]
         out["bad"]["w_bad"] = True
     if out["bad"]:
         return out
-    out["amax"] = np.abs(X).max(axis=0) if X.shape[0] else np.zeros(X.shape[1])
+    out["amax"] = np.maximum(X.max(axis=0), -X.min(axis=0)) if X.shape[0] else np.zeros(X.shape[1])
     if job.mode in ("one", "folds"):
         if job.mode == "one":
             lab = np.zeros(len(y), dtype=np.int64)
@@ -279,20 +285,32 @@ def columns_needed(ddf: Any, formula: str, extra: Sequence[str]) -> list[str]:
     return [c for c in ddf.columns if has_dot or c in formula or c in extra]
 
 
+def _task(part: pd.DataFrame, job: Job, offsets: np.ndarray, partition_info: Any = None) -> pd.DataFrame:
+    """:func:`partition_stats` as a map_partitions function (fused with the read: the partition is
+    never stored as a separate task result); the result travels in a one-cell object frame."""
+    k = partition_info["number"] if partition_info else 0
+    return pd.DataFrame({"stats": [partition_stats(part, int(offsets[k]), job)]}, index=[k])
+
+
 def run(ddf: Any, job: Job, offsets: np.ndarray, columns: Sequence[str], split_every: int = 8) -> dict[str, Any]:
-    """One pass: :func:`partition_stats` on every partition, tree-reduced with :func:`merge`, on the
-    current dask scheduler (a distributed Client when one is active)."""
+    """One pass: :func:`partition_stats` on every partition (fused with reading it), tree-reduced
+    with :func:`merge`, on the current dask scheduler (a distributed Client when one is active)."""
     import dask
 
-    parts = ddf[list(columns)].to_delayed()
-    tasks = [dask.delayed(partition_stats)(part, int(off), job) for part, off in zip(parts, offsets)]
-    while len(tasks) > 1:
+    meta = pd.DataFrame({"stats": pd.Series(dtype=object)})
+    mapped = ddf[list(columns)].map_partitions(_task, job, np.asarray(offsets), meta=meta,
+                                                 enforce_metadata=False, align_dataframes=False)
+    tasks = mapped.to_delayed()
+    level = 0
+    while len(tasks) > 1 or level == 0:
         tasks = [dask.delayed(_merge_many)(*tasks[i:i + split_every]) for i in range(0, len(tasks), split_every)]
+        level += 1
     (res,) = dask.compute(tasks[0])
     return res
 
 
-def _merge_many(*results: dict[str, Any]) -> dict[str, Any]:
+def _merge_many(*results: Any) -> dict[str, Any]:
+    results = [r.iloc[0, 0] if isinstance(r, pd.DataFrame) else r for r in results]
     out = results[0]
     for r in results[1:]:
         out = merge(out, r)
