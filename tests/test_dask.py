@@ -171,11 +171,14 @@ def test_stability_halves(client, data):
     assert ever[-1].sum() >= 1
 
 
-def test_predict_new_rows_and_rows_needed(client, data):
+def test_predict_new_rows_and_rows_needed(client, data, tmp_path):
     f = "y ~ x0 + C(g) + np.log(x2)"
     P, D = rs.lasso(f, data), rs.lasso(f, dd.from_pandas(data, npartitions=3))
     new = data.head(20)
     _close(D.predict(new, lam=0.1).to_numpy(), P.predict(new, lam=0.1).to_numpy())
+    D.save(tmp_path / "d.json")
+    _close(rs.load(tmp_path / "d.json").predict(new, lam=0.1).to_numpy(), P.predict(new, lam=0.1).to_numpy())
+    assert "dropped" in str(D.summary()) and "lambda" in str(D.at(0.1).summary())
     lazy = D.predict(dd.from_pandas(new, npartitions=2), lam=0.1).compute()
     _close(lazy.to_numpy(), P.predict(new, lam=0.1).to_numpy())
     for call in (lambda: D.predict(), lambda: D.at(0.1).predict(), lambda: D.loo(),

@@ -125,22 +125,29 @@ def _slot_stats(Z: np.ndarray, w: np.ndarray, S: int, slot_of: np.ndarray | None
     W = np.zeros(S)
     m = np.zeros((S, q))
     C = np.zeros((S, q, q))
+    unit = bool(np.all(w == 1.0))
     for k in range(S):
         if slot_w is not None:
             wk = w * slot_w[k]
             Zk = Z
             rows[k] = Z.shape[0] if count_all else np.count_nonzero(slot_w[k])
+            unit_k = False
+        elif S == 1:
+            wk, Zk, unit_k = w, Z, unit
+            rows[k] = Z.shape[0]
         else:
             sel = slot_of == k
-            wk, Zk = w[sel], Z[sel]
+            wk, Zk, unit_k = w[sel], Z[sel], unit
             rows[k] = Zk.shape[0]
         Wk = float(wk.sum())
         W[k] = Wk
         if Wk <= 0:
             continue
-        m[k] = (wk @ Zk) / Wk
+        m[k] = (Zk.sum(axis=0) if unit_k else wk @ Zk) / Wk
         D = Zk - m[k]
-        C[k] = (D * wk[:, None]).T @ D
+        if not unit_k:
+            D *= np.sqrt(wk)[:, None]
+        C[k] = D.T @ D                     # BLAS syrk (the transpose of the same array)
     C = 0.5 * (C + np.transpose(C, (0, 2, 1)))
     return Stats(rows, W, m, C)
 
