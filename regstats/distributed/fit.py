@@ -8,7 +8,6 @@ See docs/distributed.md.
 """
 from __future__ import annotations
 
-import math
 import re
 import warnings
 from dataclasses import dataclass, field, fields
