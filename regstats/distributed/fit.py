@@ -30,7 +30,7 @@ __all__ = ["is_dask_frame", "elastic_net", "DaskPath", "DaskFit", "MAX_P"]
 #: (p = 1000: 8 MB each); beyond, bring the data into memory (or sample rows) and use pandas
 MAX_P = 1000
 
-#: rows of the first partition(s) the design recipe is learned from (levels come from a pass)
+#: rows of the first partition the design recipe is learned from (levels come from a pass)
 _PROTOTYPE_ROWS = 200
 
 _STATEFUL = re.compile(r"\b(center|standardize|scale|bs|cr|cc|te)\s*\(")
@@ -69,9 +69,11 @@ class _DaskDesign:
 
 def _prototype(ddf: Any, columns: Sequence[str], levels: Mapping[str, list]) -> pd.DataFrame:
     """A few rows to learn the design recipe from, text columns as categoricals of their levels."""
-    head = ddf[list(columns)].head(_PROTOTYPE_ROWS, npartitions=min(ddf.npartitions, 4), compute=True)
+    head = ddf[list(columns)].head(_PROTOTYPE_ROWS, npartitions=1, compute=True)
+    if len(head) == 0:   # an empty first partition: look further (a scan, rare)
+        head = ddf[list(columns)].head(_PROTOTYPE_ROWS, npartitions=-1, compute=True)
     if len(head) == 0:
-        raise DataError("the dask DataFrame has no rows in its first partitions")
+        raise DataError("the dask DataFrame has no rows")
     head = head.reset_index(drop=True)
     for c, cats in levels.items():
         if c in head.columns:
