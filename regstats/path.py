@@ -704,6 +704,7 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     formula : patsy formula, e.g. ``"y ~ x1 + C(g) + np.log(x2)"``; ``"y ~ ."`` uses every other
         column and ``"y ~ . - x3"`` drops one.  Names from the caller's namespace and ``np`` work.
     data : DataFrame.  Rows with missing values in the variables used are dropped (and counted).
+        A dask DataFrame runs the gaussian model from sufficient statistics (docs/distributed.md).
     l1_ratio : mixing ``a`` in [0, 1]: 1 is the lasso, 0 ridge.
     lambdas : penalty levels to use as given (sorted decreasing); default is glmnet's grid:
         ``n_lambda`` values log-spaced from ``lambda_max`` down to ``lambda_min_ratio * lambda_max``
