@@ -722,8 +722,13 @@ def cv_elastic_net(formula: str, data: pd.DataFrame, l1_ratios: Sequence[float] 
     -------
     ElasticNetCV
     """
-    from .path import elastic_net
+    from .path import _is_dask, elastic_net
 
+    if _is_dask(data):  # the dask backend: one statistics pass and one fold pass for every l1_ratio
+        from .distributed.stats import cv_elastic_net as dask_cv_elastic_net
+
+        return dask_cv_elastic_net(formula, data, l1_ratios, folds, foldid, seed, groups=groups,
+                                   n_repeats=n_repeats, loss=loss, stratify=stratify, **path_kwargs)
     try:
         ratios = [float(a) for a in np.atleast_1d(np.asarray(l1_ratios, dtype=float))]
     except (TypeError, ValueError):

@@ -234,3 +234,15 @@ def test_clear_errors(client, data, monkeypatch):
         warnings.simplefilter("error")
         with pytest.raises(rs.DesignWarning, match="constant"):
             rs.lasso("y ~ x0 + k", dd.from_pandas(data.assign(k=1.0), npartitions=2))
+
+
+def test_cv_elastic_net_and_categorical_dtype(client, data):
+    """cv_elastic_net shares one statistics pass and one fold pass across l1_ratios; a categorical
+    column keeps its own level order (the pandas path's coding)."""
+    cat = data.assign(g=pd.Categorical(data["g"], categories=["mid", "lo", "hi"]))
+    f = "y ~ x0 + x2 + g"
+    a = rs.cv_elastic_net(f, cat, l1_ratios=(0.5, 1.0), foldid="fold")
+    b = rs.cv_elastic_net(f, dd.from_pandas(cat, npartitions=3), l1_ratios=(0.5, 1.0), foldid="fold")
+    assert b.results[0].path.column_names == a.results[0].path.column_names == ("x0", "x2", "g[T.lo]", "g[T.hi]")
+    _close(b.table.to_numpy(dtype=float), a.table.to_numpy(dtype=float))
+    assert (b.l1_ratio_min, b.results[1].index_1se) == (a.l1_ratio_min, a.results[1].index_1se)

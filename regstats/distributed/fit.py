@@ -69,9 +69,11 @@ class _DaskDesign:
 
 def _prototype(ddf: Any, columns: Sequence[str], levels: Mapping[str, list]) -> pd.DataFrame:
     """A few rows to learn the design recipe from, text columns as categoricals of their levels."""
-    head = ddf[list(columns)].head(_PROTOTYPE_ROWS, npartitions=1, compute=True)
-    if len(head) == 0:   # an empty first partition: look further (a scan, rare)
-        head = ddf[list(columns)].head(_PROTOTYPE_ROWS, npartitions=-1, compute=True)
+    with warnings.catch_warnings():   # dask warns when the first partition has fewer rows
+        warnings.filterwarnings("ignore", message="Insufficient elements for `head`")
+        head = ddf[list(columns)].head(_PROTOTYPE_ROWS, npartitions=1, compute=True)
+        if len(head) == 0:   # an empty first partition: look further (a scan, rare)
+            head = ddf[list(columns)].head(_PROTOTYPE_ROWS, npartitions=-1, compute=True)
     if len(head) == 0:
         raise DataError("the dask DataFrame has no rows")
     head = head.reset_index(drop=True)
@@ -122,31 +124,9 @@ def _duplicates(prep: engine.Prepared, names: Sequence[str]) -> list[tuple[str, 
     return out
 
 
-def elastic_net(formula: str, ddf: Any, l1_ratio: float = 0.5, *, lambdas: Sequence[float] | None = None,
-                n_lambda: int = 100, lambda_min_ratio: float | None = None, standardize: bool = True,
-                penalty_factor: Any = None, weights: str | None = None, tol: float = 1e-7,
-                max_iter: int = 100_000, y_scale: float | None = None, family: str = "gaussian",
-                offset: Any = None, _exclude: Sequence[str] = ()) -> "DaskPath":
-    """:func:`regstats.elastic_net` on a dask DataFrame (same arguments; ``weights`` a column name)."""
-    if family != "gaussian" or offset is not None:
-        raise ParameterError(f"family must be 'gaussian' on a dask DataFrame (got {family!r}"
-                             f"{', and an offset' if offset is not None else ''}): binomial and Poisson fits "
-                             "need one pass per IRLS step, planned in docs/distributed.md; for now bring the "
-                             "rows into memory (ddf.compute()) or fit a sample with the pandas path")
-    if not isinstance(formula, str):
-        raise FormulaError(f"formula must be a string such as 'y ~ x1 + x2'; got {type(formula).__name__}")
-    a = check.real_in("l1_ratio", l1_ratio, 0.0, 1.0)
-    n_lambda = check.positive_int("n_lambda", n_lambda)
-    if lambda_min_ratio is not None:
-        lambda_min_ratio = check.real_in("lambda_min_ratio", lambda_min_ratio, 0.0, 1.0, lo_open=True,
-                                         hi_open=True)
-    if not isinstance(standardize, (bool, np.bool_)):
-        raise ParameterError(f"standardize must be True or False; got {standardize!r}")
-    tol = check.real_in("tol", tol, 0.0, 1.0, lo_open=True)
-    max_iter = check.positive_int("max_iter", max_iter)
-    lam_user = check.lambdas(lambdas) if lambdas is not None else None
-    if y_scale is not None:
-        y_scale = check.real_in("y_scale", y_scale, 0.0, np.inf, lo_open=True, hi_open=True)
+def gather(formula: str, ddf: Any, weights: str | None, _exclude: Sequence[str] = ()) -> tuple:
+    """The design recipe and the full data's statistics: (design, job, pass result, columns read,
+    passes made).  Independent of the penalty, so one gather serves every l1_ratio."""
     columns = [str(c) for c in ddf.columns]
     if weights is not None and (not isinstance(weights, str) or weights not in columns):
         raise ParameterError(f"weights must be a column name of the dask DataFrame; got {weights!r}")
@@ -179,6 +159,39 @@ def elastic_net(formula: str, ddf: Any, l1_ratio: float = 0.5, *, lambdas: Seque
     job = passes.Job(spec=design.spec, response=response, weights=weights, levels=levels, mode="one")
     res = passes.run(ddf, job, np.zeros(ddf.npartitions, dtype=np.int64), used)
     _raise_bad(res["bad"], names, response, weights)
+    return design, job, res, used, n_passes
+
+
+def elastic_net(formula: str, ddf: Any, l1_ratio: float = 0.5, *, lambdas: Sequence[float] | None = None,
+                n_lambda: int = 100, lambda_min_ratio: float | None = None, standardize: bool = True,
+                penalty_factor: Any = None, weights: str | None = None, tol: float = 1e-7,
+                max_iter: int = 100_000, y_scale: float | None = None, family: str = "gaussian",
+                offset: Any = None, _exclude: Sequence[str] = (), _gathered: tuple | None = None) -> "DaskPath":
+    """:func:`regstats.elastic_net` on a dask DataFrame (same arguments; ``weights`` a column name)."""
+    if family != "gaussian" or offset is not None:
+        raise ParameterError(f"family must be 'gaussian' on a dask DataFrame (got {family!r}"
+                             f"{', and an offset' if offset is not None else ''}): binomial and Poisson fits "
+                             "need one pass per IRLS step, planned in docs/distributed.md; for now bring the "
+                             "rows into memory (ddf.compute()) or fit a sample with the pandas path")
+    if not isinstance(formula, str):
+        raise FormulaError(f"formula must be a string such as 'y ~ x1 + x2'; got {type(formula).__name__}")
+    a = check.real_in("l1_ratio", l1_ratio, 0.0, 1.0)
+    n_lambda = check.positive_int("n_lambda", n_lambda)
+    if lambda_min_ratio is not None:
+        lambda_min_ratio = check.real_in("lambda_min_ratio", lambda_min_ratio, 0.0, 1.0, lo_open=True,
+                                         hi_open=True)
+    if not isinstance(standardize, (bool, np.bool_)):
+        raise ParameterError(f"standardize must be True or False; got {standardize!r}")
+    tol = check.real_in("tol", tol, 0.0, 1.0, lo_open=True)
+    max_iter = check.positive_int("max_iter", max_iter)
+    lam_user = check.lambdas(lambdas) if lambdas is not None else None
+    if y_scale is not None:
+        y_scale = check.real_in("y_scale", y_scale, 0.0, np.inf, lo_open=True, hi_open=True)
+    if _gathered is None:
+        _gathered = gather(formula, ddf, weights, _exclude)
+    design, job, res, used, n_passes = _gathered
+    names = list(design.column_names)
+    response = job.response
     groups = res.get("groups") or {}
     n_data = int(sum(res["lengths"]))
     if not groups:
