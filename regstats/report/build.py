@@ -676,11 +676,12 @@ def _sec_cv(c: _Context) -> Section:
     from ..cv import loss_name
 
     measure = loss_name(cv.loss, p.family) if c.glm or cv.loss != "mse" else "mean-squared error"
+    measure_short = measure.split(" (")[0]
     best = "maximises" if cv.loss == "auc" else "minimises"
     blocks = [Text(f"{c.folds}-fold cross-validation (seed {c.seed}"
                    + (", folds stratified by class" if c.stratify else "") + ") on the full-data lambda grid, "
                    "each fold re-standardized" + (" (and its s_y recomputed)" if own_sy and not c.glm else "")
-                   + f" on its training rows, as cv.glmnet. Measure: {measure} (cv_mean, cv_se). "
+                   + f" on its training rows, as cv.glmnet. Measure (cv_mean, cv_se): {measure}. "
                    f"`lambda_min` {best} it; `lambda_1se` is the largest lambda within one standard error of "
                    f"that {'maximum' if cv.loss == 'auc' else 'minimum'}. The coefficient table"
                    + (", bootstrap and calibration" if c.glm else ", bootstrap and inference")
@@ -698,7 +699,7 @@ def _sec_cv(c: _Context) -> Section:
         blocks.append(Table("Choice of l1_ratio (same folds for every mixing)", by, highlight={k: "min"},
                             note=f"l1_ratio = {c.encv.l1_ratio_min:g} has the smallest CV error (cv_min); the "
                                  "rest of the report uses it, with the 1se rule applied within it."))
-    blocks += _figure("cv", f"CV {measure} (mean ± 1 SE over folds) against log(lambda); top axis: nonzero "
+    blocks += _figure("cv", f"CV {measure_short} (mean ± 1 SE over folds) against log(lambda); top axis: nonzero "
                       "coefficients. Dashed lines: lambda_min and lambda_1se.",
                       lambda ax: plots.plot_cv(cv, ax=ax), c)
     blocks += _figure("path", _PATH_CAPTION + " Dashed lines: the CV choices.",
@@ -807,7 +808,11 @@ def _coef_table(c: _Context) -> tuple[pd.DataFrame, pd.DataFrame]:
         for key, f, label in fits:
             r = f.to_frame().set_index("term")[col].reindex(terms).to_numpy(dtype=float)
             tidy[f"{col}_{key}" if key else col] = r
-            disp[(f"{title} (per unit)", label)] = r
+            disp[(title, f"per unit, {label}")] = r
+        sd = pd.Series(_design_arrays(p)[0].std(axis=0), index=list(p.column_names))
+        per_sd = np.exp(fit.params.reindex(terms).to_numpy(dtype=float) * sd.reindex(terms).to_numpy(dtype=float))
+        tidy[f"{col}_per_sd"] = per_sd
+        disp[(title, "per sd, " + ("lambda_" + c.choice if c.cv is not None else "chosen"))] = per_sd
     if c.boot is not None:
         bf = c.boot.to_frame().set_index("term").reindex(terms)
         for col in ("selection_freq", "sign_consistency", "mean", "sd", "ci_lower", "ci_upper"):
@@ -947,7 +952,8 @@ def _sec_coef(c: _Context) -> Section:
                    + (f" {_RATIO[c.fam][1]}: exp(estimate), the factor by which the "
                       f"{'odds' if c.fam == 'binomial' else 'expected count'} change per unit of the column "
                       "(1 = no effect; for the Intercept, the baseline "
-                      f"{'odds' if c.fam == 'binomial' else 'rate'} at x = 0); the bootstrap "
+                      f"{'odds' if c.fam == 'binomial' else 'rate'} at x = 0); per sd: exp(estimate × the "
+                      "column's sd), comparable across columns; the bootstrap "
                       f"{_RATIO[c.fam][1].lower()} interval is exp() of the percentile interval."
                       if c.glm else "")
                    + (f" {hidden} of {len(tidy_all)} terms are not shown: zero at both CV choices, selected in "
@@ -1140,15 +1146,14 @@ def _sec_calibration(c: _Context) -> Section:
             fit = c.path.at(float(cv.lambda_min if name == "min" else cv.lambda_1se))
             summary_rows.append({"lambda_of": f"lambda_{name}",
                                  "lambda": float(cv.lambda_min if name == "min" else cv.lambda_1se),
-                                 "auc_out_of_fold": auc(yy, mm, ww),
-                                 "brier_out_of_fold": float(np.sum(ww * (yy - mm) ** 2) / np.sum(ww)),
-                                 "error_rate_at_0.5": float(np.sum(ww * np.where(mm >= 0.5, 1 - yy, yy))
-                                                            / np.sum(ww)),
+                                 "auc": auc(yy, mm, ww),
+                                 "brier": float(np.sum(ww * (yy - mm) ** 2) / np.sum(ww)),
+                                 "error_rate": float(np.sum(ww * np.where(mm >= 0.5, 1 - yy, yy)) / np.sum(ww)),
                                  "n_nonzero": int(fit.n_nonzero)})
         summ = pd.DataFrame(summary_rows)
         c.tables["discrimination"] = summ
         k = 1 if used == "1se" else 0
-        facts.append(("AUC at lambda_" + used + " (out of fold, pooled)", f"{summ['auc_out_of_fold'].iloc[k]:.3f}"))
+        facts.append(("AUC at lambda_" + used + " (out of fold, pooled)", f"{summ['auc'].iloc[k]:.3f}"))
     blocks.append(Info(facts))
     cal_fig = _figure("calibration", f"Calibration at lambda_{used}: mean out-of-fold prediction (x) and observed "
                       f"{what} (y) of each bin, with a 95% interval ("
@@ -1164,9 +1169,10 @@ def _sec_calibration(c: _Context) -> Section:
                           "the pooled AUC (the probability that a random positive scores above a random "
                           "negative); dashed: chance.", lambda ax: plots.plot_roc(cv, ("min", "1se"), ax=ax), c,
                           figsize=(5.2, 4.8))
-        note = ("Pooled over all rows; with loss='auc' the CV curve above averages one AUC per fold instead "
-                "(cv.glmnet's), so the two differ slightly. Brier score: mean squared error of the predicted "
-                "probability. error_rate_at_0.5: share misclassified when predicting "
+        note = ("Every column is computed from the out-of-fold predictions, pooled over all rows (with "
+                "loss='auc' the CV curve above averages one AUC per fold instead, as cv.glmnet, so the two differ "
+                "slightly). brier: mean squared error of the predicted probability. error_rate: share "
+                "misclassified when predicting "
                 + (f"{c.path.levels[1]!r}" if c.path.levels else "1") + " at probability >= 0.5.")
         blocks.append(Row(roc_fig + [Table("Discrimination (out-of-fold predictions)", summ, digits=4,
                                            highlight={(1 if used == "1se" else 0): used}, note=note)]))

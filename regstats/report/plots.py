@@ -350,11 +350,10 @@ def _cv_label(cv: Any) -> str:
         name = loss_name(loss, family)
     except KeyError:
         name = str(loss)
-    name += " (CV)"
-    if len(name) > 32 and " (" in name:
+    if " (" in name:                    # "AUC (area under ...; larger is better)": the note on a second line
         head, tail = name.split(" (", 1)
-        name = head + "\n(" + tail
-    return name
+        return f"{head} (CV)\n({tail}"
+    return name + " (CV)"
 
 
 def plot_df(path: Any, cv: Any = None, *, ax: "Axes | None" = None) -> "Axes":
