@@ -808,7 +808,8 @@ def _coef_table(c: _Context) -> tuple[pd.DataFrame, pd.DataFrame]:
         for key, f, label in fits:
             r = f.to_frame().set_index("term")[col].reindex(terms).to_numpy(dtype=float)
             tidy[f"{col}_{key}" if key else col] = r
-            disp[(title, f"per unit, {label}")] = r
+            if key in ("", c.choice):            # shown at the lambda the table is about; tidy has both
+                disp[(title, f"per unit, {label}")] = r
         sd = pd.Series(_design_arrays(p)[0].std(axis=0), index=list(p.column_names))
         per_sd = np.exp(fit.params.reindex(terms).to_numpy(dtype=float) * sd.reindex(terms).to_numpy(dtype=float))
         tidy[f"{col}_per_sd"] = per_sd
@@ -823,8 +824,9 @@ def _coef_table(c: _Context) -> tuple[pd.DataFrame, pd.DataFrame]:
             disp[(g, "selected")] = tidy["selection_freq"]
         if "sign_consistency" in tidy:
             disp[(g, "same sign")] = tidy["sign_consistency"]
-        disp[(g, "percentile interval")] = _intervals(tidy["boot_ci_lower"], tidy["boot_ci_upper"])
-        if c.glm:
+        if not c.glm:                          # a GLM shows it on the ratio scale (tidy has both)
+            disp[(g, "percentile interval")] = _intervals(tidy["boot_ci_lower"], tidy["boot_ci_upper"])
+        else:
             word = _RATIO[c.fam][1].lower()
             disp[(g, f"{word} interval")] = _intervals(np.exp(tidy["boot_ci_lower"]), np.exp(tidy["boot_ci_upper"]))
     if c.stab is not None:
