@@ -278,3 +278,27 @@ def test_separation_leaves_the_ml_column_empty_with_a_reason():
     cmp = rs.compare([path.at(path.lambdas[3])], ols=True)
     assert cmp.estimates["ML"].isna().all() and "separated" in cmp.notes["ML"]
     assert "separated" in str(cmp.summary())
+
+
+# -- the bundled binary data set ------------------------------------------------------------------
+# Recorded with R 4.2.2, MASS 7.3-58.2:
+#   d <- rbind(Pima.tr, Pima.te); colMeans(d[, 1:7]); d[201, ]; coef(glm(type ~ ., binomial, d))
+PIMA_MEANS = {"npreg": 3.516917293233, "glu": 121.030075187970, "bp": 71.505639097744, "skin": 29.182330827068,
+              "bmi": 32.890225563910, "ped": 0.502966165414, "age": 31.614661654135}
+PIMA_GLM = {"Intercept": -9.55465053483709, "npreg": 0.12251657924239, "glu": 0.03532108103348,
+            "bp": -0.00769503747165, "skin": 0.00677441927182, "bmi": 0.08267818761123, "ped": 1.30870829803830,
+            "age": 0.02637475625749}
+
+
+def test_pima_is_mass_pima_tr_plus_te_and_ml_equals_r_glm():
+    d = rs.load_dataset("pima")
+    assert d.shape == (532, 8) and list(d.columns) == ["npreg", "glu", "bp", "skin", "bmi", "ped", "age", "type"]
+    assert d["type"].value_counts().to_dict() == {"No": 355, "Yes": 177}
+    assert d.iloc[200].tolist() == [6, 148, 72, 35, 33.6, 0.627, 50, "Yes"]     # Pima.te's first row
+    for col, m in PIMA_MEANS.items():
+        assert d[col].mean() == pytest.approx(m, rel=1e-11), col
+    path = rs.lasso("type ~ .", d, family="binomial", n_lambda=5)
+    assert path.levels == ("No", "Yes")
+    ml = rs.compare([path.at(path.lambdas[-1])], ols=True).estimates["ML"]
+    for term, b in PIMA_GLM.items():
+        assert ml[term] == pytest.approx(b, rel=1e-7, abs=1e-10), term

@@ -1017,7 +1017,8 @@ def _sec_coef(c: _Context) -> Section:
                                 note="selection_freq: share of replicates selecting any column of the term; "
                                      "mean_n_selected: average number of its columns selected."))
     blocks += _comparison(c)
-    return Section("coefficients", "Coefficients, stability and inference", blocks)
+    return Section("coefficients", "Coefficients and stability" if c.glm else "Coefficients, stability and inference",
+                   blocks)
 
 
 def _only(result: Any, terms: list[str]) -> pd.DataFrame:
