@@ -1193,8 +1193,9 @@ def _sec_dof(c: _Context) -> Section:
     lams += [("largest lambda", float(p.lambdas[0])), ("smallest lambda", float(p.lambdas[-1]))]
     for name, lam in lams:
         f = p.at(lam)
+        r2 = float(f.r2)
         rows.append({"lambda_of": name, "lambda": lam, "df": float(f.df), "n_nonzero": int(f.n_nonzero),
-                     "r2": float(f.r2)})
+                     "r2": 0.0 if abs(r2) < 1e-12 else r2})       # the null fit's rounding noise shown as 0
     tab = pd.DataFrame(rows)
     c.tables["dof"] = tab
     pen = {1.0: "lasso", 0.0: "ridge"}.get(p.l1_ratio, "elastic-net")
