@@ -597,8 +597,13 @@ class Fit:
         from .inference import infer
 
         if self.path.family != "gaussian":
-            raise ParameterError(f"inference() is for gaussian models only for now; this fit is {self.path.family}. "
-                                 "Use fit.bootstrap() for the stability of its coefficients")
+            if method != "desparsified":
+                raise ParameterError(f"method={method!r} is for gaussian models only; a {self.path.family} fit "
+                                     "has method='desparsified' (van de Geer et al. 2014)")
+            from .glm_inference import glm_desparsified
+
+            level = check.real_in("level", level, 0.0, 1.0, lo_open=True, hi_open=True)
+            return glm_desparsified(self, level=level, **kwargs)
         return infer(self, method=method, level=level, **kwargs)
 
     def summary(self, bootstrap: Any = None, inference: Any = None) -> Summary:
