@@ -204,7 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: 1); q is solved from the threshold and PFER, as R's stabs.")
     g.add_argument("--inference", choices=("desparsified", "selective", "naive-refit", "ridge"), default=None,
                    dest="inference_method",
-                   help="inference method: desparsified lasso (default for lasso and elastic net), "
+                   help="inference method: desparsified lasso (default for lasso and elastic net; the only "
+                        "one for binomial and poisson, with odds- or rate-ratio intervals), "
                         "selective (polyhedral intervals conditional on the lasso's selection and signs, "
                         "Lee et al. 2016; lasso only), naive-refit (OLS on the selected columns, which "
                         "ignores the selection: too narrow), or ridge standard errors (default for ridge; "
@@ -355,11 +356,11 @@ def _check_out(out: FilePath) -> None:
         raise _fail(out, exc) from None
 
 
-def _inference_options(args: argparse.Namespace) -> dict[str, Any]:
+def _inference_options(args: argparse.Namespace, family: str = "gaussian") -> dict[str, Any]:
     opts: dict[str, Any] = {}
     if args.inference_method is not None:
         opts["method"] = args.inference_method.replace("-", "_")
-    method = opts.get("method", "ridge" if args.penalty == "ridge" else "desparsified")
+    method = opts.get("method", "ridge" if args.penalty == "ridge" and family == "gaussian" else "desparsified")
     if args.nodewise_lambda is not None:
         if method != "desparsified":
             raise CLIError(f"--nodewise-lambda applies to the desparsified lasso; the inference here is {method}")
@@ -394,10 +395,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     data, formula, source = _read_data(args)
     l1 = _penalty(args)
     fam = _family(args, source)
-    inf_opts = _inference_options(args)
-    if inf_opts and fam != "gaussian":
-        raise CLIError(f"--inference and --nodewise-lambda are for gaussian models (inference after "
-                       f"penalization is gaussian-only in this version); the family here is {fam}")
+    inf_opts = _inference_options(args, fam)
+    if fam != "gaussian":
+        if inf_opts.get("method", "desparsified") != "desparsified":
+            raise CLIError(f"--inference {args.inference_method} is for gaussian models; a {fam} model has the "
+                           "desparsified lasso (the default)")
+        if inf_opts.get("nodewise_lambda") == "scaled":
+            raise CLIError(f"--nodewise-lambda scaled is for gaussian models; a {fam} model takes 'cv' or a number")
     stab_opts = _stability_options(args)
     if not args.quiet:
         sys.stderr.write(f"regstats: {'' if fam == 'gaussian' else fam + ' '}{args.penalty} on {source}: "

@@ -1,5 +1,6 @@
-"""Binomial and Poisson reports: odds/rate ratios, calibration and ROC from the out-of-fold
-predictions, the maximum-likelihood comparison, gaussian-only sections left out with a reason."""
+"""Binomial and Poisson reports: odds/rate ratios, desparsified inference, calibration and ROC from
+the out-of-fold predictions, the maximum-likelihood comparison, gaussian-only sections left out with a
+reason."""
 import warnings
 
 import matplotlib
@@ -15,7 +16,8 @@ from regstats.errors import DataError, ParameterError
 from regstats.report import calibration as cal
 from regstats.report.document import Figure, Row, Text
 
-SMALL = dict(folds=5, seed=3, n_boot=10, stability_options={"n_subsamples": 10})
+SMALL = dict(folds=5, seed=3, n_boot=10, stability_options={"n_subsamples": 10},
+             inference_options={"nodewise_lambda": 0.05, "folds": 3})
 
 
 def _binary(seed=11, n=150):
@@ -62,15 +64,15 @@ def _figures(rep):
 
 def test_binomial_report_sections_and_gaussian_only_notes(brep):
     st = brep.status
-    assert st["cv"] == st["bootstrap"] == st["stability"] == st["criteria"] == "ok"
-    for step in ("inference", "bias_variance", "relaxed"):
+    assert st["cv"] == st["bootstrap"] == st["stability"] == st["criteria"] == st["inference"] == "ok"
+    for step in ("bias_variance", "relaxed"):
         assert "gaussian models only" in st[step], step
     html = brep.to_html()
     assert "P(sick = &#x27;yes&#x27;)" in html or "P(sick = 'yes')" in html
     assert "Binomial Deviance" in html and "Calibration and discrimination" in html
     assert brep.cv.loss == "deviance" and brep.path.family == "binomial"
     assert brep.title.startswith("regstats report: logistic lasso")
-    assert {"cv", "path", "calibration", "roc", "selection", "stability", "dof"} <= set(_figures(brep))
+    assert {"cv", "path", "calibration", "roc", "selection", "stability", "dof", "intervals"} <= set(_figures(brep))
     assert "bias_variance" not in _figures(brep)
     # the gaussian-only sections are one line each
     bv = next(s for s in brep.sections if s.id == "biasvar")
@@ -91,6 +93,23 @@ def test_odds_ratios_are_exp_of_the_estimates(brep):
     per_sd = t.set_index("term")["odds_ratio_per_sd"]
     np.testing.assert_allclose(per_sd[list(brep.path.column_names)], np.exp(fit.coef.to_numpy() * sd), rtol=1e-12)
     assert np.isnan(per_sd["Intercept"])
+
+
+def test_inference_is_the_desparsified_glm_one_with_ratio_intervals(brep):
+    t = brep.tables["coefficients"].set_index("term")
+    fit = brep.path.at(brep.cv.lambda_1se)
+    inf = fit.inference(seed=3, nodewise_lambda=0.05, folds=3).to_frame().set_index("term")
+    cols = list(inf.index)
+    np.testing.assert_allclose(t.loc[cols, "inf_estimate"], inf["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(t.loc[cols, "inf_odds_ratio_lower"], np.exp(inf["ci_lower"]), rtol=1e-12)
+    np.testing.assert_allclose(t.loc[cols, "inf_odds_ratio_upper"], np.exp(inf["ci_upper"]), rtol=1e-12)
+    assert brep.inference.method == "desparsified"
+    assert "95% odds ratio interval" in brep.to_html()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ParameterError, match="gaussian models only"):
+            rs.report("sick ~ x1 + x2", _binary(), family="binomial", figures=False, n_boot=0, stability=False,
+                      folds=3, inference_options={"method": "selective"})
 
 
 def test_calibration_and_discrimination_tables_equal_independent_computations(brep):
@@ -122,6 +141,7 @@ def test_reproducing_call_and_command_name_the_family(brep, prep):
 def test_poisson_report_has_rate_ratios_and_calibration_without_roc(prep):
     t = prep.tables["coefficients"]
     np.testing.assert_allclose(t["rate_ratio_1se"], np.exp(t["estimate_1se"]), rtol=1e-12)
+    assert prep.status["inference"] == "ok" and "inf_rate_ratio_lower" in t
     assert "discrimination" not in prep.tables and "calibration" in prep.tables
     html = prep.to_html()
     assert "Poisson Deviance" in html and "log_exposure" in html and "Rate ratio" in html
@@ -169,7 +189,7 @@ def test_report_of_a_fitted_glm_path():
     path = rs.lasso("sick ~ x1 + x2", _binary(), family="binomial", n_lambda=20)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        rep = rs.report(path, n_boot=0, stability=False, figures=False, folds=4)
+        rep = rs.report(path, n_boot=0, stability=False, inference=False, figures=False, folds=4)
     assert rep.cv.loss == "deviance" and "calibration" in rep.tables
     with pytest.raises(ParameterError, match="taken from the fitted path"):
         rs.report(path, family="poisson")

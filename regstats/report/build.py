@@ -40,8 +40,6 @@ _RATIO = {"binomial": ("odds_ratio", "Odds ratio"), "poisson": ("rate_ratio", "R
 _FAMILY_TITLE = {"binomial": "logistic ", "poisson": "Poisson "}
 #: why a gaussian-only step is left out of a binomial or Poisson report (one line each)
 GAUSSIAN_ONLY = {
-    "inference": "inference after penalization (desparsified lasso, selective and ridge intervals) is for "
-                 "gaussian models only in this version",
     "bias_variance": "the bias-variance decomposition is for gaussian models only (it splits the squared "
                      "error around a mean with gaussian noise; a binomial or Poisson model has no such split "
                      "of its deviance)",
@@ -235,9 +233,10 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
         must match ``penalty`` otherwise.
     family : ``"gaussian"`` (default), ``"binomial"`` (logistic; a 0/1, bool or two-level response,
         the first level in sorted order coded 0) or ``"poisson"`` (counts). A binomial or Poisson
-        report has odds or rate ratios in the coefficient table and a calibration section (with a
-        ROC curve for binomial) from the out-of-fold predictions of the CV; inference, the relaxed
-        fit and the bias-variance section are gaussian-only and say so in one line.
+        report has odds or rate ratios in the coefficient table, desparsified-lasso inference with
+        odds- or rate-ratio intervals, and a calibration section (with a ROC curve for binomial) from
+        the out-of-fold predictions of the CV; the relaxed fit and the bias-variance section are
+        gaussian-only and say so in one line.
     offset : binomial / Poisson: a column name or an array added to the linear predictor, e.g. the
         log exposure of a Poisson rate model.
     loss : the CV measure: gaussian ``"mse"`` (default) or ``"mae"``; binomial ``"deviance"``
@@ -297,6 +296,9 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     elif stratify and fam != "binomial":
         raise ParameterError(f"stratify=True stratifies the folds by class, for binomial models; got family={fam!r}")
     glm = fam != "gaussian"
+    if glm and (inference_options or {}).get("method", "desparsified") != "desparsified":
+        raise ParameterError(f"inference method {inference_options['method']!r} is for gaussian models only; a "  # type: ignore[index]
+                             f"{fam} model has method='desparsified' (van de Geer et al. 2014)")
     folds = check.positive_int("folds", folds, minimum=2)
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
         raise ParameterError(f"n_jobs must be a nonzero integer (joblib's convention); got {n_jobs!r}")
@@ -309,7 +311,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
         if suffix not in (".html", ".htm", ".md", ".markdown"):
             raise ParameterError(f"out must end in .html, .htm or .md; got {str(out)!r}")
     is_ridge = isinstance(model, str) and _PENALTY_ALIASES.get(str(penalty).lower()) == "ridge"
-    steps = (2 + 1 + int(n_boot > 0) + int(stability and not is_ridge) + int(inference and not glm)
+    steps = (2 + 1 + int(n_boot > 0) + int(stability and not is_ridge) + int(inference)
              + int(bias_variance and not glm))
     prog = _Progress(steps, progress)
     t_start = time.perf_counter()
@@ -403,9 +405,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
         prog.end(status["stability"] if status["stability"] != "ok" else "done")
     else:
         status["stability"] = "not computed: left out (stability=False)"
-    if inference and glm:
-        status["inference"] = "not computed: " + GAUSSIAN_ONLY["inference"]
-    elif inference:
+    if inference:
         prog.start("inference")
         inf = _attempt("inference", lambda: _infer(fit, pen, seed, progress, inference_options), status, caught)
         prog.end(status["inference"] if status["inference"] != "ok" else "done")
@@ -459,7 +459,8 @@ def _infer(fit: Any, pen: str, seed: Any, progress: bool = False,
            options: Mapping[str, Any] | None = None) -> Any:
     """Ridge standard errors for ridge fits, the desparsified lasso otherwise (``options`` override)."""
     kw = {"progress": progress} if progress and _accepts("regstats.inference", "infer", "progress") else {}
-    kw = {"method": "ridge" if pen == "ridge" else "desparsified", "seed": seed, **kw, **dict(options or {})}
+    ridge = pen == "ridge" and fit.path.family == "gaussian"      # a GLM has the desparsified lasso only
+    kw = {"method": "ridge" if ridge else "desparsified", "seed": seed, **kw, **dict(options or {})}
     return fit.inference(**kw)
 
 
@@ -683,9 +684,8 @@ def _sec_cv(c: _Context) -> Section:
                    "each fold re-standardized" + (" (and its s_y recomputed)" if own_sy and not c.glm else "")
                    + f" on its training rows, as cv.glmnet. Measure (cv_mean, cv_se): {measure}. "
                    f"`lambda_min` {best} it; `lambda_1se` is the largest lambda within one standard error of "
-                   f"that {'maximum' if cv.loss == 'auc' else 'minimum'}. The coefficient table"
-                   + (", bootstrap and calibration" if c.glm else ", bootstrap and inference")
-                   + f" below use {used}."),
+                   f"that {'maximum' if cv.loss == 'auc' else 'minimum'}. The coefficient table, bootstrap"
+                   + (", inference and calibration" if c.glm else " and inference") + f" below use {used}."),
               Table("CV choice", choice_tab, highlight={0: "min", 1: "1se"}), *_warned(c, "cv")]
     lams = np.asarray(p.lambdas)
     if np.isclose(cv.lambda_min, lams.min(), rtol=1e-12, atol=0.0):
@@ -855,7 +855,14 @@ def _coef_table(c: _Context) -> tuple[pd.DataFrame, pd.DataFrame]:
             disp[(g, "p_holm")] = tidy["inf_p_holm"]
         if "inf_bias" in tidy:
             disp[(g, "bias")] = tidy["inf_bias"]
-        disp[(g, f"{_level(c.inf)} interval")] = _intervals(tidy["inf_ci_lower"], tidy["inf_ci_upper"])
+        if c.glm and f"{_RATIO[c.fam][0]}_lower" in inf.columns:
+            col = _RATIO[c.fam][0]
+            tidy[f"inf_{col}_lower"] = inf[f"{col}_lower"].to_numpy()
+            tidy[f"inf_{col}_upper"] = inf[f"{col}_upper"].to_numpy()
+            disp[(g, f"{_level(c.inf)} {_RATIO[c.fam][1].lower()} interval")] = _intervals(
+                tidy[f"inf_{col}_lower"], tidy[f"inf_{col}_upper"])
+        else:
+            disp[(g, f"{_level(c.inf)} interval")] = _intervals(tidy["inf_ci_lower"], tidy["inf_ci_upper"])
     display = pd.DataFrame({k: list(v) if not isinstance(v, pd.Series) else v.to_numpy()
                             for k, v in disp.items()})
     display.columns = pd.MultiIndex.from_tuples(list(disp.keys()))
@@ -1017,8 +1024,7 @@ def _sec_coef(c: _Context) -> Section:
                                 note="selection_freq: share of replicates selecting any column of the term; "
                                      "mean_n_selected: average number of its columns selected."))
     blocks += _comparison(c)
-    return Section("coefficients", "Coefficients and stability" if c.glm else "Coefficients, stability and inference",
-                   blocks)
+    return Section("coefficients", "Coefficients, stability and inference", blocks)
 
 
 def _only(result: Any, terms: list[str]) -> pd.DataFrame:
