@@ -947,6 +947,17 @@ def _sec_coef(c: _Context) -> Section:
     display = display_all[rows].reset_index(drop=True)
     used = "lambda_1se" if c.choice == "1se" else "lambda_min"
     hl = {i: "dim" for i, t in enumerate(tidy["term"]) if t == "Intercept"}
+    inf_table: list[Any] = []
+    inf_cols = [col for col in display.columns if str(col[0]).startswith("Inference")]
+    if c.glm and inf_cols:
+        # the ratio columns make one table too wide to read: inference gets its own, next to the term
+        inf_table = [Table(f"{inf_cols[0][0]}: log-odds scale, interval as {_RATIO[c.fam][1].lower()}s"
+                           if c.fam == "binomial" else
+                           f"{inf_cols[0][0]}: log-rate scale, interval as {_RATIO[c.fam][1].lower()}s",
+                           display[[("", "term"), *inf_cols]], digits=4, highlight=hl,
+                           note="Debiased estimates with standard errors, p-values (Holm-adjusted in p_holm) and "
+                                "the interval exponentiated to the ratio scale; the intercept is not tested.")]
+        display = display.drop(columns=inf_cols)
     blocks: list[Any] = [
         Text("Penalized estimates are shrunk toward zero and are not, by themselves, estimates with standard "
              "errors. Stability and intervals come from the methods named in each column group."),
@@ -957,7 +968,7 @@ def _sec_coef(c: _Context) -> Section:
                    "sign; percentile intervals of a penalized estimator are not confidence intervals (they are "
                    "shrunk with it). Stability: complementary-pairs stability selection over the "
                    "path." + (" Inference: intervals valid after penalization (method in the group title)."
-                              if c.inf is not None else "")
+                              if c.inf is not None and not inf_table else "")
                    + (f" {_RATIO[c.fam][1]}: exp(estimate), the factor by which the "
                       f"{'odds' if c.fam == 'binomial' else 'expected count'} change per unit of the column "
                       "(1 = no effect; for the Intercept, the baseline "
@@ -967,7 +978,7 @@ def _sec_coef(c: _Context) -> Section:
                       if c.glm else "")
                    + (f" {hidden} of {len(tidy_all)} terms are not shown: zero at both CV choices, selected in "
                       "under half of the bootstrap replicates, not stable and not significant (Holm); "
-                      "`rep.coefficients` has them all." if hidden else ""))]
+                      "`rep.coefficients` has them all." if hidden else "")), *inf_table]
     notes = []
     for step, label in (("bootstrap", "Bootstrap"), ("stability", "Stability selection"),
                         ("inference", "Inference")):
