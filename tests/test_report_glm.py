@@ -322,3 +322,27 @@ def test_pima_is_mass_pima_tr_plus_te_and_ml_equals_r_glm():
     ml = rs.compare([path.at(path.lambdas[-1])], ols=True).estimates["ML"]
     for term, b in PIMA_GLM.items():
         assert ml[term] == pytest.approx(b, rel=1e-7, abs=1e-10), term
+
+
+_FITS = """<script>
+var o = [];
+document.querySelectorAll('.table-wrap').forEach(function (e) {
+  if (e.scrollWidth > e.clientWidth + 1) o.push(e.querySelector('caption, table').textContent.slice(0, 40));
+});
+document.body.setAttribute('data-wide', o.join(' | ') || 'none');
+</script></body>"""
+
+
+@pytest.mark.skipif(__import__("shutil").which("chromium") is None, reason="needs headless chromium")
+def test_binomial_tables_fit_a_1400px_window_without_scrolling(brep, tmp_path):
+    """Laid out by a real browser: every table of a binomial report is read without scrolling sideways."""
+    import re
+    import subprocess
+
+    page = tmp_path / "probe.html"
+    page.write_text(brep.to_html().replace("</body>", _FITS))
+    out = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,2000",
+                          "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180).stdout
+    m = re.search(r'data-wide="([^"]*)"', out)
+    assert m is not None, out[-500:]
+    assert m.group(1) == "none"

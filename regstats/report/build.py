@@ -43,7 +43,8 @@ GAUSSIAN_ONLY = {
     "bias_variance": "the bias-variance decomposition is for gaussian models only (it splits the squared "
                      "error around a mean with gaussian noise; a binomial or Poisson model has no such split "
                      "of its deviance)",
-    "relaxed": "the relaxed fit refits the active set by least squares, which is for gaussian models only",
+    "relaxed": "the relaxed fit cross-validated over (lambda, gamma) (path.relax()) is for gaussian models only; "
+               "the maximum-likelihood refit on the selected columns is in the comparison table below",
 }
 #: candidate mixings for ``l1_ratio="cv"``
 L1_RATIOS = (0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0)
