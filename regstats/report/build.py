@@ -698,8 +698,10 @@ def _sec_cv(c: _Context) -> Section:
         c.tables["l1_ratio_cv"] = by
         k = int(np.flatnonzero(by["l1_ratio"].to_numpy() == c.encv.l1_ratio_min)[0])
         blocks.append(Table("Choice of l1_ratio (same folds for every mixing)", by, highlight={k: "min"},
-                            note=f"l1_ratio = {c.encv.l1_ratio_min:g} has the smallest CV error (cv_min); the "
-                                 "rest of the report uses it, with the 1se rule applied within it."))
+                            note=f"l1_ratio = {c.encv.l1_ratio_min:g} has the "
+                                 + ("largest CV AUC (cv_min: the best value of each mixing's curve)"
+                                    if cv.loss == "auc" else "smallest CV error (cv_min)")
+                                 + "; the rest of the report uses it, with the 1se rule applied within it."))
     blocks += _figure("cv", f"CV {measure_short} (mean ± 1 SE over folds) against log(lambda); top axis: nonzero "
                       "coefficients. Dashed lines: lambda_min and lambda_1se.",
                       lambda ax: plots.plot_cv(cv, ax=ax), c)
