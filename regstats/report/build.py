@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _validate as check
+from ..cv import losses
 from ..errors import ParameterError, RegstatsError, RegstatsWarning, user_stacklevel
 from .document import Code, Figure, Info, Report, Row, Section, Table, Text
 
@@ -34,8 +35,7 @@ _PENALTY_ALIASES = {"lasso": "lasso", "ridge": "ridge", "elastic-net": "elastic-
 STEPS = ("cv", "bootstrap", "stability", "inference", "bias_variance")
 FAMILIES = ("gaussian", "binomial", "poisson")
 #: the CV losses of each family (the first is the default), as :func:`regstats.cv.cross_validate`'s
-LOSSES = {"gaussian": ("mse", "mae"), "binomial": ("deviance", "class", "auc", "mse", "mae"),
-          "poisson": ("deviance", "mse", "mae")}
+LOSSES = {f: losses(f) for f in ("gaussian", "binomial", "poisson")}  # regstats.cv.losses
 _RATIO = {"binomial": ("odds_ratio", "Odds ratio"), "poisson": ("rate_ratio", "Rate ratio")}
 _FAMILY_TITLE = {"binomial": "logistic ", "poisson": "Poisson "}
 #: why a gaussian-only step is left out of a binomial or Poisson report (one line each)
