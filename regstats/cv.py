@@ -47,6 +47,11 @@ _FAMILY_LOSSES = {"gaussian": ("mse", "mae"), "binomial": ("deviance", "class", 
                   "poisson": ("deviance", "mse", "mae")}
 
 
+def losses(family: str = "gaussian") -> tuple[str, ...]:
+    """The CV losses of a family (``"gaussian"``, ``"binomial"``, ``"poisson"``); the first is the default."""
+    return _FAMILY_LOSSES[family]
+
+
 def loss_name(loss: str, family: str = "gaussian") -> str:
     """The measure's name as reports print it (cv.glmnet's names)."""
     if loss == "deviance":
@@ -351,7 +356,9 @@ class CVResult:
     foldid : int array (n_repeats x n_obs), fold labels 1..K of the rows used in the fit.
     fold_errors : array (n_repeats x K x n_lambda) of fold losses ``e_k``; ``fold_weights``
         (n_repeats x K) the fold weights ``W_k``.
-    oof_predictions : array-like (n_repeats x n_obs x n_lambda) of out-of-fold predictions:
+    oof_predictions : array-like (n_repeats x n_obs x n_lambda) of out-of-fold predictions (for
+        binomial and Poisson paths the linear predictors, offset included; ``family.mean`` of them
+        are the probabilities or expected counts):
         ``oof_predictions[r]`` or ``np.asarray(oof_predictions)``; formed on access from the fold
         fits (CV itself accumulates the fold losses over blocks of rows, see docs/cv.md).
     repeats : DataFrame, one row per repeat: ``repeat, lambda_min, lambda_1se`` (the spread of
