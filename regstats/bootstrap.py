@@ -78,8 +78,14 @@ def _cv_choose(ref: engine.Model, rows: np.ndarray, lambdas: np.ndarray, folds: 
     for f in np.unique(foldid):
         test = foldid == f
         sol = ref.solve(ref.prepare(rows[~test]), lambdas)
-        pred = ref.X[rows[test]] @ sol.coef.T + sol.intercept[None, :]
-        raw[test] = (ref.y[rows[test]][:, None] - pred) ** 2
+        pred = ref.predict_rows(rows[test], sol.coef, sol.intercept)
+        fam = getattr(ref, "family", None)       # binomial / Poisson models: cv.glmnet's deviance
+        if fam is None:
+            raw[test] = (ref.y[rows[test]][:, None] - pred) ** 2
+        else:
+            from .glm_cv import row_losses
+
+            raw[test] = row_losses(fam, ref.y[rows[test]], fam.mean(pred), "deviance")
     w = None if ref.weights is None else ref.weights[rows]
     mean, se, _, _ = cv_stats(raw, foldid, w)
     i_min, i_1se = select_lambdas(lambdas, mean, se)

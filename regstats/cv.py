@@ -39,22 +39,54 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["cross_validate", "cv_elastic_net", "make_folds", "CVResult", "ElasticNetCV"]
 
-Loss = Literal["mse", "mae"]
-_LOSS_NAMES = {"mse": "Mean-Squared Error", "mae": "Mean Absolute Error"}
+Loss = Literal["mse", "mae", "deviance", "class", "auc"]
+_LOSS_NAMES = {"mse": "Mean-Squared Error", "mae": "Mean Absolute Error", "class": "Misclassification Error",
+               "auc": "AUC (area under the ROC curve; larger is better)"}
+#: the losses of each family; the first is the default
+_FAMILY_LOSSES = {"gaussian": ("mse", "mae"), "binomial": ("deviance", "class", "auc", "mse", "mae"),
+                  "poisson": ("deviance", "mse", "mae")}
+
+
+def losses(family: str = "gaussian") -> tuple[str, ...]:
+    """The CV losses of a family (``"gaussian"``, ``"binomial"``, ``"poisson"``); the first is the default."""
+    return _FAMILY_LOSSES[family]
+
+
+def loss_name(loss: str, family: str = "gaussian") -> str:
+    """The measure's name as reports print it (cv.glmnet's names)."""
+    if loss == "deviance":
+        return f"{family.capitalize()} Deviance"
+    return _LOSS_NAMES[loss]
+
+
+def _check_loss(loss: Any, family: str) -> str:
+    allowed = _FAMILY_LOSSES[family]
+    if loss is None:
+        return allowed[0]
+    return check.choice("loss", loss, allowed)
 
 
 # ------------------------------------------------------------------------------------------------
 # fold assignment
 # ------------------------------------------------------------------------------------------------
-def make_folds(n: int, folds: int, rng: np.random.Generator, groups: np.ndarray | None = None
-               ) -> np.ndarray:
+def make_folds(n: int, folds: int, rng: np.random.Generator, groups: np.ndarray | None = None,
+               strata: np.ndarray | None = None) -> np.ndarray:
     """Fold labels 1..folds for ``n`` rows.
 
     Without groups this is cv.glmnet's ``sample(rep(seq(folds), length = n))``: fold sizes differ
-    by at most one.  With ``groups``, whole groups are dealt to folds: groups in random order,
+    by at most one.  With ``strata`` (e.g. the classes of a binomial response) the rows of each
+    stratum, in random order, are dealt to the folds in turn (continuing across strata), so every
+    fold holds each stratum in proportion and fold sizes still differ by at most one.  With ``groups``, whole groups are dealt to folds: groups in random order,
     largest first (stable), each to the fold with the fewest rows so far, so a group's rows never
     straddle folds and fold sizes stay balanced.
     """
+    if strata is not None:
+        _, codes = np.unique(strata, return_inverse=True)
+        order = np.concatenate([rng.permutation(np.flatnonzero(codes.ravel() == c)) for c in range(codes.max() + 1)])
+        start = int(rng.integers(folds))
+        out = np.empty(n, dtype=np.int64)
+        out[order] = (start + np.arange(n)) % folds + 1
+        return out
     if groups is None:
         return rng.permutation(np.arange(n) % folds) + 1
     levels, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
@@ -126,9 +158,7 @@ def _predictions(model: engine.Model, test: np.ndarray, result) -> np.ndarray:
     if not isinstance(result, tuple):
         return result
     coef, intercept = result
-    out = np.asarray(model.X)[test] @ coef.T
-    out += intercept[None, :]
-    return out
+    return model.predict_rows(test, coef, intercept)
 
 
 def _chunk_task(chunk: list) -> list:
@@ -326,7 +356,9 @@ class CVResult:
     foldid : int array (n_repeats x n_obs), fold labels 1..K of the rows used in the fit.
     fold_errors : array (n_repeats x K x n_lambda) of fold losses ``e_k``; ``fold_weights``
         (n_repeats x K) the fold weights ``W_k``.
-    oof_predictions : array-like (n_repeats x n_obs x n_lambda) of out-of-fold predictions:
+    oof_predictions : array-like (n_repeats x n_obs x n_lambda) of out-of-fold predictions (for
+        binomial and Poisson paths the linear predictors, offset included; ``family.mean`` of them
+        are the probabilities or expected counts):
         ``oof_predictions[r]`` or ``np.asarray(oof_predictions)``; formed on access from the fold
         fits (CV itself accumulates the fold losses over blocks of rows, see docs/cv.md).
     repeats : DataFrame, one row per repeat: ``repeat, lambda_min, lambda_1se`` (the spread of
@@ -416,7 +448,7 @@ class CVResult:
         p = self.path
         info = [("Formula", p.formula),
                 ("Penalty", f"{p.penalty} (l1_ratio = {p.l1_ratio:g})"),
-                ("Measure", _LOSS_NAMES[self.loss]),
+                ("Measure", loss_name(self.loss, p.family)),
                 ("Folds", f"{self.n_folds}" + (f" x {self.n_repeats} repeats" if self.n_repeats > 1 else "")
                  + (f", grouped by {self.grouped_by!r}" if self.grouped_by else "")),
                 ("Observations", f"{p.n_obs} used, {p.n_dropped} dropped for missing values"),
@@ -443,9 +475,14 @@ class CVResult:
 # ------------------------------------------------------------------------------------------------
 # fold ids from the arguments
 # ------------------------------------------------------------------------------------------------
-def _resolve_foldids(path: "Path", folds: int, foldid: Any, groups: Any, n_repeats: int, seed: Any
-                     ) -> tuple[np.ndarray, str | None]:
+def _resolve_foldids(path: "Path", folds: int, foldid: Any, groups: Any, n_repeats: int, seed: Any,
+                     stratify: bool = False) -> tuple[np.ndarray, str | None]:
     n = path.n_obs
+    if stratify and (foldid is not None or groups is not None):
+        raise ParameterError("stratify=True deals rows to folds by class; it cannot be combined with foldid or groups")
+    if stratify and path.family != "binomial":
+        raise ParameterError(f"stratify=True stratifies folds by the classes of a binomial response; this path is "
+                             f"{path.family}")
     n_repeats = check.positive_int("n_repeats", n_repeats)
     for name, val in (("foldid", foldid), ("groups", groups)):
         if isinstance(val, str) and val in path.column_names:
@@ -475,7 +512,8 @@ def _resolve_foldids(path: "Path", folds: int, foldid: Any, groups: Any, n_repea
     elif folds > n:
         raise ParameterError(f"folds must be at most the number of rows ({n}); got {folds}")
     rngs = [np.random.default_rng(s) for s in spawn_seeds(seed, n_repeats)]
-    return np.array([make_folds(n, folds, r, g) for r in rngs]), gname
+    strata = path._design.y >= 0.5 if stratify else None
+    return np.array([make_folds(n, folds, r, g, strata) for r in rngs]), gname
 
 
 def _summarise(path: "Path", preds: np.ndarray, foldids: np.ndarray, loss: str,
@@ -484,17 +522,26 @@ def _summarise(path: "Path", preds: np.ndarray, foldids: np.ndarray, loss: str,
     w = path._options.weights
     means, ses, errs, fws, reps = [], [], [], [], []
     for r in range(len(foldids)):
-        if isinstance(preds, _OOF):
+        if path.family != "gaussian":
+            from .family import family_of
+            from .glm_cv import fold_stats
+
+            fam = family_of(path.family)
+            m, s, e, fw = fold_stats(fam, y, fam.mean(np.asarray(preds[r])), foldids[r], loss, w)
+            # AUC: larger is better, so the choices maximise it (cv.glmnet)
+            i0, i1 = select_lambdas(path.lambdas, -m if loss == "auc" else m, s)
+        elif isinstance(preds, _OOF):
             e, fw = preds.fold_errors(r, foldids[r], y, None if w is None else np.asarray(w, dtype=float), loss)
             m, s = _combine(e, fw)
         else:
             m, s, e, fw = cv_stats(_loss(y, preds[r], loss), foldids[r], w)
+        if path.family == "gaussian":
+            i0, i1 = select_lambdas(path.lambdas, m, s)
         means.append(m), ses.append(s), errs.append(e), fws.append(fw)
-        i0, i1 = select_lambdas(path.lambdas, m, s)
         reps.append({"repeat": r, "lambda_min": path.lambdas[i0], "lambda_1se": path.lambdas[i1]})
     mean = np.mean(means, axis=0)
     se = np.mean(ses, axis=0)
-    i_min, i_1se = select_lambdas(path.lambdas, mean, se)
+    i_min, i_1se = select_lambdas(path.lambdas, -mean if loss == "auc" else mean, se)
     table = pd.DataFrame({"lambda": path.lambdas, "cv_mean": mean, "cv_se": se, "cv_lower": mean - se,
                           "cv_upper": mean + se, "n_nonzero": path.table["n_nonzero"].to_numpy(),
                           "df": path.table["df"].to_numpy()})
@@ -509,8 +556,8 @@ def _summarise(path: "Path", preds: np.ndarray, foldids: np.ndarray, loss: str,
 # public functions
 # ------------------------------------------------------------------------------------------------
 def cross_validate(path: "Path", folds: int = 10, foldid: Any = None, seed: Any = None, n_jobs: int = 1, *,
-                   groups: Any = None, n_repeats: int = 1, loss: Loss = "mse", tol: float | None = None,
-                   progress: bool = False) -> CVResult:
+                   groups: Any = None, n_repeats: int = 1, loss: Loss | None = None, tol: float | None = None,
+                   progress: bool = False, stratify: bool = False) -> CVResult:
     """K-fold cross-validation over a path's lambdas, as ``cv.glmnet`` (usually via ``path.cv()``).
 
     Parameters
@@ -525,9 +572,15 @@ def cross_validate(path: "Path", folds: int = 10, foldid: Any = None, seed: Any 
     groups : array or column name; rows sharing a level always land in the same fold.
     n_repeats : repeated K-fold with independent fold draws; ``cv_mean`` and ``cv_se`` are the
         averages of the repeats' curves and ``repeats`` lists each repeat's selection.
-    loss : ``"mse"`` (default) or ``"mae"``; weighted by the fit's observation weights.
+    loss : gaussian: ``"mse"`` (default) or ``"mae"``.  Binomial: ``"deviance"`` (default),
+        ``"class"`` (misclassification), ``"auc"`` (larger is better), ``"mse"``, ``"mae"``;
+        Poisson: ``"deviance"`` (default), ``"mse"``, ``"mae"``.  Each as cv.glmnet's
+        ``type.measure`` (binomial mse/mae are cv.glmnet's, twice the usual ones), weighted by the
+        fit's observation weights.
     tol : solver tolerance for the fold refits (default: the path's).
     progress : show a progress bar.
+    stratify : binomial: deal each class to the folds in turn, so every fold holds both classes
+        in proportion (recommended for rare events and for ``loss="auc"``).
 
     Returns
     -------
@@ -547,13 +600,33 @@ def cross_validate(path: "Path", folds: int = 10, foldid: Any = None, seed: Any 
     >>> bool(cv.lambda_1se >= cv.lambda_min)
     True
     """
-    loss = check.choice("loss", loss, ("mse", "mae"))
+    loss = _check_loss(loss, path.family)
     if tol is not None:
         tol = check.real_in("tol", tol, 0.0, 1.0, lo_open=True)
-    foldids, gname = _resolve_foldids(path, folds, foldid, groups, n_repeats, seed)
+    foldids, gname = _resolve_foldids(path, folds, foldid, groups, n_repeats, seed, stratify)
+    _check_glm_folds(path, foldids, loss)
     (preds,) = _run_folds([_problem_of(path, tol)], foldids, n_jobs=n_jobs, progress=progress,
-                          desc="cross-validation", lazy=True)
+                          desc="cross-validation", lazy=path.family == "gaussian")
     return _summarise(path, preds, foldids, loss, gname)
+
+
+def _check_glm_folds(path: "Path", foldids: np.ndarray, loss: str) -> None:
+    """A binomial fold must leave both classes to train on (and, for AUC, hold both)."""
+    if path.family != "binomial":
+        return
+    y = path._design.y
+    for fid in foldids:
+        for k in np.unique(fid):
+            test = fid == k
+            for rows, what in ((~test, "the training rows of"), (test, "")):
+                if what == "" and loss != "auc":
+                    continue
+                yk = y[rows]
+                if np.all(yk == yk[0]):
+                    raise DataError(f"{what or 'the held-out rows of'} fold {int(k)} hold one class only "
+                                    f"({path.response} = {yk[0]:g}); "
+                                    + ("AUC needs both classes in every fold: " if loss == "auc" else "")
+                                    + "use stratify=True or fewer folds")
 
 
 @dataclass(frozen=True, eq=False)
@@ -617,7 +690,7 @@ class ElasticNetCV:
 
     def summary(self) -> Summary:
         c = self.cv
-        info = [("Formula", c.path.formula), ("Measure", _LOSS_NAMES[c.loss]),
+        info = [("Formula", c.path.formula), ("Measure", loss_name(c.loss, c.path.family)),
                 ("Folds", f"{c.n_folds} (the same for every l1_ratio)"),
                 ("Chosen l1_ratio", f"{self.l1_ratio_min:g}"),
                 ("lambda_min", f"{self.lambda_min:.6g}"), ("lambda_1se", f"{self.lambda_1se:.6g}")]
@@ -637,8 +710,8 @@ class ElasticNetCV:
 
 def cv_elastic_net(formula: str, data: pd.DataFrame, l1_ratios: Sequence[float] = (0.1, 0.5, 0.7, 0.9, 0.95, 0.99, 1.0),
                    folds: int = 10, foldid: Any = None, seed: Any = None, n_jobs: int = 1, *,
-                   groups: Any = None, n_repeats: int = 1, loss: Loss = "mse", progress: bool = False,
-                   **path_kwargs: Any) -> ElasticNetCV:
+                   groups: Any = None, n_repeats: int = 1, loss: Loss | None = None, progress: bool = False,
+                   stratify: bool = False, **path_kwargs: Any) -> ElasticNetCV:
     """Choose both the elastic-net mixing and the penalty by K-fold CV.
 
     One path per ``l1_ratio`` (each with its own glmnet grid, or ``lambdas=`` if given), all
@@ -656,8 +729,13 @@ def cv_elastic_net(formula: str, data: pd.DataFrame, l1_ratios: Sequence[float] 
     -------
     ElasticNetCV
     """
-    from .path import elastic_net
+    from .path import _is_dask, elastic_net
 
+    if _is_dask(data):  # the dask backend: one statistics pass and one fold pass for every l1_ratio
+        from .distributed.stats import cv_elastic_net as dask_cv_elastic_net
+
+        return dask_cv_elastic_net(formula, data, l1_ratios, folds, foldid, seed, groups=groups,
+                                   n_repeats=n_repeats, loss=loss, stratify=stratify, **path_kwargs)
     try:
         ratios = [float(a) for a in np.atleast_1d(np.asarray(l1_ratios, dtype=float))]
     except (TypeError, ValueError):
@@ -665,12 +743,13 @@ def cv_elastic_net(formula: str, data: pd.DataFrame, l1_ratios: Sequence[float] 
     if not ratios:
         raise ParameterError(f"l1_ratios must be a non-empty sequence of numbers in [0, 1]; got {l1_ratios!r}")
     ratios = sorted(set(check.real_in("l1_ratios", a, 0.0, 1.0) for a in ratios))
-    loss = check.choice("loss", loss, ("mse", "mae"))
     exclude = list(path_kwargs.pop("_exclude", ())) + [c for c in (foldid, groups) if isinstance(c, str)]
     paths = [elastic_net(formula, data, l1_ratio=a, _exclude=exclude, **path_kwargs) for a in ratios]
-    foldids, gname = _resolve_foldids(paths[0], folds, foldid, groups, n_repeats, seed)
+    loss = _check_loss(loss, paths[0].family)
+    foldids, gname = _resolve_foldids(paths[0], folds, foldid, groups, n_repeats, seed, stratify)
+    _check_glm_folds(paths[0], foldids, loss)
     preds = _run_folds([_problem_of(p) for p in paths], foldids, n_jobs=n_jobs, progress=progress,
-                       desc="elastic-net cross-validation", lazy=True)
+                       desc="elastic-net cross-validation", lazy=paths[0].family == "gaussian")
     results = tuple(_summarise(p, pr, foldids, loss, gname) for p, pr in zip(paths, preds))
     long = pd.concat([r.table.assign(l1_ratio=a) for a, r in zip(ratios, results)], ignore_index=True)
     long = long[["l1_ratio"] + [c for c in long.columns if c != "l1_ratio"]]
@@ -679,6 +758,7 @@ def cv_elastic_net(formula: str, data: pd.DataFrame, l1_ratios: Sequence[float] 
                        "lambda_1se": [r.lambda_1se for r in results],
                        "cv_min": [float(r.table["cv_mean"].iloc[r.index_min]) for r in results],
                        "cv_se_min": [float(r.table["cv_se"].iloc[r.index_min]) for r in results]})
-    k = int(np.argmin(by["cv_min"].to_numpy()))
+    # cv_min is the curve at each mixing's lambda_min: its best value (the largest for AUC)
+    k = int(np.argmax(by["cv_min"].to_numpy()) if loss == "auc" else np.argmin(by["cv_min"].to_numpy()))
     return ElasticNetCV(table=long, by_l1_ratio=by, l1_ratio_min=ratios[k], lambda_min=results[k].lambda_min,
                         lambda_1se=results[k].lambda_1se, results=results)

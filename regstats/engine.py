@@ -765,6 +765,12 @@ class Model:
         prep.__dict__["gram"] = _scaled_gram(S, sxy, scale, constant, nt)
         return prep
 
+    def predict_rows(self, rows: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+        """Fitted values of ``rows`` (rows x n_lambda) for a path's (coef, intercept)."""
+        out = np.asarray(self.X)[rows] @ coef.T
+        out += intercept[None, :]
+        return out
+
     def solve(self, prep: Prepared, lambdas: np.ndarray, *, tol: float | None = None,
               beta0: np.ndarray | None = None, method: str | None = None,
               exact: bool | None = None) -> Solution:

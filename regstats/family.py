@@ -21,7 +21,7 @@ from scipy.special import expit, xlogy
 
 from .errors import DataError
 
-__all__ = ["Family", "BINOMIAL", "POISSON", "GAUSSIAN", "family_of", "binary_response"]
+__all__ = ["Family", "BINOMIAL", "POISSON", "GAUSSIAN", "family_of", "binary_response", "code_binary_column"]
 
 #: binomial means are kept in [_P_EPS, 1 - _P_EPS] for the IRLS weights (glmnet's pmin/pmax)
 _P_EPS = 1e-5
@@ -135,3 +135,22 @@ def binary_response(values: "np.ndarray | list", name: str = "y") -> "tuple[np.n
         raise DataError(f"the response {name!r} of a binomial model must have two levels; got {len(levels)}: "
                         f"{[str(v) for v in levels[:6]]}")
     return (s == levels[1]).to_numpy(dtype=float), (str(levels[0]), str(levels[1]))
+
+
+def code_binary_column(values: "np.ndarray | list", name: str = "y") -> "tuple[np.ndarray, tuple[str, str] | None]":
+    """:func:`binary_response` of a data column before the design is built: missing values stay NaN
+    (the design drops and counts those rows), numbers pass through unchecked (the fit checks them)."""
+    import pandas as pd
+
+    s = pd.Series(values)
+    miss = s.isna().to_numpy()
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.to_numpy(dtype=float, na_value=np.nan), None
+    out = np.full(len(s), np.nan)
+    if (~miss).any():
+        coded, levels = binary_response(s[~miss].to_numpy() if not isinstance(s.dtype, pd.CategoricalDtype)
+                                        else s[~miss], name)
+        out[~miss] = coded
+    else:
+        levels = None
+    return out, levels

@@ -23,7 +23,7 @@ from .errors import ParameterError
 from .family import BINOMIAL, Family
 from .glm import glm_path
 
-__all__ = ["GLMCV", "glm_cross_validate", "held_out_means", "cv_of_means", "row_losses", "weighted_auc"]
+__all__ = ["GLMCV", "glm_cross_validate", "held_out_means", "cv_of_means", "fold_stats", "row_losses", "weighted_auc"]
 
 LOSSES = {"binomial": ("deviance", "class", "auc", "mse", "mae"), "poisson": ("deviance", "mse", "mae")}
 
@@ -97,26 +97,33 @@ def _check_loss(family: Family, loss: str) -> None:
                              f"{family.name} family; got {loss!r}")
 
 
-def cv_of_means(family: Family, y: np.ndarray, mu: np.ndarray, foldid: np.ndarray, lambdas: np.ndarray,
-                loss: str = "deviance", weights: np.ndarray | None = None) -> GLMCV:
-    """cv.glmnet's statistics and choices from held-out means (see the module docstring)."""
-    from .cv import cv_stats, select_lambdas
+def fold_stats(family: Family, y: np.ndarray, mu: np.ndarray, foldid: np.ndarray, loss: str = "deviance",
+               weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``cv_mean, cv_se, fold_errors (K x n_lambda), fold_weights (K)`` of held-out means ``mu``
+    (n x n_lambda), cv.glmnet's grouped statistics (for ``"auc"`` one AUC per fold)."""
+    from .cv import _combine, cv_stats
 
     _check_loss(family, loss)
     y = np.asarray(y, dtype=float)
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
+    if loss != "auc":
+        return cv_stats(row_losses(family, y, mu, loss), foldid, w)
+    ks = np.unique(foldid)
+    fold_auc = np.array([[weighted_auc(y[foldid == k], mu[foldid == k, j], w[foldid == k])
+                          for j in range(mu.shape[1])] for k in ks])
+    fw = np.array([w[foldid == k].sum() for k in ks])
+    mean, se = _combine(fold_auc, fw)
+    return mean, se, fold_auc, fw
+
+
+def cv_of_means(family: Family, y: np.ndarray, mu: np.ndarray, foldid: np.ndarray, lambdas: np.ndarray,
+                loss: str = "deviance", weights: np.ndarray | None = None) -> GLMCV:
+    """cv.glmnet's statistics and choices from held-out means (see the module docstring)."""
+    from .cv import select_lambdas
+
     lambdas = np.asarray(lambdas, dtype=float)
-    if loss == "auc":
-        ks = np.unique(foldid)
-        fold_auc = np.array([[weighted_auc(y[foldid == k], mu[foldid == k, j], w[foldid == k])
-                              for j in range(len(lambdas))] for k in ks])
-        fw = np.array([w[foldid == k].sum() for k in ks])
-        mean = fw @ fold_auc / fw.sum()
-        se = np.sqrt((fw @ (fold_auc - mean) ** 2 / fw.sum()) / (len(ks) - 1))
-        i_min, i_1se = select_lambdas(lambdas, -mean, se)
-    else:
-        mean, se, _, _ = cv_stats(row_losses(family, y, mu, loss), foldid, w)
-        i_min, i_1se = select_lambdas(lambdas, mean, se)
+    mean, se, _, _ = fold_stats(family, y, mu, foldid, loss, weights)
+    i_min, i_1se = select_lambdas(lambdas, -mean if loss == "auc" else mean, se)
     return GLMCV(lambdas=lambdas, cv_mean=mean, cv_se=se, lambda_min=float(lambdas[i_min]),
                  lambda_1se=float(lambdas[i_1se]), loss=loss)
 

@@ -23,6 +23,11 @@ The noise variance (``sigma2=``):
 * ``"auto"`` (default): ``"ols"`` when n >= 2 (p + 1), else ``"scaled"``.
 * a positive number: a known noise variance.
 
+Binomial and Poisson paths (likelihood, no noise variance): with the deviance ``D`` (weights
+normalised to sum n) and the same ``k``, ``AIC = D + 2 k`` and ``BIC = D + log(n) k``; they differ
+from -2 log-likelihood + penalty by a constant of the data only (the saturated model's), so they
+choose the same lambda as R's ``AIC(glm)``-style criteria.  Cp and GCV are gaussian-only.
+
 Ridge leave-one-out (:func:`ridge_loo`): from one SVD of the standardized design, exact LOO
 residuals ``e_i / (1 - h_ii)`` of the ridge fit with the intercept refitted and the column scaling of
 the full data held fixed (as scikit-learn's ``RidgeCV``).  Leaving row i out of our objective (which
@@ -144,10 +149,12 @@ class InformationCriteria:
     sigma2_method: str
     n_obs: int
     path: "Path" = field(repr=False)
+    #: the criteria in ``table`` (binomial and Poisson paths: AIC and BIC)
+    criteria: tuple[str, ...] = CRITERIA
 
     def at(self, criterion: str = "bic") -> "Fit":
         """The fit at the lambda chosen by ``criterion`` (``"aic"``, ``"bic"``, ``"cp"``, ``"gcv"``)."""
-        criterion = check.choice("criterion", criterion, CRITERIA)
+        criterion = check.choice("criterion", criterion, self.criteria)
         return self.path.at(float(self.selected[criterion]))
 
     def to_frame(self) -> pd.DataFrame:
@@ -155,19 +162,22 @@ class InformationCriteria:
 
     def summary(self) -> Summary:
         rows = []
-        for c in CRITERIA:
+        for c in self.criteria:
             lam = float(self.selected[c])
             t = self.table[self.table["lambda"] == lam].iloc[0]
             rows.append({"criterion": c.upper() if c != "cp" else "Cp", "lambda": lam, "value": float(t[c]),
                          "df": float(t["df"]), "nonzero": int(t["n_nonzero"])})
         info = [("Formula", self.path.formula),
                 ("Penalty", f"{self.path.penalty} (l1_ratio = {self.path.l1_ratio:g})"),
-                ("Observations", str(self.n_obs)),
-                ("Noise variance", f"{self.sigma2:.6g} ({self.sigma2_method})")]
+                ("Observations", str(self.n_obs))]
+        if self.path.family == "gaussian":
+            info.append(("Noise variance", f"{self.sigma2:.6g} ({self.sigma2_method})"))
+            note = "AIC/BIC use the Gaussian likelihood at the stated noise variance."
+        else:
+            note = f"AIC = deviance + 2k, BIC = deviance + log(n) k ({self.path.family} likelihood)."
         return Summary(title="Information criteria along the path", info=info,
                        tables=[("Selected lambdas", pd.DataFrame(rows))], index=False,
-                       notes=["k = effective df + 1 (intercept); AIC/BIC use the Gaussian likelihood at the "
-                              "stated noise variance."])
+                       notes=["k = effective df + 1 (intercept). " + note])
 
     def _repr_html_(self) -> str:
         return self.summary().to_html()
@@ -209,6 +219,8 @@ def information_criteria(path: "Path", sigma2: str | float = "auto", *, seed: An
     >>> list(ic.selected.index)
     ['aic', 'bic', 'cp', 'gcv']
     """
+    if path.family != "gaussian":
+        return _glm_criteria(path, sigma2)
     s2, how = noise_variance(path, sigma2, seed=seed)
     n = path.n_obs
     lams = path.lambdas
@@ -224,6 +236,24 @@ def information_criteria(path: "Path", sigma2: str | float = "auto", *, seed: An
                     name="lambda")
     return InformationCriteria(table=table, selected=sel, sigma2=float(s2), sigma2_method=how, n_obs=n,
                                path=path)
+
+
+def _glm_criteria(path: "Path", sigma2: Any) -> InformationCriteria:
+    """AIC and BIC of a binomial or Poisson path from its deviance (see the module docstring)."""
+    if not (isinstance(sigma2, str) and sigma2 == "auto"):
+        raise ParameterError(f"sigma2 is for gaussian paths (a {path.family} model has no noise variance); "
+                             f"got {sigma2!r}")
+    n = path.n_obs
+    lams = path.lambdas
+    dev = np.asarray(path._solution.rss, dtype=float) * n
+    df = path.table["df"].to_numpy(dtype=float)
+    k = df + (1.0 if path.intercept else 0.0)
+    table = pd.DataFrame({"lambda": lams, "df": df, "n_nonzero": path.table["n_nonzero"].to_numpy(),
+                          "deviance": dev, "aic": dev + 2.0 * k, "bic": dev + np.log(n) * k})
+    crit = ("aic", "bic")
+    sel = pd.Series({c: float(lams[_argmin_largest(lams, table[c].to_numpy())]) for c in crit}, name="lambda")
+    return InformationCriteria(table=table, selected=sel, sigma2=float("nan"), sigma2_method="none", n_obs=n,
+                               path=path, criteria=crit)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from ._summary import Summary
 from .design import Design, as_frame, build_design, row_vector
 from .dof import df_at, df_path
 from .errors import ArgumentError, ConvergenceWarning, DataError, DesignWarning, ParameterError, user_stacklevel
+from .family import GAUSSIAN, Family, family_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from .biasvar import BiasVariance  # noqa: F401
@@ -176,6 +177,9 @@ class _Options:
     lambda_min_ratio: float | None
     user_lambdas: bool
     y_scale: float | None = None
+    #: binomial / Poisson: the offset of the rows used (None: none) and its column name, if any
+    offset: np.ndarray | None = None
+    offset_name: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -212,15 +216,24 @@ class Path:
     _solution: engine.Solution = field(repr=False)
     _options: _Options = field(repr=False)
     _data: pd.DataFrame = field(repr=False)
+    #: the response family: ``"gaussian"``, ``"binomial"`` or ``"poisson"``
+    family: str = "gaussian"
+    #: binomial responses coded from labels: (level coded 0, level modelled as 1)
+    levels: tuple[str, str] | None = None
 
     # -- basic views -------------------------------------------------------------------------
     @cached_property
     def table(self) -> pd.DataFrame:
         """``lambda, df, n_nonzero, r2``, one row per lambda (computed on first access, then cached)."""
         sol, prep = self._solution, self._prep
-        # the Gram matrix is there when the solver used it (fixed by the problem's shape)
-        gram = prep.gram[0] if "gram" in prep.__dict__ else None
-        dfs = df_path(prep, sol.beta, self.lambdas, self.l1_ratio, gram=gram)
+        if self.family != "gaussian":
+            from .glm_model import glm_df
+
+            dfs = glm_df(prep, sol, self.l1_ratio)
+        else:
+            # the Gram matrix is there when the solver used it (fixed by the problem's shape)
+            gram = prep.gram[0] if "gram" in prep.__dict__ else None
+            dfs = df_path(prep, sol.beta, self.lambdas, self.l1_ratio, gram=gram)
         return pd.DataFrame({"lambda": self.lambdas, "df": dfs, "n_nonzero": (sol.coef != 0).sum(axis=1),
                              "r2": sol.r2})
 
@@ -259,12 +272,18 @@ class Path:
         else:
             sol = self._solve_off_grid(lam)
             beta, coef, b0, rss = sol.beta[0], sol.coef[0], float(sol.intercept[0]), float(sol.rss[0])
-            df = df_at(self._prep, beta, lam, self.l1_ratio)
+            if self.family != "gaussian":
+                from .glm_model import glm_df
+
+                df = float(glm_df(self._prep, sol, self.l1_ratio)[0])
+            else:
+                df = df_at(self._prep, beta, lam, self.l1_ratio)
         params = pd.Series(coef, index=list(self.column_names), name=lam)
         if self.intercept:
             params = pd.concat([pd.Series([b0], index=["Intercept"]), params])
         params.name = "estimate"
-        r2 = 1.0 - rss / self._prep.yy if self._prep.yy > 0 else 0.0
+        yy = self._solution.yy
+        r2 = 1.0 - rss / yy if yy > 0 else 0.0
         return Fit(lam=float(lam), l1_ratio=self.l1_ratio, params=params, df=float(df), r2=float(r2),
                    formula=self.formula, path=self, _beta=np.asarray(beta))
 
@@ -274,20 +293,32 @@ class Path:
 
     def _solve_off_grid(self, lam: float) -> engine.Solution:
         above = np.flatnonzero(self.lambdas > lam)
+        if self.family != "gaussian":
+            # IRLS warm-starts along a grid: the path's lambdas above lam, then lam
+            grid = np.concatenate([self.lambdas[above], [lam]])
+            sol = self._model.solve(self._prep, grid)
+            sol = engine._rows_of(sol, np.array([len(grid) - 1]), np.array([lam]))
+            _warn_unconverged(sol)
+            return sol
         beta0 = self._solution.beta[above[-1]] if above.size else None
         sol = engine.solve(self._prep, self.l1_ratio, np.array([lam]), tol=self._options.tol,
                            max_iter=self._options.max_iter, beta0=beta0)
         _warn_unconverged(sol)
         return sol
 
-    def predict(self, newdata: pd.DataFrame | None = None, lam: float | Sequence[float] | None = None
-                ) -> pd.DataFrame:
+    def predict(self, newdata: pd.DataFrame | None = None, lam: float | Sequence[float] | None = None,
+                type: str = "response", offset: Any = None) -> pd.DataFrame:
         """Predictions for new rows, one column per lambda (all grid lambdas when ``lam`` is None).
 
         ``newdata`` goes through the same formula transforms as the fit (factor levels, ``np.log``,
         interactions); None predicts the rows used in the fit.  Rows with missing values give NaN.
+        ``type`` (binomial and Poisson, glmnet's): ``"response"`` (default: probabilities, or
+        expected counts), ``"link"`` (log-odds, log-rate) or ``"class"`` (binomial: the more
+        probable level, at probability 0.5).  ``offset``: the new rows' offset when the model has
+        one given as an array (an offset column is read from ``newdata``).
         """
         X, index = self._rows_of(newdata)
+        typ = check.choice("type", type, ("response", "link", "class"))
         if lam is None:
             lams = self.lambdas
             coef, b0 = self._solution.coef, self._solution.intercept
@@ -297,8 +328,48 @@ class Path:
             coef = np.array([f.params[list(self.column_names)].to_numpy() for f in fits])
             b0 = np.array([f.intercept for f in fits])
         pred = X @ coef.T + b0[None, :]
+        if self.family != "gaussian":
+            pred = self._glm_scale(pred + self._offset_of(newdata, offset, len(index))[:, None], typ)
+        elif typ == "class":
+            raise ParameterError("type='class' is for binomial models; this path is gaussian")
         out = pd.DataFrame(pred, index=index, columns=pd.Index(lams, name="lambda"))
         return out
+
+    def _offset_of(self, newdata: Any, offset: Any, n: int) -> np.ndarray:
+        """The offset of the rows predicted (zeros for a model without one)."""
+        o = self._options
+        if o.offset is None:
+            if offset is not None:
+                raise ParameterError("offset is for models fitted with an offset; this one has none")
+            return np.zeros(n)
+        if newdata is None:
+            return o.offset if offset is None else np.asarray(offset, dtype=float)
+        if offset is None and o.offset_name is not None:
+            frame = as_frame(newdata, allow_empty=True, name="newdata")
+            if o.offset_name not in frame.columns:
+                raise DataError(f"newdata must have the offset column {o.offset_name!r}")
+            return frame[o.offset_name].to_numpy(dtype=float)
+        if offset is None:
+            raise ParameterError("this model has an offset: give the new rows' offset, predict(newdata, offset=...)")
+        arr = np.asarray(offset, dtype=float).ravel()
+        if arr.shape != (n,):
+            raise DataError(f"offset must have one entry per row of newdata ({n}); got {arr.size}")
+        return arr
+
+    def _glm_scale(self, eta: np.ndarray, typ: str) -> np.ndarray:
+        """Linear predictors on the scale asked: link, response (mean) or class (binomial)."""
+        fam = family_of(self.family)
+        if typ == "link":
+            return eta
+        mu = fam.mean(eta)
+        if typ == "response":
+            return mu
+        if self.family != "binomial":
+            raise ParameterError("type='class' is for binomial models; this path is " + self.family)
+        hi = mu > 0.5
+        if self.levels is None:
+            return hi.astype(float)
+        return np.where(hi, self.levels[1], self.levels[0]).astype(object)
 
     def _rows_of(self, newdata: Any) -> tuple[np.ndarray, pd.Index]:
         """Design rows and index for ``newdata`` (a DataFrame or a dict of columns; None: the fit's rows)."""
@@ -328,7 +399,7 @@ class Path:
         The lambda grid defaults to this path's.
         """
         model = self._model
-        if y_scale is not None:
+        if y_scale is not None and self.family == "gaussian":
             model = dataclasses.replace(model, y_scale=float(y_scale))
         prep = model.prepare(rows, y=y, weights=weights)
         return prep, model.solve(prep, self.lambdas if lambdas is None else lambdas, tol=tol)
@@ -337,6 +408,13 @@ class Path:
     def _model(self) -> engine.Model:
         """The arrays and options every refit (CV fold, bootstrap replicate) starts from."""
         o = self._options
+        if self.family != "gaussian":
+            from .glm_model import GLMModel
+
+            return GLMModel(X=self._design.X, y=self._design.y, weights=o.weights, offset=o.offset,
+                            penalty_factor=o.penalty_factor, standardize=self.standardize,
+                            intercept=self.intercept, l1_ratio=self.l1_ratio, tol=o.tol, max_iter=o.max_iter,
+                            family=family_of(self.family))
         return engine.Model(X=self._design.X, y=self._design.y, weights=o.weights,
                             penalty_factor=o.penalty_factor, standardize=self.standardize,
                             intercept=self.intercept, l1_ratio=self.l1_ratio, tol=o.tol,
@@ -355,6 +433,7 @@ class Path:
         """Bias-variance decomposition over lambda (see :func:`regstats.biasvar.bias_variance`)."""
         from .biasvar import bias_variance
 
+        self._gaussian_only("bias_variance()", "the decomposition is of squared error under gaussian noise")
         n_jobs = check.n_jobs(n_jobs)
         return bias_variance(self, method=method, mu=mu, sigma=sigma, n_rep=n_rep, seed=seed,
                              n_jobs=n_jobs, **kwargs)
@@ -377,13 +456,22 @@ class Path:
         """Exact ridge leave-one-out and GCV from one SVD (see :func:`regstats.ic.ridge_loo`)."""
         from .ic import ridge_loo
 
+        self._gaussian_only("loo()", "the closed form is that of a linear smoother")
         return ridge_loo(self)
 
     def relax(self, gammas: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0)):
         """Relaxed refits on each active set, glmnet's ``relax=TRUE`` (see :func:`regstats.relaxed.relax`)."""
         from .relaxed import relax
 
+        self._gaussian_only("relax()", "the relaxed refit is least squares on the active set")
         return relax(self, gammas=gammas)
+
+    def _gaussian_only(self, what: str, why: str) -> None:
+        """A clear error for a statistic that exists for gaussian paths only."""
+        if self.family != "gaussian":
+            raise ParameterError(f"{what} is for gaussian models only ({why}); this path is {self.family}. "
+                                 "For binomial and Poisson paths: cv(), table (df, deviance ratio), "
+                                 "information_criteria(), stability(), and at(lam).bootstrap()")
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, file: Any) -> None:
@@ -402,6 +490,7 @@ class Path:
             tab = tab.iloc[pick]
         info = [
             ("Formula", self.formula),
+            *_family_info(self),
             ("Penalty", f"{self.penalty} (l1_ratio = {self.l1_ratio:g})"),
             ("Observations", f"{self.n_obs} used, {self.n_dropped} dropped for missing values"),
             ("Design columns", f"{len(self.column_names)}" + (" + intercept" if self.intercept else "")),
@@ -409,14 +498,15 @@ class Path:
             ("Lambdas", f"{len(self.lambdas)} from {self.lambdas[0]:.4g} to {self.lambdas[-1]:.4g}"),
             ("Solver", f"{self.method}; converged at {int(self.converged.sum())}/{len(self.lambdas)} lambdas"),
         ]
-        return Summary(title=f"Penalized regression path: {self.penalty}", info=info,
+        return Summary(title=f"Penalized {_family_title(self)}path: {self.penalty}", info=info,
                        tables=[("Path", tab.reset_index(drop=True))], index=False)
 
     def _repr_html_(self) -> str:
         return self.summary().to_html()
 
     def __repr__(self) -> str:
-        return (f"<Path {self.penalty} {self.formula!r}: {len(self.lambdas)} lambdas, "
+        fam = "" if self.family == "gaussian" else f" {self.family}"
+        return (f"<Path{fam} {self.penalty} {self.formula!r}: {len(self.lambdas)} lambdas, "
                 f"{len(self.column_names)} columns, {self.n_obs} rows>")
 
 
@@ -461,14 +551,32 @@ class Fit:
         c = self.coef
         return tuple(c.index[c != 0])
 
-    def predict(self, newdata: pd.DataFrame | None = None) -> pd.Series:
-        """Predictions for new rows (same formula transforms); None gives the fitted values."""
-        X, index = self.path._rows_of(newdata)
-        return pd.Series(X @ self.coef.to_numpy() + self.intercept, index=index, name="prediction")
+    def predict(self, newdata: pd.DataFrame | None = None, type: str = "response",
+                offset: Any = None) -> pd.Series:
+        """Predictions for new rows (same formula transforms); None gives the fitted values.
+
+        Binomial and Poisson: ``type="response"`` (probabilities / expected counts, the default),
+        ``"link"`` (log-odds / log-rate) or ``"class"`` (binomial); ``offset`` as in
+        :meth:`Path.predict`."""
+        path = self.path
+        typ = check.choice("type", type, ("response", "link", "class"))
+        X, index = path._rows_of(newdata)
+        eta = X @ self.coef.to_numpy() + self.intercept
+        if path.family != "gaussian":
+            eta = path._glm_scale((eta + path._offset_of(newdata, offset, len(index)))[:, None], typ)[:, 0]
+        elif typ == "class":
+            raise ParameterError("type='class' is for binomial models; this fit is gaussian")
+        return pd.Series(eta, index=index, name="prediction")
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy coefficients: ``term, estimate``."""
-        return pd.DataFrame({"term": self.params.index, "estimate": self.params.to_numpy()})
+        """Tidy coefficients: ``term, estimate``, and for binomial (Poisson) fits ``odds_ratio``
+        (``rate_ratio``) = exp(estimate), the multiplicative effect of a unit change (the
+        intercept's: the odds or the rate at x = 0)."""
+        out = pd.DataFrame({"term": self.params.index, "estimate": self.params.to_numpy()})
+        ratio = _RATIO_NAMES.get(self.path.family)
+        if ratio is not None:
+            out[ratio] = np.exp(out["estimate"].to_numpy())
+        return out
 
     def plot(self, *, ax: Any = None, **kwargs: Any) -> Any:
         """The coefficient paths of the fit's path with this fit's lambda marked; returns the
@@ -488,6 +596,14 @@ class Fit:
         """Confidence intervals and p-values valid after penalization (see :mod:`regstats.inference`)."""
         from .inference import infer
 
+        if self.path.family != "gaussian":
+            if method != "desparsified":
+                raise ParameterError(f"method={method!r} is for gaussian models only; a {self.path.family} fit "
+                                     "has method='desparsified' (van de Geer et al. 2014)")
+            from .glm_inference import glm_desparsified
+
+            level = check.real_in("level", level, 0.0, 1.0, lo_open=True, hi_open=True)
+            return glm_desparsified(self, level=level, **kwargs)
         return infer(self, method=method, level=level, **kwargs)
 
     def summary(self, bootstrap: Any = None, inference: Any = None) -> Summary:
@@ -499,21 +615,27 @@ class Fit:
         desparsified lasso), its interval and p-value next to the penalized estimate.
         """
         info = [("Formula", self.formula),
+                *_family_info(self.path),
                 ("Penalty", f"{self.path.penalty} (l1_ratio = {self.l1_ratio:g})"),
                 ("lambda", f"{self.lam:.6g}"),
                 ("Degrees of freedom", f"{self.df:.3f}"),
                 ("Nonzero coefficients", f"{self.n_nonzero} of {len(self.path.column_names)}"),
-                ("R-squared (deviance explained)", f"{self.r2:.4f}"),
+                (("R-squared (deviance explained)" if self.path.family == "gaussian" else
+                  "Deviance explained (deviance ratio)"), f"{self.r2:.4f}"),
                 ("Observations", f"{self.path.n_obs} used, {self.path.n_dropped} dropped")]
         table = self.to_frame()
         notes = ["Penalized estimates are biased toward zero; use fit.inference() for "
                  "intervals that account for the penalty."]
+        ratio = _RATIO_NAMES.get(self.path.family)
+        if ratio is not None:
+            notes.append(f"{ratio} = exp(estimate): the factor by which the "
+                         f"{'odds' if ratio == 'odds_ratio' else 'expected count'} change per unit of the column.")
         if bootstrap is not None or inference is not None:
             from .inference import fit_summary_parts
 
             table, more_info, notes = fit_summary_parts(self, bootstrap, inference)
             info += more_info
-        return Summary(title=f"Penalized fit: {self.path.penalty}", info=info,
+        return Summary(title=f"Penalized {_family_title(self.path)}fit: {self.path.penalty}", info=info,
                        tables=[("Coefficients (original scale)", table)], index=False, notes=notes)
 
     def _repr_html_(self) -> str:
@@ -521,6 +643,29 @@ class Fit:
 
     def __repr__(self) -> str:
         return f"<Fit {self.path.penalty} lambda={self.lam:.4g}: {self.n_nonzero} nonzero, df={self.df:.2f}>"
+
+
+_RATIO_NAMES = {"binomial": "odds_ratio", "poisson": "rate_ratio"}
+
+
+def _family_title(path: Path) -> str:
+    return {"binomial": "logistic ", "poisson": "Poisson "}.get(path.family, "")
+
+
+def _family_info(path: Path) -> list[tuple[str, str]]:
+    """Header lines naming a non-gaussian family, what is modelled, and the offset."""
+    if path.family == "gaussian":
+        return []
+    if path.family == "binomial":
+        what = (f"P({path.response} = {path.levels[1]!r}) (level {path.levels[0]!r} is 0)" if path.levels
+                else f"P({path.response} = 1)")
+        info = [("Family", "binomial (logit link)"), ("Modelled", what)]
+    else:
+        info = [("Family", "Poisson (log link)"), ("Modelled", f"E[{path.response}]")]
+    o = path._options
+    if o.offset is not None:
+        info.append(("Offset", o.offset_name or "given as an array"))
+    return info
 
 
 def _lam_arg(lam: Any) -> float:
@@ -540,12 +685,18 @@ def _warn_unconverged(sol: engine.Solution) -> None:
                       ConvergenceWarning, stacklevel=user_stacklevel())
 
 
+def _is_dask(data: Any) -> bool:
+    """A dask DataFrame (checked by module name: dask is imported only for one)."""
+    return type(data).__module__.split(".")[0] in ("dask", "dask_expr") and hasattr(data, "to_delayed")
+
+
 def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
                 lambdas: Sequence[float] | None = None, n_lambda: int = 100,
                 lambda_min_ratio: float | None = None, standardize: bool = True,
                 penalty_factor: Mapping[str, float] | Sequence[float] | None = None,
                 weights: str | Sequence[float] | None = None, tol: float = 1e-7,
-                max_iter: int = 100_000, y_scale: float | None = None, **unknown: Any) -> Path:
+                max_iter: int = 100_000, y_scale: float | None = None, family: str = "gaussian",
+                offset: str | Sequence[float] | None = None, **unknown: Any) -> Path:
     """Fit an elastic-net path from a formula.
 
     Parameters
@@ -553,6 +704,7 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     formula : patsy formula, e.g. ``"y ~ x1 + C(g) + np.log(x2)"``; ``"y ~ ."`` uses every other
         column and ``"y ~ . - x3"`` drops one.  Names from the caller's namespace and ``np`` work.
     data : DataFrame.  Rows with missing values in the variables used are dropped (and counted).
+        A dask DataFrame runs the gaussian model from sufficient statistics (docs/distributed.md).
     l1_ratio : mixing ``a`` in [0, 1]: 1 is the lasso, 0 ridge.
     lambdas : penalty levels to use as given (sorted decreasing); default is glmnet's grid:
         ``n_lambda`` values log-spaced from ``lambda_max`` down to ``lambda_min_ratio * lambda_max``
@@ -569,6 +721,12 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
         default) uses the weighted sd of y over the rows fitted (root mean square about 0 without
         an intercept), as glmnet does, and each CV fold or bootstrap refit its own.  ``y_scale=1``
         gives the textbook penalty ``lam ((1 - a)/2 b^2 + a |b|)`` (scikit-learn's).
+    family : ``"gaussian"`` (least squares, the default), ``"binomial"`` (logistic) or
+        ``"poisson"`` (log-linear counts): glmnet's penalized likelihood, see Notes.  A binomial
+        response is 0/1, bool, a proportion (with ``weights`` = trials) or a two-level factor or
+        string column, whose first level in sorted order (a categorical's own order) is 0, as in R.
+    offset : binomial and Poisson: a column name or array added to the linear predictor with
+        coefficient 1, e.g. ``np.log(exposure)`` for rates.
 
     Returns
     -------
@@ -576,6 +734,14 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     """
     _exclude = unknown.pop("_exclude", ())  # columns '.' leaves out (fold ids, groups): cv_elastic_net
     _refuse_unknown("elastic_net", unknown)
+    fam = family_of(family)
+    if _is_dask(data):  # the dask backend (regstats/distributed): sufficient statistics, no rows
+        from .distributed import elastic_net as dask_elastic_net
+
+        return dask_elastic_net(formula, data, l1_ratio, lambdas=lambdas, n_lambda=n_lambda,
+                                lambda_min_ratio=lambda_min_ratio, standardize=standardize,
+                                penalty_factor=penalty_factor, weights=weights, tol=tol, max_iter=max_iter,
+                                y_scale=y_scale, family=fam.name, offset=offset, _exclude=_exclude)
     a = check.real_in("l1_ratio", l1_ratio, 0.0, 1.0)
     n_lambda = check.positive_int("n_lambda", n_lambda)
     if lambda_min_ratio is not None:
@@ -591,7 +757,15 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     # string column names, so weights="0" finds an integer-named column (a non-string formula is
     # reported first: rs.lasso(X, y) is a formula mistake, not a data one)
     data_frame = as_frame(data) if isinstance(formula, str) else data
-    exclude = [c for c in (weights, *_exclude) if isinstance(c, str)]
+    exclude = [c for c in (weights, offset, *_exclude) if isinstance(c, str)]
+    levels = None
+    if fam is not GAUSSIAN:
+        if y_scale is not None:
+            raise ParameterError(f"y_scale is for gaussian models (the {fam.name} family has no response scale)")
+        data_frame, levels = _code_response(formula, data_frame, fam)
+    elif offset is not None:
+        raise ParameterError("offset is for binomial and Poisson models (family='binomial' or 'poisson'); "
+                             "for a gaussian model subtract it from the response")
     design = build_design(formula, data_frame, namespace=_caller_namespace(), exclude=exclude)
     w = row_vector(weights, data_frame, design, "weights")
     if w is not None:
@@ -602,6 +776,11 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     v = _penalty_vector(penalty_factor, design)
     names = design.column_names
     _check_magnitudes(design.X, names)
+    if fam is not GAUSSIAN:
+        from .glm_model import fit_glm
+
+        return fit_glm(formula, design, data_frame, fam, levels, a, lam_user, n_lambda, lambda_min_ratio,
+                       bool(standardize), w, v, offset, tol, max_iter)
     prep = engine.prepare(design.X, design.y, weights=w, penalty_factor=v, standardize=bool(standardize),
                           intercept=design.spec.intercept, y_scale=y_scale)
     no_var = prep.constant if prep.excluded is None else prep.constant & ~prep.excluded
@@ -645,6 +824,26 @@ _RENAMED = {"alpha": "l1_ratio", "lam": "lambdas", "lambda_": "lambdas", "nlambd
             "exclude": "penalty_factor={name: inf}", "alphas": "lambdas", "l1_ratios": "l1_ratio"}
 
 
+def _code_response(formula: str, data: pd.DataFrame, fam: Family) -> tuple[pd.DataFrame, tuple[str, str] | None]:
+    """A binomial response column given as labels (strings, a categorical, booleans) coded 0/1 as R
+    does, in a shallow copy of the data; the levels (coded 0, coded 1) or None."""
+    from .design import _split_formula
+    from .family import BINOMIAL, code_binary_column
+
+    if fam is not BINOMIAL or not isinstance(formula, str):
+        return data, None
+    lhs, _ = _split_formula(formula)
+    if lhs not in data.columns:
+        return data, None
+    col = data[lhs]
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        return data, None
+    coded, levels = code_binary_column(col, lhs)
+    data = data.copy(deep=False)
+    data[lhs] = coded
+    return data, levels
+
+
 def _refuse_unknown(func: str, unknown: Mapping[str, Any]) -> None:
     """A clear error for keyword arguments the function does not take (glmnet's and
     scikit-learn's names first)."""
@@ -681,7 +880,8 @@ def lasso(formula: str, data: pd.DataFrame, *, lambdas: Sequence[float] | None =
           lambda_min_ratio: float | None = None, standardize: bool = True,
           penalty_factor: Mapping[str, float] | Sequence[float] | None = None,
           weights: str | Sequence[float] | None = None, tol: float = 1e-7, max_iter: int = 100_000,
-          y_scale: float | None = None, **unknown: Any) -> Path:
+          y_scale: float | None = None, family: str = "gaussian", offset: str | Sequence[float] | None = None,
+          **unknown: Any) -> Path:
     """Lasso path: :func:`elastic_net` with ``l1_ratio=1`` (glmnet's ``alpha = 1``).
 
     The objective is ``1/(2W) sum_i w_i (y_i - b0 - x_i'b)^2 + lam sum_j v_j |b_j|`` (s_y cancels);
@@ -699,14 +899,15 @@ def lasso(formula: str, data: pd.DataFrame, *, lambdas: Sequence[float] | None =
     return elastic_net(formula, data, l1_ratio=1.0, lambdas=lambdas, n_lambda=n_lambda,
                        lambda_min_ratio=lambda_min_ratio, standardize=standardize,
                        penalty_factor=penalty_factor, weights=weights, tol=tol, max_iter=max_iter,
-                       y_scale=y_scale)
+                       y_scale=y_scale, family=family, offset=offset)
 
 
 def ridge(formula: str, data: pd.DataFrame, *, lambdas: Sequence[float] | None = None, n_lambda: int = 100,
           lambda_min_ratio: float | None = None, standardize: bool = True,
           penalty_factor: Mapping[str, float] | Sequence[float] | None = None,
           weights: str | Sequence[float] | None = None, tol: float = 1e-7, max_iter: int = 100_000,
-          y_scale: float | None = None, **unknown: Any) -> Path:
+          y_scale: float | None = None, family: str = "gaussian", offset: str | Sequence[float] | None = None,
+          **unknown: Any) -> Path:
     """Ridge path: :func:`elastic_net` with ``l1_ratio=0`` (glmnet's ``alpha = 0``), exact from one SVD.
 
     The objective is ``1/(2W) sum_i w_i (y_i - b0 - x_i'b)^2 + lam/(2 s_y) sum_j v_j b_j^2``, glmnet's;
@@ -718,7 +919,7 @@ def ridge(formula: str, data: pd.DataFrame, *, lambdas: Sequence[float] | None =
     return elastic_net(formula, data, l1_ratio=0.0, lambdas=lambdas, n_lambda=n_lambda,
                        lambda_min_ratio=lambda_min_ratio, standardize=standardize,
                        penalty_factor=penalty_factor, weights=weights, tol=tol, max_iter=max_iter,
-                       y_scale=y_scale)
+                       y_scale=y_scale, family=family, offset=offset)
 
 
 for _f in (elastic_net, lasso, ridge):

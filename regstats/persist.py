@@ -25,7 +25,11 @@ from .errors import DataError, FileError, ParameterError
 __all__ = ["LoadedPath", "save_path", "load"]
 
 FORMAT = "regstats-path"
-FORMAT_VERSION = 1
+#: the newest format this regstats reads and writes: 2 for binomial and Poisson paths (an older
+#: regstats must refuse them rather than predict the linear predictor as a gaussian mean); gaussian
+#: paths are still written as version 1, which every regstats reads
+FORMAT_VERSION = 2
+_GAUSSIAN_VERSION = 1
 
 
 def _num(x: float) -> float | str:
@@ -57,16 +61,19 @@ def path_to_dict(path: Any) -> dict[str, Any]:
     o = path._options
     spec = path._design.spec
     pf = None if o.penalty_factor is None else [_num(v) for v in o.penalty_factor]
+    glm = {} if path.family == "gaussian" else {
+        "family": path.family, "levels": None if path.levels is None else list(path.levels)}
     return {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "regstats_version": __version__,
-        "formula": path.formula, "l1_ratio": path.l1_ratio,
+        "format": FORMAT, "format_version": FORMAT_VERSION if glm else _GAUSSIAN_VERSION, "regstats_version": __version__,
+        "formula": path.formula, "l1_ratio": path.l1_ratio, **glm,
         "lambdas": [_num(x) for x in path.lambdas],
         "coef": {"columns": [str(c) for c in path.coef.columns],
                  "values": [[_num(x) for x in row] for row in path.coef.to_numpy()]},
         "n_obs": int(path.n_obs), "n_dropped": int(path.n_dropped),
         "options": {"standardize": bool(path.standardize), "tol": o.tol, "max_iter": int(o.max_iter),
                     "lambda_min_ratio": o.lambda_min_ratio, "user_lambdas": bool(o.user_lambdas),
-                    "y_scale": o.y_scale, "penalty_factor": pf, "weighted": o.weights is not None},
+                    "y_scale": o.y_scale, "penalty_factor": pf, "weighted": o.weights is not None,
+                    **({} if o.offset is None else {"offset": o.offset_name or "array"})},
         "design": spec.to_dict(portable=True),
     }
 
@@ -97,6 +104,8 @@ class LoadedPath:
     options: Mapping[str, Any]
     spec: DesignSpec
     regstats_version: str
+    family: str = "gaussian"
+    levels: tuple[str, str] | None = None
 
     @property
     def intercept(self) -> bool:
@@ -129,12 +138,15 @@ class LoadedPath:
             return mat[:, 1:], mat[:, 0]
         return mat, np.zeros(len(lams))
 
-    def predict(self, newdata: Any, lam: float | Sequence[float] | None = None) -> pd.DataFrame:
+    def predict(self, newdata: Any, lam: float | Sequence[float] | None = None, type: str = "response",
+                offset: Any = None) -> pd.DataFrame:
         """Predictions for new rows, one column per lambda (all saved lambdas when ``lam`` is None).
 
         ``newdata`` (a DataFrame or a dict of columns) goes through the saved formula's encoding:
-        the same factor levels, contrasts and transforms as the fit.
+        the same factor levels, contrasts and transforms as the fit.  Binomial and Poisson paths:
+        ``type`` and ``offset`` as :meth:`regstats.Path.predict`.
         """
+        typ = check.choice("type", type, ("response", "link", "class"))
         frame = as_frame(newdata, allow_empty=True, name="newdata")
         X = self.spec.transform(frame)
         if lam is None:
@@ -146,11 +158,49 @@ class LoadedPath:
             lams = np.array([check.real_in("lam", x, 0.0, np.inf) for x in items])
             coef, b0 = self._coef_at(lams)
         pred = X @ coef.T + b0[None, :]
+        if self.family != "gaussian":
+            pred = self._glm_scale(pred + self._offset(frame, offset)[:, None], typ)
+        elif typ == "class":
+            raise ParameterError("type='class' is for binomial models; this path is gaussian")
         return pd.DataFrame(pred, index=frame.index, columns=pd.Index(lams, name="lambda"))
+
+    def _offset(self, frame: pd.DataFrame, offset: Any) -> np.ndarray:
+        name = self.options.get("offset")
+        if name is None:
+            if offset is not None:
+                raise ParameterError("offset is for models fitted with an offset; this one has none")
+            return np.zeros(len(frame))
+        if offset is not None:
+            arr = np.asarray(offset, dtype=float).ravel()
+            if arr.shape != (len(frame),):
+                raise DataError(f"offset must have one entry per row of newdata ({len(frame)}); got {arr.size}")
+            return arr
+        if name != "array" and name in frame.columns:
+            return frame[name].to_numpy(dtype=float)
+        raise ParameterError("this model has an offset: give the new rows' offset, predict(newdata, offset=...)"
+                             + (f" or a column {name!r}" if name != "array" else ""))
+
+    def _glm_scale(self, eta: np.ndarray, typ: str) -> np.ndarray:
+        from .family import family_of
+
+        if typ == "link":
+            return eta
+        mu = family_of(self.family).mean(eta)
+        if typ == "response":
+            return mu
+        if self.family != "binomial":
+            raise ParameterError(f"type='class' is for binomial models; this path is {self.family}")
+        hi = mu > 0.5
+        if self.levels is None:
+            return hi.astype(float)
+        return np.where(hi, self.levels[1], self.levels[0]).astype(object)
 
     def save(self, file: Any) -> None:
         """Write this path back to JSON."""
-        d = {"format": FORMAT, "format_version": FORMAT_VERSION, "regstats_version": self.regstats_version,
+        glm = {} if self.family == "gaussian" else {
+            "family": self.family, "levels": None if self.levels is None else list(self.levels)}
+        d = {"format": FORMAT, "format_version": FORMAT_VERSION if glm else _GAUSSIAN_VERSION,
+             "regstats_version": self.regstats_version, **glm,
              "formula": self.formula, "l1_ratio": self.l1_ratio, "lambdas": [_num(x) for x in self.lambdas],
              "coef": {"columns": [str(c) for c in self.coef.columns],
                       "values": [[_num(x) for x in row] for row in self.coef.to_numpy()]},
@@ -168,6 +218,8 @@ class LoadedPath:
                 ("Design columns", f"{len(self.column_names)}" + (" + intercept" if self.intercept else "")),
                 ("Fitted on", f"{self.n_obs} rows ({self.n_dropped} dropped for missing values)"),
                 ("Saved by", f"regstats {self.regstats_version}")]
+        if self.family != "gaussian":
+            info.insert(1, ("Family", self.family + (f" (modelling {self.levels[1]!r})" if self.levels else "")))
         return Summary(title=f"Saved penalized regression path: {self.penalty}", info=info,
                        tables=[("Path", tab.reset_index(drop=True))], index=False,
                        notes=["A loaded path predicts; it holds no data, so it cannot be refitted."])
@@ -203,7 +255,9 @@ def path_from_dict(d: Mapping[str, Any]) -> LoadedPath:
         return LoadedPath(formula=str(d["formula"]), l1_ratio=float(d["l1_ratio"]), lambdas=lams, coef=coef,
                           column_names=tuple(spec.column_names), n_obs=int(d["n_obs"]),
                           n_dropped=int(d["n_dropped"]), options=dict(d.get("options", {})), spec=spec,
-                          regstats_version=str(d.get("regstats_version", "?")))
+                          regstats_version=str(d.get("regstats_version", "?")),
+                          family=str(d.get("family", "gaussian")),
+                          levels=None if d.get("levels") is None else tuple(str(v) for v in d["levels"]))
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, DataError):
             raise

@@ -1,0 +1,219 @@
+"""The binomial and Poisson families behind the engine: a model refittable on any rows.
+
+:class:`GLMModel` has the interface of :class:`regstats.engine.Model` (``n``, ``prepare(rows)``,
+``solve(prep, lambdas)``, ``cross()``, ``predict_rows``), so cross-validation, the bootstrap and
+stability selection refit a binomial or Poisson path exactly as they refit a gaussian one: each
+fold or replicate re-standardizes on its own rows and solves the same objective
+(:mod:`regstats.glm`).  The solution is an :class:`regstats.engine.Solution` whose ``rss`` is the
+deviance over n and ``yy`` the null deviance over n, so ``r2`` is glmnet's deviance ratio.
+
+Arrays only (no pandas, no formula), so a model pickles cheaply to joblib workers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from . import engine
+from .family import Family
+from .glm import glm_path
+
+__all__ = ["GLMModel", "GLMPrepared", "glm_df"]
+
+
+@dataclass(frozen=True, eq=False)
+class GLMPrepared:
+    """The rows of a GLM fit with their standardization (the observation weights' means and sds).
+
+    The attributes the statistics read from a gaussian :class:`regstats.engine.Prepared` (``x_mean``,
+    ``x_scale``, ``w``, ``v``, ``constant``, ``excluded``, ``n``, ``p``) mean the same here; ``y`` is
+    the response itself (0/1, proportions or counts), not a centred one.
+    """
+
+    raw: np.ndarray
+    y: np.ndarray
+    offset: np.ndarray
+    weights: np.ndarray | None   # the caller's observation weights of these rows (None: unit)
+    x_mean: np.ndarray
+    x_scale: np.ndarray
+    w: np.ndarray                # weights normalised to sum n
+    v: np.ndarray
+    constant: np.ndarray
+    intercept: bool
+    standardize: bool
+    family: Family
+    rows: np.ndarray | None = None
+    excluded: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return self.raw.shape[0] if self.rows is None else self.rows.shape[0]
+
+    @property
+    def p(self) -> int:
+        return self.raw.shape[1]
+
+    @property
+    def raw_rows(self) -> np.ndarray:
+        return self.raw if self.rows is None else self.raw[self.rows]
+
+    @cached_property
+    def X(self) -> np.ndarray:
+        """The standardized design (x - m) / s, constant columns 0 (not weighted)."""
+        Xs = (self.raw_rows - self.x_mean[None, :]) / self.x_scale[None, :]
+        if self.constant.any():
+            Xs[:, self.constant] = 0.0
+        return np.asfortranarray(Xs)
+
+
+@dataclass(frozen=True, eq=False)
+class GLMModel:
+    """A binomial or Poisson model's raw arrays and options (see the module docstring)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    weights: np.ndarray | None
+    offset: np.ndarray | None
+    penalty_factor: np.ndarray | None
+    standardize: bool
+    intercept: bool
+    l1_ratio: float
+    tol: float
+    max_iter: int
+    family: Family
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[0]
+
+    def prepare(self, rows: np.ndarray | None = None, *, y: np.ndarray | None = None,
+                weights: np.ndarray | None = None, **_ignored) -> GLMPrepared:
+        """The rows given (all when None), standardized on themselves, optionally with another
+        response or weights.  (``gram=``/``compact=`` are the gaussian engine's; ignored.)"""
+        X = np.asarray(self.X)
+        sel = slice(None) if rows is None else np.asarray(rows, dtype=np.intp)
+        if y is None:
+            y = np.asarray(self.y)[sel]
+        if weights is None and self.weights is not None:
+            weights = np.asarray(self.weights)[sel]
+        n = X.shape[0] if rows is None else len(sel)
+        off = np.zeros(n) if self.offset is None else np.asarray(self.offset, dtype=float)[sel]
+        y = np.asarray(y, dtype=float)
+        w = engine.normalise_weights(weights, n)
+        g = engine.prepare(X, y, weights=weights, penalty_factor=self.penalty_factor,
+                           standardize=self.standardize, intercept=self.intercept, gram=False,
+                           compact=False, rows=None if rows is None else sel)
+        return GLMPrepared(raw=X, y=y, offset=off, weights=None if weights is None else np.asarray(weights, float),
+                           x_mean=g.x_mean, x_scale=g.x_scale, w=w, v=g.v, constant=g.constant,
+                           intercept=self.intercept, standardize=self.standardize, family=self.family,
+                           rows=None if rows is None else sel, excluded=g.excluded)
+
+    def cross(self) -> None:
+        """No down-dated cross-products for GLMs (each fold is refitted from its rows)."""
+        return None
+
+    def solve(self, prep: GLMPrepared, lambdas: np.ndarray | None, *, tol: float | None = None,
+              n_lambda: int = 100, lambda_min_ratio: float | None = None, **_ignored) -> engine.Solution:
+        """The path on the prepared rows (glmnet's grid when ``lambdas`` is None).  Keywords of the
+        gaussian engine (``beta0``, ``method``, ``exact``) are ignored: IRLS warm-starts itself."""
+        sol = glm_path(prep.raw_rows, prep.y, self.family, weights=prep.weights, offset=prep.offset,
+                       penalty_factor=self.penalty_factor, standardize=self.standardize,
+                       intercept=self.intercept, l1_ratio=self.l1_ratio,
+                       lambdas=None if lambdas is None else np.asarray(lambdas, dtype=float),
+                       n_lambda=n_lambda, lambda_min_ratio=lambda_min_ratio,
+                       tol=self.tol if tol is None else float(tol))
+        n = prep.n
+        L = len(sol.lambdas)
+        return engine.Solution(lambdas=sol.lambdas, beta=sol.beta, coef=sol.coef, intercept=sol.intercept,
+                               rss=sol.deviance / n, gaps=np.zeros(L), sweeps=np.asarray(sol.iterations),
+                               converged=np.asarray(sol.converged), method="irls", yy=sol.null_deviance / n)
+
+    def predict_rows(self, rows: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+        """Linear predictors (offset included) of ``rows`` for a path's (coef, intercept)."""
+        eta = np.asarray(self.X)[rows] @ coef.T + intercept[None, :]
+        if self.offset is not None:
+            eta += np.asarray(self.offset)[rows][:, None]
+        return eta
+
+
+def glm_df(prep: GLMPrepared, sol: engine.Solution, l1_ratio: float) -> np.ndarray:
+    """Effective degrees of freedom along a GLM path (intercept not counted).
+
+    Lasso: the rank of the active columns (the number of nonzero coefficients in general position).
+    Elastic net and ridge: ``trace((H_AA + lam (1 - a) V_A)^{-1} H_AA)`` with ``H = Xc' Q Xc / n``
+    the Hessian of the loss at the solution on the standardized scale (``Q`` the IRLS weights
+    ``w V(mu)``, ``Xc`` the columns centred by their Q-weighted means when there is an intercept),
+    the usual first-order df of a penalized GLM (the linear smoother of the last IRLS step).
+    """
+    from .dof import gram_rank
+
+    Xs = prep.X
+    fam = prep.family
+    a = float(l1_ratio)
+    out = np.zeros(len(sol.lambdas))
+    for k, lam in enumerate(sol.lambdas):
+        b = sol.beta[k]
+        act = np.flatnonzero((b != 0) & ~prep.constant)
+        if act.size == 0:
+            continue
+        XA = Xs[:, act]
+        eta = XA @ b[act] + (sol.intercept[k] + sol.coef[k] @ prep.x_mean) + prep.offset
+        q = prep.w * fam.variance(fam.mean(eta))
+        if prep.intercept:
+            XA = XA - (q @ XA) / q.sum()
+        H = (XA * q[:, None]).T @ XA / prep.n
+        if a == 1.0:
+            out[k] = float(gram_rank(H))
+            continue
+        R = lam * (1.0 - a) * prep.v[act]
+        out[k] = float(np.trace(np.linalg.solve(H + np.diag(R), H)))
+    return out
+
+
+def fit_glm(formula, design, data_frame, fam: Family, levels, l1_ratio: float, lam_user, n_lambda: int,
+            lambda_min_ratio, standardize: bool, w, v, offset, tol: float, max_iter: int):
+    """The binomial or Poisson :class:`regstats.path.Path` of a built design (``elastic_net``'s
+    second half for these families: the arguments are validated there)."""
+    import warnings
+
+    import pandas as pd
+
+    from .design import row_vector
+    from .errors import DataError, DesignWarning, user_stacklevel
+    from .path import Path, _Options, _warn_unconverged
+
+    y = fam.check_response(design.y, design.spec.response)
+    if fam.name == "poisson":
+        frac = y != np.round(y)
+        if frac.any():
+            warnings.warn(f"the response {design.spec.response!r} has non-integer values (e.g. {y[frac][0]:g}) "
+                          "for a Poisson model; fitted as given (the quasi-Poisson likelihood, as R's glm warns)",
+                          DesignWarning, stacklevel=user_stacklevel())
+    off = row_vector(offset, data_frame, design, "offset")
+    names = design.column_names
+    model = GLMModel(X=design.X, y=y, weights=w, offset=off, penalty_factor=v, standardize=standardize,
+                     intercept=design.spec.intercept, l1_ratio=l1_ratio, tol=tol, max_iter=max_iter, family=fam)
+    prep = model.prepare()
+    no_var = prep.constant if prep.excluded is None else prep.constant & ~prep.excluded
+    if no_var.any():
+        const = [names[j] for j in np.flatnonzero(no_var)]
+        warnings.warn(f"constant column(s) {const[:10]}{' ...' if len(const) > 10 else ''} have no variance "
+                      "in the rows used; their coefficients are kept at 0", DesignWarning, stacklevel=user_stacklevel())
+    sol = model.solve(prep, lam_user, n_lambda=n_lambda, lambda_min_ratio=lambda_min_ratio)
+    _warn_unconverged(sol)
+    if not (np.all(np.isfinite(sol.coef)) and np.all(np.isfinite(sol.intercept))):
+        raise DataError("the solver produced non-finite coefficients; check the data for extreme values")
+    lams = sol.lambdas
+    cols = (["Intercept"] if design.spec.intercept else []) + list(names)
+    coef_mat = np.column_stack([sol.intercept, sol.coef]) if design.spec.intercept else sol.coef
+    coef = pd.DataFrame(coef_mat, index=pd.Index(lams, name="lambda"), columns=cols)
+    opts = _Options(l1_ratio=l1_ratio, standardize=standardize, weights=w, penalty_factor=v, tol=tol,
+                    max_iter=max_iter, lambda_min_ratio=lambda_min_ratio, user_lambdas=lam_user is not None,
+                    offset=off, offset_name=offset if isinstance(offset, str) else None)
+    return Path(formula=formula, l1_ratio=l1_ratio, lambdas=lams, coef=coef, n_obs=len(design.rows),
+                n_dropped=design.n_dropped, standardize=standardize, column_names=tuple(names),
+                terms=dict(design.spec.terms), converged=sol.converged, method=sol.method,
+                _design=design, _prep=prep, _solution=sol, _options=opts, _data=data_frame,
+                family=fam.name, levels=levels)
