@@ -10,7 +10,7 @@ path; nothing is re-prepared per step.  Two solvers share the path loop (warm st
 strong rules, KKT checks on every column):
 
 * the quasi-Newton solver (:class:`_QuasiNewton`, the default while the strong set has at most
-  1500 columns): the quadratic model of the loss uses the weighted Gram matrix ``[1 X_T]' Q [1 X_T]/n``
+  3000 columns): the quadratic model of the loss uses the weighted Gram matrix ``[1 X_T]' Q [1 X_T]/n``
   of the strong set T (BLAS ``ssyrk``), which is kept along the path -- extended by the rows of
   new columns, BFGS-updated after every step, and formed afresh only when a step contracts the KKT
   violation by less than 20x (or when that is cheaper than a pass over X).  The model is solved by
@@ -147,7 +147,7 @@ class _QuasiNewton:
     ``h00``, and scratch for the steps.  ``passes``, ``refreshes``, ``extends`` count the work."""
 
     #: above this many strong columns the coordinate-descent solver on the columns is used
-    MAX_T = 1500
+    MAX_T = 3000
 
     def __init__(self, Xs, y, w, off, fam_code, kind, vv, a, intercept):
         self.Xs, self.y, self.w, self.off = Xs, y, w, off

@@ -242,3 +242,17 @@ def test_fdev_stops_where_glmnets_rule_does_on_its_own_deviance_ratios():
     sol = glm_path(X, y, fam, fdev=1e-5, **kw)
     assert len(sol.lambdas) == stop + 1 and "fdev" in sol.stop_reason
     np.testing.assert_allclose(sol.dev_ratio, d[:stop + 1], atol=1e-6)
+
+
+def test_a_path_that_outgrows_the_gram_solver_switches_to_coordinate_descent(monkeypatch):
+    from regstats import glm as glm_mod
+
+    rng = np.random.default_rng(9)
+    n, p = 150, 60
+    X = rng.standard_normal((n, p))
+    y = rng.binomial(1, 1.0 / (1.0 + np.exp(-X[:, :6] @ np.full(6, 0.7)))).astype(float)
+    ref = glm_path(X, y, BINOMIAL, n_lambda=25, tol=1e-11)
+    monkeypatch.setattr(glm_mod._QuasiNewton, "MAX_T", 12)          # the strong set outgrows it midway
+    sol = glm_path(X, y, BINOMIAL, n_lambda=25, tol=1e-11)
+    assert sol.converged.all() and (np.count_nonzero(sol.beta, axis=1) > 12).any()
+    assert np.abs(sol.beta - ref.beta).max() < 1e-7
