@@ -257,3 +257,17 @@ def test_a_path_that_outgrows_the_gram_solver_switches_to_coordinate_descent(mon
     sol = glm_path(X, y, BINOMIAL, **kw)
     assert sol.converged.all() and (np.count_nonzero(sol.beta, axis=1) > 12).any()
     assert np.abs(sol.beta - ref.beta).max() < 1e-7
+
+
+@pytest.mark.parametrize("solver", ["qn", "naive"])
+def test_no_intercept_tiny_lambda_is_statsmodels_fit_without_constant(solver):
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(21)
+    n = 400
+    X = rng.standard_normal((n, 3)) + [0.5, -0.2, 0.0]
+    y = rng.binomial(1, 1.0 / (1.0 + np.exp(-(X @ np.array([0.9, -0.6, 0.4]))))).astype(float)
+    sol = glm_path(X, y, BINOMIAL, intercept=False, lambdas=np.array([1e-12]), tol=1e-12, solver=solver)
+    ref = sm.GLM(y, X, family=sm.families.Binomial()).fit(tol=1e-14)
+    assert sol.intercept[0] == 0.0
+    np.testing.assert_allclose(sol.coef[0], ref.params, rtol=1e-7, atol=1e-9)
