@@ -417,14 +417,16 @@ def _model_newton(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept):
 
 
 @njit(cache=True)
-def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, intercept):
+def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, intercept, newton_every=16):
     """Minimise the quadratic model over the steps (d0, d) of the strong set T:
 
         -gT'd - g0 d0 + 1/2 d'H d + d0 h'd + 1/2 h00 d0^2 + lam sum_T v (a|b + d| + (1-a)/2 (b + d)^2)
 
     by coordinate descent with covariance updates (H: the weighted Gram matrix of T, h its
-    intercept column, h00 = sum(q)/n).  ``d`` (length |T| + 1, the last entry d0) is in/out.
-    Returns the sweeps used."""
+    intercept column, h00 = sum(q)/n), until the model's KKT violation is at most ``thr``; every
+    ``newton_every`` sweeps a Newton solve on the nonzero set with the signs held (exact when they
+    hold) takes over from the sweeps, which creep on ill-conditioned models.  ``d`` (length
+    |T| + 1, the last entry d0) is in/out.  Returns the sweeps used."""
     m = bT.shape[0]
     grad = np.empty(m)
     for j in range(m):
@@ -490,7 +492,7 @@ def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, inter
             full = True
         else:
             full = False
-        if sweeps % 16 == 0:
+        if sweeps % newton_every == 0:
             # coordinate descent creeps on an ill-conditioned model: solve it on its nonzero set
             grad0 = _model_newton(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept)
             full = True
