@@ -350,9 +350,13 @@ def glm_path(X: np.ndarray, y: np.ndarray, family: Family, *, weights: np.ndarra
     once the deviance ratio exceeds ``devmax`` (0.999: the classes are (nearly) separated, with a
     :class:`~regstats.errors.ConvergenceWarning`) or, from the fifth lambda on, grows by less than
     ``fdev`` (glmnet's default is 1e-5; ours 0, never); ``stop_reason`` says which.  Given
-    ``lambdas`` are all fitted.
+    ``lambdas`` are all fitted.  ``solver``: ``"auto"`` (the quasi-Newton solver while the strong
+    set has at most ``_QuasiNewton.MAX_T`` columns, then glmnet's scheme), ``"qn"`` or ``"naive"``.
     """
-    from .errors import ConvergenceWarning, warn
+    from .errors import ConvergenceWarning, ParameterError, warn
+
+    if solver not in ("auto", "qn", "naive"):
+        raise ParameterError(f"solver must be 'auto', 'qn' or 'naive'; got {solver!r}")
 
     fam = family
     y = fam.check_response(y)

@@ -95,6 +95,8 @@ def test_bad_responses_are_named():
         glm_path(X, np.array([0, 1, -2, 0, 1, 3.0]), POISSON)
     with pytest.raises(DataError, match="nothing to fit"):
         glm_path(X, np.zeros(6), POISSON)
+    with pytest.raises(ParameterError, match="solver must be"):
+        glm_path(X, np.array([0, 1, 1, 0, 1, 0.0]), BINOMIAL, solver="newton")
     with pytest.raises(ParameterError, match="family must be one of"):
         family_of("gamma")
     assert family_of("Binomial") is BINOMIAL
