@@ -148,7 +148,7 @@ def _fold_task(task: tuple[_Problem, np.ndarray, np.ndarray]) -> tuple[Any, np.n
     from .relaxed import relaxed_refit
 
     pred = _predictions(model, test, fit)
-    pred_ols = _predictions(model, test, relaxed_refit(prep, sol.beta))
+    pred_ols = _predictions(model, test, relaxed_refit(prep, sol.beta, (sol.coef, sol.intercept)))
     g = prob.gammas[:, None, None]
     return g * pred[None] + (1.0 - g) * pred_ols[None], sol.converged
 

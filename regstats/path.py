@@ -463,15 +463,14 @@ class Path:
         """Relaxed refits on each active set, glmnet's ``relax=TRUE`` (see :func:`regstats.relaxed.relax`)."""
         from .relaxed import relax
 
-        self._gaussian_only("relax()", "the relaxed refit is least squares on the active set")
         return relax(self, gammas=gammas)
 
     def _gaussian_only(self, what: str, why: str) -> None:
         """A clear error for a statistic that exists for gaussian paths only."""
         if self.family != "gaussian":
             raise ParameterError(f"{what} is for gaussian models only ({why}); this path is {self.family}. "
-                                 "For binomial and Poisson paths: cv(), table (df, deviance ratio), "
-                                 "information_criteria(), stability(), and at(lam).bootstrap()")
+                                 "For binomial and Poisson paths: cv(), table (df, deviance ratio), relax(), "
+                                 "information_criteria(), stability(), and at(lam).bootstrap() / .inference()")
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, file: Any) -> None:

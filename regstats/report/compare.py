@@ -18,6 +18,7 @@ import pandas as pd
 
 from .._summary import Summary
 from ..errors import ParameterError
+from ..glm_ml import Separation, ml_fit_arrays
 
 __all__ = ["compare", "Comparison", "ols_fit", "relaxed_fit", "ml_fit", "unpenalized_name"]
 
@@ -136,97 +137,6 @@ def _wls(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, intercept: bool
     return coef, se, (1.0 - rss / tss if tss > 0 else 0.0), dfr
 
 
-class _Separation(ParameterError):
-    """Maximum likelihood has no finite solution (separated classes, or an all-zero count pattern)."""
-
-
-def _irls(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, offset: np.ndarray | None, intercept: bool,
-          family: str, max_iter: int = 100, tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray, float]:
-    """Unpenalized binomial / Poisson maximum likelihood by IRLS with step halving.
-
-    Returns (coef incl. intercept first, standard errors from the inverse Fisher information,
-    deviance ratio).  Raises :class:`_Separation` when the likelihood keeps rising toward an
-    infinite coefficient (fitted probabilities reaching 0 or 1, or means reaching 0).
-    """
-    from ..family import family_of
-
-    fam = family_of(family)
-    n = X.shape[0]
-    w = np.ones(n) if w is None else np.asarray(w, float) * n / np.sum(w)
-    off = np.zeros(n) if offset is None else np.asarray(offset, float)
-    A = np.column_stack([np.ones(n), X]) if intercept else X
-    k = A.shape[1]
-    if k > n:
-        raise ParameterError(f"maximum likelihood needs at most n = {n} columns; got {k}")
-    beta = np.zeros(k)
-    if intercept:
-        beta[0] = _null_intercept(y, w, off, family)
-    d0 = fam.deviance(y, fam.mean(A @ beta + off), w)      # the null model's deviance
-
-    def dev(b: np.ndarray) -> float:
-        return fam.deviance(y, fam.mean(A @ b + off), w)
-
-    d = d0
-    converged = False
-    for _ in range(max_iter):
-        mu = fam.mean(A @ beta + off)
-        q = w * fam.variance(mu)
-        H = A.T @ (A * q[:, None])
-        g = A.T @ (w * (y - mu))
-        try:
-            step = np.linalg.solve(H, g)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(H, g, rcond=None)[0]
-        t = 1.0
-        while True:
-            new = beta + t * step
-            d_new = dev(new)
-            if np.isfinite(d_new) and d_new <= d + 1e-12 * abs(d):
-                break
-            t /= 2
-            if t < 1e-10:
-                new, d_new = beta, d
-                break
-        beta, d_old, d = new, d, d_new
-        if abs(d_old - d) <= tol * (abs(d) + 0.1):
-            converged = True
-            break
-    eta = A @ beta + off
-    mu = fam.mean(eta)
-    if family == "binomial":
-        extreme = np.abs(eta).max() > 30.0
-    else:
-        extreme = eta.min() < -30.0
-    if not converged or extreme:
-        raise _Separation("no finite maximum-likelihood estimate: "
-                          + ("the classes are (quasi-)separated by the columns (fitted probabilities reach 0 or 1)"
-                             if family == "binomial" else "some expected counts go to 0 (a column pattern with only "
-                                                          "zero counts)")
-                          + "; the penalized fits above are finite")
-    q = w * fam.variance(mu)
-    H = A.T @ (A * q[:, None])
-    rank = np.linalg.matrix_rank(H)
-    se = np.sqrt(np.diag(np.linalg.inv(H))) if rank == k else np.full(k, np.nan)
-    return beta, se, (1.0 - d / d0 if d0 > 0 else 0.0)
-
-
-def _null_intercept(y: np.ndarray, w: np.ndarray, off: np.ndarray, family: str) -> float:
-    """The intercept-only maximum-likelihood intercept (with the offset), by Newton's method."""
-    from ..family import family_of
-
-    fam = family_of(family)
-    b = 0.0
-    for _ in range(100):
-        mu = fam.mean(b + off)
-        g = float(np.sum(w * (y - mu)))
-        h = float(np.sum(w * fam.variance(mu)))
-        step = g / h
-        b += step
-        if abs(step) < 1e-12:
-            break
-    return b
-
-
 def unpenalized_name(path: Any) -> str:
     """The name of the unpenalized column in :func:`compare`: ``"OLS"``, or ``"ML"`` for binomial and
     Poisson paths."""
@@ -245,7 +155,7 @@ def ml_fit(path: Any, columns: Sequence[str] | None = None) -> tuple[pd.Series, 
     cols = names if columns is None else [c for c in names if c in set(columns)]
     idx = [names.index(c) for c in cols]
     o = path._options
-    coef, se, r2 = _irls(X[:, idx], np.asarray(y, float), o.weights, o.offset, path.intercept, path.family)
+    coef, se, r2 = ml_fit_arrays(X[:, idx], np.asarray(y, float), o.weights, o.offset, path.intercept, path.family)
     labels = (["Intercept"] if path.intercept else []) + cols
     stats = {"lambda": 0.0, "df": float(len(cols)), "n_nonzero": float(len(cols)), "r2": r2,
              "n_obs": float(path.n_obs)}
@@ -359,7 +269,7 @@ def compare(models: Sequence[Any] | Mapping[str, Any], *, relaxed: bool = False,
             if relaxed:
                 try:
                     est, se, st = relaxed_fit(m)
-                except _Separation as exc:
+                except Separation as exc:
                     est = pd.Series(np.nan, index=m.params.index)
                     se, st = est.copy(), {"lambda": float(m.lam), "n_obs": float(m.path.n_obs)}
                     notes[f"{name} relaxed"] = str(exc)
