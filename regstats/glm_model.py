@@ -207,7 +207,7 @@ def fit_glm(formula, design, data_frame, fam: Family, levels, l1_ratio: float, l
     for wmsg in caught:       # re-raised at the user's line, separation with its direction named
         text = str(wmsg.message)
         if "separated" in text:
-            text += " " + separating_direction(sol.beta[-1], names)
+            text = text.rstrip(".") + ". " + separating_direction(sol.beta[-1], names)
         warnings.warn(text, wmsg.category, stacklevel=user_stacklevel())
     if not caught:
         _warn_unconverged(sol)
