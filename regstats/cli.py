@@ -23,8 +23,12 @@ from typing import Any, Sequence
 __all__ = ["main", "build_parser"]
 
 DEFAULT_FORMULAS = {"prostate": "lpsa ~ . - train", "diabetes": "y ~ .", "mtcars": "mpg ~ . - model",
-                    "hitters": "Salary ~ .", "credit": "Balance ~ . - ID"}
+                    "hitters": "Salary ~ .", "credit": "Balance ~ . - ID", "pima": "type ~ ."}
+#: a bundled dataset whose response is not gaussian gets its family by default
+DEFAULT_FAMILIES = {"pima": "binomial"}
 _PENALTIES = ("lasso", "ridge", "elastic-net")
+_FAMILIES = ("gaussian", "binomial", "poisson")
+_LOSSES = ("mse", "mae", "deviance", "class", "auc")
 
 
 class CLIError(Exception):
@@ -104,7 +108,15 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
                    help="model formula, patsy syntax plus R's '.', e.g. \"y ~ .\", \"y ~ . - id\", "
                         "\"y ~ x1 + C(group) + np.log(x2)\". Required with a DATA file; the bundled "
                         "datasets have defaults (prostate: \"lpsa ~ . - train\", diabetes: \"y ~ .\", "
-                        "mtcars: \"mpg ~ . - model\", hitters: \"Salary ~ .\", credit: \"Balance ~ . - ID\").")
+                        "mtcars: \"mpg ~ . - model\", hitters: \"Salary ~ .\", credit: \"Balance ~ . - ID\", "
+                        "pima: \"type ~ .\").")
+    g.add_argument("--family", choices=_FAMILIES, default=None,
+                   help="response family: gaussian (least squares, the default), binomial (logistic: a 0/1, "
+                        "true/false or two-level response; the first level in sorted order is coded 0, as R) or "
+                        "poisson (counts; log link). --dataset pima defaults to binomial.")
+    g.add_argument("--offset", metavar="COLUMN", default=None,
+                   help="binomial / poisson: a column added to the linear predictor with coefficient 1 (left "
+                        "out of '.'), e.g. the log of the exposure for a Poisson rate model.")
     g.add_argument("-p", "--penalty", choices=_PENALTIES, default="lasso",
                    help="lasso (l1_ratio = 1), ridge (l1_ratio = 0) or elastic-net (default: lasso).")
     g.add_argument("--l1-ratio", type=_unit_interval, default=None, metavar="A",
@@ -127,17 +139,30 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
                         "else cannot run commands. Use this only for formulas you wrote.")
 
 
+def _add_cv_measure_options(g: Any) -> None:
+    g.add_argument("--loss", choices=_LOSSES, default=None,
+                   help="CV measure (cv.glmnet's type.measure): gaussian mse (default) or mae; binomial deviance "
+                        "(default), class (misclassification), auc (larger is better), mse, mae; poisson "
+                        "deviance (default), mse, mae.")
+    g.add_argument("--no-stratify", action="store_true",
+                   help="binomial: plain random folds (cv.glmnet's) instead of folds stratified by class (the "
+                        "default, so that every fold holds both classes in proportion).")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``regstats`` command."""
     from . import __version__
 
     parser = argparse.ArgumentParser(
         prog="regstats",
-        description="Penalized regression (lasso, ridge, elastic net) from a formula, with cross-validation, "
+        description="Penalized regression (lasso, ridge, elastic net; gaussian, logistic or Poisson) from a "
+                    "formula, with cross-validation, "
                     "degrees of freedom, bias-variance, bootstrap stability and post-selection inference.",
         epilog="Examples:\n"
                "  regstats report --out report.html                    # bundled prostate data\n"
                "  regstats report data.csv -f \"y ~ .\" -p elastic-net --l1-ratio 0.5 --out r.html\n"
+               "  regstats report data.csv -f \"sick ~ .\" --family binomial --loss auc --out r.html\n"
+               "  regstats report --dataset pima --out pima.html           # logistic lasso, bundled data\n"
                "  regstats fit data.csv -f \"y ~ . - id\" --out path.csv\n"
                "Exit status: 0 success, 1 bad input (file, column, formula, option value), 2 usage error.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -155,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     g = rep.add_argument_group("report")
     g.add_argument("--folds", type=_positive_int(2), default=10, metavar="K",
                    help="cross-validation folds (default: 10).")
+    _add_cv_measure_options(g)
     g.add_argument("--seed", type=_positive_int(0), default=1, metavar="S",
                    help="seed of every random step: folds, bootstrap, subsamples, simulation (default: 1).")
     g.add_argument("--bootstrap", type=_positive_int(0), default=200, metavar="N",
@@ -178,7 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: 1); q is solved from the threshold and PFER, as R's stabs.")
     g.add_argument("--inference", choices=("desparsified", "selective", "naive-refit", "ridge"), default=None,
                    dest="inference_method",
-                   help="inference method: desparsified lasso (default for lasso and elastic net), "
+                   help="inference method: desparsified lasso (default for lasso and elastic net; the only "
+                        "one for binomial and poisson, with odds- or rate-ratio intervals), "
                         "selective (polyhedral intervals conditional on the lasso's selection and signs, "
                         "Lee et al. 2016; lasso only), naive-refit (OLS on the selected columns, which "
                         "ignores the selection: too narrow), or ridge standard errors (default for ridge; "
@@ -202,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also cross-validate with K folds (adds cv_mean, cv_se).")
     fit.add_argument("--seed", type=_positive_int(0), default=1, metavar="S",
                      help="seed of the CV folds (default: 1).")
+    _add_cv_measure_options(fit)
     fit.add_argument("-o", "--out", default="-", metavar="FILE",
                      help="CSV file to write; '-' writes to stdout (default).")
     fit.add_argument("-j", "--n-jobs", type=_n_jobs, default=1, metavar="J",
@@ -275,6 +303,28 @@ def _checked(df: Any, formula: str, args: argparse.Namespace) -> Any:
     return df
 
 
+def _family(args: argparse.Namespace, source: str) -> str:
+    """The family (a bundled dataset's default when not given), with the options that depend on it checked."""
+    fam = args.family or (DEFAULT_FAMILIES.get(source, "gaussian") if args.data is None else "gaussian")
+    if args.offset is not None and fam == "gaussian":
+        raise CLIError("--offset is for --family binomial or poisson (e.g. a log-exposure column of a Poisson "
+                       "rate model); the family here is gaussian")
+    allowed = {"gaussian": ("mse", "mae"), "binomial": ("deviance", "class", "auc", "mse", "mae"),
+               "poisson": ("deviance", "mse", "mae")}[fam]
+    if getattr(args, "loss", None) is not None and args.loss not in allowed:
+        raise CLIError(f"--loss {args.loss} is not a measure for --family {fam}; choose one of {', '.join(allowed)}")
+    if getattr(args, "no_stratify", False) and fam != "binomial":
+        raise CLIError(f"--no-stratify is for --family binomial (folds are stratified by class); the family "
+                       f"here is {fam}")
+    return fam
+
+
+def _measure(loss: str, family: str) -> str:
+    from .cv import loss_name
+
+    return loss_name(loss, family).split(" (")[0]
+
+
 def _penalty(args: argparse.Namespace) -> float | str:
     if args.l1_ratio is not None and args.penalty != "elastic-net":
         raise CLIError(f"--l1-ratio needs --penalty elastic-net; got --penalty {args.penalty}")
@@ -306,11 +356,11 @@ def _check_out(out: FilePath) -> None:
         raise _fail(out, exc) from None
 
 
-def _inference_options(args: argparse.Namespace) -> dict[str, Any]:
+def _inference_options(args: argparse.Namespace, family: str = "gaussian") -> dict[str, Any]:
     opts: dict[str, Any] = {}
     if args.inference_method is not None:
         opts["method"] = args.inference_method.replace("-", "_")
-    method = opts.get("method", "ridge" if args.penalty == "ridge" else "desparsified")
+    method = opts.get("method", "ridge" if args.penalty == "ridge" and family == "gaussian" else "desparsified")
     if args.nodewise_lambda is not None:
         if method != "desparsified":
             raise CLIError(f"--nodewise-lambda applies to the desparsified lasso; the inference here is {method}")
@@ -344,11 +394,26 @@ def _cmd_report(args: argparse.Namespace) -> int:
     _check_out(out)
     data, formula, source = _read_data(args)
     l1 = _penalty(args)
-    inf_opts = _inference_options(args)
+    fam = _family(args, source)
+    inf_opts = _inference_options(args, fam)
+    if fam != "gaussian":
+        if inf_opts.get("method", "desparsified") != "desparsified":
+            raise CLIError(f"--inference {args.inference_method} is for gaussian models; a {fam} model has the "
+                           "desparsified lasso (the default)")
+        if inf_opts.get("nodewise_lambda") == "scaled":
+            raise CLIError(f"--nodewise-lambda scaled is for gaussian models; a {fam} model takes 'cv' or a number")
     stab_opts = _stability_options(args)
     if not args.quiet:
-        sys.stderr.write(f"regstats: {args.penalty} on {source}: {formula}\n")
+        sys.stderr.write(f"regstats: {'' if fam == 'gaussian' else fam + ' '}{args.penalty} on {source}: "
+                         f"{formula}\n")
     kw: dict[str, Any] = {}
+    if fam != "gaussian":
+        kw["family"] = fam
+        kw["stratify"] = fam == "binomial" and not args.no_stratify
+    if args.offset is not None:
+        kw["offset"] = args.offset
+    if args.loss is not None:
+        kw["loss"] = args.loss
     if args.n_lambda != 100:
         kw["n_lambda"] = args.n_lambda
     if args.lambda_min_ratio is not None:
@@ -368,10 +433,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
                             bias_variance=not args.no_bias_variance, n_rep=args.n_rep,
                             figures=not args.no_figures, progress=not args.quiet, n_jobs=args.n_jobs,
                             source=source, out=out, **kw)
+    from .report.build import GAUSSIAN_ONLY
+
+    expected = {"not computed: " + why for why in GAUSSIAN_ONLY.values()}
     problems = {k: v for k, v in rep.status.items()
-                if v != "ok" and not v.startswith("not computed: left out") and v != "not computed: n_boot = 0"}
+                if v != "ok" and not v.startswith("not computed: left out") and v != "not computed: n_boot = 0"
+                and v not in expected}
     for k, v in problems.items():
         sys.stderr.write(f"regstats: note: {k} {v}\n")
+    skipped = [k.replace("_", "-") for k, v in rep.status.items() if v in expected]
+    if skipped and not args.quiet:
+        sys.stderr.write(f"regstats: note: left out for a {fam} model (gaussian-only; the report says why): "
+                         f"{', '.join(skipped)}\n")
     return 0
 
 
@@ -385,18 +458,28 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         _check_out(FilePath(args.out))
     data, formula, source = _read_data(args)
     l1 = _penalty(args)
+    fam = _family(args, source)
+    if args.folds is None and (args.loss is not None or args.no_stratify):
+        raise CLIError("--loss and --no-stratify set up cross-validation; add --folds K")
+    glm_kw: dict[str, Any] = {"family": fam, "offset": args.offset} if fam != "gaussian" else {}
     path = path_mod.elastic_net(formula, data, l1_ratio=l1, n_lambda=args.n_lambda,
                                 standardize=not args.no_standardize,
-                                lambda_min_ratio=args.lambda_min_ratio, weights=args.weights)
+                                lambda_min_ratio=args.lambda_min_ratio, weights=args.weights, **glm_kw)
     tab = path.table.reset_index(drop=True)
     if args.folds is not None:
-        cv = path.cv(folds=args.folds, seed=args.seed, n_jobs=args.n_jobs)
+        cv_kw: dict[str, Any] = {}
+        if args.loss is not None:
+            cv_kw["loss"] = args.loss
+        if fam == "binomial" and not args.no_stratify:
+            cv_kw["stratify"] = True
+        cv = path.cv(folds=args.folds, seed=args.seed, n_jobs=args.n_jobs, **cv_kw)
         cvt = cv.table.set_index("lambda")
         tab["cv_mean"] = cvt["cv_mean"].reindex(tab["lambda"]).to_numpy()
         tab["cv_se"] = cvt["cv_se"].reindex(tab["lambda"]).to_numpy()
         if not args.quiet:
             sys.stderr.write(f"regstats: lambda_min = {cv.lambda_min:.6g}, lambda_1se = {cv.lambda_1se:.6g} "
-                             f"({args.folds}-fold CV, seed {args.seed})\n")
+                             f"({args.folds}-fold CV of {_measure(cv.loss, fam)}, seed {args.seed}"
+                             + (", stratified by class" if cv_kw.get("stratify") else "") + ")\n")
     coef = path.coef.reset_index(drop=True)
     clash = [c for c in coef.columns if c in tab.columns]
     if clash:

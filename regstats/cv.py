@@ -47,6 +47,11 @@ _FAMILY_LOSSES = {"gaussian": ("mse", "mae"), "binomial": ("deviance", "class", 
                   "poisson": ("deviance", "mse", "mae")}
 
 
+def losses(family: str = "gaussian") -> tuple[str, ...]:
+    """The CV losses of a family (``"gaussian"``, ``"binomial"``, ``"poisson"``); the first is the default."""
+    return _FAMILY_LOSSES[family]
+
+
 def loss_name(loss: str, family: str = "gaussian") -> str:
     """The measure's name as reports print it (cv.glmnet's names)."""
     if loss == "deviance":
@@ -143,7 +148,7 @@ def _fold_task(task: tuple[_Problem, np.ndarray, np.ndarray]) -> tuple[Any, np.n
     from .relaxed import relaxed_refit
 
     pred = _predictions(model, test, fit)
-    pred_ols = _predictions(model, test, relaxed_refit(prep, sol.beta))
+    pred_ols = _predictions(model, test, relaxed_refit(prep, sol.beta, (sol.coef, sol.intercept)))
     g = prob.gammas[:, None, None]
     return g * pred[None] + (1.0 - g) * pred_ols[None], sol.converged
 
@@ -351,7 +356,9 @@ class CVResult:
     foldid : int array (n_repeats x n_obs), fold labels 1..K of the rows used in the fit.
     fold_errors : array (n_repeats x K x n_lambda) of fold losses ``e_k``; ``fold_weights``
         (n_repeats x K) the fold weights ``W_k``.
-    oof_predictions : array-like (n_repeats x n_obs x n_lambda) of out-of-fold predictions:
+    oof_predictions : array-like (n_repeats x n_obs x n_lambda) of out-of-fold predictions (for
+        binomial and Poisson paths the linear predictors, offset included; ``family.mean`` of them
+        are the probabilities or expected counts):
         ``oof_predictions[r]`` or ``np.asarray(oof_predictions)``; formed on access from the fold
         fits (CV itself accumulates the fold losses over blocks of rows, see docs/cv.md).
     repeats : DataFrame, one row per repeat: ``repeat, lambda_min, lambda_1se`` (the spread of
@@ -722,8 +729,13 @@ def cv_elastic_net(formula: str, data: pd.DataFrame, l1_ratios: Sequence[float] 
     -------
     ElasticNetCV
     """
-    from .path import elastic_net
+    from .path import _is_dask, elastic_net
 
+    if _is_dask(data):  # the dask backend: one statistics pass and one fold pass for every l1_ratio
+        from .distributed.stats import cv_elastic_net as dask_cv_elastic_net
+
+        return dask_cv_elastic_net(formula, data, l1_ratios, folds, foldid, seed, groups=groups,
+                                   n_repeats=n_repeats, loss=loss, stratify=stratify, **path_kwargs)
     try:
         ratios = [float(a) for a in np.atleast_1d(np.asarray(l1_ratios, dtype=float))]
     except (TypeError, ValueError):

@@ -463,15 +463,14 @@ class Path:
         """Relaxed refits on each active set, glmnet's ``relax=TRUE`` (see :func:`regstats.relaxed.relax`)."""
         from .relaxed import relax
 
-        self._gaussian_only("relax()", "the relaxed refit is least squares on the active set")
         return relax(self, gammas=gammas)
 
     def _gaussian_only(self, what: str, why: str) -> None:
         """A clear error for a statistic that exists for gaussian paths only."""
         if self.family != "gaussian":
             raise ParameterError(f"{what} is for gaussian models only ({why}); this path is {self.family}. "
-                                 "For binomial and Poisson paths: cv(), table (df, deviance ratio), "
-                                 "information_criteria(), stability(), and at(lam).bootstrap()")
+                                 "For binomial and Poisson paths: cv(), table (df, deviance ratio), relax(), "
+                                 "information_criteria(), stability(), and at(lam).bootstrap() / .inference()")
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, file: Any) -> None:
@@ -685,6 +684,11 @@ def _warn_unconverged(sol: engine.Solution) -> None:
                       ConvergenceWarning, stacklevel=user_stacklevel())
 
 
+def _is_dask(data: Any) -> bool:
+    """A dask DataFrame (checked by module name: dask is imported only for one)."""
+    return type(data).__module__.split(".")[0] in ("dask", "dask_expr") and hasattr(data, "to_delayed")
+
+
 def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
                 lambdas: Sequence[float] | None = None, n_lambda: int = 100,
                 lambda_min_ratio: float | None = None, standardize: bool = True,
@@ -699,6 +703,7 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     formula : patsy formula, e.g. ``"y ~ x1 + C(g) + np.log(x2)"``; ``"y ~ ."`` uses every other
         column and ``"y ~ . - x3"`` drops one.  Names from the caller's namespace and ``np`` work.
     data : DataFrame.  Rows with missing values in the variables used are dropped (and counted).
+        A dask DataFrame runs the gaussian model from sufficient statistics (docs/distributed.md).
     l1_ratio : mixing ``a`` in [0, 1]: 1 is the lasso, 0 ridge.
     lambdas : penalty levels to use as given (sorted decreasing); default is glmnet's grid:
         ``n_lambda`` values log-spaced from ``lambda_max`` down to ``lambda_min_ratio * lambda_max``
@@ -729,6 +734,13 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     _exclude = unknown.pop("_exclude", ())  # columns '.' leaves out (fold ids, groups): cv_elastic_net
     _refuse_unknown("elastic_net", unknown)
     fam = family_of(family)
+    if _is_dask(data):  # the dask backend (regstats/distributed): sufficient statistics, no rows
+        from .distributed import elastic_net as dask_elastic_net
+
+        return dask_elastic_net(formula, data, l1_ratio, lambdas=lambdas, n_lambda=n_lambda,
+                                lambda_min_ratio=lambda_min_ratio, standardize=standardize,
+                                penalty_factor=penalty_factor, weights=weights, tol=tol, max_iter=max_iter,
+                                y_scale=y_scale, family=fam.name, offset=offset, _exclude=_exclude)
     a = check.real_in("l1_ratio", l1_ratio, 0.0, 1.0)
     n_lambda = check.positive_int("n_lambda", n_lambda)
     if lambda_min_ratio is not None:

@@ -14,6 +14,12 @@ its ``maxp = n - 3``).
 
 Degrees of freedom: for the lasso every blend has df = |A| (both fits have divergence |A| for a
 fixed active set); for the elastic net ``gamma * df_enet + (1 - gamma) * |A|``.
+
+Binomial and Poisson paths (glmnet's ``relax=TRUE`` for GLMs): the refit is unpenalized maximum
+likelihood on the active set (with the path's weights and offset, :mod:`regstats.glm_ml`), and the
+blend is of the coefficients and intercepts, i.e. of the linear predictors.  Where the active set
+separates the classes (no finite maximum, or more columns than rows) there is no refit: the
+relaxed fit is the penalized one at that lambda, and :func:`relax` warns naming those lambdas.
 """
 from __future__ import annotations
 
@@ -52,12 +58,67 @@ def _ols_beta(prep: engine.Prepared, beta: np.ndarray) -> np.ndarray:
     return out
 
 
-def relaxed_refit(prep: engine.Prepared, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Original-scale coefficients (n_lambda x p) and intercepts of the active-set OLS refits."""
+def relaxed_refit(prep: Any, beta: np.ndarray, fallback: tuple[np.ndarray, np.ndarray] | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Original-scale coefficients (n_lambda x p) and intercepts of the active-set refits: least
+    squares, or maximum likelihood for a binomial / Poisson problem (``fallback``, the penalized
+    (coef, intercept), where that has no finite solution; zeros when not given)."""
+    if not isinstance(prep, engine.Prepared):
+        return _ml_refit(prep, beta, fallback)[:2]
     b = _ols_beta(prep, beta)
     coef = b / prep.x_scale[None, :]
     b0 = prep.y_mean - coef @ prep.x_mean if prep.intercept else np.zeros(b.shape[0])
     return coef, b0
+
+
+def _ml_refit(prep: Any, beta: np.ndarray, fallback: tuple[np.ndarray, np.ndarray] | None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Maximum likelihood on each distinct active set of ``beta``'s rows (cached by set):
+    (coef, intercepts, rows with no finite refit, which take ``fallback``'s values)."""
+    from .glm_ml import ml_fit_arrays
+
+    X = prep.raw_rows
+    L, p = beta.shape
+    coef, b0 = np.zeros((L, p)), np.zeros(L)
+    failed = np.zeros(L, dtype=bool)
+    cache: dict[bytes, tuple[np.ndarray, float] | None] = {}
+    for k in range(L):
+        act = (beta[k] != 0) & ~prep.constant
+        key = act.tobytes()
+        if key not in cache:
+            try:
+                est, _, _ = ml_fit_arrays(X[:, act], prep.y, prep.w, prep.offset, prep.intercept,
+                                          prep.family.name)
+                cache[key] = (est[int(prep.intercept):], float(est[0]) if prep.intercept else 0.0)
+            except ParameterError:      # separation, or more columns than rows
+                cache[key] = None
+        got = cache[key]
+        if got is None:
+            failed[k] = True
+            if fallback is not None:
+                coef[k], b0[k] = fallback[0][k], fallback[1][k]
+            continue
+        coef[k, act], b0[k] = got
+    return coef, b0, failed
+
+
+def _r2(path: "Path", coef: np.ndarray, b0: np.ndarray) -> np.ndarray:
+    """Fraction of the null deviance explained by fits (rows of coef, b0) on the path's rows."""
+    prep = path._prep
+    X = path._design.X
+    eta = X @ coef.T + b0[None, :]
+    n = prep.n
+    null = path._solution.yy * n
+    if null <= 0:
+        return np.zeros(coef.shape[0])
+    if path.family == "gaussian":
+        r = path._design.y[:, None] - eta
+        dev = prep.w @ (r * r)
+    else:
+        fam = prep.family
+        mu = fam.mean(eta + prep.offset[:, None])
+        dev = prep.w @ fam.unit_deviance(path._design.y[:, None], mu)
+    return 1.0 - dev / null
 
 
 def _gammas(gammas: Any) -> np.ndarray:
@@ -86,10 +147,6 @@ class RelaxedPath:
     gammas: np.ndarray
     coef: pd.DataFrame = field(repr=False)
     table: pd.DataFrame = field(repr=False)
-    _beta_ols: np.ndarray = field(repr=False)
-
-    def _blend(self, beta_pen: np.ndarray, beta_ols: np.ndarray, gamma: float) -> np.ndarray:
-        return gamma * beta_pen + (1.0 - gamma) * beta_ols
 
     def at(self, lam: float, gamma: float) -> "Fit":
         """The relaxed fit at (lam, gamma); off the lambda grid the penalized fit is solved exactly."""
@@ -99,16 +156,16 @@ class RelaxedPath:
         pen = self.path.at(lam)
         prep = self.path._prep
         bp = np.asarray(pen._beta, dtype=float)
-        bo = _ols_beta(prep, bp[None, :])[0]
-        b = self._blend(bp, bo, gamma)
-        coef = b / prep.x_scale
+        cp, ip = pen.coef.to_numpy(dtype=float)[None, :], np.array([pen.intercept])
+        co, io = relaxed_refit(prep, bp[None, :], (cp, ip))
+        coef = gamma * cp[0] + (1.0 - gamma) * co[0]
+        b0 = gamma * ip[0] + (1.0 - gamma) * io[0]
+        b = coef * prep.x_scale
         params = pd.Series(coef, index=list(self.path.column_names))
         if self.path.intercept:
-            b0 = prep.y_mean - coef @ prep.x_mean
             params = pd.concat([pd.Series([b0], index=["Intercept"]), params])
         params.name = "estimate"
-        r = prep.y - prep.X @ b
-        r2 = 1.0 - float(r @ r) / prep.n / prep.yy if prep.yy > 0 else 0.0
+        r2 = float(_r2(self.path, coef[None, :], np.array([b0]))[0])
         n_act = float(np.count_nonzero(bp))
         df = gamma * pen.df + (1.0 - gamma) * n_act
         return Fit(lam=pen.lam, l1_ratio=self.path.l1_ratio, params=params, df=float(df), r2=float(r2),
@@ -122,32 +179,41 @@ class RelaxedPath:
         return self.at(lam, gamma).predict(newdata)
 
     def cv(self, folds: int = 10, foldid: Any = None, seed: Any = None, n_jobs: int = 1, *,
-           groups: Any = None, n_repeats: int = 1, loss: str = "mse", tol: float | None = None,
-           progress: bool = False) -> "RelaxedCV":
+           groups: Any = None, n_repeats: int = 1, loss: str | None = None, tol: float | None = None,
+           progress: bool = False, stratify: bool = False) -> "RelaxedCV":
         """Cross-validate over (lambda, gamma), as ``cv.glmnet(relax=TRUE)``; arguments as
         :func:`regstats.cv.cross_validate`."""
-        from .cv import _loss, _problem_of, _resolve_foldids, _run_folds, cv_stats
+        from .cv import _check_glm_folds, _check_loss, _loss, _problem_of, _resolve_foldids, _run_folds, cv_stats
 
-        loss = check.choice("loss", loss, ("mse", "mae"))
+        loss = _check_loss(loss, self.path.family)
         if tol is not None:
             tol = check.real_in("tol", tol, 0.0, 1.0, lo_open=True)
-        foldids, gname = _resolve_foldids(self.path, folds, foldid, groups, n_repeats, seed)
+        foldids, gname = _resolve_foldids(self.path, folds, foldid, groups, n_repeats, seed, stratify)
+        _check_glm_folds(self.path, foldids, loss)
         (preds,) = _run_folds([_problem_of(self.path, tol, gammas=self.gammas)], foldids, n_jobs=n_jobs,
                               progress=progress, desc="relaxed cross-validation")
         y, w = self.path._design.y, self.path._options.weights
         G, L = len(self.gammas), len(self.path.lambdas)
         mean = np.zeros((G, L))
         se = np.zeros((G, L))
+        fam = None if self.path.family == "gaussian" else self.path._prep.family
         for r in range(len(foldids)):
             for g in range(G):
-                m, s, _, _ = cv_stats(_loss(y, preds[r, g], loss), foldids[r], w)
+                if fam is None:
+                    m, s, _, _ = cv_stats(_loss(y, preds[r, g], loss), foldids[r], w)
+                else:
+                    from .glm_cv import fold_stats
+
+                    m, s, _, _ = fold_stats(fam, y, fam.mean(preds[r, g]), foldids[r], loss, w)
                 mean[g] += m / len(foldids)
                 se[g] += s / len(foldids)
         lams = np.tile(self.path.lambdas, G)
         gam = np.repeat(self.gammas, L)
         cm, cs = mean.ravel(), se.ravel()
-        i_min = _pick(lams, gam, cm <= np.nanmin(cm))
-        i_1se = _pick(lams, gam, cm <= cm[i_min] + cs[i_min])
+        # (AUC: larger is better)
+        cb = -cm if loss == "auc" else cm
+        i_min = _pick(lams, gam, cb <= np.nanmin(cb))
+        i_1se = _pick(lams, gam, cb <= cb[i_min] + cs[i_min])
         nz = np.tile(self.path.table["n_nonzero"].to_numpy(), G)
         table = pd.DataFrame({"gamma": gam, "lambda": lams, "cv_mean": cm, "cv_se": cs,
                               "cv_lower": cm - cs, "cv_upper": cm + cs, "n_nonzero": nz})
@@ -168,9 +234,10 @@ class RelaxedPath:
                 ("Penalty", f"relaxed {self.path.penalty} (l1_ratio = {self.path.l1_ratio:g})"),
                 ("Gammas", ", ".join(f"{g:g}" for g in self.gammas)),
                 ("Lambdas", f"{len(self.path.lambdas)}")]
+        refit = "least squares" if self.path.family == "gaussian" else "maximum likelihood"
         return Summary(title="Relaxed penalized path", info=info,
                        tables=[(f"Path at gamma = {self.gammas.min():g}", tab.reset_index(drop=True))],
-                       index=False, notes=["gamma = 1 is the penalized fit, gamma = 0 least squares on "
+                       index=False, notes=[f"gamma = 1 is the penalized fit, gamma = 0 {refit} on "
                                            "its active set."])
 
     def _repr_html_(self) -> str:
@@ -236,8 +303,10 @@ class RelaxedCV:
 
     def summary(self) -> Summary:
         p = self.relaxed.path
+        from .cv import loss_name
+
         info = [("Formula", p.formula), ("Penalty", f"relaxed {p.penalty}"),
-                ("Measure", "Mean-Squared Error" if self.loss == "mse" else "Mean Absolute Error"),
+                ("Measure", loss_name(self.loss, p.family)),
                 ("Folds", f"{self.n_folds}" + (f" x {self.n_repeats} repeats" if self.n_repeats > 1 else "")),
                 ("Gammas", ", ".join(f"{g:g}" for g in self.relaxed.gammas))]
         return Summary(title="Cross-validated relaxed fit", info=info, tables=[("Selected", self.selection())],
@@ -267,28 +336,39 @@ def relax(path: "Path", gammas: Sequence[float] = DEFAULT_GAMMAS) -> RelaxedPath
     >>> rp.gammas.tolist()
     [0.0, 0.25, 0.5, 0.75, 1.0]
     """
+    import warnings
+
+    from .errors import ConvergenceWarning, user_stacklevel
+
     g = _gammas(gammas)
     prep, sol = path._prep, path._solution
-    b_ols = _ols_beta(prep, sol.beta)
+    if path.family == "gaussian":
+        co, io = relaxed_refit(prep, sol.beta)
+    else:
+        co, io, failed = _ml_refit(prep, sol.beta, (sol.coef, sol.intercept))
+        if failed.any():
+            shown = ", ".join(f"{x:.4g}" for x in path.lambdas[failed][:8])
+            warnings.warn(f"no finite maximum-likelihood refit on the active set at {int(failed.sum())} lambda(s) "
+                          f"({shown}{' ...' if failed.sum() > 8 else ''}): the columns separate the classes (or "
+                          "outnumber the rows); the relaxed fit there is the penalized one", ConvergenceWarning,
+                          stacklevel=user_stacklevel())
     names = list(path.column_names)
     frames, rows = [], []
     n_act = (sol.beta != 0).sum(axis=1).astype(float)
     df_pen = path.table["df"].to_numpy()
     for gamma in g:
-        b = gamma * sol.beta + (1.0 - gamma) * b_ols
-        coef = b / prep.x_scale[None, :]
+        coef = gamma * sol.coef + (1.0 - gamma) * co
+        b0 = gamma * sol.intercept + (1.0 - gamma) * io
         cols = {}
         if path.intercept:
-            cols["Intercept"] = prep.y_mean - coef @ prep.x_mean
+            cols["Intercept"] = b0
         mat = pd.DataFrame(coef, columns=names)
         frame = pd.concat([pd.DataFrame(cols), mat], axis=1)
         frame.index = pd.MultiIndex.from_arrays([np.full(len(path.lambdas), gamma), path.lambdas],
                                                 names=["gamma", "lambda"])
         frames.append(frame)
-        res = prep.y[None, :] - b @ prep.X.T
-        r2 = 1.0 - (res * res).sum(axis=1) / prep.n / prep.yy if prep.yy > 0 else np.zeros(len(path.lambdas))
+        r2 = _r2(path, coef, b0)
         rows.append(pd.DataFrame({"gamma": gamma, "lambda": path.lambdas,
                                   "df": gamma * df_pen + (1.0 - gamma) * n_act,
                                   "n_nonzero": path.table["n_nonzero"].to_numpy(), "r2": r2}))
-    return RelaxedPath(path=path, gammas=g, coef=pd.concat(frames), table=pd.concat(rows, ignore_index=True),
-                       _beta_ols=b_ols)
+    return RelaxedPath(path=path, gammas=g, coef=pd.concat(frames), table=pd.concat(rows, ignore_index=True))

@@ -244,6 +244,11 @@ REPORT_OPTIONS = [  # (argv, keyword, value the library must receive)
     (["-f", "lpsa ~ lcavol + lweight"], 0, "lpsa ~ lcavol + lweight"),
     (["--dataset", "diabetes"], 0, "y ~ ."),
     (["-o", "x.md"], "out", "x.md"),
+    (["--family", "binomial"], "family", "binomial"),
+    (["--family", "poisson", "--offset", "lcavol"], "offset", "lcavol"),
+    (["--loss", "mae"], "loss", "mae"),
+    (["--family", "binomial", "--no-stratify"], "stratify", False),
+    (["--dataset", "pima"], "family", "binomial"),
 ]
 
 
@@ -416,3 +421,91 @@ def test_reproducing_command_carries_the_new_options(tmp_path, capsys, monkeypat
                                  "--no-inference", "--no-bias-variance", "-q", "--out", "p.md"], capsys, monkeypatch,
                                 tmp_path)
     assert code == 0 and "--trust-formula" not in (tmp_path / "p.md").read_text()
+
+
+# -- binomial and Poisson ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def glm_csvs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("glm")
+    r = np.random.default_rng(7)
+    n = 120
+    b = pd.DataFrame({"x1": r.standard_normal(n), "x2": r.standard_normal(n), "x3": r.standard_normal(n),
+                      "grp": r.choice(["u", "v"], n)})
+    b["sick"] = np.where(r.random(n) < 1 / (1 + np.exp(-(0.3 + 1.5 * b["x1"] - b["x2"]))), "yes", "no")
+    b.to_csv(d / "sick.csv", index=False)
+    c = pd.DataFrame({"x1": r.standard_normal(n), "x2": r.standard_normal(n), "exposure": r.uniform(0.5, 3, n)})
+    c["log_exposure"] = np.log(c["exposure"])
+    c["visits"] = r.poisson(c["exposure"] * np.exp(0.5 * c["x1"]))
+    c.to_csv(d / "visits.csv", index=False)
+    return d / "sick.csv", d / "visits.csv"
+
+
+def test_binomial_report_from_csv(glm_csvs, tmp_path, capsys, monkeypatch):
+    sick, _ = glm_csvs
+    code, out, err = run_inline(["report", sick, "-f", "sick ~ .", "--family", "binomial", "--folds", "5",
+                                 "--bootstrap", "10", "--no-stability", "--out", "r.html"], capsys, monkeypatch,
+                                tmp_path)
+    assert code == 0, err
+    assert "regstats: binomial lasso on" in err and "gaussian-only" in err and "error" not in err
+    html = (tmp_path / "r.html").read_text()
+    assert "Binomial Deviance" in html and "Odds ratio" in html and "Calibration and discrimination" in html
+    assert "P(sick = &#x27;yes&#x27;)" in html and "ROC" in html
+    assert "Bias-variance not computed: the bias-variance decomposition is for gaussian models only" in html
+    assert "--family binomial" in html
+
+
+def test_poisson_report_with_offset_from_csv(glm_csvs, tmp_path, capsys, monkeypatch):
+    _, visits = glm_csvs
+    code, out, err = run_inline(["report", visits, "-f", "visits ~ x1 + x2", "--family", "poisson", "--offset",
+                                 "log_exposure", "--folds", "4", "--bootstrap", "0", "--no-stability",
+                                 "--no-figures", "-q", "--out", "v.md"], capsys, monkeypatch, tmp_path)
+    assert code == 0, err
+    md = (tmp_path / "v.md").read_text()
+    assert "Poisson Deviance" in md and "Rate ratio" in md and "--offset log_exposure" in md
+    assert "`log_exposure` added to the linear predictor" in md or "column `log_exposure`" in md
+    # the offset is used: the CV choice is the library's with the same offset (and not without it)
+    data = pd.read_csv(visits)
+    cv = rs.lasso("visits ~ x1 + x2", data, family="poisson", offset="log_exposure").cv(folds=4, seed=1)
+    assert f"{cv.lambda_1se:.4g}" in md
+    no = rs.lasso("visits ~ x1 + x2", data, family="poisson").cv(folds=4, seed=1)
+    assert f"{no.lambda_1se:.4g}" not in md
+
+
+def test_fit_binomial_with_cv_names_the_measure(glm_csvs, tmp_path, capsys, monkeypatch):
+    sick, _ = glm_csvs
+    code, out, err = run_inline(["fit", sick, "-f", "sick ~ x1 + x2", "--family", "binomial", "--folds", "4",
+                                 "--loss", "class", "--n-lambda", "15", "--out", "p.csv"], capsys, monkeypatch, tmp_path)
+    assert code == 0, err
+    assert "4-fold CV of Misclassification Error, seed 1, stratified by class" in err
+    tab = pd.read_csv(tmp_path / "p.csv")
+    ref = rs.lasso("sick ~ x1 + x2", pd.read_csv(sick), family="binomial", n_lambda=15)
+    np.testing.assert_allclose(tab[["Intercept", "x1", "x2"]].to_numpy(), ref.coef.to_numpy(), rtol=1e-8, atol=1e-12)
+    cv = ref.cv(folds=4, seed=1, loss="class", stratify=True)
+    np.testing.assert_allclose(tab["cv_mean"], cv.table["cv_mean"], rtol=1e-9)
+
+
+GLM_BAD = [
+    (["report", "{sick}", "-f", "sick ~ x1", "--offset", "x2"], "--offset is for --family binomial or poisson"),
+    (["report", "{visits}", "-f", "visits ~ x1", "--family", "binomial"], "0/1"),
+    (["report", "{visits}", "-f", "x1 ~ x2", "--family", "poisson"], "counts >= 0"),
+    (["report", "{visits}", "-f", "visits ~ x1", "--family", "poisson", "--loss", "auc"],
+     "--loss auc is not a measure for --family poisson"),
+    (["report", "{sick}", "-f", "sick ~ x1", "--family", "binomial", "--inference", "selective"],
+     "--inference selective is for gaussian models"),
+    (["report", "{sick}", "-f", "sick ~ x1", "--family", "binomial", "--nodewise-lambda", "scaled"],
+     "--nodewise-lambda scaled is for gaussian models"),
+    (["report", "{visits}", "-f", "visits ~ x1", "--family", "poisson", "--no-stratify"], "--no-stratify is for"),
+    (["report", "{visits}", "-f", "visits ~ x1", "--family", "poisson", "--offset", "nosuch"], "nosuch"),
+    (["fit", "{sick}", "-f", "sick ~ x1", "--family", "binomial", "--loss", "auc"], "add --folds K"),
+]
+
+
+@pytest.mark.parametrize("args,message", GLM_BAD, ids=[m for _, m in GLM_BAD])
+def test_glm_bad_input_is_one_error_line(args, message, glm_csvs, tmp_path, capsys, monkeypatch):
+    sick, visits = glm_csvs
+    args = [a.format(sick=sick, visits=visits) for a in args] + (["-q"] if args[0] == "report" else [])
+    code, out, err = run_inline(args, capsys, monkeypatch, tmp_path)
+    assert code == 1, err
+    lines = [ln for ln in err.splitlines() if ln.startswith("regstats: error:")]
+    assert len(lines) == 1 and message in lines[0], err
+    assert not (tmp_path / "report.html").exists()

@@ -95,6 +95,8 @@ def test_bad_responses_are_named():
         glm_path(X, np.array([0, 1, -2, 0, 1, 3.0]), POISSON)
     with pytest.raises(DataError, match="nothing to fit"):
         glm_path(X, np.zeros(6), POISSON)
+    with pytest.raises(ParameterError, match="solver must be"):
+        glm_path(X, np.array([0, 1, 1, 0, 1, 0.0]), BINOMIAL, solver="newton")
     with pytest.raises(ParameterError, match="family must be one of"):
         family_of("gamma")
     assert family_of("Binomial") is BINOMIAL
@@ -160,3 +162,114 @@ def test_binary_response_codes_labels_as_r_does():
         binary_response([0, 1, 2])
     with pytest.raises(DataError, match="missing"):
         binary_response(["a", None, "b"])
+
+
+def _separable(seed=1, n=200, p=5):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    return X, (X[:, 0] + 0.5 * X[:, 1] > 0).astype(float)
+
+
+def test_separated_classes_stop_the_default_path_with_a_warning():
+    from regstats.errors import ConvergenceWarning
+
+    X, y = _separable()
+    with pytest.warns(ConvergenceWarning, match="separated"):
+        sol = glm_path(X, y, BINOMIAL, lambda_min_ratio=1e-7)
+    assert len(sol.lambdas) < 100 and "devmax" in sol.stop_reason
+    assert sol.dev_ratio[-1] > 0.999 >= sol.dev_ratio[-2]          # glmnet's rule: stop at the first past it
+    assert sol.converged.all()
+    # the path is glmnet's grid as far as it goes
+    np.testing.assert_allclose(sol.lambdas, glm_path(X, y, BINOMIAL, lambda_min_ratio=1e-7, n_lambda=100,
+                                                     devmax=1.0).lambdas[:len(sol.lambdas)], rtol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["qn", "naive"])
+def test_separated_classes_at_given_tiny_lambdas_finish_and_say_why(solver):
+    from regstats.errors import ConvergenceWarning
+
+    X, y = _separable()
+    lam = np.geomspace(0.3, 1e-8, 30)
+    with pytest.warns(ConvergenceWarning, match="separated"):
+        sol = glm_path(X, y, BINOMIAL, lambdas=lam, solver=solver, max_iter=50)
+    assert len(sol.lambdas) == 30                                    # given lambdas are all fitted
+    assert sol.converged.all()
+    # the direction of the coefficients settles on a separating one: every row on its side
+    b = sol.coef[-1]
+    assert np.all((X @ b + sol.intercept[-1] > 0) == (y == 1))
+
+
+@pytest.mark.parametrize("shape", [(120, 300), (3000, 15)])
+def test_tight_tol_is_kkt_exact_for_both_solvers(shape):
+    rng = np.random.default_rng(5)
+    n, p = shape
+    X = rng.standard_normal((n, p)) + 0.4 * rng.standard_normal((n, 1))      # correlated columns
+    eta = X[:, :4] @ np.array([1.5, -1.0, 0.8, 0.5])
+    y = rng.binomial(1, 1.0 / (1.0 + np.exp(-eta))).astype(float)
+    w = rng.uniform(0.5, 2.0, n)
+    pf = np.r_[0.0, np.ones(p - 2), 2.0]
+    sols = {s: glm_path(X, y, BINOMIAL, weights=w, penalty_factor=pf, l1_ratio=0.7, n_lambda=30, tol=1e-11,
+                        solver=s) for s in ("qn", "naive")}
+    wn = w * n / w.sum()
+    Xs, prep = _standardized(X, y, wn, pf, True, True)
+    for sol in sols.values():
+        assert sol.converged.all()
+        b0 = sol.intercept + sol.coef @ prep.x_mean
+        worst = max(glm_kkt(BINOMIAL, Xs, y, wn, np.zeros(n), b0[k], sol.beta[k], sol.lambdas[k], 0.7, prep.v,
+                            prep.constant) for k in range(len(sol.lambdas)))
+        assert worst < 2e-9
+    assert np.abs(sols["qn"].beta - sols["naive"].beta).max() < 1e-7
+
+
+def test_poisson_with_offset_default_tol_is_kkt_within_1e5_lambda():
+    rng = np.random.default_rng(11)
+    n, p = 4000, 30
+    X = rng.standard_normal((n, p))
+    off = np.log(rng.uniform(0.5, 3.0, n))
+    y = rng.poisson(np.exp(0.2 + X[:, :3] @ np.array([0.4, -0.3, 0.2]) + off)).astype(float)
+    sol = glm_path(X, y, POISSON, offset=off)
+    w = np.ones(n)
+    Xs, prep = _standardized(X, y, w, None, True, True)
+    b0 = sol.intercept + sol.coef @ prep.x_mean
+    kkt = [glm_kkt(POISSON, Xs, y, w, off, b0[k], sol.beta[k], sol.lambdas[k], 1.0, prep.v, prep.constant)
+           for k in range(len(sol.lambdas))]
+    assert sol.converged.all() and max(kkt) <= 1.0001e-5
+    assert max(kkt) > 1e-9          # the default tol is not an exact solve (that is tol <= 1e-9's job)
+
+
+def test_fdev_stops_where_glmnets_rule_does_on_its_own_deviance_ratios():
+    f, X, y, fam, kw = _case("binomial_pf_a1")          # recorded with fdev = 0: the whole grid
+    d = np.array(f["dev_ratio"])
+    stop = next(k for k in range(4, len(d)) if d[k] - d[k - 1] < 1e-5)
+    sol = glm_path(X, y, fam, fdev=1e-5, **kw)
+    assert len(sol.lambdas) == stop + 1 and "fdev" in sol.stop_reason
+    np.testing.assert_allclose(sol.dev_ratio, d[:stop + 1], atol=1e-6)
+
+
+def test_a_path_that_outgrows_the_gram_solver_switches_to_coordinate_descent(monkeypatch):
+    from regstats import glm as glm_mod
+
+    rng = np.random.default_rng(9)
+    n, p = 150, 60
+    X = rng.standard_normal((n, p))
+    y = rng.binomial(1, 1.0 / (1.0 + np.exp(-X[:, :6] @ np.full(6, 0.7)))).astype(float)
+    kw = dict(n_lambda=20, lambda_min_ratio=0.05, tol=1e-10)
+    ref = glm_path(X, y, BINOMIAL, **kw)
+    monkeypatch.setattr(glm_mod._QuasiNewton, "MAX_T", 12)          # the strong set outgrows it midway
+    sol = glm_path(X, y, BINOMIAL, **kw)
+    assert sol.converged.all() and (np.count_nonzero(sol.beta, axis=1) > 12).any()
+    assert np.abs(sol.beta - ref.beta).max() < 1e-7
+
+
+@pytest.mark.parametrize("solver", ["qn", "naive"])
+def test_no_intercept_tiny_lambda_is_statsmodels_fit_without_constant(solver):
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(21)
+    n = 400
+    X = rng.standard_normal((n, 3)) + [0.5, -0.2, 0.0]
+    y = rng.binomial(1, 1.0 / (1.0 + np.exp(-(X @ np.array([0.9, -0.6, 0.4]))))).astype(float)
+    sol = glm_path(X, y, BINOMIAL, intercept=False, lambdas=np.array([1e-12]), tol=1e-12, solver=solver)
+    ref = sm.GLM(y, X, family=sm.families.Binomial()).fit(tol=1e-14)
+    assert sol.intercept[0] == 0.0
+    np.testing.assert_allclose(sol.coef[0], ref.params, rtol=1e-7, atol=1e-9)

@@ -159,7 +159,7 @@ def test_family_errors_are_clear(bc, hie):
         path.cv(loss="rmse")
     with pytest.raises(ParameterError, match="loss must be one of"):
         rs.lasso("mdvis ~ lncoins", hie, family="poisson", n_lambda=5).cv(loss="auc")
-    for call in (lambda: path.bias_variance(), lambda: path.loo(), lambda: path.relax(),
+    for call in (lambda: path.bias_variance(), lambda: path.loo(),
                  lambda: path.at(path.lambdas[3]).inference(method="selective")):
         with pytest.raises(ParameterError, match="gaussian models only"):
             call()
@@ -305,3 +305,41 @@ def test_saved_binomial_and_poisson_paths_predict_identically(tmp_path, bc, hie)
     pd.testing.assert_frame_equal(lp.predict(hie.head(4)), pois.predict(hie.head(4)))
     with pytest.raises(ParameterError, match="offset"):
         lp.predict(hie.head(4).drop(columns="log_exposure"))
+
+
+def test_relaxed_binomial_path_refits_by_maximum_likelihood(bc):
+    import statsmodels.api as sm
+
+    path = rs.lasso("y ~ .", bc, family="binomial", n_lambda=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # the smallest lambdas' active sets separate the classes
+        rp = path.relax()
+    k = 8
+    fit = path.at(path.lambdas[k])
+    cols = list(fit.selected)
+    ml = sm.GLM(bc["y"], sm.add_constant(bc[cols]), family=sm.families.Binomial()).fit(tol=1e-12)
+    g0 = rp.coef.loc[(0.0, path.lambdas[k])]
+    np.testing.assert_allclose(g0[["Intercept"] + cols].to_numpy(), ml.params.to_numpy(), rtol=1e-6)
+    assert (g0.drop(["Intercept"] + cols) == 0).all()
+    half = rp.coef.loc[(0.5, path.lambdas[k])]
+    np.testing.assert_allclose(half.to_numpy(), 0.5 * g0.to_numpy() + 0.5 * fit.params.to_numpy(), atol=1e-10)
+    r2 = rp.table.set_index(["gamma", "lambda"]).loc[(0.0, path.lambdas[k]), "r2"]
+    assert r2 == pytest.approx(1 - ml.deviance / ml.null_deviance, rel=1e-8)
+    at = rp.at(path.lambdas[k], 0.0)
+    np.testing.assert_allclose(at.params.to_numpy(), g0.to_numpy(), atol=1e-10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cv = rp.cv(folds=5, seed=1, stratify=True)
+    assert cv.loss == "deviance" and "Binomial Deviance" in str(cv.summary())
+
+
+def test_separation_names_the_separating_direction():
+    rng = np.random.default_rng(4)
+    d = pd.DataFrame({"a": rng.standard_normal(80), "b": rng.standard_normal(80), "noise": rng.standard_normal(80)})
+    d["y"] = (d["a"] - 0.5 * d["b"] > 0).astype(float)          # separated by a - 0.5 b
+    with pytest.warns(rs.ConvergenceWarning, match="separating direction") as rec:
+        path = rs.lasso("y ~ a + b + noise", d, family="binomial")
+    msg = next(str(w.message) for w in rec if "separating direction" in str(w.message))
+    direction = path._solution.beta[-1] / np.linalg.norm(path._solution.beta[-1])
+    assert direction[0] > 0 > direction[1] and msg.index("a +") < msg.index("b -")
+    assert rec[0].filename == __file__

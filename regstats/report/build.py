@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _validate as check
+from ..cv import losses
 from ..errors import ParameterError, RegstatsError, RegstatsWarning, user_stacklevel
 from .document import Code, Figure, Info, Report, Row, Section, Table, Text
 
@@ -32,6 +33,19 @@ PENALTIES = ("lasso", "ridge", "elastic-net")
 _PENALTY_ALIASES = {"lasso": "lasso", "ridge": "ridge", "elastic-net": "elastic-net",
                     "elastic_net": "elastic-net", "elastic net": "elastic-net", "enet": "elastic-net"}
 STEPS = ("cv", "bootstrap", "stability", "inference", "bias_variance")
+FAMILIES = ("gaussian", "binomial", "poisson")
+#: the CV losses of each family (the first is the default), as :func:`regstats.cv.cross_validate`'s
+LOSSES = {f: losses(f) for f in ("gaussian", "binomial", "poisson")}  # regstats.cv.losses
+_RATIO = {"binomial": ("odds_ratio", "Odds ratio"), "poisson": ("rate_ratio", "Rate ratio")}
+_FAMILY_TITLE = {"binomial": "logistic ", "poisson": "Poisson "}
+#: why a gaussian-only step is left out of a binomial or Poisson report (one line each)
+GAUSSIAN_ONLY = {
+    "bias_variance": "the bias-variance decomposition is for gaussian models only (it splits the squared "
+                     "error around a mean with gaussian noise; a binomial or Poisson model has no such split "
+                     "of its deviance)",
+    "relaxed": "the relaxed fit cross-validated over (lambda, gamma) (path.relax()) is for gaussian models only; "
+               "the maximum-likelihood refit on the selected columns is in the comparison table below",
+}
 #: candidate mixings for ``l1_ratio="cv"``
 L1_RATIOS = (0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0)
 
@@ -191,7 +205,9 @@ def _penalty_of(penalty: str, l1_ratio: float | str | None) -> tuple[str, float 
 
 # -- the report -----------------------------------------------------------------------------------
 def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lasso",
-           l1_ratio: float | str | None = None, folds: int = 10, seed: int | None = 1, n_boot: int = 200,
+           l1_ratio: float | str | None = None, family: str = "gaussian", offset: Any = None,
+           loss: str | None = None, stratify: bool | None = None,
+           folds: int = 10, seed: int | None = 1, n_boot: int = 200,
            choice: str = "1se", stability: bool = True, inference: bool = True,
            bias_variance: bool = True, n_rep: int = 100, figures: bool = True,
            out: str | FilePath | None = None, n_jobs: int = 1,
@@ -216,6 +232,19 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     l1_ratio : mixing for the elastic net (default 0.5), or ``"cv"`` to choose it by
         cross-validation among :data:`L1_RATIOS` on the same folds (:func:`regstats.cv_elastic_net`);
         must match ``penalty`` otherwise.
+    family : ``"gaussian"`` (default), ``"binomial"`` (logistic; a 0/1, bool or two-level response,
+        the first level in sorted order coded 0) or ``"poisson"`` (counts). A binomial or Poisson
+        report has odds or rate ratios in the coefficient table, desparsified-lasso inference with
+        odds- or rate-ratio intervals, and a calibration section (with a ROC curve for binomial) from
+        the out-of-fold predictions of the CV; the relaxed fit and the bias-variance section are
+        gaussian-only and say so in one line.
+    offset : binomial / Poisson: a column name or an array added to the linear predictor, e.g. the
+        log exposure of a Poisson rate model.
+    loss : the CV measure: gaussian ``"mse"`` (default) or ``"mae"``; binomial ``"deviance"``
+        (default), ``"class"``, ``"auc"``, ``"mse"``, ``"mae"``; Poisson ``"deviance"`` (default),
+        ``"mse"``, ``"mae"`` (cv.glmnet's ``type.measure``).
+    stratify : binomial: folds stratified by class (default True for binomial, so every fold holds
+        both classes in proportion; False gives cv.glmnet's plain random folds). Only for binomial.
     folds : number of CV folds.
     seed : seed of every random step (folds, bootstrap, stability selection, simulation); each
         step uses it as given, so ``path.cv(folds=10, seed=1)`` reproduces the report's CV.
@@ -254,6 +283,23 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     """
     from ..path import Path, elastic_net
 
+    fam = model.family if isinstance(model, Path) else check.choice("family", family, FAMILIES)
+    if isinstance(model, Path) and family not in ("gaussian", fam):
+        raise ParameterError(f"family is taken from the fitted path ({fam}); got family={family!r}")
+    if isinstance(model, Path) and offset is not None:
+        raise ParameterError("offset is taken from the fitted path; give it when fitting, not to report()")
+    if offset is not None and fam == "gaussian":
+        raise ParameterError("offset is for binomial and Poisson models; got family='gaussian' (use "
+                             "family='poisson' for a rate model with offset=log(exposure))")
+    loss = check.choice("loss", LOSSES[fam][0] if loss is None else loss, LOSSES[fam])
+    if stratify is None:
+        stratify = fam == "binomial"
+    elif stratify and fam != "binomial":
+        raise ParameterError(f"stratify=True stratifies the folds by class, for binomial models; got family={fam!r}")
+    glm = fam != "gaussian"
+    if glm and (inference_options or {}).get("method", "desparsified") != "desparsified":
+        raise ParameterError(f"inference method {inference_options['method']!r} is for gaussian models only; a "  # type: ignore[index]
+                             f"{fam} model has method='desparsified' (van de Geer et al. 2014)")
     folds = check.positive_int("folds", folds, minimum=2)
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
         raise ParameterError(f"n_jobs must be a nonzero integer (joblib's convention); got {n_jobs!r}")
@@ -266,7 +312,8 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
         if suffix not in (".html", ".htm", ".md", ".markdown"):
             raise ParameterError(f"out must end in .html, .htm or .md; got {str(out)!r}")
     is_ridge = isinstance(model, str) and _PENALTY_ALIASES.get(str(penalty).lower()) == "ridge"
-    steps = 2 + 1 + int(n_boot > 0) + int(stability and not is_ridge) + int(inference) + int(bias_variance)
+    steps = (2 + 1 + int(n_boot > 0) + int(stability and not is_ridge) + int(inference)
+             + int(bias_variance and not glm))
     prog = _Progress(steps, progress)
     t_start = time.perf_counter()
 
@@ -280,16 +327,22 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
         if data is None:
             raise ParameterError("data must be a DataFrame when model is a formula; got None")
         pen, a = _penalty_of(penalty, l1_ratio)
+        fit_kw = dict(fit_kwargs)
+        if fam != "gaussian":
+            fit_kw["family"] = fam
+        if offset is not None:
+            fit_kw["offset"] = offset
         with warnings.catch_warnings(record=True) as fit_warnings:
             warnings.simplefilter("always")
             if a == "cv":
                 from ..cv import cv_elastic_net
 
+                cv_opts = {"loss": loss, **({"stratify": True} if stratify else {})} if glm else {}
                 encv = cv_elastic_net(model, data, l1_ratios=L1_RATIOS, folds=folds, seed=seed,
-                                      n_jobs=n_jobs, progress=progress, **fit_kwargs)
+                                      n_jobs=n_jobs, progress=progress, **cv_opts, **fit_kw)
                 path = encv.path
             else:
-                path = elastic_net(model, data, l1_ratio=a, **fit_kwargs)
+                path = elastic_net(model, data, l1_ratio=a, **fit_kw)
         for w in fit_warnings:
             warnings.warn(w.message, w.category, stacklevel=user_stacklevel())
     else:
@@ -305,7 +358,11 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
 
     # -- cross-validation ---------------------------------------------------------------------
     prog.start(f"cross-validation ({folds} folds)")
-    cv_kw = kw_prog if _accepts("regstats.cv", "cross_validate", "progress") else {}
+    cv_kw = dict(kw_prog if _accepts("regstats.cv", "cross_validate", "progress") else {})
+    if loss != LOSSES[fam][0]:
+        cv_kw["loss"] = loss
+    if stratify:
+        cv_kw["stratify"] = True
     if encv is not None:                        # CV already ran for every l1_ratio, on the same folds
         cv = encv.cv
         status["cv"] = "ok"
@@ -320,7 +377,10 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     fit = path.at(lam_choice)
 
     crit = _attempt("criteria", lambda: _criteria(path, pen, seed), status, caught)
-    if pen == "ridge":
+    if glm:
+        status["relaxed"] = "not computed: " + GAUSSIAN_ONLY["relaxed"]
+        rcv = None
+    elif pen == "ridge":
         status["relaxed"] = "not computed: a ridge fit keeps every column, so relaxing it gives least squares"
         rcv = None
     else:
@@ -353,7 +413,9 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     else:
         status["inference"] = "not computed: left out (inference=False)"
     bv_method = "analytic" if pen == "ridge" else "simulation"
-    if bias_variance:
+    if bias_variance and glm:
+        status["bias_variance"] = "not computed: " + GAUSSIAN_ONLY["bias_variance"]
+    elif bias_variance:
         prog.start(f"bias-variance ({bv_method})")
         vkw = kw_prog if _accepts("regstats.biasvar", "bias_variance", "progress") else {}
         bv = _attempt("bias_variance", lambda: _biasvar(path, bv_method, n_rep, seed, dict(vkw, n_jobs=n_jobs)),
@@ -366,11 +428,14 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     ctx = _Context(path=path, pen=pen, cv=cv, crit=crit, rcv=rcv, encv=encv, fit=fit, choice=choice, boot=boot, stab=stab, inf=inf,
                    bv=bv, bv_method=bv_method, status=status, caught=caught, tables=tables, folds=folds, seed=seed,
                    n_boot=n_boot, n_rep=n_rep, source=source, fit_kwargs=fit_kwargs, figures=bool(figures),
+                   fam=fam, glm=glm, loss=loss, stratify=bool(stratify), offset=offset,
                    options=dict(stability=stability, inference=inference, bias_variance=bias_variance,
                                 choice=choice, out=out, stability_options=dict(stability_options or {}),
                                 inference_options=dict(inference_options or {})))
-    sections = [_sec_data(ctx), _sec_objective(ctx), _sec_cv(ctx), _sec_path(ctx), _sec_coef(ctx),
-                _sec_dof(ctx), _sec_biasvar(ctx)]
+    sections = [_sec_data(ctx), _sec_objective(ctx), _sec_cv(ctx), _sec_path(ctx), _sec_coef(ctx)]
+    if glm:
+        sections.append(_sec_calibration(ctx))
+    sections += [_sec_dof(ctx), _sec_biasvar(ctx)]
     call, command = _reproduce(ctx)
     sections.append(_sec_reproduce(ctx, call, command))
     from .. import __version__
@@ -379,7 +444,8 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
             "regstats": __version__,
             "data": _data_expr(source)[0] if source else "a DataFrame",
             "run time": f"{time.perf_counter() - t_start:.1f} s"}
-    rep = Report(title=title or f"regstats report: {path.penalty} for {path.formula}", sections=sections,
+    rep = Report(title=title or f"regstats report: {_FAMILY_TITLE.get(fam, '')}{path.penalty} for {path.formula}",
+                 sections=sections,
                  path=path, cv=cv, bootstrap=boot, stability=stab, inference=inf, bias_variance=bv,
                  status=dict(status), tables=tables, call=call, command=command, meta=meta)
     prog.end()
@@ -394,16 +460,18 @@ def _infer(fit: Any, pen: str, seed: Any, progress: bool = False,
            options: Mapping[str, Any] | None = None) -> Any:
     """Ridge standard errors for ridge fits, the desparsified lasso otherwise (``options`` override)."""
     kw = {"progress": progress} if progress and _accepts("regstats.inference", "infer", "progress") else {}
-    kw = {"method": "ridge" if pen == "ridge" else "desparsified", "seed": seed, **kw, **dict(options or {})}
+    ridge = pen == "ridge" and fit.path.family == "gaussian"      # a GLM has the desparsified lasso only
+    kw = {"method": "ridge" if ridge else "desparsified", "seed": seed, **kw, **dict(options or {})}
     return fit.inference(**kw)
 
 
 def _criteria(path: Any, pen: str, seed: Any) -> pd.DataFrame:
     """Lambda chosen by AIC, BIC, Cp, GCV (and, for ridge, exact leave-one-out)."""
-    ic = path.information_criteria(seed=seed)
+    ic = path.information_criteria(seed=seed) if path.family == "gaussian" else path.information_criteria()
+    names = tuple(getattr(ic, "criteria", ("aic", "bic", "cp", "gcv")))
     rows = [{"criterion": name.upper() if name != "cp" else "Cp", "lambda": float(ic.selected[name])}
-            for name in ("aic", "bic", "cp", "gcv")]
-    if pen == "ridge":
+            for name in names]
+    if pen == "ridge" and path.family == "gaussian":
         loo = path.loo()
         rows.append({"criterion": "LOO (exact)", "lambda": float(loo.lambda_loo)})
     out = pd.DataFrame(rows)
@@ -444,8 +512,12 @@ def _sec_data(c: _Context) -> Section:
             ("Formula terms", f"{len(p.terms)}")]
     if c.source:
         info.insert(0, ("Data", f"`{_data_expr(c.source)[0]}`"))
+    info[3:3] = _family_facts(c)
     term_of = {col: t for t, cols in p.terms.items() for col in cols}
-    rows = [{"column": p.response, "term": "(response)", "mean": float(np.mean(y)), "sd": float(np.std(y)),
+    resp = p.response
+    if c.fam == "binomial":
+        resp = f"{p.response} (1 = {p.levels[1]!r})" if p.levels else f"{p.response} (0/1)"
+    rows = [{"column": resp, "term": "(response)", "mean": float(np.mean(y)), "sd": float(np.std(y)),
              "min": float(np.min(y)), "max": float(np.max(y))}]
     for j, name in enumerate(p.column_names):
         col = X[:, j]
@@ -456,7 +528,9 @@ def _sec_data(c: _Context) -> Section:
     blocks: list[Any] = [Info(info),
                          Table("Response and design columns (rows used)", tab, digits=4, scroll=len(tab) > 25,
                                note="sd uses divisor n, as the standardization does; factor columns are "
-                                    "0/1 indicators (treatment coding, first level as baseline).")]
+                                    "0/1 indicators (treatment coding, first level as baseline)."
+                                    + (" The response's mean is the share of rows with the modelled level."
+                                       if c.fam == "binomial" else ""))]
     blocks[1:1] = _warned(c, "fit")
     if p.n_dropped:
         blocks.insert(1, Text(f"{p.n_dropped} of {n_rows} rows had a missing value in a variable of the "
@@ -464,9 +538,39 @@ def _sec_data(c: _Context) -> Section:
     return Section("data", "Data and model", blocks)
 
 
+def _family_facts(c: _Context) -> list[tuple[str, str]]:
+    """Family, what is modelled (which level), the class counts and the offset of a GLM report."""
+    p = c.path
+    if not c.glm:
+        return []
+    _, y = _design_arrays(p)
+    w = p._options.weights
+    if c.fam == "binomial":
+        lv = p.levels
+        what = (f"P({p.response} = {lv[1]!r}): the log-odds of {lv[1]!r} against {lv[0]!r} ({lv[0]!r} is coded 0, "
+                "the first level in sorted order, as R's glm; a pandas Categorical's own order is used)"
+                if lv else f"P({p.response} = 1): the log-odds of 1 against 0")
+        n1 = float(np.sum(y)) if w is None else float(np.sum(w * y))
+        label = (lambda k: repr(lv[k])) if lv else (lambda k: str(k))
+        counts = (f"{label(1)}: {n1:.4g} of {len(y)} rows ({n1 / len(y):.1%}); {label(0)}: {len(y) - n1:.4g}"
+                  + (" (weighted)" if w is not None else ""))
+        out = [("Family", "binomial (logistic regression, logit link)"), ("Modelled", what), ("Classes", counts)]
+    else:
+        out = [("Family", "Poisson (log link)"),
+               ("Modelled", f"E[{p.response}] = exp(b0 + x'b" + (" + offset)" if p._options.offset is not None
+                                                                  else ")") + "; exp(b_j) is a rate ratio"),
+               ("Counts", f"mean {float(np.mean(y)):.4g}, {int(np.sum(y == 0))} zeros of {len(y)} rows")]
+    if p._options.offset is not None:
+        name = p._options.offset_name
+        out.append(("Offset", (f"column `{name}`" if name else "given as an array")
+                    + " added to the linear predictor with coefficient 1 (e.g. log exposure)"))
+    return out
+
+
 def _sec_objective(c: _Context) -> Section:
     p = c.path
-    lam = p.lambdas
+    if c.glm:
+        return _sec_objective_glm(c)
     s_y = float(p._prep.y_scale)
     obj = (("minimize over b0, b:\n    1/(2W) * sum_i w_i (y_i - b0 - x_i'b)^2\n" if p.intercept
             else "minimize over b:\n    1/(2W) * sum_i w_i (y_i - x_i'b)^2\n")
@@ -477,6 +581,48 @@ def _sec_objective(c: _Context) -> Section:
               else "weighted sd of y about its weighted mean" if p.intercept
               else "weighted root mean square of y about 0")
            + ("; no effect for the lasso" if p.l1_ratio == 1 else "") + ")")
+    info = _objective_info(p)
+    blocks = [Code(obj, "text"), Info(info),
+              Text("Conventions (docs/conventions.md): glmnet's `alpha` is `l1_ratio` and its `lambda` is "
+                   "`lam`, for every l1_ratio. scikit-learn's `alpha` is `lam` for the lasso, and for "
+                   "l1_ratio < 1 only when s_y = 1 or with y_scale=1 (equal weights, standardize=False). "
+                   "The seed's costs (1/n) RSS + lam_s sum|b| and (1/n) RSS + lam_s sum b^2 are "
+                   "lam = lam_s/2 (lasso) and lam = lam_s * s_y (ridge; lam = lam_s with y_scale=1), "
+                   "with standardize=False.", "note")]
+    return Section("objective", "Objective and conventions", blocks)
+
+
+def _sec_objective_glm(c: _Context) -> Section:
+    p = c.path
+    off = " + offset_i" if p._options.offset is not None else ""
+    b0 = "b0 + " if p.intercept else ""
+    if c.fam == "binomial":
+        ll = (f"loglik_i = y_i * eta_i - log(1 + exp(eta_i)),   eta_i = {b0}x_i'b{off}\n"
+              "(y_i = 1 for the modelled level, 0 for the other)")
+    else:
+        ll = f"loglik_i = y_i * eta_i - exp(eta_i)   (+ a constant),   eta_i = {b0}x_i'b{off}"
+    obj = ("minimize over " + ("b0, b" if p.intercept else "b") + ":\n"
+           "    -1/W * sum_i w_i * loglik_i\n"
+           "  + lam * sum_j v_j * ( a * |b_j| + (1 - a)/2 * b_j^2 )\n\n"
+           f"{ll}\n"
+           f"a = l1_ratio = {p.l1_ratio:g}   ({p.penalty}); no response scale s_y (glmnet does not rescale y "
+           "for these families)")
+    info = _objective_info(p)
+    sk = ("scikit-learn's LogisticRegression(penalty='l1' or 'elasticnet', l1_ratio=a, C=C) is lam = 1/(C n) "
+          "with equal weights and standardize=False (its intercept is unpenalized too)" if c.fam == "binomial"
+          else "scikit-learn's PoissonRegressor(alpha) is the ridge case (l1_ratio = 0) with lam = alpha, equal "
+               "weights and standardize=False")
+    blocks = [Code(obj, "text"), Info(info),
+              Text("Conventions (docs/conventions.md): this is glmnet's objective for "
+                   f"family = \"{c.fam}\" (`alpha` = `l1_ratio`, `lambda` = `lam`); {sk}. Coefficients are on "
+                   "the link scale: " + ("log-odds" if c.fam == "binomial" else "log-rate")
+                   + " per unit of the column; their exp() is the " + _RATIO[c.fam][1].lower()
+                   + " per unit.", "note")]
+    return Section("objective", "Objective and conventions", blocks)
+
+
+def _objective_info(p: Any) -> list[tuple[str, str]]:
+    lam = p.lambdas
     opts = p._options
     weights = "equal" if opts.weights is None else "given, normalised to sum n"
     if opts.penalty_factor is None:
@@ -494,14 +640,7 @@ def _sec_objective(c: _Context) -> Section:
             ("Lambda grid", f"{len(lam)} values from {lam[0]:.4g} down to {lam[-1]:.4g} "
                             f"(ratio {lam[-1] / lam[0]:.3g})" if lam[0] > 0 else f"{len(lam)} values"),
             ("Solver", f"{p.method}; converged at {int(np.sum(p.converged))} of {len(lam)} lambdas")]
-    blocks = [Code(obj, "text"), Info(info),
-              Text("Conventions (docs/conventions.md): glmnet's `alpha` is `l1_ratio` and its `lambda` is "
-                   "`lam`, for every l1_ratio. scikit-learn's `alpha` is `lam` for the lasso, and for "
-                   "l1_ratio < 1 only when s_y = 1 or with y_scale=1 (equal weights, standardize=False). "
-                   "The seed's costs (1/n) RSS + lam_s sum|b| and (1/n) RSS + lam_s sum b^2 are "
-                   "lam = lam_s/2 (lasso) and lam = lam_s * s_y (ridge; lam = lam_s with y_scale=1), "
-                   "with standardize=False.", "note")]
-    return Section("objective", "Objective and conventions", blocks)
+    return info
 
 
 def _cv_rows(c: _Context) -> tuple[int | None, int | None]:
@@ -536,11 +675,18 @@ def _sec_cv(c: _Context) -> Section:
     c.tables["cv_choice"] = choice_tab
     used = "lambda_1se" if c.choice == "1se" else "lambda_min"
     own_sy = p.l1_ratio < 1 and p._options.y_scale is None
-    blocks = [Text(f"{c.folds}-fold cross-validation (seed {c.seed}) on the full-data lambda grid, each fold "
-                   "re-standardized" + (" (and its s_y recomputed)" if own_sy else "")
-                   + " on its training rows, as cv.glmnet. `lambda_min` minimises the CV "
-                   "error; `lambda_1se` is the largest lambda within one standard error of that minimum. "
-                   f"The coefficient table, bootstrap and inference below use {used}."),
+    from ..cv import loss_name
+
+    measure = loss_name(cv.loss, p.family) if c.glm or cv.loss != "mse" else "mean-squared error"
+    measure_short = measure.split(" (")[0]
+    best = "maximises" if cv.loss == "auc" else "minimises"
+    blocks = [Text(f"{c.folds}-fold cross-validation (seed {c.seed}"
+                   + (", folds stratified by class" if c.stratify else "") + ") on the full-data lambda grid, "
+                   "each fold re-standardized" + (" (and its s_y recomputed)" if own_sy and not c.glm else "")
+                   + f" on its training rows, as cv.glmnet. Measure (cv_mean, cv_se): {measure}. "
+                   f"`lambda_min` {best} it; `lambda_1se` is the largest lambda within one standard error of "
+                   f"that {'maximum' if cv.loss == 'auc' else 'minimum'}. The coefficient table, bootstrap"
+                   + (", inference and calibration" if c.glm else " and inference") + f" below use {used}."),
               Table("CV choice", choice_tab, highlight={0: "min", 1: "1se"}), *_warned(c, "cv")]
     lams = np.asarray(p.lambdas)
     if np.isclose(cv.lambda_min, lams.min(), rtol=1e-12, atol=0.0):
@@ -552,9 +698,11 @@ def _sec_cv(c: _Context) -> Section:
         c.tables["l1_ratio_cv"] = by
         k = int(np.flatnonzero(by["l1_ratio"].to_numpy() == c.encv.l1_ratio_min)[0])
         blocks.append(Table("Choice of l1_ratio (same folds for every mixing)", by, highlight={k: "min"},
-                            note=f"l1_ratio = {c.encv.l1_ratio_min:g} has the smallest CV error (cv_min); the "
-                                 "rest of the report uses it, with the 1se rule applied within it."))
-    blocks += _figure("cv", "CV error (mean ± 1 SE over folds) against log(lambda); top axis: nonzero "
+                            note=f"l1_ratio = {c.encv.l1_ratio_min:g} has the "
+                                 + ("largest CV AUC (cv_min: the best value of each mixing's curve)"
+                                    if cv.loss == "auc" else "smallest CV error (cv_min)")
+                                 + "; the rest of the report uses it, with the 1se rule applied within it."))
+    blocks += _figure("cv", f"CV {measure_short} (mean ± 1 SE over folds) against log(lambda); top axis: nonzero "
                       "coefficients. Dashed lines: lambda_min and lambda_1se.",
                       lambda ax: plots.plot_cv(cv, ax=ax), c)
     blocks += _figure("path", _PATH_CAPTION + " Dashed lines: the CV choices.",
@@ -582,16 +730,21 @@ def _criteria_blocks(c: _Context) -> list[Any]:
     tab = pd.DataFrame(rows)
     c.tables["criteria"] = tab
     s2 = c.crit.attrs.get("sigma2")
-    note = ("AIC, BIC and Cp use the effective df (+1 for the intercept) and a noise variance "
-            + (f"{s2:.4g} ({c.crit.attrs.get('sigma2_method', '')})" if s2 is not None else "estimate")
-            + "; GCV needs none." + (" LOO: exact leave-one-out for ridge from one SVD." if c.pen == "ridge" else ""))
+    if c.glm:
+        note = ("AIC = deviance + 2 k and BIC = deviance + log(n) k, with k the effective df + 1 for the "
+                "intercept; r2 is the deviance ratio. Cp and GCV need a noise variance: gaussian only.")
+    else:
+        note = ("AIC, BIC and Cp use the effective df (+1 for the intercept) and a noise variance "
+                + (f"{s2:.4g} ({c.crit.attrs.get('sigma2_method', '')})" if s2 is not None else "estimate")
+                + "; GCV needs none." + (" LOO: exact leave-one-out for ridge from one SVD." if c.pen == "ridge"
+                                         else ""))
     return [Table("Other criteria for lambda (no refits)", tab, note=note), *_warned(c, "criteria")]
 
 
 def _relaxed_blocks(c: _Context) -> list[Any]:
     """The relaxed lasso's CV choice of (lambda, gamma), with the same folds as the CV above."""
     if c.rcv is None:
-        if c.pen == "ridge":
+        if c.pen == "ridge" and not c.glm:
             return []
         return [_skipped("relaxed fit " + c.status.get("relaxed", "not computed"))] + _warned(c, "relaxed")
     r = c.rcv
@@ -651,6 +804,19 @@ def _coef_table(c: _Context) -> tuple[pd.DataFrame, pd.DataFrame]:
     else:
         tidy["estimate"] = fit.params.to_numpy()
         disp[("Penalized estimate", f"lambda = {fit.lam:.3g}")] = tidy["estimate"]
+    if c.glm:
+        col, title = _RATIO[c.fam]
+        fits = ([("min", fmin, "lambda_min"), ("1se", f1se, "lambda_1se")] if c.cv is not None
+                else [("", fit, f"lambda = {fit.lam:.3g}")])
+        for key, f, label in fits:
+            r = f.to_frame().set_index("term")[col].reindex(terms).to_numpy(dtype=float)
+            tidy[f"{col}_{key}" if key else col] = r
+            if key in ("", c.choice):            # shown at the lambda the table is about; tidy has both
+                disp[(title, f"per unit, {label}")] = r
+        sd = pd.Series(_design_arrays(p)[0].std(axis=0), index=list(p.column_names))
+        per_sd = np.exp(fit.params.reindex(terms).to_numpy(dtype=float) * sd.reindex(terms).to_numpy(dtype=float))
+        tidy[f"{col}_per_sd"] = per_sd
+        disp[(title, "per sd, " + ("lambda_" + c.choice if c.cv is not None else "chosen"))] = per_sd
     if c.boot is not None:
         bf = c.boot.to_frame().set_index("term").reindex(terms)
         for col in ("selection_freq", "sign_consistency", "mean", "sd", "ci_lower", "ci_upper"):
@@ -661,7 +827,11 @@ def _coef_table(c: _Context) -> tuple[pd.DataFrame, pd.DataFrame]:
             disp[(g, "selected")] = tidy["selection_freq"]
         if "sign_consistency" in tidy:
             disp[(g, "same sign")] = tidy["sign_consistency"]
-        disp[(g, "percentile interval")] = _intervals(tidy["boot_ci_lower"], tidy["boot_ci_upper"])
+        if not c.glm:                          # a GLM shows it on the ratio scale (tidy has both)
+            disp[(g, "percentile interval")] = _intervals(tidy["boot_ci_lower"], tidy["boot_ci_upper"])
+        else:
+            word = _RATIO[c.fam][1].lower()
+            disp[(g, f"{word} interval")] = _intervals(np.exp(tidy["boot_ci_lower"]), np.exp(tidy["boot_ci_upper"]))
     if c.stab is not None:
         sel = set(getattr(c.stab, "selected", ()) or ())
         probs = _max_probability(c.stab)
@@ -688,7 +858,14 @@ def _coef_table(c: _Context) -> tuple[pd.DataFrame, pd.DataFrame]:
             disp[(g, "p_holm")] = tidy["inf_p_holm"]
         if "inf_bias" in tidy:
             disp[(g, "bias")] = tidy["inf_bias"]
-        disp[(g, f"{_level(c.inf)} interval")] = _intervals(tidy["inf_ci_lower"], tidy["inf_ci_upper"])
+        if c.glm and f"{_RATIO[c.fam][0]}_lower" in inf.columns:
+            col = _RATIO[c.fam][0]
+            tidy[f"inf_{col}_lower"] = inf[f"{col}_lower"].to_numpy()
+            tidy[f"inf_{col}_upper"] = inf[f"{col}_upper"].to_numpy()
+            disp[(g, f"{_level(c.inf)} {_RATIO[c.fam][1].lower()} interval")] = _intervals(
+                tidy[f"inf_{col}_lower"], tidy[f"inf_{col}_upper"])
+        else:
+            disp[(g, f"{_level(c.inf)} interval")] = _intervals(tidy["inf_ci_lower"], tidy["inf_ci_upper"])
     display = pd.DataFrame({k: list(v) if not isinstance(v, pd.Series) else v.to_numpy()
                             for k, v in disp.items()})
     display.columns = pd.MultiIndex.from_tuples(list(disp.keys()))
@@ -773,18 +950,38 @@ def _sec_coef(c: _Context) -> Section:
     display = display_all[rows].reset_index(drop=True)
     used = "lambda_1se" if c.choice == "1se" else "lambda_min"
     hl = {i: "dim" for i, t in enumerate(tidy["term"]) if t == "Intercept"}
+    inf_table: list[Any] = []
+    inf_cols = [col for col in display.columns if str(col[0]).startswith("Inference")]
+    if c.glm and inf_cols:
+        # the ratio columns make one table too wide to read: inference gets its own, next to the term
+        inf_table = [Table(f"{inf_cols[0][0]}: log-odds scale, interval as {_RATIO[c.fam][1].lower()}s"
+                           if c.fam == "binomial" else
+                           f"{inf_cols[0][0]}: log-rate scale, interval as {_RATIO[c.fam][1].lower()}s",
+                           display[[("", "term"), *inf_cols]], digits=4, highlight=hl,
+                           note="Debiased estimates with standard errors, p-values (Holm-adjusted in p_holm) and "
+                                "the interval exponentiated to the ratio scale; the intercept is not tested.")]
+        display = display.drop(columns=inf_cols)
     blocks: list[Any] = [
         Text("Penalized estimates are shrunk toward zero and are not, by themselves, estimates with standard "
              "errors. Stability and intervals come from the methods named in each column group."),
-        Table("Coefficients (original scale)", display, digits=4, highlight=hl,
+        Table("Coefficients (original scale" + (f": {_LINK_UNIT[c.fam]} per unit of the column)" if c.glm else ")"),
+              display, digits=4, highlight=hl,
               note="Bootstrap: pairs bootstrap refits at the chosen lambda; 'selected' = fraction of replicates "
                    "with a nonzero coefficient, 'same sign' = share of the selecting replicates with the majority "
                    "sign; percentile intervals of a penalized estimator are not confidence intervals (they are "
                    "shrunk with it). Stability: complementary-pairs stability selection over the "
-                   "path. Inference: intervals valid after penalization (method in the group title)."
+                   "path." + (" Inference: intervals valid after penalization (method in the group title)."
+                              if c.inf is not None and not inf_table else "")
+                   + (f" {_RATIO[c.fam][1]}: exp(estimate), the factor by which the "
+                      f"{'odds' if c.fam == 'binomial' else 'expected count'} change per unit of the column "
+                      "(1 = no effect; for the Intercept, the baseline "
+                      f"{'odds' if c.fam == 'binomial' else 'rate'} at x = 0); per sd: exp(estimate × the "
+                      "column's sd), comparable across columns; the bootstrap "
+                      f"{_RATIO[c.fam][1].lower()} interval is exp() of the percentile interval."
+                      if c.glm else "")
                    + (f" {hidden} of {len(tidy_all)} terms are not shown: zero at both CV choices, selected in "
                       "under half of the bootstrap replicates, not stable and not significant (Holm); "
-                      "`rep.coefficients` has them all." if hidden else ""))]
+                      "`rep.coefficients` has them all." if hidden else "")), *inf_table]
     notes = []
     for step, label in (("bootstrap", "Bootstrap"), ("stability", "Stability selection"),
                         ("inference", "Inference")):
@@ -851,8 +1048,8 @@ def _only(result: Any, terms: list[str]) -> pd.DataFrame:
 
 
 def _comparison(c: _Context) -> list[Any]:
-    """Penalized (lambda_min, lambda_1se), relaxed and OLS coefficients side by side."""
-    from .compare import compare
+    """Penalized (lambda_min, lambda_1se), relaxed and unpenalized fits side by side."""
+    from .compare import compare, unpenalized_name
 
     models: dict[str, Any] = {}
     if c.cv is not None:
@@ -871,17 +1068,33 @@ def _comparison(c: _Context) -> list[Any]:
     n_terms = sum(t in focus for t in cmp.estimates.index)
     shown = full[[t in focus or t in cmp.stats.index for t in full.index]].reset_index()
     hl = {i: "dim" for i in range(n_terms, len(shown))}
-    note = ("Standard errors in parentheses. " + ("Relaxed: least squares on the columns the penalized fit "
-            "selected; its standard errors are conditional on the selection (too small after a data-driven "
-            "choice). " if relaxed else "") + "OLS: unpenalized least squares on all design columns"
-            + (" (not identifiable here: more columns than rows)." if cmp.estimates["OLS"].isna().all() else "."))
-    return [Table("Penalized, relaxed and least-squares fits side by side", shown, note=note, highlight=hl)]
+    unpen = unpenalized_name(c.path)
+    if c.glm:
+        how = f"maximum likelihood ({_FAMILY_TITLE[c.fam].strip()} regression, IRLS)"
+        note = ("Standard errors in parentheses (from the Fisher information). "
+                + (f"Relaxed: {how} on the columns the penalized fit selected (glmnet's relax=TRUE with "
+                   "gamma = 0); its standard errors are conditional on the selection (too small after a "
+                   "data-driven choice). " if relaxed else "")
+                + f"{unpen}: unpenalized {how} on all design columns. r2: deviance ratio.")
+    else:
+        note = ("Standard errors in parentheses. " + ("Relaxed: least squares on the columns the penalized fit "
+                "selected; its standard errors are conditional on the selection (too small after a data-driven "
+                "choice). " if relaxed else "") + "OLS: unpenalized least squares on all design columns")
+    if cmp.estimates[unpen].isna().all():
+        note += (" " if c.glm else "") + (f"{unpen} is not shown: " + cmp.notes.get(unpen, "not identifiable here")
+                                          if c.glm else " (not identifiable here: more columns than rows)")
+    note += "" if note.endswith(".") else "."
+    title = ("Penalized, relaxed and maximum-likelihood fits side by side" if c.glm
+             else "Penalized, relaxed and least-squares fits side by side")
+    return [Table(title, shown, note=note, highlight=hl)]
 
 
 def _inf_method(c: _Context) -> str:
     f = c.inf.to_frame()
     return str(f["method"].dropna().iloc[0]) if "method" in f and f["method"].notna().any() else "inference"
 
+
+_LINK_UNIT = {"binomial": "log-odds", "poisson": "log-rate"}
 
 _PATH_CAPTION = ("Coefficient paths on the standardized scale (coefficient × column sd, so they are "
                  "comparable); log(lambda) decreases to the right, towards the least penalized fit, where the "
@@ -907,6 +1120,88 @@ _DF_TEXT = {
 }
 
 
+_DF_TEXT_GLM = {
+    "lasso": "For the lasso, df = rank(X_A), the number of nonzero coefficients when the active columns are in "
+             "general position, as for the gaussian lasso (for a GLM this is an approximation: Tibshirani & Taylor "
+             "2012 prove it for least squares).",
+    "ridge": "For ridge, df = trace((H + lam V)^-1 H) with H = X'QX/n the Hessian of the loss at the solution "
+             "(Q the IRLS weights w_i V(mu_i)): the linear smoother of the last IRLS step, a first-order "
+             "approximation; every coefficient is nonzero, so the count of nonzeros says nothing.",
+    "elastic-net": "For the elastic net, df = trace((H_AA + lam (1-a) V_A)^-1 H_AA) on the active set A, with "
+                   "H = X'QX/n the Hessian of the loss at the solution (Q the IRLS weights): the linear smoother "
+                   "of the last IRLS step, a first-order approximation; fewer than the nonzero count because the "
+                   "ridge part shrinks.",
+}
+
+
+def _sec_calibration(c: _Context) -> Section:
+    """Binomial / Poisson: calibration (binned predictions against outcomes) and, for binomial, the ROC
+    curve with its AUC, from the out-of-fold predictions of the CV."""
+    from . import plots
+    from .calibration import auc, calibration_table, cv_means
+
+    binom = c.fam == "binomial"
+    title = "Calibration and discrimination" if binom else "Calibration"
+    if c.cv is None:
+        return Section("calibration", title, [_skipped("calibration not computed: it uses the out-of-fold "
+                                                       "predictions of the cross-validation, which was "
+                                                       + c.status["cv"])], status="skipped")
+    cv = c.cv
+    used = "1se" if c.choice == "1se" else "min"
+    lam_used = float(cv.lambda_1se if used == "1se" else cv.lambda_min)
+    y, mu, w = cv_means(cv, used)
+    cal = calibration_table(y, mu, w, family=c.fam)
+    c.tables["calibration"] = cal
+    what = "proportion" if binom else "mean count"
+    blocks: list[Any] = [Text(
+        "Out-of-fold predictions: each row is predicted by the CV fold fit that did not see it, at "
+        f"lambda_{used} = {lam_used:.4g} (the choice itself used every fold, so this is slightly optimistic). "
+        f"Rows are sorted by prediction and cut into {len(cal)} bins of equal size; a calibrated model has the "
+        f"observed {what} of each bin close to its mean prediction (the diagonal). Penalization pulls the "
+        "predictions toward the overall mean: at a large lambda the points lie flatter than the diagonal.")]
+    mean_pred = float(np.sum(w * mu) / np.sum(w))
+    mean_obs = float(np.sum(w * y) / np.sum(w))
+    facts = [("Mean prediction (out of fold)", f"{mean_pred:.4g}"), (f"Observed {what}", f"{mean_obs:.4g}")]
+    summary_rows = []
+    if binom:
+        for name in ("min", "1se"):
+            yy, mm, ww = cv_means(cv, name)
+            fit = c.path.at(float(cv.lambda_min if name == "min" else cv.lambda_1se))
+            summary_rows.append({"lambda_of": f"lambda_{name}",
+                                 "lambda": float(cv.lambda_min if name == "min" else cv.lambda_1se),
+                                 "auc": auc(yy, mm, ww),
+                                 "brier": float(np.sum(ww * (yy - mm) ** 2) / np.sum(ww)),
+                                 "error_rate": float(np.sum(ww * np.where(mm >= 0.5, 1 - yy, yy)) / np.sum(ww)),
+                                 "n_nonzero": int(fit.n_nonzero)})
+        summ = pd.DataFrame(summary_rows)
+        c.tables["discrimination"] = summ
+        k = 1 if used == "1se" else 0
+        facts.append(("AUC at lambda_" + used + " (out of fold, pooled)", f"{summ['auc'].iloc[k]:.3f}"))
+    blocks.append(Info(facts))
+    cal_fig = _figure("calibration", f"Calibration at lambda_{used}: mean out-of-fold prediction (x) and observed "
+                      f"{what} (y) of each bin, with a 95% interval ("
+                      + ("Wilson's score interval" if binom else "mean ± 1.96 sd/sqrt(n)")
+                      + "); dashed: the diagonal of perfect calibration.",
+                      lambda ax: plots.plot_calibration(cv, used, ax=ax, table=cal), c, figsize=(5.2, 4.8))
+    cal_tab = Table(f"Calibration by bin (lambda_{used})", cal, digits=3,
+                    note="n: rows in the bin; pred_min..pred_max: its range of predictions; predicted / observed: "
+                         "weighted means; obs_lower, obs_upper: 95% interval for the observed " + what + ".")
+    blocks.append(Row(cal_fig + [cal_tab]))
+    if binom:
+        roc_fig = _figure("roc", "ROC curves of the out-of-fold predictions at lambda_min and lambda_1se, with "
+                          "the pooled AUC (the probability that a random positive scores above a random "
+                          "negative); dashed: chance.", lambda ax: plots.plot_roc(cv, ("min", "1se"), ax=ax), c,
+                          figsize=(5.2, 4.8))
+        note = ("Every column is computed from the out-of-fold predictions, pooled over all rows (with "
+                "loss='auc' the CV curve above averages one AUC per fold instead, as cv.glmnet, so the two differ "
+                "slightly). brier: mean squared error of the predicted probability. error_rate: share "
+                "misclassified when predicting "
+                + (f"{c.path.levels[1]!r}" if c.path.levels else "1") + " at probability >= 0.5.")
+        blocks.append(Row(roc_fig + [Table("Discrimination (out-of-fold predictions)", summ, digits=4,
+                                           highlight={(1 if used == "1se" else 0): used}, note=note)]))
+    return Section("calibration", title, blocks)
+
+
 def _sec_dof(c: _Context) -> Section:
     p = c.path
     rows = []
@@ -918,20 +1213,22 @@ def _sec_dof(c: _Context) -> Section:
     lams += [("largest lambda", float(p.lambdas[0])), ("smallest lambda", float(p.lambdas[-1]))]
     for name, lam in lams:
         f = p.at(lam)
+        r2 = float(f.r2)
         rows.append({"lambda_of": name, "lambda": lam, "df": float(f.df), "n_nonzero": int(f.n_nonzero),
-                     "r2": float(f.r2)})
+                     "r2": 0.0 if abs(r2) < 1e-12 else r2})       # the null fit's rounding noise shown as 0
     tab = pd.DataFrame(rows)
     c.tables["dof"] = tab
     pen = {1.0: "lasso", 0.0: "ridge"}.get(p.l1_ratio, "elastic-net")
     from . import plots
 
+    df_text = _DF_TEXT_GLM[pen] if c.glm else _DF_TEXT[pen]
     table = Table("Degrees of freedom at selected lambdas", tab,
                   highlight={i: ("min" if r["lambda_of"] == "lambda_min" else "1se")
                              for i, r in tab.iterrows() if r["lambda_of"] in ("lambda_min", "lambda_1se")},
                   note="df along the whole path is the df column of the path table.")
     fig = _figure("dof", "Effective degrees of freedom (purple) and the number of nonzero coefficients (grey) "
                   "against log(lambda).", lambda ax: plots.plot_df(p, cv=c.cv, ax=ax), c)
-    blocks = [Text(_DF_TEXT[pen] + " The intercept is not counted (as glmnet's df)."), Row([table] + fig)]
+    blocks = [Text(df_text + " The intercept is not counted (as glmnet's df)."), Row([table] + fig)]
     return Section("dof", "Degrees of freedom", blocks)
 
 
@@ -1006,6 +1303,15 @@ def _reproduce(c: _Context) -> tuple[str, str]:
         args.append('l1_ratio="cv"')
     elif pen == "elastic-net":
         args.append(f"l1_ratio={p.l1_ratio:g}")
+    if c.glm:
+        args.append(f'family="{c.fam}"')
+        off_name = p._options.offset_name
+        if p._options.offset is not None:
+            args.append(f"offset={_py_str(off_name)}" if off_name else "offset=<array>")
+        if c.loss != LOSSES[c.fam][0]:
+            args.append(f'loss="{c.loss}"')
+        if c.fam == "binomial" and not c.stratify:
+            args.append("stratify=False")
     args += [f"folds={c.folds}", f"seed={c.seed!r}", f"n_boot={c.n_boot}"]
     o = c.options
     if o["choice"] != "1se":
@@ -1039,6 +1345,18 @@ def _reproduce(c: _Context) -> tuple[str, str]:
         cmd += ["--l1-ratio", "cv"]
     elif pen == "elastic-net":
         cmd += ["--l1-ratio", f"{p.l1_ratio:g}"]
+    no_cli = []
+    if c.glm:
+        cmd += ["--family", c.fam]
+        if p._options.offset is not None:
+            if p._options.offset_name:
+                cmd += ["--offset", shlex.quote(p._options.offset_name)]
+            else:
+                no_cli.append("the offset was given as an array (give a column name)")
+        if c.loss != LOSSES[c.fam][0]:
+            cmd += ["--loss", c.loss]
+        if c.fam == "binomial" and not c.stratify:
+            cmd.append("--no-stratify")
     flags = {"n_lambda": "--n-lambda", "lambda_min_ratio": "--lambda-min-ratio"}
     for k, v in c.fit_kwargs.items():
         if k in flags:
@@ -1068,7 +1386,7 @@ def _reproduce(c: _Context) -> tuple[str, str]:
     command = _wrap_command(cmd)
     other = [k for k, v in c.fit_kwargs.items() if k not in flags and not (k == "standardize" and v is False)
              and not (k == "weights" and isinstance(v, str))]
-    reasons = (["the data were given as a DataFrame (pass a CSV file)"] if not data_cli else []) + [
+    reasons = (["the data were given as a DataFrame (pass a CSV file)"] if not data_cli else []) + no_cli + [
         f"{k}= has no command-line option" for k in other]
     if reasons:
         command = "# not exactly this report: " + "; ".join(reasons) + "\n" + command

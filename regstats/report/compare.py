@@ -1,12 +1,16 @@
 """Several fits side by side: penalized, relaxed and OLS coefficients in one table.
 
+For binomial and Poisson paths the relaxed and unpenalized fits are maximum likelihood (IRLS, with
+the path's weights and offset; standard errors from the Fisher information), as R's ``glm``; the
+unpenalized column is named ``ML`` instead of ``OLS``.
+
 In the spirit of statsmodels' ``summary_col`` and pyfixest's ``etable``: one column per model,
 one row per term, standard errors in parentheses where a model has them, and the fit statistics
 (lambda, df, nonzero coefficients, R-squared, rows) underneath.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -14,8 +18,9 @@ import pandas as pd
 
 from .._summary import Summary
 from ..errors import ParameterError
+from ..glm_ml import Separation, ml_fit_arrays
 
-__all__ = ["compare", "Comparison", "ols_fit", "relaxed_fit"]
+__all__ = ["compare", "Comparison", "ols_fit", "relaxed_fit", "ml_fit", "unpenalized_name"]
 
 
 @dataclass(frozen=True)
@@ -39,12 +44,14 @@ class Comparison:
     stats : DataFrame, index = statistic (``lambda``, ``df``, ``n_nonzero``, ``r2``, ``n_obs``),
         one column per model.
     kinds : model name -> ``"penalized"``, ``"relaxed"``, ``"ols"``, ``"inference"`` or ``"given"``.
+    notes : model name -> why its column is empty (e.g. a maximum-likelihood fit under separation).
     """
 
     estimates: pd.DataFrame
     std_errors: pd.DataFrame
     stats: pd.DataFrame
     kinds: Mapping[str, str]
+    notes: Mapping[str, str] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy: ``model, term, estimate, std_error`` (one row per model and term present)."""
@@ -86,7 +93,11 @@ class Comparison:
             notes.append("Relaxed = least squares on the terms the penalized fit selected; its standard "
                          "errors are conditional on that selection and too small as unconditional ones.")
         if "ols" in self.kinds.values():
-            notes.append("OLS = unpenalized least squares on every design column (classical standard errors).")
+            ml = [m for m, k in self.kinds.items() if k == "ols" and m != "OLS"]
+            notes.append("ML = unpenalized maximum likelihood on every design column (standard errors from the "
+                         "Fisher information)." if ml else
+                         "OLS = unpenalized least squares on every design column (classical standard errors).")
+        notes += [f"{m}: {why}" for m, why in self.notes.items()]
         return Summary(title="Model comparison", tables=[("Coefficients (standard errors)", self.table(digits))],
                        notes=notes)
 
@@ -126,11 +137,39 @@ def _wls(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, intercept: bool
     return coef, se, (1.0 - rss / tss if tss > 0 else 0.0), dfr
 
 
+def unpenalized_name(path: Any) -> str:
+    """The name of the unpenalized column in :func:`compare`: ``"OLS"``, or ``"ML"`` for binomial and
+    Poisson paths."""
+    return "OLS" if getattr(path, "family", "gaussian") == "gaussian" else "ML"
+
+
+def ml_fit(path: Any, columns: Sequence[str] | None = None) -> tuple[pd.Series, pd.Series, dict[str, float]]:
+    """Unpenalized maximum likelihood (binomial or Poisson, as R's ``glm``) on the path's design (all
+    columns, or ``columns``), with its weights and offset: (estimates, standard errors, statistics).
+
+    The weights are the path's, normalised to sum n: the standard errors equal ``glm``'s with those
+    weights (with binomial proportions and ``weights`` = trials, ``glm``'s use the trials as given).
+    """
+    X, y = path._design.X, path._design.y
+    names = list(path.column_names)
+    cols = names if columns is None else [c for c in names if c in set(columns)]
+    idx = [names.index(c) for c in cols]
+    o = path._options
+    coef, se, r2 = ml_fit_arrays(X[:, idx], np.asarray(y, float), o.weights, o.offset, path.intercept, path.family)
+    labels = (["Intercept"] if path.intercept else []) + cols
+    stats = {"lambda": 0.0, "df": float(len(cols)), "n_nonzero": float(len(cols)), "r2": r2,
+             "n_obs": float(path.n_obs)}
+    return pd.Series(coef, index=labels), pd.Series(se, index=labels), stats
+
+
 def ols_fit(path: Any, columns: Sequence[str] | None = None) -> tuple[pd.Series, pd.Series, dict[str, float]]:
-    """Least squares on the path's design (all columns, or ``columns``), with the path's weights.
+    """Least squares on the path's design (all columns, or ``columns``), with the path's weights
+    (maximum likelihood, :func:`ml_fit`, for binomial and Poisson paths).
 
     Returns (estimates, standard errors, statistics), indexed like ``fit.params``.
     """
+    if getattr(path, "family", "gaussian") != "gaussian":
+        return ml_fit(path, columns)
     X, y = path._design.X, path._design.y
     names = list(path.column_names)
     cols = names if columns is None else [c for c in names if c in set(columns)]
@@ -143,7 +182,8 @@ def ols_fit(path: Any, columns: Sequence[str] | None = None) -> tuple[pd.Series,
 
 
 def relaxed_fit(fit: Any) -> tuple[pd.Series, pd.Series, dict[str, float]]:
-    """Least squares on the columns a penalized fit selected (the relaxed lasso with gamma = 0)."""
+    """Least squares (maximum likelihood for binomial and Poisson) on the columns a penalized fit
+    selected (the relaxed lasso with gamma = 0)."""
     est, se, stats = ols_fit(fit.path, columns=list(fit.selected))
     stats["lambda"] = float(fit.lam)
     full = fit.params.index
@@ -219,6 +259,7 @@ def compare(models: Sequence[Any] | Mapping[str, Any], *, relaxed: bool = False,
     if not items:
         raise ParameterError("models must contain at least one model; got none")
     cols: list[_Column] = []
+    notes: dict[str, str] = {}
     first_fit = None
     for name, m in items:
         col = _column(str(name), m)
@@ -226,17 +267,24 @@ def compare(models: Sequence[Any] | Mapping[str, Any], *, relaxed: bool = False,
         if isinstance(m, Fit):
             first_fit = first_fit or m
             if relaxed:
-                est, se, st = relaxed_fit(m)
+                try:
+                    est, se, st = relaxed_fit(m)
+                except Separation as exc:
+                    est = pd.Series(np.nan, index=m.params.index)
+                    se, st = est.copy(), {"lambda": float(m.lam), "n_obs": float(m.path.n_obs)}
+                    notes[f"{name} relaxed"] = str(exc)
                 cols.append(_Column(f"{name} relaxed", est, se, st, "relaxed"))
     if ols:
         if first_fit is None:
             raise ParameterError("ols=True needs a penalized Fit among the models to define the design; got none")
+        uname = unpenalized_name(first_fit.path)
         try:
             est, se, st = ols_fit(first_fit.path)
-        except ParameterError:
+        except ParameterError as exc:
             est = pd.Series(np.nan, index=first_fit.params.index)
             se, st = est.copy(), {"n_obs": float(first_fit.path.n_obs)}
-        cols.append(_Column("OLS", est, se, st, "ols"))
+            notes[uname] = str(exc)
+        cols.append(_Column(uname, est, se, st, "ols"))
     names = [c.name for c in cols]
     if len(set(names)) != len(names):
         raise ParameterError(f"model names must be distinct; got {names}")
@@ -253,4 +301,5 @@ def compare(models: Sequence[Any] | Mapping[str, Any], *, relaxed: bool = False,
     stat_names = ["lambda", "df", "n_nonzero", "r2", "n_obs"]
     stats = pd.DataFrame({c.name: [c.stats.get(s, np.nan) for s in stat_names] for c in cols}, index=stat_names)
     stats.index.name = "statistic"
-    return Comparison(estimates=est, std_errors=se, stats=stats, kinds={c.name: c.kind for c in cols})
+    return Comparison(estimates=est, std_errors=se, stats=stats, kinds={c.name: c.kind for c in cols},
+                      notes=notes)

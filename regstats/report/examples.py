@@ -2,6 +2,7 @@
 
     python -m regstats.report.examples            # into ./reports
     python -m regstats.report.examples OUTDIR
+    python -m regstats.report.examples OUTDIR example_pima_binomial     # one of them
 
 Each example is written as HTML (self-contained) and Markdown (figures in ``<name>_files/``).
 """
@@ -23,6 +24,8 @@ EXAMPLES: dict[str, tuple[str, str, dict[str, Any]]] = {
     # glmnet's default grid ends where the CV error still falls; the report says so, and this follows it
     "example_hitters_ridge": ("hitters", "Salary ~ .", dict(penalty="ridge", lambda_min_ratio=1e-6)),
     "example_credit_lasso": ("credit", "Balance ~ . - ID", dict(penalty="lasso")),
+    # logistic lasso: P(type = 'Yes'); calibration and ROC from the out-of-fold predictions
+    "example_pima_binomial": ("pima", "type ~ .", dict(penalty="lasso", family="binomial")),
 }
 
 
@@ -33,7 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     out = FilePath(args[0] if args else "reports")
     out.mkdir(parents=True, exist_ok=True)
-    for name, (dataset, formula, opts) in EXAMPLES.items():
+    names = args[1:] or list(EXAMPLES)
+    unknown = [n for n in names if n not in EXAMPLES]
+    if unknown:
+        sys.stderr.write(f"unknown example(s) {unknown}; choose from {list(EXAMPLES)}\n")
+        return 2
+    for name in names:
+        dataset, formula, opts = EXAMPLES[name]
         t0 = time.perf_counter()
         rep = report(formula, load_dataset(dataset), source=dataset, seed=1, folds=10, n_boot=200,
                      out=out / f"{name}.html", **opts)

@@ -14,6 +14,8 @@ fast.
 :func:`plot_selection`            bootstrap selection frequencies
 :func:`plot_stability`            stability-selection paths (selection probability vs lambda)
 :func:`plot_intervals`            coefficient intervals (forest plot)
+:func:`plot_calibration`          binomial / Poisson: binned predicted vs observed means
+:func:`plot_roc`                  binomial: ROC curves with their AUC
 ================================  ===========================================================
 """
 from __future__ import annotations
@@ -29,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
 __all__ = ["plot_path", "plot_cv", "plot_df", "plot_bias_variance", "plot_selection", "plot_stability",
-           "plot_intervals"]
+           "plot_intervals", "plot_calibration", "plot_roc"]
 
 _MIN_COLOR = "#c0392b"
 _1SE_COLOR = "#2c3e50"
@@ -330,12 +332,28 @@ def plot_cv(cv: Any, *, ax: "Axes | None" = None, top_axis: bool = True) -> "Axe
     # as the path plot: the null model on the left, log(lambda) decreasing to the right
     ax.set_xlim(x.max() + 0.1, x.min() - 0.1)
     ax.set_xlabel(_LAMBDA_LABEL)
-    ax.set_ylabel("mean-squared error (CV)")
+    ax.set_ylabel(_cv_label(cv))
     ax.set_title("Cross-validation curve", fontsize=11)
     _mark_choices(ax, cv)
     if top_axis:
         _top_counts(ax, x, tab["n_nonzero"].to_numpy())
     return ax
+
+
+def _cv_label(cv: Any) -> str:
+    """The CV measure's name (cv.glmnet's, by :func:`regstats.cv.loss_name`), on two lines when long."""
+    from ..cv import loss_name
+
+    loss = getattr(cv, "loss", None) or "mse"
+    family = getattr(getattr(cv, "path", None), "family", "gaussian")
+    try:
+        name = loss_name(loss, family)
+    except KeyError:
+        name = str(loss)
+    if " (" in name:                    # "AUC (area under ...; larger is better)": the note on a second line
+        head, tail = name.split(" (", 1)
+        return f"{head} (CV)\n({tail}"
+    return name + " (CV)"
 
 
 def plot_df(path: Any, cv: Any = None, *, ax: "Axes | None" = None) -> "Axes":
@@ -612,4 +630,107 @@ def plot_intervals(intervals: Any | Mapping[str, Any], *, ax: "Axes | None" = No
     ax.set_title("Coefficient intervals", fontsize=11)
     if m > 1:
         ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax
+
+
+def _oof_of(cv: Any, lam: str | float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    from .calibration import cv_means, lambda_index
+
+    y, mu, w = cv_means(cv, lam)
+    return y, mu, w, float(cv.table["lambda"].iloc[lambda_index(cv, lam)])
+
+
+def plot_calibration(cv: Any, lam: str | float = "1se", *, ax: "Axes | None" = None, bins: int = 10,
+                     table: pd.DataFrame | None = None) -> "Axes":
+    """Calibration of a binomial or Poisson model: binned out-of-fold predictions against outcomes.
+
+    Rows are cut into ``bins`` groups of equal size by their out-of-fold prediction at ``lam``
+    (each row predicted by the CV fold fit that did not see it); each point is a bin's mean
+    prediction (x) and its observed proportion or mean count (y) with a 95% interval
+    (:func:`regstats.report.calibration.calibration_table`).  Points on the diagonal are
+    calibrated; points flatter than it (above it on the left, below on the right) mean the
+    predictions are pulled toward the average, as the penalty does at large lambda.
+
+    Parameters
+    ----------
+    cv : a binomial or Poisson CV result (``path.cv()``).
+    lam : ``"1se"`` (default), ``"min"`` or a lambda of the CV grid.
+    ax : Axes to draw on; a new figure when None.
+    bins : number of bins.
+    table : a calibration table to draw instead of computing it from ``cv``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from .calibration import calibration_table, lambda_index
+
+    family = cv.path.family
+    lam_v = float(cv.table["lambda"].iloc[lambda_index(cv, lam)])
+    if table is None:
+        y, mu, w, _ = _oof_of(cv, lam)
+        table = calibration_table(y, mu, w, bins=bins, family=family)
+    tab = _frame(table, "table", ["predicted", "observed", "obs_lower", "obs_upper", "n"])
+    ax = _axes(ax, figsize=(5.0, 4.6))
+    px, py = tab["predicted"].to_numpy(float), tab["observed"].to_numpy(float)
+    lo, hi = tab["obs_lower"].to_numpy(float), tab["obs_upper"].to_numpy(float)
+    top = float(np.nanmax(np.r_[px, hi])) * 1.05
+    limit = (0.0, 1.0) if family == "binomial" else (0.0, top)
+    ax.plot(limit, limit, color="0.6", linewidth=1.0, linestyle="--", label="perfect calibration", zorder=1)
+    ax.errorbar(px, py, yerr=[py - lo, hi - py], fmt="o", color=_1SE_COLOR, ecolor="0.6", elinewidth=1.0,
+                capsize=2, markersize=5, zorder=3, label="bin: observed (95% interval)")
+    ax.set_xlim(*limit)
+    ax.set_ylim(*limit)
+    ax.set_aspect("equal", adjustable="box")
+    what = "proportion" if family == "binomial" else "mean count"
+    name = getattr(cv.path, "response", "y")
+    if family == "binomial" and getattr(cv.path, "levels", None):
+        name = f"{name} = {cv.path.levels[1]}"
+    ax.set_xlabel(f"predicted {what} (out of fold)")
+    ax.set_ylabel(f"observed {what} of {name}")
+    ax.set_title(f"Calibration at lambda = {lam_v:.3g} ({len(tab)} bins of ~{int(np.median(tab['n']))} rows)",
+                 fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    return ax
+
+
+def plot_roc(cv: Any, lams: Sequence[str | float] = ("min", "1se"), *, ax: "Axes | None" = None) -> "Axes":
+    """ROC curves of a binomial model's out-of-fold predictions, one per lambda, AUC in the legend.
+
+    Each row is scored by the CV fold fit that did not see it (:func:`plot_calibration`); the
+    pooled AUC over all rows is shown (cv.glmnet's ``type.measure="auc"`` averages one AUC per fold
+    instead, so the two differ slightly).
+
+    Parameters
+    ----------
+    cv : a binomial CV result.
+    lams : lambdas to draw: ``"min"``, ``"1se"`` or numbers on the CV grid.
+    ax : Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from .calibration import auc, roc_curve
+
+    if cv.path.family != "binomial":
+        raise ParameterError(f"a ROC curve is for binomial models; this path is {cv.path.family}")
+    ax = _axes(ax, figsize=(5.0, 4.6))
+    colors = {"min": _MIN_COLOR, "1se": _1SE_COLOR}
+    ax.plot([0, 1], [0, 1], color="0.6", linewidth=1.0, linestyle="--", label="chance (AUC 0.5)")
+    for lam in lams:
+        y, mu, w, lam_v = _oof_of(cv, lam)
+        roc = roc_curve(y, mu, w)
+        key = str(lam).replace("lambda_", "").replace("lambda.", "")
+        label = (f"lambda_{key}" if key in colors else f"lambda = {lam_v:.3g}")
+        ax.plot(roc["fpr"], roc["tpr"], color=colors.get(key), linewidth=1.6,
+                label=f"{label} = {lam_v:.3g}: AUC {auc(y, mu, w):.3f}" if key in colors else
+                f"{label}: AUC {auc(y, mu, w):.3f}")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel("false-positive rate (1 - specificity)")
+    ax.set_ylabel("true-positive rate (sensitivity)")
+    ax.set_title("ROC curve (out-of-fold predictions)", fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
     return ax

@@ -1,0 +1,608 @@
+"""Penalized binomial and Poisson fits at one lambda: IRLS around weighted coordinate descent.
+
+glmnet's scheme (``lognet``/``fishnet``) on a design standardized once by the caller (centred and
+scaled with the observation weights, *not* multiplied by their square roots): at the current fit
+the loss ``1/n sum_i w_i (b(eta_i) - y_i eta_i)`` (b the cumulant: log(1 + e^eta), e^eta) is replaced
+by its quadratic model with IRLS weights ``q_i = w_i V(mu_i)`` (binomial V clipped at mu in
+[1e-5, 1 - 1e-5], as glmnet), which coordinate descent minimises keeping the working residual
+``rw_i = w_i (y_i - mu_i) - q_i (eta_i - eta_i^old)`` and the linear predictor up to date.  The
+columns' curvatures ``xv_j = 1/n sum_i q_i x_ij^2`` are computed on a column's first visit in each
+IRLS step, in the same loop as its first inner product.  Sweeps go over the strong set, then over
+its nonzero part until the coordinates' moves (in gradient units, ``xv_j |delta_j|``) are below the
+inner threshold, then over the strong set again (glmnet's pattern).  A step that raises the
+penalized objective is halved.
+
+Two solvers of the quadratic model:
+
+* ``glm_lambda_naive``: the columns themselves (wide designs; each sweep reads the strong columns).
+* ``glm_lambda_gram``: n >> p.  The weighted Gram matrix ``H = [1 X]' Q [1 X] / n`` of the strong
+  set is formed with BLAS by the caller only when it is stale (see ``regstats.glm``), and reused
+  across IRLS steps and lambdas (a proximal quasi-Newton step with an exact gradient: the fixed point
+  is the exact solution; a stale H only costs steps).  A step is one pass over X: the new linear
+  predictor and the gradient of every column, by row blocks so that each block of X is read from
+  memory once.
+
+Convergence is judged on the KKT conditions of the penalized problem with the exact gradient of
+every column (``X' w (y - mu) / n``): the fit at a lambda is accepted when the largest violation is
+at most ``kkt_tol * lam`` (plus a rounding floor).  Columns outside the strong set that violate it
+join the set.  Kernels never raise or warn: they return status codes.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+#: status codes
+CONVERGED, MAX_IRLS, MAX_SWEEPS = 0, 1, 2
+
+#: binomial means are clipped to [P_EPS, 1 - P_EPS] for the IRLS weights (glmnet's pmin)
+P_EPS = 1e-5
+
+
+_FM = {"reassoc", "contract", "nsz"}
+
+
+@njit(cache=True, fastmath=_FM)
+def _dot(X, j, r, s, e):
+    """sum_{i in [s, e)} X[i, j] r[i] (summed in any order: vectorized; slices so that the loop
+    index is provably nonnegative, without which numba does not vectorize)."""
+    xc = X[s:e, j]
+    rc = r[s:e]
+    acc = 0.0
+    for i in range(e - s):
+        acc += xc[i] * rc[i]
+    return acc
+
+
+@njit(cache=True, fastmath=_FM)
+def _dot2(X, j, r, q, n):
+    """(sum_i X[i, j] r[i], sum_i q[i] X[i, j]^2)."""
+    xc = X[:, j]
+    acc = 0.0
+    xx = 0.0
+    for i in range(n):
+        xij = xc[i]
+        acc += xij * r[i]
+        xx += q[i] * xij * xij
+    return acc, xx
+
+
+@njit(cache=True, fastmath=_FM)
+def _axpy(X, j, d, out, s, e):
+    xc = X[s:e, j]
+    oc = out[s:e]
+    for i in range(e - s):
+        oc[i] += xc[i] * d
+
+
+@njit(cache=True, fastmath=_FM)
+def _update(xc, q, d, rw, eta):
+    for i in range(xc.shape[0]):
+        xij = xc[i]
+        rw[i] -= q[i] * xij * d
+        eta[i] += xij * d
+
+
+@njit(cache=True, fastmath=_FM)
+def _vdot(a, b, m):
+    acc = 0.0
+    for k in range(m):
+        acc += a[k] * b[k]
+    return acc
+
+
+@njit(cache=True, fastmath=_FM)
+def _vaxpy(a, t, out, m):
+    for k in range(m):
+        out[k] += a[k] * t
+
+
+@njit(cache=True)
+def _mean(fam, e):
+    if fam == 0:
+        if e >= 0.0:
+            z = math.exp(-e)
+            return 1.0 / (1.0 + z)
+        z = math.exp(e)
+        return z / (1.0 + z)
+    return math.exp(min(e, 700.0))
+
+
+@njit(cache=True)
+def _var(fam, m):
+    if fam == 0:
+        m = min(max(m, P_EPS), 1.0 - P_EPS)
+        return m * (1.0 - m)
+    return max(m, 1e-300)
+
+
+@njit(cache=True)
+def _var_exact(fam, e):
+    """V(mu(eta)) without glmnet's clipping (binomial: e^-|eta| / (1 + e^-|eta|)^2, stable)."""
+    if fam == 0:
+        z = math.exp(-abs(e))
+        return z / ((1.0 + z) * (1.0 + z))
+    return max(math.exp(min(e, 700.0)), 1e-300)
+
+
+@njit(cache=True)
+def _cumulant(fam, e):
+    """b(eta): log(1 + e^eta) (binomial), e^eta (Poisson)."""
+    if fam == 0:
+        if e > 0.0:
+            return e + math.log1p(math.exp(-e))
+        return math.log1p(math.exp(e))
+    return math.exp(min(e, 700.0))
+
+
+@njit(cache=True)
+def _objective(fam, y, w, eta, b, v, kind, a, lam):
+    """1/n sum w (b(eta) - y eta) + lam sum v (a |b| + (1-a)/2 b^2) (the loss up to a constant)."""
+    n = y.shape[0]
+    s = 0.0
+    for i in range(n):
+        s += w[i] * (_cumulant(fam, eta[i]) - y[i] * eta[i])
+    pen = 0.0
+    for j in range(b.shape[0]):
+        if kind[j] == 1:
+            pen += v[j] * (a * abs(b[j]) + 0.5 * (1.0 - a) * b[j] * b[j])
+    return s / n + lam * pen
+
+
+@njit(cache=True)
+def _soft(z, t):
+    if z > t:
+        return z - t
+    if z < -t:
+        return z + t
+    return 0.0
+
+
+@njit(cache=True)
+def _violation(g, b, v, kind, a, lam, j):
+    """KKT violation of column j with loss gradient -g_j (g = X'w(y - mu)/n)."""
+    if kind[j] == 0:
+        return 0.0
+    if kind[j] == 2:
+        return abs(g[j])
+    gj = -g[j] + lam * (1.0 - a) * v[j] * b[j]
+    if b[j] == 0.0:
+        return max(abs(gj) - lam * a * v[j], 0.0)
+    s = 1.0 if b[j] > 0.0 else -1.0
+    return abs(gj + lam * a * v[j] * s)
+
+
+@njit(cache=True)
+def full_gradient(X, y, w, eta, fam, kind, g, r):
+    """r = w (y - mu(eta)); g_j = x_j'r / n for every live column; returns sum(r) / n."""
+    n, p = X.shape
+    s = 0.0
+    for i in range(n):
+        r[i] = w[i] * (y[i] - _mean(fam, eta[i]))
+        s += r[i]
+    for j in range(p):
+        if kind[j] == 0:
+            g[j] = 0.0
+            continue
+        g[j] = _dot(X, j, r, 0, n) / n
+    return s / n
+
+
+@njit(cache=True)
+def fresh_eta(X, b0, b, off, eta):
+    """eta = b0 + X b + offset, reading only the nonzero columns."""
+    n, p = X.shape
+    for i in range(n):
+        eta[i] = b0 + off[i]
+    for j in range(p):
+        bj = b[j]
+        if bj != 0.0:
+            _axpy(X, j, bj, eta, 0, n)
+
+
+@njit(cache=True)
+def kkt_worst(g, g0, b, v, kind, a, lam, intercept):
+    """Largest KKT violation (absolute, not divided by lam)."""
+    worst = abs(g0) if intercept else 0.0
+    for j in range(b.shape[0]):
+        vj = _violation(g, b, v, kind, a, lam, j)
+        if vj > worst:
+            worst = vj
+    return worst
+
+
+@njit(cache=True)
+def _add_violators(g, b, v, kind, a, lam, strong, limit):
+    """Columns outside the strong set whose violation exceeds ``limit`` join it; returns how many."""
+    added = 0
+    for j in range(b.shape[0]):
+        if kind[j] != 0 and not strong[j] and _violation(g, b, v, kind, a, lam, j) > limit:
+            strong[j] = True
+            added += 1
+    return added
+
+
+@njit(cache=True)
+def glm_lambda_naive(X, y, w, off, v, kind, fam, a, lam, b, b0a, eta, strong, g, kkt_tol, floor,
+                     max_irls, max_sweeps, intercept, exact, work):
+    """Solve at one lambda from (b0a[0], b, eta), warm.  ``g`` holds X'w(y - mu)/n at the start and
+    at the end; ``strong`` (bool p) is the working set (in/out).  ``work``: 4 x n scratch.
+    Returns (irls steps, sweeps, status, worst KKT violation / lam)."""
+    n, p = X.shape
+    mu_q = work[0]
+    rw = work[1]
+    eta_old = work[2]
+    xv = np.zeros(p)
+    stamp = np.full(p, -1, dtype=np.int64)
+    b_old = np.empty(p)
+    idx = np.empty(p, dtype=np.int64)
+    limit = kkt_tol * lam + floor
+    thr_in = 0.1 * limit
+    thr_out = 0.5 * limit
+    sweeps = 0
+    status = MAX_IRLS
+    b0 = b0a[0]
+    worst = np.inf
+    it = 0
+    for it in range(max_irls):
+        F_old = _objective(fam, y, w, eta, b, v, kind, a, lam)
+        sq = 0.0
+        for i in range(n):
+            m = _mean(fam, eta[i])
+            q = w[i] * _var_exact(fam, eta[i])
+            mu_q[i] = q
+            rw[i] = w[i] * (y[i] - m)
+            sq += q
+            eta_old[i] = eta[i]
+        ns = 0
+        for j in range(p):
+            b_old[j] = b[j]
+            if strong[j] and kind[j] != 0:
+                idx[ns] = j
+                ns += 1
+        b0_old = b0
+        full = True
+        while True:
+            maxchg = 0.0
+            for k in range(ns):
+                j = idx[k]
+                bj = b[j]
+                if not full and bj == 0.0:
+                    continue
+                if stamp[j] != it:
+                    acc, xx = _dot2(X, j, rw, mu_q, n)
+                    xv[j] = xx / n
+                    stamp[j] = it
+                else:
+                    acc = _dot(X, j, rw, 0, n)
+                xvj = xv[j]
+                if xvj <= 0.0:
+                    continue
+                u = acc / n + xvj * bj
+                if kind[j] == 2:
+                    nb = u / xvj
+                else:
+                    nb = _soft(u, lam * a * v[j]) / (xvj + lam * (1.0 - a) * v[j])
+                d = nb - bj
+                if d != 0.0:
+                    b[j] = nb
+                    _update(X[:, j], mu_q, d, rw, eta)
+                    c = xvj * abs(d)
+                    if c > maxchg:
+                        maxchg = c
+            if intercept and sq > 0.0:
+                s = 0.0
+                for i in range(n):
+                    s += rw[i]
+                d0 = s / sq
+                if d0 != 0.0:
+                    b0 += d0
+                    for i in range(n):
+                        rw[i] -= mu_q[i] * d0
+                        eta[i] += d0
+                    c = sq / n * abs(d0)
+                    if c > maxchg:
+                        maxchg = c
+            sweeps += 1
+            if sweeps >= max_sweeps:
+                break
+            if maxchg <= thr_in:
+                if full:
+                    break
+                full = True
+            else:
+                full = False
+        # halve a step that raises the objective
+        F_new = _objective(fam, y, w, eta, b, v, kind, a, lam)
+        halvings = 0
+        while F_new > F_old + 1e-13 * abs(F_old) and halvings < 30:
+            for k in range(ns):
+                j = idx[k]
+                b[j] = 0.5 * (b[j] + b_old[j])
+            b0 = 0.5 * (b0 + b0_old)
+            for i in range(n):
+                eta[i] = 0.5 * (eta[i] + eta_old[i])
+            F_new = _objective(fam, y, w, eta, b, v, kind, a, lam)
+            halvings += 1
+        stepchg = sq / n * abs(b0 - b0_old) if intercept else 0.0
+        for k in range(ns):
+            j = idx[k]
+            c = xv[j] * abs(b[j] - b_old[j])
+            if c > stepchg:
+                stepchg = c
+        if sweeps >= max_sweeps:
+            status = MAX_SWEEPS
+            break
+        if stepchg <= thr_out or halvings >= 30:
+            if exact:
+                fresh_eta(X, b0, b, off, eta)
+            g0 = full_gradient(X, y, w, eta, fam, kind, g, rw)
+            worst = kkt_worst(g, g0, b, v, kind, a, lam, intercept)
+            if worst <= limit:
+                status = CONVERGED
+                break
+            if _add_violators(g, b, v, kind, a, lam, strong, limit) == 0:
+                thr_in *= 0.1
+                thr_out *= 0.1
+    b0a[0] = b0
+    if status != CONVERGED:
+        g0 = full_gradient(X, y, w, eta, fam, kind, g, rw)
+        worst = kkt_worst(g, g0, b, v, kind, a, lam, intercept)
+    return it + 1, sweeps, status, worst / lam
+
+
+# -- the quasi-Newton solver (a weighted Gram matrix of the strong set, reused) ------------------
+
+@njit(cache=True)
+def _model_newton(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept):
+    """One Newton step of the model on its nonzero set with the signs held (exact when they
+    hold: the model is quadratic there), cut back where a coefficient would cross 0 (it is set to
+    0 there).  Updates d and grad in place; returns the new grad0."""
+    m = bT.shape[0]
+    act = np.empty(m, dtype=np.int64)
+    k = 0
+    for j in range(m):
+        if kindT[j] != 0 and bT[j] + d[j] != 0.0 and H[j, j] > 0.0:
+            act[k] = j
+            k += 1
+    ni = 1 if (intercept and h00 > 0.0) else 0
+    K = k + ni
+    if K == 0:
+        return grad0
+    M = np.empty((K, K))
+    rhs = np.empty(K)
+    for u in range(k):
+        j = act[u]
+        Hj = H[j]
+        for w_ in range(k):
+            M[u, w_] = Hj[act[w_]]
+        c = bT[j] + d[j]
+        M[u, u] += lam * (1.0 - a) * vT[j] if kindT[j] == 1 else 0.0
+        r = grad[j]
+        if kindT[j] == 1:
+            r += lam * (1.0 - a) * vT[j] * c + lam * a * vT[j] * (1.0 if c > 0.0 else -1.0)
+        rhs[u] = -r
+        if ni:
+            M[u, k] = h[j]
+            M[k, u] = h[j]
+    if ni:
+        M[k, k] = h00
+        rhs[k] = -grad0
+    delta = np.linalg.solve(M, rhs)
+    t = 1.0
+    for u in range(k):
+        j = act[u]
+        c = bT[j] + d[j]
+        if kindT[j] == 1 and c * (c + delta[u]) < 0.0:
+            tu = -c / delta[u]
+            if tu < t:
+                t = tu
+    for u in range(k):
+        j = act[u]
+        du = t * delta[u]
+        c = bT[j] + d[j]
+        if kindT[j] == 1 and c * (c + delta[u]) < 0.0 and -c / delta[u] <= t:
+            du = -c                                   # lands on 0
+        d[j] += du
+        _vaxpy(H[j], du, grad, m)
+        grad0 += h[j] * du
+    if ni:
+        d0 = t * delta[k]
+        d[m] += d0
+        _vaxpy(h, d0, grad, m)
+        grad0 += h00 * d0
+    return grad0
+
+
+@njit(cache=True)
+def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, intercept, newton_every=16):
+    """Minimise the quadratic model over the steps (d0, d) of the strong set T:
+
+        -gT'd - g0 d0 + 1/2 d'H d + d0 h'd + 1/2 h00 d0^2 + lam sum_T v (a|b + d| + (1-a)/2 (b + d)^2)
+
+    by coordinate descent with covariance updates (H: the weighted Gram matrix of T, h its
+    intercept column, h00 = sum(q)/n), until the model's KKT violation is at most ``thr``; every
+    ``newton_every`` sweeps a Newton solve on the nonzero set with the signs held (exact when they
+    hold) takes over from the sweeps, which creep on ill-conditioned models.  ``d`` (length
+    |T| + 1, the last entry d0) is in/out.  Returns the sweeps used."""
+    m = bT.shape[0]
+    grad = np.empty(m)
+    for j in range(m):
+        grad[j] = -gT[j] + h[j] * d[m] + _vdot(H[j], d, m)
+    grad0 = -g0 + h00 * d[m]
+    for k in range(m):
+        grad0 += h[k] * d[k]
+    sweeps = 0
+    full = True
+    thr_chg = thr
+    while sweeps < max_sweeps:
+        maxchg = 0.0
+        for j in range(m):
+            c_old = bT[j] + d[j]
+            if not full and c_old == 0.0:
+                continue
+            hjj = H[j, j]
+            if hjj <= 0.0 or kindT[j] == 0:
+                continue
+            z = hjj * c_old - grad[j]
+            if kindT[j] == 2:
+                c = z / hjj
+            else:
+                c = _soft(z, lam * a * vT[j]) / (hjj + lam * (1.0 - a) * vT[j])
+            delta = c - c_old
+            if delta != 0.0:
+                d[j] += delta
+                _vaxpy(H[j], delta, grad, m)
+                grad0 += h[j] * delta
+                chg = hjj * abs(delta)
+                if chg > maxchg:
+                    maxchg = chg
+        if intercept and h00 > 0.0:
+            delta = -grad0 / h00
+            if delta != 0.0:
+                d[m] += delta
+                _vaxpy(h, delta, grad, m)
+                grad0 = 0.0
+                chg = h00 * abs(delta)
+                if chg > maxchg:
+                    maxchg = chg
+        sweeps += 1
+        if maxchg <= thr_chg:
+            if full:
+                # small moves do not make a solved model when H is ill-conditioned: check its KKT
+                worst = abs(grad0) if intercept else 0.0
+                for j in range(m):
+                    if kindT[j] == 0:
+                        continue
+                    c = bT[j] + d[j]
+                    gj = grad[j] + lam * (1.0 - a) * vT[j] * c
+                    if kindT[j] == 2:
+                        vj = abs(gj)
+                    elif c == 0.0:
+                        vj = max(abs(gj) - lam * a * vT[j], 0.0)
+                    else:
+                        vj = abs(gj + lam * a * vT[j] * (1.0 if c > 0.0 else -1.0))
+                    if vj > worst:
+                        worst = vj
+                if worst <= thr or thr_chg < 1e-300:
+                    break
+                thr_chg *= 0.01
+            full = True
+        else:
+            full = False
+        if sweeps % newton_every == 0:
+            # coordinate descent creeps on an ill-conditioned model: solve it on its nonzero set
+            grad0 = _model_newton(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept)
+            full = True
+    return sweeps
+
+
+@njit(cache=True)
+def rows_sums(fam, y, w, eta, r, s, e):
+    """r = w (y - mu(eta)) on rows [s, e); returns (sum w (b(eta) - y eta), sum r) over them."""
+    loss = 0.0
+    s0 = 0.0
+    for i in range(s, e):
+        ei = eta[i]
+        ri = w[i] * (y[i] - _mean(fam, ei))
+        r[i] = ri
+        s0 += ri
+        loss += w[i] * (_cumulant(fam, ei) - y[i] * ei)
+    return loss, s0
+
+
+@njit(cache=True)
+def add_columns(X, cols, d, t, d0, eta_old, eta):
+    """eta = eta_old + t (d0 + X[:, cols] d), reading only the columns with d != 0."""
+    n = X.shape[0]
+    for i in range(n):
+        eta[i] = eta_old[i] + t * d0
+    for k in range(cols.shape[0]):
+        dj = t * d[k]
+        if dj != 0.0:
+            _axpy(X, cols[k], dj, eta, 0, n)
+
+
+@njit(cache=True)
+def _rows(fam, y, w, eta, r):
+    """r = w (y - mu(eta)); returns (1/n sum w (b(eta) - y eta), sum(r) / n)."""
+    n = y.shape[0]
+    loss = 0.0
+    s0 = 0.0
+    for i in range(n):
+        ei = eta[i]
+        ri = w[i] * (y[i] - _mean(fam, ei))
+        r[i] = ri
+        s0 += ri
+        loss += w[i] * (_cumulant(fam, ei) - y[i] * ei)
+    return loss / n, s0 / n
+
+
+@njit(cache=True)
+def step_pass(X, y, w, fam, kind, eta, eta_old, cols, dcols, d0, t, g, r):
+    """eta = eta_old + t (d0 + X[:, cols] dcols), r = w (y - mu), g_j = x_j'r / n for every live
+    column, and the loss 1/n sum w (b(eta) - y eta).  Returns (loss, sum(r) / n)."""
+    n, p = X.shape
+    for i in range(n):
+        eta[i] = eta_old[i] + t * d0
+    for k in range(cols.shape[0]):
+        dj = t * dcols[k]
+        if dj != 0.0:
+            _axpy(X, cols[k], dj, eta, 0, n)
+    loss, s0 = _rows(fam, y, w, eta, r)
+    for j in range(p):
+        g[j] = 0.0 if kind[j] == 0 else _dot(X, j, r, 0, n) / n
+    return loss, s0
+
+
+@njit(cache=True)
+def weighted_gram_inputs(X, cols, w, eta, fam, out):
+    """out[:, k] = sqrt(q) X[:, cols[k]] (q = w V(mu(eta)), the exact Hessian's weights: unlike
+    glmnet's clipped ones they keep the Newton step fast when classes separate), and returns q."""
+    n = X.shape[0]
+    sq = np.empty(n)
+    q = np.empty(n)
+    for i in range(n):
+        qi = w[i] * _var_exact(fam, eta[i])
+        q[i] = qi
+        sq[i] = math.sqrt(qi)
+    for k in range(cols.shape[0]):
+        xc = X[:, cols[k]]
+        oc = out[:, k]
+        for i in range(n):
+            oc[i] = xc[i] * sq[i]
+    return q
+
+
+@njit(cache=True)
+def bfgs_update(H, h, h00a, s, yv):
+    """BFGS update, in place, of the augmented model matrix A = [[H, h], [h', h00]] (h00a[0]) by
+    the step ``s`` and gradient change ``yv`` (both length m + 1, the intercept last):
+    A += yv yv'/(yv's) - (A s)(A s)'/(s'A s), skipped unless both curvatures are positive.
+    Returns whether it was applied."""
+    m = H.shape[0]
+    As = np.empty(m + 1)
+    for j in range(m):
+        As[j] = h[j] * s[m] + _vdot(H[j], s, m)
+    acc = h00a[0] * s[m]
+    for k in range(m):
+        acc += h[k] * s[k]
+    As[m] = acc
+    sAs = 0.0
+    ys = 0.0
+    for j in range(m + 1):
+        sAs += s[j] * As[j]
+        ys += yv[j] * s[j]
+    if not (sAs > 0.0 and ys > 1e-12 * sAs):
+        return False
+    for j in range(m):
+        aj = As[j] / sAs
+        yj = yv[j] / ys
+        Hj = H[j]
+        for k in range(m):
+            Hj[k] += yj * yv[k] - aj * As[k]
+        h[j] += yj * yv[m] - aj * As[m]
+    h00a[0] += yv[m] * yv[m] / ys - As[m] * As[m] / sAs
+    return True
