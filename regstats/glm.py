@@ -141,9 +141,12 @@ def _hessian_weights(fam_code: int, eta: np.ndarray) -> np.ndarray:
     return np.maximum(np.exp(np.minimum(eta, 700.0)), 1e-300)
 
 
-#: coordinate sweeps of the model between Newton solves on its nonzero set (each costs |A|^3/3: on
-#: problem A, 16 took 2.4 s binomial / 12.8 s Poisson, 32 took 1.8 / 10.7, none 1.6 / 42)
-_NEWTON_EVERY = 32
+#: coordinate sweeps of the model before its first Newton solve on the nonzero set, and between
+#: later ones (feature-sign search: one Cholesky factorization, O(k^2) per sign change; before it a
+#: dense LU solve every 32 sweeps took 1.8 s binomial / 10.7 s Poisson on problem A, with it
+#: (4, 8) ~1.8 / 6.4 s before the other changes; (8, 16), (32, 16), (2, 8) within the noise)
+_FIRST_NEWTON = 4
+_NEWTON_EVERY = 8
 
 
 class _QuasiNewton:
@@ -179,8 +182,7 @@ class _QuasiNewton:
             return
         XT = np.empty((self.T.size, n), dtype=np.float32).T
         q = glm_cd.weighted_gram_inputs(self.Xs, self.T, self.w, eta, self.fam, XT)
-        H = ssyrk(1.0 / n, XT, trans=1, lower=0).astype(float)
-        self.H = np.ascontiguousarray(np.triu(H) + np.triu(H, 1).T)
+        self.H = glm_cd.symmetric_from_upper(ssyrk(1.0 / n, XT, trans=1, lower=0))
         self.h = (XT.T @ np.sqrt(q).astype(np.float32)).astype(float) / n
         self.h00 = float(q.sum()) / n
         self.refreshes += 1
@@ -281,7 +283,8 @@ class _QuasiNewton:
             d = np.zeros(m + 1)
             bT = b[T]
             glm_cd.model_cd(self.H, self.h, self.h00, g[T], g0, bT, vv[T], kind[T], a, lam, d,
-                            max(0.1 * limit, 1e-4 * worst), 100_000, icpt, _NEWTON_EVERY)
+                            max(0.1 * limit, 1e-4 * worst), 100_000, icpt, _NEWTON_EVERY,
+                            _FIRST_NEWTON)
             F_old = loss + self.penalty(b, lam)
             t = 1.0
             while True:
