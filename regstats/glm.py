@@ -187,9 +187,10 @@ class _QuasiNewton:
         self.h00 = float(q.sum()) / n
         self.refreshes += 1
 
-    def step_pass(self, eta_old, T, dT, d0, t):
-        """eta2 = eta_old + t (d0 + X_T dT); r = w (y - mu); g2 = X'r / n (every column); returns
-        (loss, sum(r) / n).  X_T dT by BLAS when T is most columns, else column by column."""
+    def step_pass(self, eta_old, T, dT, d0, t, full=True):
+        """eta2 = eta_old + t (d0 + X_T dT); r = w (y - mu); g2 = X'r / n (every column, or only
+        T's when not ``full``); returns (loss, sum(r) / n).  X_T dT by BLAS when T is most columns,
+        else column by column."""
         X, y, w, r, eta2, g2 = self.Xs, self.y, self.w, self.r, self.eta2, self.g2
         n, p = X.shape
         if 2 * T.size >= p:
@@ -201,9 +202,17 @@ class _QuasiNewton:
         else:
             glm_cd.add_columns(X, T, dT, t, d0, eta_old, eta2)
         loss, s0 = glm_cd.rows_sums(self.fam, y, w, eta2, r, 0, n)
-        np.dot(X.T, r, out=g2)
-        g2 /= n
+        if full:
+            np.dot(X.T, r, out=g2)
+            g2 /= n
+        else:
+            glm_cd.partial_gradient(X, r, T, g2)
         return loss / n, s0 / n
+
+    def full_gradient(self, g):
+        """g = X'r / n for every column at the last step's residuals."""
+        np.dot(self.Xs.T, self.r, out=g)
+        g /= self.Xs.shape[0]
 
     def cheap(self) -> bool:
         """Whether a fresh Gram matrix costs less than a pass over X (BLAS runs some 8 times faster
@@ -276,10 +285,15 @@ class _QuasiNewton:
                 self.refresh(eta)
         steps = 0
         ok = False
+        live = max(int(np.count_nonzero(kind)), 1)
+        g_full = True
         while steps < max_iter:
             steps += 1
             T = self.T
             m = T.size
+            # while T is a small part of the columns, a step reads only T's (the gradient of the
+            # rest is formed once T's KKT conditions hold, to check them and find new columns)
+            partial = 4 * m < live
             d = np.zeros(m + 1)
             bT = b[T]
             glm_cd.model_cd(self.H, self.h, self.h00, g[T], g0, bT, vv[T], kind[T], a, lam, d,
@@ -288,7 +302,7 @@ class _QuasiNewton:
             F_old = loss + self.penalty(b, lam)
             t = 1.0
             while True:
-                nl, ng0 = self.step_pass(eta, T, d[:m], d[m], t)
+                nl, ng0 = self.step_pass(eta, T, d[:m], d[m], t, full=not partial)
                 self.passes += 1
                 bt = b.copy()
                 bt[T] = bT + t * d[:m]
@@ -299,11 +313,26 @@ class _QuasiNewton:
             b[:] = bt
             b0a[0] += t * d[m]
             self.bfgs(t * d, g, g0, ng0)
-            eta[:], g[:] = self.eta2, self.g2
+            eta[:] = self.eta2
+            if partial:
+                g[T] = self.g2[T]
+            else:
+                g[:] = self.g2
+            g_full = not partial
             g0, loss = ng0, nl
             if exact and steps % 8 == 0:
                 glm_cd.fresh_eta(self.Xs, b0a[0], b, self.off, eta)
                 g0 = glm_cd.full_gradient(self.Xs, self.y, self.w, eta, self.fam, kind, g, self.r)
+                g_full = True
+            if not g_full:
+                new = glm_cd.kkt_worst(g[T], g0, b[T], vv[T], kind[T], a, lam, icpt)
+                if new > limit:
+                    if new > 0.05 * worst or t < 1.0:
+                        self.refresh(eta)
+                    worst = new
+                    continue
+                self.full_gradient(g)
+                g_full = True
             new = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
             if new <= limit:
                 if exact:
@@ -326,6 +355,9 @@ class _QuasiNewton:
             if new > (0.02 if self.cheap() else 0.05) * worst or t < 1.0:
                 self.refresh(eta)
             worst = new
+        if not g_full:
+            self.full_gradient(g)
+            worst = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
         return steps, ok, g0, loss, worst / lam
 
 

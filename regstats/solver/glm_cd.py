@@ -779,3 +779,12 @@ def symmetric_from_upper(U):
             H[i, j] = u
             H[j, i] = u
     return H
+
+
+@njit(cache=True)
+def partial_gradient(X, r, cols, g):
+    """g_j = x_j'r / n for the columns ``cols`` only."""
+    n = X.shape[0]
+    for k in range(cols.shape[0]):
+        j = cols[k]
+        g[j] = _dot(X, j, r, 0, n) / n
