@@ -43,13 +43,13 @@ from regstats.glm import _standardized, glm_kkt, glm_path  # noqa: E402
 R_SCRIPT = r"""
 suppressPackageStartupMessages(library(glmnet))
 a <- commandArgs(trailingOnly = TRUE)
-n <- as.integer(a[2]); p <- as.integer(a[3]); reps <- as.integer(a[5])
+n <- as.integer(a[2]); p <- as.integer(a[3]); reps <- as.integer(a[5]); thresh <- as.numeric(a[6])
 X <- matrix(readBin(paste0(a[1], "_X.bin"), "double", n * p), n, p)
 y <- readBin(paste0(a[1], "_y.bin"), "double", n)
 ts <- numeric(reps)
 for (r in seq_len(reps)) {
   t0 <- proc.time()
-  f <- glmnet(X, y, family = a[4])
+  f <- glmnet(X, y, family = a[4], thresh = thresh)
   t1 <- proc.time() - t0
   ts[r] <- t1[["user.self"]] + t1[["sys.self"]]
 }
@@ -84,13 +84,13 @@ def kkt_all(fam, X, y, lambdas, a0, coef):
                      for k in range(len(lambdas))])
 
 
-def run_r(X, y, family, reps, tmp: Path):
+def run_r(X, y, family, reps, tmp: Path, thresh: float = 1e-7):
     stem = tmp / "p"
     X.ravel(order="F").tofile(f"{stem}_X.bin")
     y.tofile(f"{stem}_y.bin")
     rs = tmp / "bench.R"
     rs.write_text(R_SCRIPT)
-    out = subprocess.run(["Rscript", str(rs), str(stem), str(X.shape[0]), str(X.shape[1]), family, str(reps)],
+    out = subprocess.run(["Rscript", str(rs), str(stem), str(X.shape[0]), str(X.shape[1]), family, str(reps), repr(thresh)],
                          capture_output=True, text=True, check=True)
     res = json.loads(out.stdout.strip().splitlines()[-1])
     lam = np.fromfile(f"{stem}_lambda.bin")

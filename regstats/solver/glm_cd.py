@@ -666,10 +666,18 @@ def rows_sums(fam, y, w, eta, r, s, e):
     s0 = 0.0
     for i in range(s, e):
         ei = eta[i]
-        ri = w[i] * (y[i] - _mean(fam, ei))
+        if fam == 0:
+            # one exponential for both the mean and the cumulant log(1 + e^eta)
+            z = math.exp(-abs(ei))
+            mi = 1.0 / (1.0 + z) if ei >= 0.0 else z / (1.0 + z)
+            bi = max(ei, 0.0) + math.log1p(z)
+        else:
+            mi = math.exp(min(ei, 700.0))
+            bi = mi
+        ri = w[i] * (y[i] - mi)
         r[i] = ri
         s0 += ri
-        loss += w[i] * (_cumulant(fam, ei) - y[i] * ei)
+        loss += w[i] * (bi - y[i] * ei)
     return loss, s0
 
 
