@@ -14,9 +14,10 @@ strong rules, KKT checks on every column):
   of the strong set T (BLAS ``ssyrk``), which is kept along the path -- extended by the rows of
   new columns, BFGS-updated after every step, and formed afresh only when a step contracts the KKT
   violation by less than 20x (or when that is cheaper than a pass over X).  The model is solved by
-  covariance-update coordinate descent with a Newton solve on its nonzero set
+  covariance-update coordinate descent with feature-sign Newton solves on its nonzero set
   (:func:`regstats.solver.glm_cd.model_cd`); a step is then one pass over X (the new linear
-  predictor and the exact gradient of every column, BLAS), halved if it raises F.
+  predictor and the exact gradient of every column, BLAS; of T's columns only while T is under a
+  quarter of them, the rest's gradient once T's KKT conditions hold), halved if it raises F.
 * glmnet's own scheme (:func:`regstats.solver.glm_cd.glm_lambda_naive`): weighted coordinate descent
   on the columns inside each IRLS step, for strong sets too large for a Gram matrix.
 
