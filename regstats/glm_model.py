@@ -201,8 +201,16 @@ def fit_glm(formula, design, data_frame, fam: Family, levels, l1_ratio: float, l
         const = [names[j] for j in np.flatnonzero(no_var)]
         warnings.warn(f"constant column(s) {const[:10]}{' ...' if len(const) > 10 else ''} have no variance "
                       "in the rows used; their coefficients are kept at 0", DesignWarning, stacklevel=user_stacklevel())
-    sol = model.solve(prep, lam_user, n_lambda=n_lambda, lambda_min_ratio=lambda_min_ratio)
-    _warn_unconverged(sol)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sol = model.solve(prep, lam_user, n_lambda=n_lambda, lambda_min_ratio=lambda_min_ratio)
+    for wmsg in caught:       # re-raised at the user's line, separation with its direction named
+        text = str(wmsg.message)
+        if "separated" in text:
+            text = text.rstrip(".") + ". " + separating_direction(sol.beta[-1], names)
+        warnings.warn(text, wmsg.category, stacklevel=user_stacklevel())
+    if not caught:
+        _warn_unconverged(sol)
     if not (np.all(np.isfinite(sol.coef)) and np.all(np.isfinite(sol.intercept))):
         raise DataError("the solver produced non-finite coefficients; check the data for extreme values")
     lams = sol.lambdas
@@ -217,3 +225,17 @@ def fit_glm(formula, design, data_frame, fam: Family, levels, l1_ratio: float, l
                 terms=dict(design.spec.terms), converged=sol.converged, method=sol.method,
                 _design=design, _prep=prep, _solution=sol, _options=opts, _data=data_frame,
                 family=fam.name, levels=levels)
+
+
+def separating_direction(beta: np.ndarray, names, top: int = 5) -> str:
+    """A sentence naming the direction along which a (nearly) separated binomial fit grows: the
+    smallest lambda's coefficients on the standardized scale, normalised to length 1, largest first."""
+    norm = float(np.sqrt(beta @ beta))
+    if norm == 0:
+        return ""
+    d = beta / norm
+    order = np.argsort(-np.abs(d))[:top]
+    parts = ", ".join(f"{names[j]} {d[j]:+.2f}" for j in order if d[j] != 0)
+    more = int(np.count_nonzero(d)) - len(order)
+    return (f"The separating direction (the last fit's standardized coefficients, normalised to length 1): "
+            f"{parts}{f' and {more} more' if more > 0 else ''}.")

@@ -331,3 +331,15 @@ def test_relaxed_binomial_path_refits_by_maximum_likelihood(bc):
         warnings.simplefilter("ignore")
         cv = rp.cv(folds=5, seed=1, stratify=True)
     assert cv.loss == "deviance" and "Binomial Deviance" in str(cv.summary())
+
+
+def test_separation_names_the_separating_direction():
+    rng = np.random.default_rng(4)
+    d = pd.DataFrame({"a": rng.standard_normal(80), "b": rng.standard_normal(80), "noise": rng.standard_normal(80)})
+    d["y"] = (d["a"] - 0.5 * d["b"] > 0).astype(float)          # separated by a - 0.5 b
+    with pytest.warns(rs.ConvergenceWarning, match="separating direction") as rec:
+        path = rs.lasso("y ~ a + b + noise", d, family="binomial")
+    msg = next(str(w.message) for w in rec if "separating direction" in str(w.message))
+    direction = path._solution.beta[-1] / np.linalg.norm(path._solution.beta[-1])
+    assert direction[0] > 0 > direction[1] and msg.index("a +") < msg.index("b -")
+    assert rec[0].filename == __file__
