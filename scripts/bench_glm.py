@@ -100,7 +100,8 @@ def run_r(X, y, family, reps, tmp: Path, thresh: float = 1e-7):
     y.tofile(f"{stem}_y.bin")
     rs = tmp / "bench.R"
     rs.write_text(R_SCRIPT)
-    out = subprocess.run(["Rscript", str(rs), str(stem), str(X.shape[0]), str(X.shape[1]), family, str(reps), repr(thresh)],
+    out = subprocess.run(["Rscript", str(rs), str(stem), str(X.shape[0]), str(X.shape[1]), family, str(reps),
+                          repr(thresh)],
                          capture_output=True, text=True, check=True)
     res = json.loads(out.stdout.strip().splitlines()[-1])
     lam = np.fromfile(f"{stem}_lambda.bin")
@@ -186,7 +187,8 @@ def write(rows, load0, load1, reps):
     for r in rows:
         t = f"<= {target[r['problem']]}x" if r["family"] == "binomial" and r["problem"] in target else "-"
         bo, bg = BEFORE.get((r["family"], r["problem"]), (float("nan"), float("nan")))
-        lines.append(f"| {r['family']} | {r['problem']} | {r['n']} x {r['p']} | {r['ours']:.3f} | {r['glmnet']:.3f} | "
+        lines.append(f"| {r['family']} | {r['problem']} | {r['n']} x {r['p']} | {r['ours']:.3f} | "
+                     f"{r['glmnet']:.3f} | "
                      f"{r['ratio']:.2f}x | {t} | {bo:.3f} / {bg:.3f} ({bo / bg:.2f}x) | {r['n_ours']} / "
                      f"{r['n_glmnet']} | {r['kkt_ours']:.1e} | {r['kkt_glmnet']:.1e} ({r['kkt_glmnet_med']:.0e}) | "
                      f"{r['glmnet_tight']:.3f} | {r['ratio_tight']:.2f}x | {r['kkt_glmnet_tight']:.1e} "
@@ -194,7 +196,8 @@ def write(rows, load0, load1, reps):
     lines += ["", "The targets against glmnet's default (0.7x on A, 0.5x on B) are not met. The two tools do not "
               "do the same work: glmnet's default answers are 1e-3 to 0.3 lambda away from optimality (its KKT "
               "column), regstats' within 1e-5 lambda. With `thresh = 1e-14` glmnet comes within 7e-6 lambda on "
-              "binomial A but not on B or Poisson (4e-5 to 7e-5; 1e-13 leaves 3e-4 on binomial B), and regstats is then 2-14 times faster "
+              "binomial A but not on B or Poisson (4e-5 to 7e-5; 1e-13 leaves 3e-4 on binomial B), and "
+              "regstats is then 2-14 times faster "
               "(the 'ratio to it' column; one glmnet run each, as it is slow). \"before\": the first "
               "quasi-Newton solver, measured in an earlier run (its own glmnet times beside it: the machine's "
               "load differs between runs, so compare the ratios). What changed: the model's Newton solve is a "

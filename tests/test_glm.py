@@ -305,7 +305,8 @@ def test_model_solve_meets_its_kkt_conditions_with_and_without_feature_sign_newt
     c = bT + d[:m]
     grad = -g + H @ d[:m] + h * d[m] + lam * (1 - a) * v * c * (kind == 1)
     viol = np.where(kind == 2, np.abs(grad),
-                    np.where(c == 0, np.maximum(np.abs(grad) - lam * a * v, 0), np.abs(grad + lam * a * v * np.sign(c))))
+                    np.where(c == 0, np.maximum(np.abs(grad) - lam * a * v, 0),
+                             np.abs(grad + lam * a * v * np.sign(c))))
     assert viol.max() < 1e-11
     assert abs(-g0 + h00 * d[m] + h @ d[:m]) < 1e-11
     assert 5 < np.count_nonzero(c) < m and np.any(np.sign(c) * np.sign(bT) < 0)
