@@ -14,9 +14,10 @@ strong rules, KKT checks on every column):
   of the strong set T (BLAS ``ssyrk``), which is kept along the path -- extended by the rows of
   new columns, BFGS-updated after every step, and formed afresh only when a step contracts the KKT
   violation by less than 20x (or when that is cheaper than a pass over X).  The model is solved by
-  covariance-update coordinate descent with a Newton solve on its nonzero set
+  covariance-update coordinate descent with feature-sign Newton solves on its nonzero set
   (:func:`regstats.solver.glm_cd.model_cd`); a step is then one pass over X (the new linear
-  predictor and the exact gradient of every column, BLAS), halved if it raises F.
+  predictor and the exact gradient of every column, BLAS; of T's columns only while T is under a
+  quarter of them, the rest's gradient once T's KKT conditions hold), halved if it raises F.
 * glmnet's own scheme (:func:`regstats.solver.glm_cd.glm_lambda_naive`): weighted coordinate descent
   on the columns inside each IRLS step, for strong sets too large for a Gram matrix.
 
@@ -141,9 +142,12 @@ def _hessian_weights(fam_code: int, eta: np.ndarray) -> np.ndarray:
     return np.maximum(np.exp(np.minimum(eta, 700.0)), 1e-300)
 
 
-#: coordinate sweeps of the model between Newton solves on its nonzero set (each costs |A|^3/3: on
-#: problem A, 16 took 2.4 s binomial / 12.8 s Poisson, 32 took 1.8 / 10.7, none 1.6 / 42)
-_NEWTON_EVERY = 32
+#: coordinate sweeps of the model before its first Newton solve on the nonzero set, and between
+#: later ones (feature-sign search: one Cholesky factorization, O(k^2) per sign change; before it a
+#: dense LU solve every 32 sweeps took 1.8 s binomial / 10.7 s Poisson on problem A, with it
+#: (4, 8) ~1.8 / 6.4 s before the other changes; (8, 16), (32, 16), (2, 8) within the noise)
+_FIRST_NEWTON = 4
+_NEWTON_EVERY = 8
 
 
 class _QuasiNewton:
@@ -179,15 +183,15 @@ class _QuasiNewton:
             return
         XT = np.empty((self.T.size, n), dtype=np.float32).T
         q = glm_cd.weighted_gram_inputs(self.Xs, self.T, self.w, eta, self.fam, XT)
-        H = ssyrk(1.0 / n, XT, trans=1, lower=0).astype(float)
-        self.H = np.ascontiguousarray(np.triu(H) + np.triu(H, 1).T)
+        self.H = glm_cd.symmetric_from_upper(ssyrk(1.0 / n, XT, trans=1, lower=0))
         self.h = (XT.T @ np.sqrt(q).astype(np.float32)).astype(float) / n
         self.h00 = float(q.sum()) / n
         self.refreshes += 1
 
-    def step_pass(self, eta_old, T, dT, d0, t):
-        """eta2 = eta_old + t (d0 + X_T dT); r = w (y - mu); g2 = X'r / n (every column); returns
-        (loss, sum(r) / n).  X_T dT by BLAS when T is most columns, else column by column."""
+    def step_pass(self, eta_old, T, dT, d0, t, full=True):
+        """eta2 = eta_old + t (d0 + X_T dT); r = w (y - mu); g2 = X'r / n (every column, or only
+        T's when not ``full``); returns (loss, sum(r) / n).  X_T dT by BLAS when T is most columns,
+        else column by column."""
         X, y, w, r, eta2, g2 = self.Xs, self.y, self.w, self.r, self.eta2, self.g2
         n, p = X.shape
         if 2 * T.size >= p:
@@ -199,9 +203,17 @@ class _QuasiNewton:
         else:
             glm_cd.add_columns(X, T, dT, t, d0, eta_old, eta2)
         loss, s0 = glm_cd.rows_sums(self.fam, y, w, eta2, r, 0, n)
-        np.dot(X.T, r, out=g2)
-        g2 /= n
+        if full:
+            np.dot(X.T, r, out=g2)
+            g2 /= n
+        else:
+            glm_cd.partial_gradient(X, r, T, g2)
         return loss / n, s0 / n
+
+    def full_gradient(self, g):
+        """g = X'r / n for every column at the last step's residuals."""
+        np.dot(self.Xs.T, self.r, out=g)
+        g /= self.Xs.shape[0]
 
     def cheap(self) -> bool:
         """Whether a fresh Gram matrix costs less than a pass over X (BLAS runs some 8 times faster
@@ -274,18 +286,24 @@ class _QuasiNewton:
                 self.refresh(eta)
         steps = 0
         ok = False
+        live = max(int(np.count_nonzero(kind)), 1)
+        g_full = True
         while steps < max_iter:
             steps += 1
             T = self.T
             m = T.size
+            # while T is a small part of the columns, a step reads only T's (the gradient of the
+            # rest is formed once T's KKT conditions hold, to check them and find new columns)
+            partial = 4 * m < live
             d = np.zeros(m + 1)
             bT = b[T]
             glm_cd.model_cd(self.H, self.h, self.h00, g[T], g0, bT, vv[T], kind[T], a, lam, d,
-                            max(0.1 * limit, 1e-4 * worst), 100_000, icpt, _NEWTON_EVERY)
+                            max(0.1 * limit, 1e-4 * worst), 100_000, icpt, _NEWTON_EVERY,
+                            _FIRST_NEWTON)
             F_old = loss + self.penalty(b, lam)
             t = 1.0
             while True:
-                nl, ng0 = self.step_pass(eta, T, d[:m], d[m], t)
+                nl, ng0 = self.step_pass(eta, T, d[:m], d[m], t, full=not partial)
                 self.passes += 1
                 bt = b.copy()
                 bt[T] = bT + t * d[:m]
@@ -296,11 +314,26 @@ class _QuasiNewton:
             b[:] = bt
             b0a[0] += t * d[m]
             self.bfgs(t * d, g, g0, ng0)
-            eta[:], g[:] = self.eta2, self.g2
+            eta[:] = self.eta2
+            if partial:
+                g[T] = self.g2[T]
+            else:
+                g[:] = self.g2
+            g_full = not partial
             g0, loss = ng0, nl
             if exact and steps % 8 == 0:
                 glm_cd.fresh_eta(self.Xs, b0a[0], b, self.off, eta)
                 g0 = glm_cd.full_gradient(self.Xs, self.y, self.w, eta, self.fam, kind, g, self.r)
+                g_full = True
+            if not g_full:
+                new = glm_cd.kkt_worst(g[T], g0, b[T], vv[T], kind[T], a, lam, icpt)
+                if new > limit:
+                    if new > 0.05 * worst or t < 1.0:
+                        self.refresh(eta)
+                    worst = new
+                    continue
+                self.full_gradient(g)
+                g_full = True
             new = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
             if new <= limit:
                 if exact:
@@ -323,6 +356,9 @@ class _QuasiNewton:
             if new > (0.02 if self.cheap() else 0.05) * worst or t < 1.0:
                 self.refresh(eta)
             worst = new
+        if not g_full:
+            self.full_gradient(g)
+            worst = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
         return steps, ok, g0, loss, worst / lam
 
 

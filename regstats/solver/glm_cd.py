@@ -417,15 +417,173 @@ def _model_newton(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept):
 
 
 @njit(cache=True)
-def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, intercept, newton_every=16):
+def _tri_solve(L, rhs):
+    """x = (L L')^{-1} rhs for a lower-triangular L (forward then back substitution, O(k^2))."""
+    m = rhs.shape[0]
+    z = np.empty(m)
+    for i in range(m):
+        s = rhs[i]
+        Li = L[i]
+        for k in range(i):
+            s -= Li[k] * z[k]
+        z[i] = s / L[i, i]
+    x = np.empty(m)
+    for i in range(m - 1, -1, -1):
+        x[i] = z[i] / L[i, i]
+        xi = x[i]
+        Li = L[i]
+        for k in range(i):
+            z[k] -= Li[k] * xi
+    return x
+
+
+@njit(cache=True)
+def _model_newton_fs(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept):
+    """The model's exact minimiser on the face of its nonzero set by feature-sign search: one
+    Cholesky factorization (LAPACK) of the face's matrix; where the Newton point would flip a sign,
+    move to the first zero crossing, pin the crossed coordinates at 0 and correct the point by a
+    Schur complement (O(k^2) each), until the signs agree (the gaussian solver's
+    ``regstats.solver.cd._gram_newton``).  Updates d and grad in place; returns (grad0, ok) -- ok
+    False (nothing changed) when the face's matrix is not numerically positive definite."""
+    m = bT.shape[0]
+    act = np.empty(m, dtype=np.int64)
+    k = 0
+    for j in range(m):
+        if kindT[j] != 0 and bT[j] + d[j] != 0.0 and H[j, j] > 0.0:
+            act[k] = j
+            k += 1
+    ni = 1 if (intercept and h00 > 0.0) else 0
+    K = k + ni
+    if K == 0:
+        return grad0, True
+    M = np.empty((K, K))
+    rhs = np.empty(K)       # M (c + delta) = rhs: the absolute coordinates' Newton equations
+    cur = np.empty(K)
+    sgn = np.zeros(K)
+    pen = np.zeros(K, dtype=np.bool_)
+    for u in range(k):
+        j = act[u]
+        Hj = H[j]
+        for w_ in range(k):
+            M[u, w_] = Hj[act[w_]]
+        c = bT[j] + d[j]
+        cur[u] = c
+        r = grad[j]
+        if kindT[j] == 1:
+            rid = lam * (1.0 - a) * vT[j]
+            M[u, u] += rid
+            r += rid * c
+            sgn[u] = 1.0 if c > 0.0 else -1.0
+            r += lam * a * vT[j] * sgn[u]
+            pen[u] = a > 0.0 and vT[j] > 0.0
+        rhs[u] = -r
+        if ni:
+            M[u, k] = h[j]
+            M[k, u] = h[j]
+    if ni:
+        M[k, k] = h00
+        rhs[k] = -grad0
+        cur[k] = d[m]
+    # rhs holds -(model gradient) at cur: the Newton point is cur + M^{-1} rhs
+    scale = 0.0
+    for u in range(K):
+        if M[u, u] > scale:
+            scale = M[u, u]
+    for u in range(K):
+        M[u, u] += 1e-12 * scale
+    try:
+        L = np.linalg.cholesky(M)
+    except Exception:
+        return grad0, False
+    step = _tri_solve(L, rhs)
+    x0 = np.empty(K)
+    for u in range(K):
+        if not np.isfinite(step[u]):
+            return grad0, False
+        x0[u] = cur[u] + step[u]
+    x = x0.copy()
+    b = cur.copy()
+    dropped = np.zeros(K, dtype=np.bool_)
+    D = np.empty(K, dtype=np.int64)
+    Z = np.empty((K, K))
+    nd = 0
+    for _ in range(K + 1):
+        t = 2.0
+        for u in range(K):
+            if pen[u] and not dropped[u] and x[u] * sgn[u] <= 0.0:
+                tu = b[u] / (b[u] - x[u])
+                if tu < t:
+                    t = tu
+        if t > 1.0:
+            for u in range(K):
+                b[u] = 0.0 if dropped[u] else x[u]
+            break
+        for u in range(K):
+            if not dropped[u]:
+                b[u] += t * (x[u] - b[u])
+        newly = 0
+        for u in range(K):
+            if pen[u] and not dropped[u] and b[u] * sgn[u] <= 1e-14 * (abs(x[u]) + abs(cur[u]) + 1e-300):
+                dropped[u] = True
+                b[u] = 0.0
+                e = np.zeros(K)
+                e[u] = 1.0
+                z = _tri_solve(L, e)
+                for i in range(K):
+                    Z[i, nd] = z[i]
+                D[nd] = u
+                nd += 1
+                newly += 1
+        if newly == 0:
+            break
+        S = np.empty((nd, nd))
+        r = np.empty(nd)
+        for i in range(nd):
+            for l in range(nd):
+                S[i, l] = Z[D[i], l]
+            r[i] = x0[D[i]]
+        try:
+            y = np.linalg.solve(S, r)
+        except Exception:
+            break
+        for u in range(K):
+            s = x0[u]
+            for l in range(nd):
+                s -= Z[u, l] * y[l]
+            x[u] = s
+        for l in range(nd):
+            x[D[l]] = 0.0
+    # b: the new point (a descent point of the model in any case: it moved towards its minimiser)
+    for u in range(k):
+        j = act[u]
+        du = b[u] - cur[u]
+        if du != 0.0:
+            d[j] += du
+            if u < k and dropped[u]:
+                d[j] = -bT[j]
+            _vaxpy(H[j], du, grad, m)
+            grad0 += h[j] * du
+    if ni:
+        d0 = b[k] - cur[k]
+        d[m] += d0
+        _vaxpy(h, d0, grad, m)
+        grad0 += h00 * d0
+    return grad0, True
+
+
+@njit(cache=True)
+def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, intercept, newton_every=16,
+             first_newton=16):
     """Minimise the quadratic model over the steps (d0, d) of the strong set T:
 
         -gT'd - g0 d0 + 1/2 d'H d + d0 h'd + 1/2 h00 d0^2 + lam sum_T v (a|b + d| + (1-a)/2 (b + d)^2)
 
     by coordinate descent with covariance updates (H: the weighted Gram matrix of T, h its
-    intercept column, h00 = sum(q)/n), until the model's KKT violation is at most ``thr``; every
-    ``newton_every`` sweeps a Newton solve on the nonzero set with the signs held (exact when they
-    hold) takes over from the sweeps, which creep on ill-conditioned models.  ``d`` (length
+    intercept column, h00 = sum(q)/n), until the model's KKT violation is at most ``thr``; after
+    ``first_newton`` sweeps and every ``newton_every`` sweeps after that, the model's minimiser on
+    the face of its nonzero set (:func:`_model_newton_fs`, feature-sign search; the cut-back step
+    :func:`_model_newton` when that face's matrix is not positive definite) takes over from the
+    sweeps, which creep on ill-conditioned models.  ``d`` (length
     |T| + 1, the last entry d0) is in/out.  Returns the sweeps used."""
     m = bT.shape[0]
     grad = np.empty(m)
@@ -492,9 +650,11 @@ def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, inter
             full = True
         else:
             full = False
-        if sweeps % newton_every == 0:
+        if sweeps == first_newton or sweeps > first_newton and (sweeps - first_newton) % newton_every == 0:
             # coordinate descent creeps on an ill-conditioned model: solve it on its nonzero set
-            grad0 = _model_newton(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept)
+            grad0, ok = _model_newton_fs(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept)
+            if not ok:
+                grad0 = _model_newton(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept)
             full = True
     return sweeps
 
@@ -506,10 +666,18 @@ def rows_sums(fam, y, w, eta, r, s, e):
     s0 = 0.0
     for i in range(s, e):
         ei = eta[i]
-        ri = w[i] * (y[i] - _mean(fam, ei))
+        if fam == 0:
+            # one exponential for both the mean and the cumulant log(1 + e^eta)
+            z = math.exp(-abs(ei))
+            mi = 1.0 / (1.0 + z) if ei >= 0.0 else z / (1.0 + z)
+            bi = max(ei, 0.0) + math.log1p(z)
+        else:
+            mi = math.exp(min(ei, 700.0))
+            bi = mi
+        ri = w[i] * (y[i] - mi)
         r[i] = ri
         s0 += ri
-        loss += w[i] * (_cumulant(fam, ei) - y[i] * ei)
+        loss += w[i] * (bi - y[i] * ei)
     return loss, s0
 
 
@@ -606,3 +774,25 @@ def bfgs_update(H, h, h00a, s, yv):
         h[j] += yj * yv[m] - aj * As[m]
     h00a[0] += yv[m] * yv[m] / ys - As[m] * As[m] / sAs
     return True
+
+
+@njit(cache=True)
+def symmetric_from_upper(U):
+    """The symmetric float64 matrix (C order) whose upper triangle is U's (BLAS ``syrk`` output)."""
+    m = U.shape[0]
+    H = np.empty((m, m))
+    for i in range(m):
+        for j in range(i, m):
+            u = U[i, j]
+            H[i, j] = u
+            H[j, i] = u
+    return H
+
+
+@njit(cache=True)
+def partial_gradient(X, r, cols, g):
+    """g_j = x_j'r / n for the columns ``cols`` only."""
+    n = X.shape[0]
+    for k in range(cols.shape[0]):
+        j = cols[k]
+        g[j] = _dot(X, j, r, 0, n) / n
