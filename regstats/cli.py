@@ -85,14 +85,14 @@ def _open_interval(lo: float, hi: float, hi_closed: bool = False):
 
 
 def _nodewise(text: str) -> float | str:
-    if text in ("cv", "scaled"):
+    if text in ("znz", "cv", "scaled"):
         return text
     try:
         v = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be 'cv', 'scaled' or a number > 0; got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be 'znz', 'cv', 'scaled' or a number > 0; got {text!r}") from None
     if not 0 < v < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 'cv', 'scaled' or a number > 0; got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be 'znz', 'cv', 'scaled' or a number > 0; got {text!r}")
     return v
 
 

@@ -13,7 +13,9 @@ the working residuals ``(y - mu) / V(mu)^{1/2}`` (times ``w^{1/2}``) and noise l
 (``dispersion="pearson"`` estimates it for overdispersed counts).
 
 Defaults as for gaussian fits: the initial fit is the lasso at the 10-fold CV ``lambda_min`` of the
-same path (deviance loss), and one nodewise penalty is chosen by CV (hdi's default).  Intervals are
+same path (deviance loss), and one nodewise penalty by the Z&Z rule (CV's nodewise lambda lowered
+while the average variance factor stays below ``znz_factor`` times CV's; docs/uncertainty.md), or
+``nodewise_lambda="cv"`` (hdi's default) or a number.  Intervals are
 on the log-odds (log-rate) scale, and exponentiated for odds (rate) ratios.
 """
 from __future__ import annotations
@@ -30,14 +32,16 @@ from .errors import ParameterError
 __all__ = ["glm_desparsified"]
 
 
-def glm_desparsified(fit: Any, level: float = 0.95, *, nodewise_lambda: Any = "cv", folds: int = 10,
-                     seed: Any = None, dispersion: Any = None, initial: str = "cv", progress: bool = False):
+def glm_desparsified(fit: Any, level: float = 0.95, *, nodewise_lambda: Any = "znz", folds: int = 10,
+                     seed: Any = None, dispersion: Any = None, initial: str = "cv", progress: bool = False,
+                     znz_factor: float | None = None):
     """Desparsified-lasso intervals and p-values of a binomial or Poisson fit (module docstring).
 
     ``dispersion``: None (1, the likelihood's), ``"pearson"`` (Pearson's chi^2 / (n - nonzero - 1) at
     the initial fit) or a positive number.
     """
-    from .inference import (Inference, _finish, _nodewise_cv_lambda, desparsified_lasso)
+    from .inference import (ZNZ_FACTOR, Inference, _finish, _nodewise_cv_lambda, _nodewise_znz_lambda,
+                            desparsified_lasso)
     from ._parallel import rng_of
 
     path = fit.path
@@ -85,12 +89,20 @@ def glm_desparsified(fit: Any, level: float = 0.95, *, nodewise_lambda: Any = "c
         phi_text = "given"
     details: dict[str, Any] = {"initial": init_text, "initial_lambda": float(init.lam)}
     if isinstance(nodewise_lambda, str):
-        check.choice("nodewise_lambda", nodewise_lambda, ("cv",))
+        rule = check.choice("nodewise_lambda", nodewise_lambda, ("znz", "cv"))
         sd = np.sqrt((Xw * Xw).mean(axis=0))
         Xs = Xw / np.where(sd > 0, sd, 1.0)
         lam_nw, cvtab = _nodewise_cv_lambda(Xs, folds, rng_of(nw_ss), progress=progress)
         details["nodewise_cv"] = cvtab
+        details["nodewise_lambda_cv"] = lam_nw
         details["nodewise_rule"] = f"{folds}-fold CV (lambda.min) on the weighted design"
+        if rule == "znz":
+            factor = ZNZ_FACTOR if znz_factor is None else check.real_in("znz_factor", znz_factor, 1.0, np.inf,
+                                                                          hi_open=True)
+            lam_nw, ratio, _ = _nodewise_znz_lambda(Xs, lam_nw, factor)
+            details["nodewise_variance_ratio"] = ratio
+            details["nodewise_rule"] = (f"Z&Z rule on the weighted design, variance budget {factor:g} x that at "
+                                        f"{folds}-fold CV's lambda.min (variance x {ratio:.3g})")
     else:
         lam_nw = check.real_in("nodewise_lambda", nodewise_lambda, 0.0, np.inf, lo_open=True)
         details["nodewise_rule"] = "given"

@@ -241,6 +241,7 @@ REPORT_OPTIONS = [  # (argv, keyword, value the library must receive)
     (["--inference", "naive-refit"], "inference_options", {"method": "naive_refit"}),
     (["--nodewise-lambda", "0.1"], "inference_options", {"nodewise_lambda": 0.1}),
     (["--nodewise-lambda", "scaled"], "inference_options", {"nodewise_lambda": "scaled"}),
+    (["--nodewise-lambda", "znz"], "inference_options", {"nodewise_lambda": "znz"}),
     (["-f", "lpsa ~ lcavol + lweight"], 0, "lpsa ~ lcavol + lweight"),
     (["--dataset", "diabetes"], 0, "y ~ ."),
     (["-o", "x.md"], "out", "x.md"),
@@ -345,7 +346,7 @@ def test_n_jobs_reaches_cv_and_bootstrap_in_a_real_report(monkeypatch, tmp_path,
     (["report", "-j", "two"], "must be a nonzero integer"),
     (["report", "--threshold", "0.5"], "must be a number in (0.5, 1]"),
     (["report", "--pfer", "0"], "must be a number in (0, inf)"),
-    (["report", "--nodewise-lambda", "-1"], "must be 'cv', 'scaled' or a number > 0"),
+    (["report", "--nodewise-lambda", "-1"], "must be 'znz', 'cv', 'scaled' or a number > 0"),
     (["report", "--inference", "bayes"], "invalid choice: 'bayes'"),
 ])
 def test_option_values_validated_as_the_library_does(argv, message, capsys, monkeypatch, tmp_path):
