@@ -43,8 +43,9 @@ GAUSSIAN_ONLY = {
     "bias_variance": "the bias-variance decomposition is for gaussian models only (it splits the squared "
                      "error around a mean with gaussian noise; a binomial or Poisson model has no such split "
                      "of its deviance)",
-    "relaxed": "the relaxed fit cross-validated over (lambda, gamma) (path.relax()) is for gaussian models only; "
-               "the maximum-likelihood refit on the selected columns is in the comparison table below",
+    "relaxed": "the relaxed fit cross-validated over (lambda, gamma) is not part of binomial and Poisson reports "
+               "(it is available as path.relax().cv()); the maximum-likelihood refit on the selected columns is "
+               "in the comparison table below",
 }
 #: candidate mixings for ``l1_ratio="cv"``
 L1_RATIOS = (0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0)
