@@ -684,6 +684,25 @@ def _warn_unconverged(sol: engine.Solution) -> None:
                       ConvergenceWarning, stacklevel=user_stacklevel())
 
 
+def check_path_options(l1_ratio: Any, n_lambda: Any, lambda_min_ratio: Any, standardize: Any, tol: Any,
+                       max_iter: Any, lambdas: Any, y_scale: Any) -> tuple:
+    """:func:`elastic_net`'s numeric options validated (the pandas and the dask paths share it):
+    ``(a, n_lambda, lambda_min_ratio, tol, max_iter, lambdas or None, y_scale)``."""
+    a = check.real_in("l1_ratio", l1_ratio, 0.0, 1.0)
+    n_lambda = check.positive_int("n_lambda", n_lambda)
+    if lambda_min_ratio is not None:
+        lambda_min_ratio = check.real_in("lambda_min_ratio", lambda_min_ratio, 0.0, 1.0, lo_open=True,
+                                         hi_open=True)
+    if not isinstance(standardize, (bool, np.bool_)):
+        raise ParameterError(f"standardize must be True or False; got {standardize!r}")
+    tol = check.real_in("tol", tol, 0.0, 1.0, lo_open=True)
+    max_iter = check.positive_int("max_iter", max_iter)
+    lam_user = check.lambdas(lambdas) if lambdas is not None else None
+    if y_scale is not None:
+        y_scale = check.real_in("y_scale", y_scale, 0.0, np.inf, lo_open=True, hi_open=True)
+    return a, n_lambda, lambda_min_ratio, tol, max_iter, lam_user, y_scale
+
+
 def _is_dask(data: Any) -> bool:
     """A dask DataFrame (checked by module name: dask is imported only for one)."""
     return type(data).__module__.split(".")[0] in ("dask", "dask_expr") and hasattr(data, "to_delayed")
@@ -741,18 +760,8 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
                                 lambda_min_ratio=lambda_min_ratio, standardize=standardize,
                                 penalty_factor=penalty_factor, weights=weights, tol=tol, max_iter=max_iter,
                                 y_scale=y_scale, family=fam.name, offset=offset, _exclude=_exclude)
-    a = check.real_in("l1_ratio", l1_ratio, 0.0, 1.0)
-    n_lambda = check.positive_int("n_lambda", n_lambda)
-    if lambda_min_ratio is not None:
-        lambda_min_ratio = check.real_in("lambda_min_ratio", lambda_min_ratio, 0.0, 1.0, lo_open=True,
-                                         hi_open=True)
-    if not isinstance(standardize, (bool, np.bool_)):
-        raise ParameterError(f"standardize must be True or False; got {standardize!r}")
-    tol = check.real_in("tol", tol, 0.0, 1.0, lo_open=True)
-    max_iter = check.positive_int("max_iter", max_iter)
-    lam_user = check.lambdas(lambdas) if lambdas is not None else None
-    if y_scale is not None:
-        y_scale = check.real_in("y_scale", y_scale, 0.0, np.inf, lo_open=True, hi_open=True)
+    a, n_lambda, lambda_min_ratio, tol, max_iter, lam_user, y_scale = check_path_options(
+        l1_ratio, n_lambda, lambda_min_ratio, standardize, tol, max_iter, lambdas, y_scale)
     # string column names, so weights="0" finds an integer-named column (a non-string formula is
     # reported first: rs.lasso(X, y) is a formula mistake, not a data one)
     data_frame = as_frame(data) if isinstance(formula, str) else data

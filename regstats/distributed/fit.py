@@ -175,18 +175,10 @@ def elastic_net(formula: str, ddf: Any, l1_ratio: float = 0.5, *, lambdas: Seque
                              "rows into memory (ddf.compute()) or fit a sample with the pandas path")
     if not isinstance(formula, str):
         raise FormulaError(f"formula must be a string such as 'y ~ x1 + x2'; got {type(formula).__name__}")
-    a = check.real_in("l1_ratio", l1_ratio, 0.0, 1.0)
-    n_lambda = check.positive_int("n_lambda", n_lambda)
-    if lambda_min_ratio is not None:
-        lambda_min_ratio = check.real_in("lambda_min_ratio", lambda_min_ratio, 0.0, 1.0, lo_open=True,
-                                         hi_open=True)
-    if not isinstance(standardize, (bool, np.bool_)):
-        raise ParameterError(f"standardize must be True or False; got {standardize!r}")
-    tol = check.real_in("tol", tol, 0.0, 1.0, lo_open=True)
-    max_iter = check.positive_int("max_iter", max_iter)
-    lam_user = check.lambdas(lambdas) if lambdas is not None else None
-    if y_scale is not None:
-        y_scale = check.real_in("y_scale", y_scale, 0.0, np.inf, lo_open=True, hi_open=True)
+    from ..path import check_path_options
+
+    a, n_lambda, lambda_min_ratio, tol, max_iter, lam_user, y_scale = check_path_options(
+        l1_ratio, n_lambda, lambda_min_ratio, standardize, tol, max_iter, lambdas, y_scale)
     if _gathered is None:
         _gathered = gather(formula, ddf, weights, _exclude)
     design, job, res, used, n_passes = _gathered
