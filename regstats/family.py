@@ -21,7 +21,8 @@ from scipy.special import expit, xlogy
 
 from .errors import DataError
 
-__all__ = ["Family", "BINOMIAL", "POISSON", "GAUSSIAN", "family_of", "binary_response", "code_binary_column"]
+__all__ = ["Family", "BINOMIAL", "POISSON", "GAUSSIAN", "family_of", "binary_response", "code_binary_column",
+           "on_scale"]
 
 #: binomial means are kept in [_P_EPS, 1 - _P_EPS] for the IRLS weights (glmnet's pmin/pmax)
 _P_EPS = 1e-5
@@ -112,6 +113,25 @@ def family_of(family: "str | Family") -> Family:
     if isinstance(family, str) and family.lower() in _FAMILIES:
         return _FAMILIES[family.lower()]
     raise ParameterError(f"family must be one of 'gaussian', 'binomial', 'poisson'; got {family!r}")
+
+
+def on_scale(family: str, eta: np.ndarray, typ: str, levels: "tuple[str, str] | None" = None) -> np.ndarray:
+    """Linear predictors (offset included) on the scale ``predict(type=)`` asks: ``"link"``,
+    ``"response"`` (the mean; a gaussian model's link is its mean) or ``"class"`` (binomial: the
+    more probable level at 0.5, as ``levels[1]`` / ``levels[0]`` when the response was labels)."""
+    from .errors import ParameterError
+
+    if typ == "class" and family != "binomial":
+        raise ParameterError(f"type='class' is for binomial models; this model is {family}")
+    if typ == "link":
+        return eta
+    mu = family_of(family).mean(eta)
+    if typ == "response":
+        return mu
+    hi = mu > 0.5
+    if levels is None:
+        return hi.astype(float)
+    return np.where(hi, levels[1], levels[0]).astype(object)
 
 
 def binary_response(values: "np.ndarray | list", name: str = "y") -> "tuple[np.ndarray, tuple[str, str] | None]":

@@ -24,10 +24,10 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from . import _validate as check
 from .errors import ParameterError
+from .family import family_of
 
 __all__ = ["glm_desparsified"]
 
@@ -45,7 +45,7 @@ def glm_desparsified(fit: Any, level: float = 0.95, *, nodewise_lambda: Any = "z
     from ._parallel import rng_of
 
     path = fit.path
-    fam = __import__("regstats.family", fromlist=["family_of"]).family_of(path.family)
+    fam = family_of(path.family)
     initial = check.choice("initial", initial, ("cv", "fit"))
     root = check.seed_sequence(seed)
     cv_ss, nw_ss = root.spawn(2)

@@ -178,11 +178,9 @@ def fit_glm(formula, design, data_frame, fam: Family, levels, l1_ratio: float, l
     second half for these families: the arguments are validated there)."""
     import warnings
 
-    import pandas as pd
-
     from .design import row_vector
-    from .errors import DataError, DesignWarning, user_stacklevel
-    from .path import Path, _Options, _warn_unconverged
+    from .errors import DesignWarning, user_stacklevel
+    from .path import Path, _coef_frame, _Options, _warn_constant, _warn_unconverged
 
     y = fam.check_response(design.y, design.spec.response)
     if fam.name == "poisson":
@@ -196,11 +194,7 @@ def fit_glm(formula, design, data_frame, fam: Family, levels, l1_ratio: float, l
     model = GLMModel(X=design.X, y=y, weights=w, offset=off, penalty_factor=v, standardize=standardize,
                      intercept=design.spec.intercept, l1_ratio=l1_ratio, tol=tol, max_iter=max_iter, family=fam)
     prep = model.prepare()
-    no_var = prep.constant if prep.excluded is None else prep.constant & ~prep.excluded
-    if no_var.any():
-        const = [names[j] for j in np.flatnonzero(no_var)]
-        warnings.warn(f"constant column(s) {const[:10]}{' ...' if len(const) > 10 else ''} have no variance "
-                      "in the rows used; their coefficients are kept at 0", DesignWarning, stacklevel=user_stacklevel())
+    _warn_constant(prep, names)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         sol = model.solve(prep, lam_user, n_lambda=n_lambda, lambda_min_ratio=lambda_min_ratio)
@@ -211,12 +205,8 @@ def fit_glm(formula, design, data_frame, fam: Family, levels, l1_ratio: float, l
         warnings.warn(text, wmsg.category, stacklevel=user_stacklevel())
     if not caught:
         _warn_unconverged(sol)
-    if not (np.all(np.isfinite(sol.coef)) and np.all(np.isfinite(sol.intercept))):
-        raise DataError("the solver produced non-finite coefficients; check the data for extreme values")
     lams = sol.lambdas
-    cols = (["Intercept"] if design.spec.intercept else []) + list(names)
-    coef_mat = np.column_stack([sol.intercept, sol.coef]) if design.spec.intercept else sol.coef
-    coef = pd.DataFrame(coef_mat, index=pd.Index(lams, name="lambda"), columns=cols)
+    coef = _coef_frame(sol, design)
     opts = _Options(l1_ratio=l1_ratio, standardize=standardize, weights=w, penalty_factor=v, tol=tol,
                     max_iter=max_iter, lambda_min_ratio=lambda_min_ratio, user_lambdas=lam_user is not None,
                     offset=off, offset_name=offset if isinstance(offset, str) else None)

@@ -20,7 +20,7 @@ from ._summary import Summary
 from .design import Design, as_frame, build_design, row_vector
 from .dof import df_at, df_path
 from .errors import ArgumentError, ConvergenceWarning, DataError, DesignWarning, ParameterError, user_stacklevel
-from .family import GAUSSIAN, Family, family_of
+from .family import GAUSSIAN, Family, family_of, on_scale
 
 if TYPE_CHECKING:  # pragma: no cover
     from .biasvar import BiasVariance  # noqa: F401
@@ -329,9 +329,8 @@ class Path:
             b0 = np.array([f.intercept for f in fits])
         pred = X @ coef.T + b0[None, :]
         if self.family != "gaussian":
-            pred = self._glm_scale(pred + self._offset_of(newdata, offset, len(index))[:, None], typ)
-        elif typ == "class":
-            raise ParameterError("type='class' is for binomial models; this path is gaussian")
+            pred += self._offset_of(newdata, offset, len(index))[:, None]
+        pred = on_scale(self.family, pred, typ, self.levels)
         out = pd.DataFrame(pred, index=index, columns=pd.Index(lams, name="lambda"))
         return out
 
@@ -355,21 +354,6 @@ class Path:
         if arr.shape != (n,):
             raise DataError(f"offset must have one entry per row of newdata ({n}); got {arr.size}")
         return arr
-
-    def _glm_scale(self, eta: np.ndarray, typ: str) -> np.ndarray:
-        """Linear predictors on the scale asked: link, response (mean) or class (binomial)."""
-        fam = family_of(self.family)
-        if typ == "link":
-            return eta
-        mu = fam.mean(eta)
-        if typ == "response":
-            return mu
-        if self.family != "binomial":
-            raise ParameterError("type='class' is for binomial models; this path is " + self.family)
-        hi = mu > 0.5
-        if self.levels is None:
-            return hi.astype(float)
-        return np.where(hi, self.levels[1], self.levels[0]).astype(object)
 
     def _rows_of(self, newdata: Any) -> tuple[np.ndarray, pd.Index]:
         """Design rows and index for ``newdata`` (a DataFrame or a dict of columns; None: the fit's rows)."""
@@ -562,9 +546,8 @@ class Fit:
         X, index = path._rows_of(newdata)
         eta = X @ self.coef.to_numpy() + self.intercept
         if path.family != "gaussian":
-            eta = path._glm_scale((eta + path._offset_of(newdata, offset, len(index)))[:, None], typ)[:, 0]
-        elif typ == "class":
-            raise ParameterError("type='class' is for binomial models; this fit is gaussian")
+            eta += path._offset_of(newdata, offset, len(index))
+        eta = on_scale(path.family, eta, typ, path.levels)
         return pd.Series(eta, index=index, name="prediction")
 
     def to_frame(self) -> pd.DataFrame:
@@ -673,6 +656,25 @@ def _lam_arg(lam: Any) -> float:
     from ._lam import resolve_lam
 
     return resolve_lam(lam, None)
+
+
+def _warn_constant(prep: Any, names: Sequence[str]) -> None:
+    """The DesignWarning for columns with no variance in the rows used (excluded ones are meant)."""
+    no_var = prep.constant if prep.excluded is None else prep.constant & ~prep.excluded
+    if no_var.any():
+        const = [names[j] for j in np.flatnonzero(no_var)]
+        warnings.warn(f"constant column(s) {const[:10]}{' ...' if len(const) > 10 else ''} have no variance "
+                      "in the rows used; their coefficients are kept at 0", DesignWarning, stacklevel=user_stacklevel())
+
+
+def _coef_frame(sol: engine.Solution, design: Any) -> pd.DataFrame:
+    """A solved path's original-scale coefficients, one row per lambda, ``Intercept`` first (a
+    DataError if the solver produced non-finite numbers)."""
+    if not (np.all(np.isfinite(sol.coef)) and np.all(np.isfinite(sol.intercept))):
+        raise DataError("the solver produced non-finite coefficients; check the data for extreme values")
+    cols = (["Intercept"] if design.spec.intercept else []) + list(design.column_names)
+    coef_mat = np.column_stack([sol.intercept, sol.coef]) if design.spec.intercept else sol.coef
+    return pd.DataFrame(coef_mat, index=pd.Index(sol.lambdas, name="lambda"), columns=cols)
 
 
 def _warn_unconverged(sol: engine.Solution) -> None:
@@ -791,11 +793,7 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
                        bool(standardize), w, v, offset, tol, max_iter)
     prep = engine.prepare(design.X, design.y, weights=w, penalty_factor=v, standardize=bool(standardize),
                           intercept=design.spec.intercept, y_scale=y_scale)
-    no_var = prep.constant if prep.excluded is None else prep.constant & ~prep.excluded
-    if no_var.any():
-        const = [names[j] for j in np.flatnonzero(no_var)]
-        warnings.warn(f"constant column(s) {const[:10]}{' ...' if len(const) > 10 else ''} have no variance "
-                      "in the rows used; their coefficients are kept at 0", DesignWarning, stacklevel=user_stacklevel())
+    _warn_constant(prep, names)
     dups = _duplicate_columns(design.X, names, prep)
     if dups:
         warnings.warn(f"duplicate design columns {dups[:5]}: the penalty splits their effect between them",
@@ -805,11 +803,7 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     lams = lam_user if lam_user is not None else engine.lambda_grid(prep, a, n_lambda, lambda_min_ratio)
     sol = engine.solve(prep, a, lams, tol=tol, max_iter=max_iter)
     _warn_unconverged(sol)
-    if not (np.all(np.isfinite(sol.coef)) and np.all(np.isfinite(sol.intercept))):
-        raise DataError("the solver produced non-finite coefficients; check the data for extreme values")
-    cols = (["Intercept"] if design.spec.intercept else []) + list(names)
-    coef_mat = np.column_stack([sol.intercept, sol.coef]) if design.spec.intercept else sol.coef
-    coef = pd.DataFrame(coef_mat, index=pd.Index(lams, name="lambda"), columns=cols)
+    coef = _coef_frame(sol, design)
     opts = _Options(l1_ratio=a, standardize=bool(standardize), weights=w, penalty_factor=v, tol=tol,
                     max_iter=max_iter, lambda_min_ratio=lambda_min_ratio, user_lambdas=lam_user is not None,
                     y_scale=y_scale)

@@ -21,6 +21,7 @@ from . import _validate as check
 from ._summary import Summary
 from .design import DesignSpec, as_frame
 from .errors import DataError, FileError, ParameterError
+from .family import on_scale
 
 __all__ = ["LoadedPath", "save_path", "load"]
 
@@ -159,9 +160,8 @@ class LoadedPath:
             coef, b0 = self._coef_at(lams)
         pred = X @ coef.T + b0[None, :]
         if self.family != "gaussian":
-            pred = self._glm_scale(pred + self._offset(frame, offset)[:, None], typ)
-        elif typ == "class":
-            raise ParameterError("type='class' is for binomial models; this path is gaussian")
+            pred += self._offset(frame, offset)[:, None]
+        pred = on_scale(self.family, pred, typ, self.levels)
         return pd.DataFrame(pred, index=frame.index, columns=pd.Index(lams, name="lambda"))
 
     def _offset(self, frame: pd.DataFrame, offset: Any) -> np.ndarray:
@@ -179,21 +179,6 @@ class LoadedPath:
             return frame[name].to_numpy(dtype=float)
         raise ParameterError("this model has an offset: give the new rows' offset, predict(newdata, offset=...)"
                              + (f" or a column {name!r}" if name != "array" else ""))
-
-    def _glm_scale(self, eta: np.ndarray, typ: str) -> np.ndarray:
-        from .family import family_of
-
-        if typ == "link":
-            return eta
-        mu = family_of(self.family).mean(eta)
-        if typ == "response":
-            return mu
-        if self.family != "binomial":
-            raise ParameterError(f"type='class' is for binomial models; this path is {self.family}")
-        hi = mu > 0.5
-        if self.levels is None:
-            return hi.astype(float)
-        return np.where(hi, self.levels[1], self.levels[0]).astype(object)
 
     def save(self, file: Any) -> None:
         """Write this path back to JSON."""

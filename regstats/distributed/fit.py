@@ -16,11 +16,11 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .. import _validate as check
 from .. import engine
 from ..design import build_design
 from ..errors import DataError, DesignWarning, FormulaError, ParameterError, user_stacklevel
-from ..path import Fit, Path, _Options, _caller_namespace, _penalty_vector, _warn_unconverged
+from ..path import (Fit, Path, _coef_frame, _Options, _caller_namespace, _penalty_vector, _warn_constant,
+                    _warn_unconverged)
 from . import passes
 from .gram import NoRows, prepared, rows_needed
 
@@ -196,11 +196,7 @@ def elastic_net(formula: str, ddf: Any, l1_ratio: float = 0.5, *, lambdas: Seque
     v = _penalty_vector(penalty_factor, design)
     prep = prepared(st, intercept=design.spec.intercept, standardize=bool(standardize), penalty_factor=v,
                     y_scale=y_scale, unit_weights=weights is None)
-    no_var = prep.constant if prep.excluded is None else prep.constant & ~prep.excluded
-    if no_var.any():
-        const = [names[j] for j in np.flatnonzero(no_var)]
-        warnings.warn(f"constant column(s) {const[:10]}{' ...' if len(const) > 10 else ''} have no variance "
-                      "in the rows used; their coefficients are kept at 0", DesignWarning, stacklevel=user_stacklevel())
+    _warn_constant(prep, names)
     dups = _duplicates(prep, names)
     if dups:
         warnings.warn(f"duplicate design columns {dups[:5]}: the penalty splits their effect between them",
@@ -210,11 +206,7 @@ def elastic_net(formula: str, ddf: Any, l1_ratio: float = 0.5, *, lambdas: Seque
     lams = lam_user if lam_user is not None else engine.lambda_grid(prep, a, n_lambda, lambda_min_ratio)
     sol = engine.solve(prep, a, lams, tol=tol, max_iter=max_iter)
     _warn_unconverged(sol)
-    if not (np.all(np.isfinite(sol.coef)) and np.all(np.isfinite(sol.intercept))):
-        raise DataError("the solver produced non-finite coefficients; check the data for extreme values")
-    cols = (["Intercept"] if design.spec.intercept else []) + names
-    coef_mat = np.column_stack([sol.intercept, sol.coef]) if design.spec.intercept else sol.coef
-    coef = pd.DataFrame(coef_mat, index=pd.Index(lams, name="lambda"), columns=cols)
+    coef = _coef_frame(sol, design)
     opts = _Options(l1_ratio=a, standardize=bool(standardize), weights=None if weights is None else
                     NoRows("the per-row weights"), penalty_factor=v, tol=tol, max_iter=max_iter,
                     lambda_min_ratio=lambda_min_ratio, user_lambdas=lam_user is not None, y_scale=y_scale)
