@@ -708,6 +708,18 @@ class ElasticNetCV:
                 f"lambda_1se={self.lambda_1se:.4g}>")
 
 
+def check_l1_ratios(l1_ratios: Any) -> list[float]:
+    """The candidate mixings of :func:`cv_elastic_net`, validated, distinct and sorted."""
+    try:
+        ratios = [float(a) for a in np.atleast_1d(np.asarray(l1_ratios, dtype=float))]
+    except (TypeError, ValueError):
+        raise ParameterError(f"l1_ratios must be a sequence of numbers in [0, 1]; got {l1_ratios!r}") from None
+    if not ratios:
+        raise ParameterError(f"l1_ratios must be a non-empty sequence of numbers in [0, 1]; got {l1_ratios!r}")
+    ratios = sorted(set(check.real_in("l1_ratios", a, 0.0, 1.0) for a in ratios))
+    return ratios
+
+
 def cv_elastic_net(formula: str, data: pd.DataFrame, l1_ratios: Sequence[float] = (0.1, 0.5, 0.7, 0.9, 0.95, 0.99, 1.0),
                    folds: int = 10, foldid: Any = None, seed: Any = None, n_jobs: int = 1, *,
                    groups: Any = None, n_repeats: int = 1, loss: Loss | None = None, progress: bool = False,
@@ -736,13 +748,7 @@ def cv_elastic_net(formula: str, data: pd.DataFrame, l1_ratios: Sequence[float] 
 
         return dask_cv_elastic_net(formula, data, l1_ratios, folds, foldid, seed, groups=groups,
                                    n_repeats=n_repeats, loss=loss, stratify=stratify, **path_kwargs)
-    try:
-        ratios = [float(a) for a in np.atleast_1d(np.asarray(l1_ratios, dtype=float))]
-    except (TypeError, ValueError):
-        raise ParameterError(f"l1_ratios must be a sequence of numbers in [0, 1]; got {l1_ratios!r}") from None
-    if not ratios:
-        raise ParameterError(f"l1_ratios must be a non-empty sequence of numbers in [0, 1]; got {l1_ratios!r}")
-    ratios = sorted(set(check.real_in("l1_ratios", a, 0.0, 1.0) for a in ratios))
+    ratios = check_l1_ratios(l1_ratios)
     exclude = list(path_kwargs.pop("_exclude", ())) + [c for c in (foldid, groups) if isinstance(c, str)]
     paths = [elastic_net(formula, data, l1_ratio=a, _exclude=exclude, **path_kwargs) for a in ratios]
     loss = _check_loss(loss, paths[0].family)

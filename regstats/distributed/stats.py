@@ -492,16 +492,10 @@ def cv_elastic_net(formula: str, ddf: Any, l1_ratios: Any = (0.1, 0.5, 0.7, 0.9,
     """:func:`regstats.cv_elastic_net` on a dask DataFrame: the full data's and the folds'
     statistics do not depend on the penalty, so every l1_ratio's path and CV come from the same two
     passes (three with text factors)."""
-    from ..cv import ElasticNetCV
+    from ..cv import ElasticNetCV, check_l1_ratios
     from .fit import elastic_net, gather
 
-    try:
-        ratios = [float(a) for a in np.atleast_1d(np.asarray(l1_ratios, dtype=float))]
-    except (TypeError, ValueError):
-        raise ParameterError(f"l1_ratios must be a sequence of numbers in [0, 1]; got {l1_ratios!r}") from None
-    if not ratios:
-        raise ParameterError(f"l1_ratios must be a non-empty sequence of numbers in [0, 1]; got {l1_ratios!r}")
-    ratios = sorted(set(check.real_in("l1_ratios", a, 0.0, 1.0) for a in ratios))
+    ratios = check_l1_ratios(l1_ratios)
     if loss not in (None, "mse"):
         raise rows_needed(f"loss={loss!r}")
     if groups is not None or stratify:
