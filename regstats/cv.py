@@ -76,9 +76,10 @@ def make_folds(n: int, folds: int, rng: np.random.Generator, groups: np.ndarray 
     Without groups this is cv.glmnet's ``sample(rep(seq(folds), length = n))``: fold sizes differ
     by at most one.  With ``strata`` (e.g. the classes of a binomial response) the rows of each
     stratum, in random order, are dealt to the folds in turn (continuing across strata), so every
-    fold holds each stratum in proportion and fold sizes still differ by at most one.  With ``groups``, whole groups are dealt to folds: groups in random order,
-    largest first (stable), each to the fold with the fewest rows so far, so a group's rows never
-    straddle folds and fold sizes stay balanced.
+    fold holds each stratum in proportion and fold sizes still differ by at most one.  With
+    ``groups``, whole groups are dealt to folds: groups in random order, largest first (stable),
+    each to the fold with the fewest rows so far, so a group's rows never straddle folds and fold
+    sizes stay balanced.
     """
     if strata is not None:
         _, codes = np.unique(strata, return_inverse=True)

@@ -373,7 +373,7 @@ def glm_path(X: np.ndarray, y: np.ndarray, family: Family, *, weights: np.ndarra
              standardize: bool = True, intercept: bool = True, l1_ratio: float = 1.0,
              lambdas: np.ndarray | None = None, n_lambda: int = 100, lambda_min_ratio: float | None = None,
              tol: float = 1e-7, max_iter: int = 100, fdev: float = 0.0, devmax: float = 0.999,
-             max_sweeps: int = 1_000_000, solver: str = "auto") -> GLMSolution:
+             max_sweeps: int = 1_000_000, solver: str = "auto", standardized: tuple | None = None) -> GLMSolution:
     """A penalized GLM path (see the module docstring).
 
     ``lambdas`` default to glmnet's grid: ``lam_max`` from the gradient of the null model (intercept
@@ -388,6 +388,8 @@ def glm_path(X: np.ndarray, y: np.ndarray, family: Family, *, weights: np.ndarra
     ``fdev`` (glmnet's default is 1e-5; ours 0, never); ``stop_reason`` says which.  Given
     ``lambdas`` are all fitted.  ``solver``: ``"auto"`` (the quasi-Newton solver while the strong
     set has at most ``_QuasiNewton.MAX_T`` columns, then glmnet's scheme), ``"qn"`` or ``"naive"``.
+    ``standardized``: ``(Xs, stats)`` of :func:`_standardized` for these rows, from a caller that
+    standardized them already (:class:`regstats.glm_model.GLMModel`), so it is not done twice.
     """
     from .errors import ConvergenceWarning, ParameterError, warn
 
@@ -400,7 +402,11 @@ def glm_path(X: np.ndarray, y: np.ndarray, family: Family, *, weights: np.ndarra
     w = engine.normalise_weights(weights, n)
     off = np.zeros(n) if offset is None else np.asarray(offset, dtype=float)
     a = float(l1_ratio)
-    Xs, prep0 = _standardized(X, y, w, penalty_factor, standardize, intercept)
+    # (a caller that standardized these rows already passes (Xs, stats with x_mean, x_scale, v, constant))
+    if standardized is None:
+        Xs, prep0 = _standardized(X, y, w, penalty_factor, standardize, intercept)
+    else:
+        Xs, prep0 = standardized
     v, constant = prep0.v, prep0.constant
     free = np.flatnonzero((v == 0) & ~constant)
     b0, b = _null_fit(fam, Xs, y, w, off, free, intercept)

@@ -12,13 +12,12 @@ Arrays only (no pandas, no formula), so a model pickles cheaply to joblib worker
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
 from . import engine
 from .family import Family
-from .glm import glm_path
+from .glm import _standardized, glm_path
 
 __all__ = ["GLMModel", "GLMPrepared", "glm_df"]
 
@@ -33,6 +32,7 @@ class GLMPrepared:
     """
 
     raw: np.ndarray
+    X: np.ndarray                # the rows' standardized design (x - m) / s, constant columns 0 (unweighted)
     y: np.ndarray
     offset: np.ndarray
     weights: np.ndarray | None   # the caller's observation weights of these rows (None: unit)
@@ -58,14 +58,6 @@ class GLMPrepared:
     @property
     def raw_rows(self) -> np.ndarray:
         return self.raw if self.rows is None else self.raw[self.rows]
-
-    @cached_property
-    def X(self) -> np.ndarray:
-        """The standardized design (x - m) / s, constant columns 0 (not weighted)."""
-        Xs = (self.raw_rows - self.x_mean[None, :]) / self.x_scale[None, :]
-        if self.constant.any():
-            Xs[:, self.constant] = 0.0
-        return np.asfortranarray(Xs)
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,11 +94,12 @@ class GLMModel:
         off = np.zeros(n) if self.offset is None else np.asarray(self.offset, dtype=float)[sel]
         y = np.asarray(y, dtype=float)
         w = engine.normalise_weights(weights, n)
-        g = engine.prepare(X, y, weights=weights, penalty_factor=self.penalty_factor,
-                           standardize=self.standardize, intercept=self.intercept, gram=False,
-                           compact=False, rows=None if rows is None else sel)
-        return GLMPrepared(raw=X, y=y, offset=off, weights=None if weights is None else np.asarray(weights, float),
-                           x_mean=g.x_mean, x_scale=g.x_scale, w=w, v=g.v, constant=g.constant,
+        # standardized once here; solve() hands the result to glm_path instead of redoing it
+        Xs, g = _standardized(X if rows is None else X[sel], y, w, self.penalty_factor, self.standardize,
+                              self.intercept)
+        return GLMPrepared(raw=X, X=Xs, y=y, offset=off,
+                           weights=None if weights is None else np.asarray(weights, float), x_mean=g.x_mean,
+                           x_scale=g.x_scale, w=w, v=g.v, constant=g.constant,
                            intercept=self.intercept, standardize=self.standardize, family=self.family,
                            rows=None if rows is None else sel, excluded=g.excluded)
 
@@ -118,12 +111,13 @@ class GLMModel:
               n_lambda: int = 100, lambda_min_ratio: float | None = None, **_ignored) -> engine.Solution:
         """The path on the prepared rows (glmnet's grid when ``lambdas`` is None).  Keywords of the
         gaussian engine (``beta0``, ``method``, ``exact``) are ignored: IRLS warm-starts itself."""
-        sol = glm_path(prep.raw_rows, prep.y, self.family, weights=prep.weights, offset=prep.offset,
+        # (glm_path reads only the shape of its X when given the standardized design)
+        sol = glm_path(prep.X, prep.y, self.family, weights=prep.weights, offset=prep.offset,
                        penalty_factor=self.penalty_factor, standardize=self.standardize,
                        intercept=self.intercept, l1_ratio=self.l1_ratio,
                        lambdas=None if lambdas is None else np.asarray(lambdas, dtype=float),
                        n_lambda=n_lambda, lambda_min_ratio=lambda_min_ratio,
-                       tol=self.tol if tol is None else float(tol))
+                       tol=self.tol if tol is None else float(tol), standardized=(prep.X, prep))
         n = prep.n
         L = len(sol.lambdas)
         return engine.Solution(lambdas=sol.lambdas, beta=sol.beta, coef=sol.coef, intercept=sol.intercept,

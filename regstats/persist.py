@@ -65,7 +65,8 @@ def path_to_dict(path: Any) -> dict[str, Any]:
     glm = {} if path.family == "gaussian" else {
         "family": path.family, "levels": None if path.levels is None else list(path.levels)}
     return {
-        "format": FORMAT, "format_version": FORMAT_VERSION if glm else _GAUSSIAN_VERSION, "regstats_version": __version__,
+        "format": FORMAT, "format_version": FORMAT_VERSION if glm else _GAUSSIAN_VERSION,
+        "regstats_version": __version__,
         "formula": path.formula, "l1_ratio": path.l1_ratio, **glm,
         "lambdas": [_num(x) for x in path.lambdas],
         "coef": {"columns": [str(c) for c in path.coef.columns],
