@@ -169,6 +169,8 @@ class _QuasiNewton:
         self.r = np.empty(n)
         self.refreshes = 0
         self.extends = 0
+        # the Cholesky factor of the model's face, kept across its Newton solves (glm_cd.new_factor)
+        self.U, self.face, self.fst = glm_cd.new_factor(0)
         self.passes = 0
 
     def refresh(self, eta):
@@ -177,6 +179,7 @@ class _QuasiNewton:
         from scipy.linalg.blas import ssyrk
 
         n = self.Xs.shape[0]
+        self.fst[0] = -1.0
         if self.T.size == 0:
             self.H, self.h = np.zeros((0, 0)), np.zeros(0)
             self.h00 = float(self.w @ _hessian_weights(self.fam, eta)) / n
@@ -222,12 +225,13 @@ class _QuasiNewton:
         return m * m / 16.0 + m <= p
 
     def extend(self, cols, eta):
-        """Add columns to T: their rows of the Gram matrix at eta (the rest is kept)."""
+        """Add columns to T, at its end (the positions of the others, and so the face's factor,
+        stay): their rows of the Gram matrix at eta (the rest is kept)."""
         new = np.setdiff1d(cols, self.T).astype(np.int64)
         if new.size == 0:
             return
         if new.size * 4 >= self.T.size:
-            self.T = np.union1d(self.T, new).astype(np.int64)
+            self.T = np.concatenate([self.T, new])
             self.refresh(eta)
             return
         n = self.Xs.shape[0]
@@ -243,11 +247,9 @@ class _QuasiNewton:
         H[:m, :m] = self.H
         H[m:, :] = C
         H[:m, m:] = C[:, :m].T
-        hn = Xq.sum(axis=0) / n
-        order = np.argsort(allc)
-        self.T = allc[order]
-        self.H = np.ascontiguousarray(H[np.ix_(order, order)])
-        self.h = np.concatenate([self.h, hn])[order]
+        self.T = allc
+        self.H = H
+        self.h = np.concatenate([self.h, Xq.sum(axis=0) / n])
         self.extends += 1
 
     def bfgs(self, s, g, g0, ng0):
@@ -262,8 +264,18 @@ class _QuasiNewton:
             s = s.copy()
             s[m] = 0.0
         h00a = np.array([self.h00])
-        glm_cd.bfgs_update(self.H, self.h, h00a, s, yv)
+        glm_cd.bfgs_update(self.H, self.h, h00a, s, yv, self.U, self.face, self.fst)
         self.h00 = float(h00a[0])
+
+    def grow(self, m):
+        """Room in the factor's buffer for a face of m columns and the intercept (the factor held
+        is copied)."""
+        k = max(int(self.fst[0]), 0)
+        U, face, fst = glm_cd.new_factor(max(m, min(2 * self.U.shape[0], self.MAX_T)))
+        U[:k, :k] = self.U[:k, :k]
+        face[:k] = self.face[:k]
+        fst[:] = self.fst
+        self.U, self.face, self.fst = U, face, fst
 
     def penalty(self, b, lam):
         live = self.kind == 1
@@ -273,6 +285,8 @@ class _QuasiNewton:
     def solve(self, lam, strong, b, b0a, eta, g, g0, loss, limit, max_iter, exact):
         """One lambda, warm; returns (steps, converged, g0, loss, worst / lam)."""
         kind, vv, a, icpt = self.kind, self.vv, self.a, self.intercept
+        if a < 1.0:
+            self.fst[0] = -1.0              # the ridge part of the face's diagonal changed with lam
         worst = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
         if worst <= limit:
             return 0, True, g0, loss, worst / lam
@@ -297,9 +311,11 @@ class _QuasiNewton:
             partial = 4 * m < live
             d = np.zeros(m + 1)
             bT = b[T]
-            glm_cd.model_cd(self.H, self.h, self.h00, g[T], g0, bT, vv[T], kind[T], a, lam, d,
-                            max(0.1 * limit, 1e-4 * worst), 100_000, icpt, _NEWTON_EVERY,
-                            _FIRST_NEWTON)
+            if self.U.shape[0] < m + 1:
+                self.grow(m)
+            glm_cd.model_cd_f(self.H, self.h, self.h00, g[T], g0, bT, vv[T], kind[T], a, lam, d,
+                              max(0.1 * limit, 1e-4 * worst), 100_000, icpt, _NEWTON_EVERY,
+                              _FIRST_NEWTON, self.U, self.face, self.fst)
             F_old = loss + self.penalty(b, lam)
             t = 1.0
             while True:

@@ -34,6 +34,8 @@ import math
 import numpy as np
 from numba import njit
 
+from .factor import chol_solve, delete_many, forward
+
 #: status codes
 CONVERGED, MAX_IRLS, MAX_SWEEPS = 0, 1, 2
 
@@ -416,90 +418,247 @@ def _model_newton(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept):
     return grad0
 
 
+# -- the model's Newton solves: a Cholesky factor of the face's matrix, kept across solves -------
+#
+# The factor ``U`` (upper, ``U'U`` = the face's matrix, C-ordered rows: the kernels of
+# :mod:`regstats.solver.factor`) lives in a caller's buffer with ``face`` (its columns' positions
+# in T, -1 the intercept, in the factor's order) and ``fst`` (``fst[0]`` its size, -1 none;
+# ``fst[1]`` the diagonal jitter it was formed with, then counters).  A solve deletes the columns that left the
+# face and appends those that joined (O(k^2) each) instead of refactorizing (O(k^3)); the BFGS
+# update of H updates it by one rank-1 update and one downdate (:func:`bfgs_update`).  The caller
+# drops it (``fst[0] = -1``) when H is formed afresh or the ridge part of the diagonal changes.
+
+
+def new_factor(m):
+    """An empty factor state for models of up to m columns and the intercept: (U, face, fst);
+    ``fst[2:6]`` count the factorizations afresh, the incremental ones, the refactorizations
+    after a residual check failed and the BFGS downdates that failed."""
+    return np.empty((m + 1, m + 1)), np.empty(m + 1, dtype=np.int64), np.array([-1.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+
+
 @njit(cache=True)
-def _tri_solve(L, rhs):
-    """x = (L L')^{-1} rhs for a lower-triangular L (forward then back substitution, O(k^2))."""
-    m = rhs.shape[0]
-    z = np.empty(m)
-    for i in range(m):
-        s = rhs[i]
-        Li = L[i]
-        for k in range(i):
-            s -= Li[k] * z[k]
-        z[i] = s / L[i, i]
-    x = np.empty(m)
-    for i in range(m - 1, -1, -1):
-        x[i] = z[i] / L[i, i]
+def _aug(H, h, h00, ci, cj):
+    """Entry of the augmented model matrix [[H, h], [h', h00]] (position -1: the intercept)."""
+    if ci < 0:
+        return h00 if cj < 0 else h[cj]
+    if cj < 0:
+        return h[ci]
+    return H[ci, cj]
+
+
+@njit(cache=True, fastmath=_FM)
+def _rank1(U, k, x, sigma):
+    """U'U += sigma x x' (sigma = +-1) on U[:k, :k], in place (x is overwritten); False when a
+    downdate leaves a pivot that is not clearly positive (the factor is then spoilt)."""
+    for i in range(k):
+        uii = U[i, i]
         xi = x[i]
-        Li = L[i]
-        for k in range(i):
-            z[k] -= Li[k] * xi
-    return x
+        r2 = uii * uii + sigma * xi * xi
+        if not (r2 > 1e-10 * uii * uii):
+            return False
+        r = math.sqrt(r2)
+        c = r / uii
+        s = xi / uii
+        U[i, i] = r
+        row = U[i, i + 1:k]
+        xx = x[i + 1:k]
+        for j in range(row.shape[0]):
+            uj = (row[j] + sigma * s * xx[j]) / c
+            row[j] = uj
+            xx[j] = c * xx[j] - s * uj
+    return True
 
 
 @njit(cache=True)
-def _model_newton_fs(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept):
-    """The model's exact minimiser on the face of its nonzero set by feature-sign search: one
-    Cholesky factorization (LAPACK) of the face's matrix; where the Newton point would flip a sign,
-    move to the first zero crossing, pin the crossed coordinates at 0 and correct the point by a
-    Schur complement (O(k^2) each), until the signs agree (the gaussian solver's
-    ``regstats.solver.cd._gram_newton``).  Updates d and grad in place; returns (grad0, ok) -- ok
-    False (nothing changed) when the face's matrix is not numerically positive definite."""
+def factor_bfgs(U, face, fst, m, yv, ys, As, sAs):
+    """The factor of the face under the BFGS update A += yv yv'/ys - As As'/sAs (vectors indexed
+    by position, the intercept at m): one rank-1 update and one downdate, O(k^2); on failure the
+    factor is dropped."""
+    k = int(fst[0])
+    if k <= 0:
+        return
+    x = np.empty(k)
+    z = np.empty(k)
+    ry = 1.0 / math.sqrt(ys)
+    ra = 1.0 / math.sqrt(sAs)
+    for u in range(k):
+        c = face[u]
+        i = c if c >= 0 else m
+        x[u] = yv[i] * ry
+        z[u] = As[i] * ra
+    if not (_rank1(U, k, x, 1.0) and _rank1(U, k, z, -1.0)):
+        fst[0] = -1.0
+        fst[5] += 1
+
+
+@njit(cache=True)
+def _face_factor(H, h, h00, act, K, rid, U, face, fst):
+    """Make ``U[:K, :K]`` the factor of the face ``act[:K]`` (positions, -1 the intercept) with
+    ``rid`` (by position, the intercept at m) and the jitter added to its diagonal, in the order
+    ``face[:K]`` (a permutation of act): from the factor held by deleting and appending columns
+    when at most a third of them change, else afresh (LAPACK).  Returns False when the face's
+    matrix is not numerically positive definite."""
+    m = H.shape[0]
+    k = int(fst[0])
+    if k > 0:
+        where = np.full(m + 1, -1, dtype=np.int64)
+        for u in range(K):
+            c = act[u]
+            where[c if c >= 0 else m] = u
+        keep = np.zeros(k, dtype=np.bool_)
+        held = np.zeros(m + 1, dtype=np.bool_)
+        nkeep = 0
+        for i in range(k):
+            c = face[i]
+            held[c if c >= 0 else m] = True
+            if where[c if c >= 0 else m] >= 0:
+                keep[i] = True
+                nkeep += 1
+        changes = (k - nkeep) + (K - nkeep)
+        if nkeep > 0 and 3 * changes <= K:
+            k = delete_many(U, np.int64(k), face, keep)
+            col = np.empty(K)
+            z = np.empty(K)
+            jit = fst[1]
+            for u in range(K):
+                c = act[u]
+                if held[c if c >= 0 else m]:
+                    continue
+                for i in range(k):
+                    col[i] = _aug(H, h, h00, face[i], c)
+                forward(U, np.int64(k), col, z)
+                diag = _aug(H, h, h00, c, c) + rid[c if c >= 0 else m] + jit
+                s = diag
+                for i in range(k):
+                    s -= z[i] * z[i]
+                if not (diag > 0.0 and s > 1e-12 * diag):
+                    k = -1
+                    break
+                for i in range(k):
+                    U[i, k] = z[i]
+                U[k, k] = math.sqrt(s)
+                face[k] = c
+                k += 1
+            if k == K:
+                fst[0] = K
+                fst[3] += 1
+                return True
+    # afresh (the intercept, if any, is act's last entry)
+    M = np.empty((K, K))
+    kc = K - 1 if act[K - 1] < 0 else K
+    for u in range(kc):
+        Hu = H[act[u]]
+        Mu = M[u]
+        for w_ in range(kc):
+            Mu[w_] = Hu[act[w_]]
+    if kc < K:
+        for u in range(kc):
+            M[u, kc] = h[act[u]]
+            M[kc, u] = h[act[u]]
+        M[kc, kc] = h00
+    scale = 0.0
+    for u in range(K):
+        cu = act[u]
+        M[u, u] += rid[cu if cu >= 0 else m]
+        if M[u, u] > scale:
+            scale = M[u, u]
+    jit = 1e-12 * scale
+    for u in range(K):
+        M[u, u] += jit
+    fst[0] = -1.0
+    try:
+        L = np.linalg.cholesky(M)
+    except Exception:
+        return False
+    for u in range(K):
+        face[u] = act[u]
+        for w_ in range(u, K):
+            U[u, w_] = L[w_, u]
+    fst[0] = K
+    fst[1] = jit
+    fst[2] += 1
+    return True
+
+
+@njit(cache=True)
+def _model_newton_fs(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept, U, face, fst):
+    """The model's exact minimiser on the face of its nonzero set by feature-sign search: with the
+    face's Cholesky factor (kept across solves, :func:`_face_factor`), the Newton point; where it
+    would flip a sign, move to the first zero crossing, pin the crossed coordinates at 0 and
+    correct the point by a Schur complement (O(k^2) each), until the signs agree (the gaussian
+    solver's ``regstats.solver.cd._gram_newton``).  Updates d and grad in place; returns
+    (grad0, ok) -- ok False (nothing changed) when the face's matrix is not numerically positive
+    definite."""
     m = bT.shape[0]
-    act = np.empty(m, dtype=np.int64)
+    act = np.empty(m + 1, dtype=np.int64)
+    rid = np.zeros(m + 1)
     k = 0
     for j in range(m):
         if kindT[j] != 0 and bT[j] + d[j] != 0.0 and H[j, j] > 0.0:
             act[k] = j
             k += 1
-    ni = 1 if (intercept and h00 > 0.0) else 0
-    K = k + ni
+        if kindT[j] == 1:
+            rid[j] = lam * (1.0 - a) * vT[j]
+    if intercept and h00 > 0.0:
+        act[k] = -1
+        k += 1
+    K = k
     if K == 0:
         return grad0, True
-    M = np.empty((K, K))
-    rhs = np.empty(K)       # M (c + delta) = rhs: the absolute coordinates' Newton equations
-    cur = np.empty(K)
-    sgn = np.zeros(K)
-    pen = np.zeros(K, dtype=np.bool_)
-    for u in range(k):
-        j = act[u]
-        Hj = H[j]
-        for w_ in range(k):
-            M[u, w_] = Hj[act[w_]]
-        c = bT[j] + d[j]
-        cur[u] = c
-        r = grad[j]
-        if kindT[j] == 1:
-            rid = lam * (1.0 - a) * vT[j]
-            M[u, u] += rid
-            r += rid * c
-            sgn[u] = 1.0 if c > 0.0 else -1.0
-            r += lam * a * vT[j] * sgn[u]
-            pen[u] = a > 0.0 and vT[j] > 0.0
-        rhs[u] = -r
-        if ni:
-            M[u, k] = h[j]
-            M[k, u] = h[j]
-    if ni:
-        M[k, k] = h00
-        rhs[k] = -grad0
-        cur[k] = d[m]
-    # rhs holds -(model gradient) at cur: the Newton point is cur + M^{-1} rhs
-    scale = 0.0
-    for u in range(K):
-        if M[u, u] > scale:
-            scale = M[u, u]
-    for u in range(K):
-        M[u, u] += 1e-12 * scale
-    try:
-        L = np.linalg.cholesky(M)
-    except Exception:
-        return grad0, False
-    step = _tri_solve(L, rhs)
+    none = np.empty(0)
+    for attempt in range(2):
+        if not _face_factor(H, h, h00, act, K, rid, U, face, fst):
+            return grad0, False
+        rhs = np.empty(K)       # M (c + delta) = rhs: the absolute coordinates' Newton equations
+        cur = np.empty(K)
+        sgn = np.zeros(K)
+        pen = np.zeros(K, dtype=np.bool_)
+        for u in range(K):
+            j = face[u]
+            if j < 0:
+                cur[u] = d[m]
+                rhs[u] = -grad0
+                continue
+            c = bT[j] + d[j]
+            cur[u] = c
+            r = grad[j]
+            if kindT[j] == 1:
+                r += rid[j] * c
+                sgn[u] = 1.0 if c > 0.0 else -1.0
+                r += lam * a * vT[j] * sgn[u]
+                pen[u] = a > 0.0 and vT[j] > 0.0
+            rhs[u] = -r
+        # rhs holds -(model gradient) at cur: the Newton point is cur + M^{-1} rhs
+        step = chol_solve(U, np.int64(K), rhs, none, np.int64(0))[0]
+        # a factor kept through updates is checked by its residual (refactorized if it drifted)
+        full = np.zeros(m)
+        s0 = 0.0
+        for u in range(K):
+            if face[u] >= 0:
+                full[face[u]] = step[u]
+            else:
+                s0 = step[u]
+        worst_r = 0.0
+        top = 0.0
+        big = 0.0
+        for u in range(K):
+            cu = face[u]
+            if cu >= 0:
+                s = rhs[u] - (rid[cu] + fst[1]) * step[u] - _vdot(H[cu], full, m) - h[cu] * s0
+                top = max(top, H[cu, cu])
+            else:
+                s = rhs[u] - (h00 + fst[1]) * s0 - _vdot(h, full, m)
+                top = max(top, h00)
+            worst_r = max(worst_r, abs(s))
+            big = max(big, abs(step[u]))
+        if np.isfinite(worst_r) and worst_r <= 1e-9 * top * big + 1e-300:
+            break
+        fst[0] = -1.0
+        fst[4] += 1
+        if attempt == 1:
+            return grad0, False
     x0 = np.empty(K)
     for u in range(K):
-        if not np.isfinite(step[u]):
-            return grad0, False
         x0[u] = cur[u] + step[u]
     x = x0.copy()
     b = cur.copy()
@@ -528,7 +687,7 @@ def _model_newton_fs(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept
                 b[u] = 0.0
                 e = np.zeros(K)
                 e[u] = 1.0
-                z = _tri_solve(L, e)
+                z = chol_solve(U, np.int64(K), e, none, np.int64(0))[0]
                 for i in range(K):
                     Z[i, nd] = z[i]
                 D[nd] = u
@@ -554,26 +713,27 @@ def _model_newton_fs(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept
         for l in range(nd):
             x[D[l]] = 0.0
     # b: the new point (a descent point of the model in any case: it moved towards its minimiser)
-    for u in range(k):
-        j = act[u]
+    for u in range(K):
+        j = face[u]
         du = b[u] - cur[u]
-        if du != 0.0:
-            d[j] += du
-            if u < k and dropped[u]:
-                d[j] = -bT[j]
-            _vaxpy(H[j], du, grad, m)
-            grad0 += h[j] * du
-    if ni:
-        d0 = b[k] - cur[k]
-        d[m] += d0
-        _vaxpy(h, d0, grad, m)
-        grad0 += h00 * d0
+        if du == 0.0:
+            continue
+        if j < 0:
+            d[m] += du
+            _vaxpy(h, du, grad, m)
+            grad0 += h00 * du
+            continue
+        d[j] += du
+        if dropped[u]:
+            d[j] = -bT[j]
+        _vaxpy(H[j], du, grad, m)
+        grad0 += h[j] * du
     return grad0, True
 
 
 @njit(cache=True)
-def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, intercept, newton_every=16,
-             first_newton=16):
+def model_cd_f(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, intercept, newton_every, first_newton,
+               U, face, fst):
     """Minimise the quadratic model over the steps (d0, d) of the strong set T:
 
         -gT'd - g0 d0 + 1/2 d'H d + d0 h'd + 1/2 h00 d0^2 + lam sum_T v (a|b + d| + (1-a)/2 (b + d)^2)
@@ -584,7 +744,8 @@ def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, inter
     the face of its nonzero set (:func:`_model_newton_fs`, feature-sign search; the cut-back step
     :func:`_model_newton` when that face's matrix is not positive definite) takes over from the
     sweeps, which creep on ill-conditioned models.  ``d`` (length
-    |T| + 1, the last entry d0) is in/out.  Returns the sweeps used."""
+    |T| + 1, the last entry d0) is in/out; ``(U, face, fst)`` is the face's factor kept across
+    calls (:func:`new_factor`).  Returns the sweeps used."""
     m = bT.shape[0]
     grad = np.empty(m)
     for j in range(m):
@@ -652,11 +813,24 @@ def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, inter
             full = False
         if sweeps == first_newton or sweeps > first_newton and (sweeps - first_newton) % newton_every == 0:
             # coordinate descent creeps on an ill-conditioned model: solve it on its nonzero set
-            grad0, ok = _model_newton_fs(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept)
+            grad0, ok = _model_newton_fs(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept, U, face,
+                                         fst)
             if not ok:
                 grad0 = _model_newton(H, h, h00, bT, vT, kindT, a, lam, d, grad, grad0, intercept)
             full = True
     return sweeps
+
+
+@njit(cache=True)
+def model_cd(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, intercept, newton_every=16,
+             first_newton=16):
+    """:func:`model_cd_f` with a factor of its own (one model, no factor kept)."""
+    m = bT.shape[0]
+    U = np.empty((m + 1, m + 1))
+    face = np.empty(m + 1, dtype=np.int64)
+    fst = np.array([-1.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    return model_cd_f(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, intercept, newton_every,
+                      first_newton, U, face, fst)
 
 
 @njit(cache=True)
@@ -745,11 +919,12 @@ def weighted_gram_inputs(X, cols, w, eta, fam, out):
 
 
 @njit(cache=True)
-def bfgs_update(H, h, h00a, s, yv):
+def bfgs_update(H, h, h00a, s, yv, U, face, fst):
     """BFGS update, in place, of the augmented model matrix A = [[H, h], [h', h00]] (h00a[0]) by
     the step ``s`` and gradient change ``yv`` (both length m + 1, the intercept last):
-    A += yv yv'/(yv's) - (A s)(A s)'/(s'A s), skipped unless both curvatures are positive.
-    Returns whether it was applied."""
+    A += yv yv'/(yv's) - (A s)(A s)'/(s'A s), skipped unless both curvatures are positive; the
+    face's factor ``(U, face, fst)`` follows (:func:`factor_bfgs`).  Returns whether it was
+    applied."""
     m = H.shape[0]
     As = np.empty(m + 1)
     for j in range(m):
@@ -773,6 +948,7 @@ def bfgs_update(H, h, h00a, s, yv):
             Hj[k] += yj * yv[k] - aj * As[k]
         h[j] += yj * yv[m] - aj * As[m]
     h00a[0] += yv[m] * yv[m] / ys - As[m] * As[m] / sAs
+    factor_bfgs(U, face, fst, m, yv, ys, As, sAs)
     return True
 
 
