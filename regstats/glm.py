@@ -172,6 +172,9 @@ class _QuasiNewton:
         # the Cholesky factor of the model's face, kept across its Newton solves (glm_cd.new_factor)
         self.U, self.face, self.fst = glm_cd.new_factor(0)
         self.passes = 0
+        self.X32 = self.nrm32 = None
+        #: whether some entries of g (columns whose KKT conditions they settled) are from X32
+        self.g_rounded = False
 
     def refresh(self, eta):
         """The weighted Gram matrix of T at eta, in single precision (it only shapes the steps; the
@@ -213,10 +216,18 @@ class _QuasiNewton:
             glm_cd.partial_gradient(X, r, T, g2)
         return loss / n, s0 / n
 
-    def full_gradient(self, g):
-        """g = X'r / n for every column at the last step's residuals."""
-        np.dot(self.Xs.T, self.r, out=g)
-        g /= self.Xs.shape[0]
+    def full_gradient(self, g, lam):
+        """g = X'r / n for the columns outside T at the last step's residuals (T's are current):
+        from a single-precision copy of X where that settles a column's KKT condition
+        (:func:`regstats.solver.glm_cd.checked_gradient`; the copy is made on the first call)."""
+        if self.X32 is None:
+            self.X32 = np.empty(self.Xs.shape, dtype=np.float32, order="F")
+            self.nrm32 = np.empty(self.Xs.shape[1])
+            glm_cd.single_copy(self.Xs, self.X32, self.nrm32)
+        inT = np.zeros(g.size, dtype=bool)
+        inT[self.T] = True
+        glm_cd.checked_gradient(self.Xs, self.X32, self.nrm32, self.r, inT, self.kind, self.vv, self.a, lam, g)
+        self.g_rounded = True
 
     def cheap(self) -> bool:
         """Whether a fresh Gram matrix costs less than a pass over X (BLAS runs some 8 times faster
@@ -288,6 +299,11 @@ class _QuasiNewton:
         if a < 1.0:
             self.fst[0] = -1.0              # the ridge part of the face's diagonal changed with lam
         worst = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
+        if worst <= limit and self.g_rounded:
+            # the rounded entries settled the conditions at the last lambda, not at this one
+            g0 = glm_cd.full_gradient(self.Xs, self.y, self.w, eta, self.fam, kind, g, self.r)
+            self.g_rounded = False
+            worst = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
         if worst <= limit:
             return 0, True, g0, loss, worst / lam
         S = np.flatnonzero(strong)
@@ -348,7 +364,7 @@ class _QuasiNewton:
                         self.refresh(eta)
                     worst = new
                     continue
-                self.full_gradient(g)
+                self.full_gradient(g, lam)
                 g_full = True
             new = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
             if new <= limit:
@@ -373,7 +389,7 @@ class _QuasiNewton:
                 self.refresh(eta)
             worst = new
         if not g_full:
-            self.full_gradient(g)
+            self.full_gradient(g, lam)
             worst = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
         return steps, ok, g0, loss, worst / lam
 
