@@ -163,6 +163,8 @@ class _QuasiNewton:
         self.fam, self.kind, self.vv, self.a, self.intercept = fam_code, kind, vv, a, intercept
         n = Xs.shape[0]
         self.T = np.zeros(0, dtype=np.int64)
+        self.inT = np.zeros(Xs.shape[1], dtype=bool)
+        self.XT, self.xt_m = None, 0            # T's columns, gathered (for problems with p >> n)
         self.H = None
         self.eta2 = np.empty(n)
         self.g2 = np.empty(Xs.shape[1])
@@ -196,11 +198,11 @@ class _QuasiNewton:
 
     def step_pass(self, eta_old, T, dT, d0, t, full=True):
         """eta2 = eta_old + t (d0 + X_T dT); r = w (y - mu); g2 = X'r / n (every column, or only
-        T's when not ``full``); returns (loss, sum(r) / n).  X_T dT by BLAS when T is most columns,
-        else column by column."""
+        T's when not ``full``); returns (loss, sum(r) / n).  X_T dT by BLAS when it moves 2/3 of the
+        columns, else column by column (only those it moves)."""
         X, y, w, r, eta2, g2 = self.Xs, self.y, self.w, self.r, self.eta2, self.g2
         n, p = X.shape
-        if 2 * T.size >= p:
+        if 3 * np.count_nonzero(dT) >= 2 * p:
             dfull = np.zeros(p)
             dfull[T] = t * dT
             np.dot(X, dfull, out=eta2)
@@ -224,9 +226,8 @@ class _QuasiNewton:
             self.X32 = np.empty(self.Xs.shape, dtype=np.float32, order="F")
             self.nrm32 = np.empty(self.Xs.shape[1])
             glm_cd.single_copy(self.Xs, self.X32, self.nrm32)
-        inT = np.zeros(g.size, dtype=bool)
-        inT[self.T] = True
-        glm_cd.checked_gradient(self.Xs, self.X32, self.nrm32, self.r, inT, self.kind, self.vv, self.a, lam, g)
+        glm_cd.checked_gradient(self.Xs, self.X32, self.nrm32, self.r, self.inT, self.kind, self.vv, self.a, lam,
+                                g)
         self.g_rounded = True
 
     def cheap(self) -> bool:
@@ -237,38 +238,54 @@ class _QuasiNewton:
 
     def extend(self, cols, eta):
         """Add columns to T, at its end (the positions of the others, and so the face's factor,
-        stay): their rows of the Gram matrix at eta (the rest is kept)."""
-        new = np.setdiff1d(cols, self.T).astype(np.int64)
+        stay): their rows of the Gram matrix at eta (the rest is kept), from a copy of T's
+        columns that grows with it (``XT``; a fresh gather of 750 columns cost more than the
+        product)."""
+        new = np.asarray(cols, dtype=np.int64)
+        new = new[~self.inT[new]]
         if new.size == 0:
-            return
-        if new.size * 4 >= self.T.size:
-            self.T = np.concatenate([self.T, new])
-            self.refresh(eta)
             return
         live = np.flatnonzero(self.kind != 0)
         if 2 * (self.T.size + new.size) >= live.size:
             # T is most columns: take them all in with one fresh Gram matrix (cheaper than the rows
             # of the ~p/2 columns still to come, each a pass over X)
-            self.T = np.concatenate([self.T, np.setdiff1d(live, self.T)]).astype(np.int64)
+            new = live[~self.inT[live]]
+        if new.size * 4 >= self.T.size or 2 * (self.T.size + new.size) >= live.size:
+            self.set_T(np.concatenate([self.T, new]))
             self.refresh(eta)
             return
-        n = self.Xs.shape[0]
-        q = self.w * _hessian_weights(self.fam, eta)
-        Xq = self.Xs[:, new] * q[:, None]
-        allc = np.concatenate([self.T, new])
-        if 2 * allc.size >= self.Xs.shape[1]:
-            C = (Xq.T @ self.Xs)[:, allc] / n          # new x (T + new), X read in place
-        else:
-            C = (Xq.T @ self.Xs[:, allc]) / n
+        X = self.Xs
+        n, p = X.shape
         m, k = self.T.size, new.size
+        if n * p <= 50_000_000:
+            if self.XT is None or self.XT.shape[1] < m + k:
+                XT = np.empty((n, min(2 * (m + k) + 16, p)), order="F")
+                XT[:, :self.xt_m] = self.XT[:, :self.xt_m] if self.XT is not None else 0.0
+                self.XT = XT
+            XT = self.XT
+            if self.xt_m < m:
+                XT[:, self.xt_m:m] = X[:, self.T[self.xt_m:]]
+            XT[:, m:m + k] = X[:, new]
+            self.xt_m = m + k
+            XA = XT[:, :m + k]
+        else:
+            XA = X[:, np.concatenate([self.T, new])]
+        q = self.w * _hessian_weights(self.fam, eta)
+        Xq = XA[:, m:] * q[:, None]
+        C = (Xq.T @ XA) / n
         H = np.empty((m + k, m + k))
         H[:m, :m] = self.H
         H[m:, :] = C
         H[:m, m:] = C[:, :m].T
-        self.T = allc
+        self.set_T(np.concatenate([self.T, new]))
         self.H = H
         self.h = np.concatenate([self.h, Xq.sum(axis=0) / n])
         self.extends += 1
+
+    def set_T(self, T):
+        """T (it only grows, at its end) and its mask."""
+        self.T = T.astype(np.int64)
+        self.inT[self.T] = True
 
     def bfgs(self, s, g, g0, ng0):
         """The BFGS update of the Gram matrix (with its intercept row) by the step s = (d, d0) and
@@ -354,7 +371,7 @@ class _QuasiNewton:
             return 0, True, g0, loss, worst / lam
         S = np.flatnonzero(strong)
         if self.H is None:
-            self.T = S.astype(np.int64)
+            self.set_T(S)
             self.refresh(eta)
         else:
             self.extend(S, eta)
@@ -421,9 +438,7 @@ class _QuasiNewton:
                 if new <= limit:
                     worst, ok = new, True
                     break
-            outside = np.ones(b.size, dtype=bool)
-            outside[self.T] = False
-            outside &= kind != 0
+            outside = ~self.inT & (kind != 0)
             if outside.any():
                 gj = np.abs(g[outside])
                 over = gj > a * vv[outside] * lam + limit if a > 0 else gj > limit
