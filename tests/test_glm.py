@@ -310,3 +310,104 @@ def test_model_solve_meets_its_kkt_conditions_with_and_without_feature_sign_newt
     assert viol.max() < 1e-11
     assert abs(-g0 + h00 * d[m] + h @ d[:m]) < 1e-11
     assert 5 < np.count_nonzero(c) < m and np.any(np.sign(c) * np.sign(bT) < 0)
+
+
+def test_face_factor_kept_through_bfgs_updates_and_face_changes_is_the_faces_cholesky_factor():
+    """The quasi-Newton model's face factor (glm_cd._face_factor) after a BFGS update (a rank-1
+    update and a downdate of the factor) and a face that lost two columns and gained three (the
+    intercept kept) is the Cholesky factor of the face's matrix -- reached incrementally, not afresh."""
+    from regstats.solver import glm_cd
+
+    rng = np.random.default_rng(3)
+    n, m = 200, 30
+    A = rng.standard_normal((n, m)) + 0.5 * rng.standard_normal((n, 1))
+    q = rng.uniform(0.05, 0.25, n)
+    H = (A * q[:, None]).T @ A / n
+    h = A.T @ q / n
+    h00a = np.array([q.sum() / n])
+    rid = np.r_[np.full(m, 0.01), 0.0]                  # a ridge part on the columns, none on the intercept
+    U, face, fst = glm_cd.new_factor(m)
+
+    def face_matrix(act):
+        Aug = np.block([[H, h[:, None]], [h[None, :], h00a[:, None]]])
+        idx = np.where(act < 0, m, act)
+        return Aug[np.ix_(idx, idx)] + np.diag(rid[idx] + fst[1])
+
+    act = np.r_[np.arange(0, 20), -1].astype(np.int64)
+    assert glm_cd._face_factor(H, h, h00a[0], act, act.size, rid, U, face, fst) and fst[2] == 1
+    s = rng.standard_normal(m + 1) * 0.1
+    yv = np.r_[H @ s[:m] + h * s[m], h @ s[:m] + h00a[0] * s[m]] + 0.01 * s        # curvature > 0
+    assert glm_cd.bfgs_update(H, h, h00a, s, yv, U, face, fst)
+    act2 = np.r_[np.arange(2, 23), -1].astype(np.int64)
+    assert glm_cd._face_factor(H, h, h00a[0], act2, act2.size, rid, U, face, fst)
+    assert fst[2] == 1 and fst[3] == 1 and fst[4] == 0 and fst[5] == 0         # no refactorization
+    k = int(fst[0])
+    assert sorted(face[:k]) == sorted(act2)
+    Uk = np.triu(U[:k, :k])
+    M = face_matrix(face[:k])
+    np.testing.assert_allclose(Uk.T @ Uk, M, atol=1e-13 * np.abs(M).max())
+
+
+def test_single_precision_gradient_check_settles_only_what_its_bound_covers():
+    """glm_cd.checked_gradient: a column taken from the single-precision copy has |exact g_j| below
+    lam a v_j (no KKT violation) and is within the stated bound; the others are exact."""
+    from regstats.solver import glm_cd
+
+    rng = np.random.default_rng(8)
+    n, p = 500, 400
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    X32 = np.empty(X.shape, dtype=np.float32, order="F")
+    nrm = np.empty(p)
+    glm_cd.single_copy(X, X32, nrm)
+    r = rng.standard_normal(n) * 0.3
+    exact = X.T @ r / n
+    near = int(np.argsort(np.abs(exact))[int(0.6 * p)])
+    lam = abs(exact[near]) + 1e-12              # column `near` is below lam by less than the bound
+    skip = np.zeros(p, dtype=bool)
+    skip[:10] = True
+    kind = np.ones(p, dtype=np.int8)
+    v = np.ones(p)
+    g = np.full(p, np.nan)
+    n_exact = glm_cd.checked_gradient(X, X32, nrm, r, skip, kind, v, 1.0, lam, g)
+    assert np.isnan(g[:10]).all()
+    single = X32.astype(float).T @ r / n
+    settled = np.abs(g - single) < np.abs(g - exact)
+    settled[:10] = False
+    done = ~skip & ~settled
+    assert n_exact == np.count_nonzero(done) and 0.3 * p < n_exact < 0.6 * p and done[near]
+    assert np.abs(g[done] - exact[done]).max() <= 1e-15 * np.abs(exact).max()
+    bound = (2.0 ** -24 + 2 * n * 2.0 ** -53) * nrm * np.linalg.norm(r) / n
+    assert (np.abs(g - exact)[settled] <= bound[settled]).all() and (np.abs(exact[settled]) < lam).all()
+    assert np.abs(g - exact)[settled].max() > 1e-12 * np.abs(exact).max()      # they are the rounded ones
+
+
+def test_wide_default_path_with_predicted_warm_starts_is_kkt_within_1e5_lambda(monkeypatch):
+    """p >> n at the default tol: the predicted warm starts are taken (and move the coefficients),
+    every lambda's KKT conditions hold to 1e-5 lam, and the path is the exact one's to that accuracy."""
+    from regstats import glm as glm_mod
+
+    rng = np.random.default_rng(14)
+    n, p = 150, 900
+    X = rng.standard_normal((n, p)) + 0.5 * rng.standard_normal((n, 1))
+    y = rng.binomial(1, 1.0 / (1.0 + np.exp(-X[:, :8] @ np.full(8, 0.6)))).astype(float)
+    moved = []
+    predict = glm_mod._QuasiNewton.predict
+
+    def spy(self, lam, rho, b, *args):
+        before = b.copy()
+        out = predict(self, lam, rho, b, *args)
+        moved.append(not np.array_equal(before, b))
+        return out
+
+    monkeypatch.setattr(glm_mod._QuasiNewton, "predict", spy)
+    sol = glm_path(X, y, BINOMIAL, n_lambda=40)
+    assert sum(moved) >= 10
+    monkeypatch.undo()
+    ref = glm_path(X, y, BINOMIAL, lambdas=sol.lambdas, tol=1e-12)
+    w = np.ones(n)
+    Xs, prep = _standardized(X, y, w, None, True, True)
+    b0 = sol.intercept + sol.coef @ prep.x_mean
+    kkt = [glm_kkt(BINOMIAL, Xs, y, w, np.zeros(n), b0[k], sol.beta[k], sol.lambdas[k], 1.0, prep.v, prep.constant)
+           for k in range(len(sol.lambdas))]
+    assert sol.converged.all() and max(kkt) <= 1.0001e-5
+    assert np.abs(sol.beta - ref.beta).max() < 1e-4 and np.abs(sol.dev_ratio - ref.dev_ratio).max() < 1e-5
