@@ -36,6 +36,7 @@ import numpy as np
 from . import engine
 from .family import Family
 from .solver import glm_cd
+from .solver.cd import certify_q
 
 __all__ = ["GLMSolution", "glm_path", "glm_kkt"]
 
@@ -174,8 +175,10 @@ class _QuasiNewton:
         # the Cholesky factor of the model's face, kept across its Newton solves (glm_cd.new_factor)
         self.U, self.face, self.fst = glm_cd.new_factor(0)
         self.passes = 0
-        self.X32 = self.nrm32 = None
-        #: whether some entries of g (columns whose KKT conditions they settled) are from X32
+        self.grad16 = None                      # the 16-bit copy of X for full_gradient (or False)
+        self.zeros = np.zeros(Xs.shape[1])
+        #: whether some entries of g are rounded (16-bit reads that settled KKT conditions at the last
+        #: lambda) or stale (outside T after a predicted warm start)
         self.g_rounded = False
 
     def refresh(self, eta):
@@ -220,14 +223,28 @@ class _QuasiNewton:
 
     def full_gradient(self, g, lam):
         """g = X'r / n for the columns outside T at the last step's residuals (T's are current):
-        from a single-precision copy of X where that settles a column's KKT condition
-        (:func:`regstats.solver.glm_cd.checked_gradient`; the copy is made on the first call)."""
-        if self.X32 is None:
-            self.X32 = np.empty(self.Xs.shape, dtype=np.float32, order="F")
-            self.nrm32 = np.empty(self.Xs.shape[1])
-            glm_cd.single_copy(self.Xs, self.X32, self.nrm32)
-        glm_cd.checked_gradient(self.Xs, self.X32, self.nrm32, self.r, self.inT, self.kind, self.vv, self.a, lam,
-                                g)
+        from a 16-bit copy of X where its rounding bound settles a column's KKT condition, the
+        others in double precision (:func:`regstats.solver.cd.certify_q`, the gaussian path's
+        gradient passes; the copy is made on the first call)."""
+        X, n = self.Xs, self.Xs.shape[0]
+        cols = np.flatnonzero(~self.inT & (self.kind != 0))
+        if self.grad16 is None:
+            from .solver.naive import _Gradient
+            from .solver.standardize import wants_compact
+
+            if not wants_compact(*X.shape):
+                self.grad16 = False
+            else:
+                xx = np.einsum("ij,ij->j", X, X) / n
+                self.grad16 = _Gradient(X, xx, passes=5)
+        if self.grad16 is False or self.grad16.X16 is None:
+            if cols.size:
+                g[cols] = X[:, cols].T @ self.r / n
+            return
+        gr = self.grad16
+        r32, rn, err0 = gr._single(self.r)
+        certify_q(gr.X16, gr.scale16, gr.bound16, r32, X, self.r, cols, self.zeros, lam * self.a * self.vv, rn, err0,
+                  g, False)
         self.g_rounded = True
 
     def cheap(self) -> bool:
