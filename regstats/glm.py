@@ -12,12 +12,16 @@ strong rules, KKT checks on every column):
 * the quasi-Newton solver (:class:`_QuasiNewton`, the default while the strong set has at most
   3000 columns): the quadratic model of the loss uses the weighted Gram matrix ``[1 X_T]' Q [1 X_T]/n``
   of the strong set T (BLAS ``ssyrk``), which is kept along the path -- extended by the rows of
-  new columns, BFGS-updated after every step, and formed afresh only when a step contracts the KKT
-  violation by less than 20x (or when that is cheaper than a pass over X).  The model is solved by
-  covariance-update coordinate descent with feature-sign Newton solves on its nonzero set
-  (:func:`regstats.solver.glm_cd.model_cd`); a step is then one pass over X (the new linear
-  predictor and the exact gradient of every column, BLAS; of T's columns only while T is under a
-  quarter of them, the rest's gradient once T's KKT conditions hold), halved if it raises F.
+  new columns (all columns at once when T reaches half of them), BFGS-updated after every step,
+  and formed afresh only when a step contracts the KKT violation by less than 5x (20x for a step
+  over every column), or when that is cheaper than a pass over X.  The model is solved by
+  covariance-update coordinate descent with feature-sign Newton solves on its nonzero set, whose
+  Cholesky factor is kept across solves (:func:`regstats.solver.glm_cd.model_cd_f`); a step is
+  then one pass over X (the new linear predictor and the exact gradient of every column, BLAS;
+  of T's columns only while T is under a quarter of them, the rest's gradient -- from a 16-bit
+  copy of X where that settles their KKT conditions -- once T's conditions hold), halved if it
+  raises F.  In that regime a lambda starts from the secant extrapolation of the last two
+  solutions (:meth:`_QuasiNewton.predict`).
 * glmnet's own scheme (:func:`regstats.solver.glm_cd.glm_lambda_naive`): weighted coordinate descent
   on the columns inside each IRLS step, for strong sets too large for a Gram matrix.
 

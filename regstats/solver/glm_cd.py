@@ -15,12 +15,13 @@ penalized objective is halved.
 Two solvers of the quadratic model:
 
 * ``glm_lambda_naive``: the columns themselves (wide designs; each sweep reads the strong columns).
-* ``glm_lambda_gram``: n >> p.  The weighted Gram matrix ``H = [1 X]' Q [1 X] / n`` of the strong
-  set is formed with BLAS by the caller only when it is stale (see ``regstats.glm``), and reused
-  across IRLS steps and lambdas (a proximal quasi-Newton step with an exact gradient: the fixed point
-  is the exact solution; a stale H only costs steps).  A step is one pass over X: the new linear
-  predictor and the gradient of every column, by row blocks so that each block of X is read from
-  memory once.
+* the quasi-Newton kernels (:class:`regstats.glm._QuasiNewton` drives them): the weighted Gram
+  matrix ``H = [1 X_T]' Q [1 X_T] / n`` of the strong set, formed by the caller only when it is
+  stale and BFGS-updated in between (:func:`bfgs_update`; a proximal quasi-Newton step with an
+  exact gradient: the fixed point is the exact solution, a stale H only costs steps); its model
+  solved by :func:`model_cd_f` (coordinate descent and feature-sign Newton solves with a Cholesky
+  factor of the face kept across solves, :func:`_face_factor`); a step's pass over X
+  (:func:`add_columns`, :func:`rows_sums`, :func:`partial_gradient`).
 
 Convergence is judged on the KKT conditions of the penalized problem with the exact gradient of
 every column (``X' w (y - mu) / n``): the fit at a lambda is accepted when the largest violation is
