@@ -179,6 +179,7 @@ class _QuasiNewton:
         # the Cholesky factor of the model's face, kept across its Newton solves (glm_cd.new_factor)
         self.U, self.face, self.fst = glm_cd.new_factor(0)
         self.passes = 0
+        self.scratch = (np.empty(n), np.empty(n)) if n >= 4096 else None
         self.grad16 = None                      # the 16-bit copy of X for full_gradient (or False)
         self.zeros = np.zeros(Xs.shape[1])
         #: whether some entries of g are rounded (16-bit reads that settled KKT conditions at the last
@@ -217,13 +218,40 @@ class _QuasiNewton:
             eta2 += t * d0
         else:
             glm_cd.add_columns(X, T, dT, t, d0, eta_old, eta2)
-        loss, s0 = glm_cd.rows_sums(self.fam, y, w, eta2, r, 0, n)
+        loss, s0 = self.rows(eta2)
         if full:
             np.dot(X.T, r, out=g2)
             g2 /= n
         else:
             glm_cd.partial_gradient(X, r, T, g2)
         return loss / n, s0 / n
+
+    def rows(self, eta):
+        """r = w (y - mu(eta)); returns (sum w (b(eta) - y eta), sum r).  numpy's vectorized
+        exp/log1p for many rows (problem B: 0.33 ms against 0.97 for the scalar loop of
+        :func:`regstats.solver.glm_cd.rows_sums`, which serves small n)."""
+        y, w, r, n = self.y, self.w, self.r, self.y.shape[0]
+        if n < 4096:
+            return glm_cd.rows_sums(self.fam, y, w, eta, r, 0, n)
+        z, t = self.scratch
+        if self.fam == 0:
+            np.abs(eta, out=z)
+            np.negative(z, out=z)
+            np.exp(z, out=z)                               # e^-|eta|
+            np.add(z, 1.0, out=t)
+            np.reciprocal(t, out=t)                        # 1 / (1 + e^-|eta|)
+            np.subtract(y, np.where(eta >= 0.0, t, z * t), out=r)
+            np.log1p(z, out=z)
+            np.maximum(eta, 0.0, out=t)
+            z += t                                         # b(eta) = max(eta, 0) + log1p(e^-|eta|)
+        else:
+            np.minimum(eta, 700.0, out=z)
+            np.exp(z, out=z)                               # mu = b(eta)
+            np.subtract(y, z, out=r)
+        np.multiply(y, eta, out=t)
+        z -= t
+        r *= w
+        return float(w @ z), float(r.sum())
 
     def full_gradient(self, g, lam):
         """g = X'r / n for the columns outside T at the last step's residuals (T's are current):
@@ -355,7 +383,7 @@ class _QuasiNewton:
             u[clip] = 0.0
         b0n = b0a[0] + rho * (b0a[0] - b0_prev) if self.intercept else b0a[0]
         r_old = self.r.copy()
-        nl, s0 = glm_cd.rows_sums(self.fam, self.y, self.w, eta2, self.r, 0, n)
+        nl, s0 = self.rows(eta2)
         nl /= n
         s0 /= n
         bt = b.copy()

@@ -379,3 +379,25 @@ def test_wide_default_path_with_predicted_warm_starts_is_kkt_within_1e5_lambda(m
            for k in range(len(sol.lambdas))]
     assert sol.converged.all() and max(kkt) <= 1.0001e-5
     assert np.abs(sol.beta - ref.beta).max() < 1e-4 and np.abs(sol.dev_ratio - ref.dev_ratio).max() < 1e-5
+
+
+@pytest.mark.parametrize("fam_code", [0, 1])
+def test_vectorized_row_terms_equal_the_scalar_kernels(fam_code):
+    """Many rows: _QuasiNewton.rows (numpy's vectorized exp/log1p) gives the residuals, the loss and
+    its sum as glm_cd.rows_sums does, to rounding, including extreme linear predictors."""
+    from regstats import glm as glm_mod
+    from regstats.solver import glm_cd
+
+    rng = np.random.default_rng(2)
+    n = 6000
+    eta = rng.standard_normal(n) * 3.0
+    eta[:4] = [-800.0, -40.0, 40.0, 750.0 if fam_code == 0 else 30.0]
+    y = (rng.random(n) < 0.4).astype(float) if fam_code == 0 else rng.poisson(2.0, n).astype(float)
+    w = rng.uniform(0.5, 1.5, n)
+    qn = glm_mod._QuasiNewton(np.zeros((n, 2), order="F"), y, w, np.zeros(n), fam_code, np.ones(2, dtype=np.int8),
+                              np.ones(2), 1.0, True)
+    loss, s0 = qn.rows(eta)
+    r_ref = np.empty(n)
+    loss_ref, s0_ref = glm_cd.rows_sums(fam_code, y, w, eta, r_ref, 0, n)
+    np.testing.assert_allclose(qn.r, r_ref, rtol=1e-14, atol=1e-300)
+    assert loss == pytest.approx(loss_ref, rel=1e-13) and s0 == pytest.approx(s0_ref, rel=1e-12, abs=1e-12)
