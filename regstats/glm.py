@@ -208,7 +208,7 @@ class _QuasiNewton:
         """eta2 = eta_old + t (d0 + X_T dT); r = w (y - mu); g2 = X'r / n (every column, or only
         T's when not ``full``); returns (loss, sum(r) / n).  X_T dT by BLAS when it moves 2/3 of the
         columns, else column by column (only those it moves)."""
-        X, y, w, r, eta2, g2 = self.Xs, self.y, self.w, self.r, self.eta2, self.g2
+        X, r, eta2, g2 = self.Xs, self.r, self.eta2, self.g2
         n, p = X.shape
         if 3 * np.count_nonzero(dT) >= 2 * p:
             dfull = np.zeros(p)
