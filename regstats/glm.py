@@ -140,7 +140,7 @@ def _null_fit(fam: Family, Xs, y, w, offset, free, intercept):
 
 
 def _hessian_weights(fam_code: int, eta: np.ndarray) -> np.ndarray:
-    """V(mu(eta)), the exact Hessian's weights (as :func:`regstats.solver.glm_cd.weighted_gram_inputs`)."""
+    """V(mu(eta)), the exact Hessian's weights (glm_cd._var_exact, vectorized)."""
     if fam_code == 0:
         z = np.exp(-np.abs(eta))
         return z / ((1.0 + z) * (1.0 + z))
@@ -180,6 +180,7 @@ class _QuasiNewton:
         self.U, self.face, self.fst = glm_cd.new_factor(0)
         self.passes = 0
         self.scratch = (np.empty(n), np.empty(n)) if n >= 4096 else None
+        self.gbuf = None                        # sqrt(q) X_T in single precision, for refresh
         self.grad16 = None                      # the 16-bit copy of X for full_gradient (or False)
         self.zeros = np.zeros(Xs.shape[1])
         #: whether some entries of g are rounded (16-bit reads that settled KKT conditions at the last
@@ -197,8 +198,12 @@ class _QuasiNewton:
             self.H, self.h = np.zeros((0, 0)), np.zeros(0)
             self.h00 = float(self.w @ _hessian_weights(self.fam, eta)) / n
             return
-        XT = np.empty((self.T.size, n), dtype=np.float32).T
-        q = glm_cd.weighted_gram_inputs(self.Xs, self.T, self.w, eta, self.fam, XT)
+        m = self.T.size
+        if self.gbuf is None or self.gbuf.shape[0] < m:   # (kept: a fresh one costs page faults)
+            self.gbuf = np.empty((min(2 * m, max(int(np.count_nonzero(self.kind)), m)), n), dtype=np.float32)
+        XT = self.gbuf[:m].T
+        q = self.w * _hessian_weights(self.fam, eta)
+        glm_cd.weighted_gram_inputs(self.Xs, self.T, np.sqrt(q), XT)
         self.H = glm_cd.symmetric_from_upper(ssyrk(1.0 / n, XT, trans=1, lower=0))
         self.h = (XT.T @ np.sqrt(q).astype(np.float32)).astype(float) / n
         self.h00 = float(q.sum()) / n

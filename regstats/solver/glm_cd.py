@@ -901,22 +901,16 @@ def step_pass(X, y, w, fam, kind, eta, eta_old, cols, dcols, d0, t, g, r):
 
 
 @njit(cache=True)
-def weighted_gram_inputs(X, cols, w, eta, fam, out):
-    """out[:, k] = sqrt(q) X[:, cols[k]] (q = w V(mu(eta)), the exact Hessian's weights: unlike
-    glmnet's clipped ones they keep the Newton step fast when classes separate), and returns q."""
+def weighted_gram_inputs(X, cols, sq, out):
+    """out[:, k] = sq X[:, cols[k]] (single precision; sq = sqrt(q), q = w V(mu(eta)) the exact
+    Hessian's weights: unlike glmnet's clipped ones they keep the Newton step fast when classes
+    separate)."""
     n = X.shape[0]
-    sq = np.empty(n)
-    q = np.empty(n)
-    for i in range(n):
-        qi = w[i] * _var_exact(fam, eta[i])
-        q[i] = qi
-        sq[i] = math.sqrt(qi)
     for k in range(cols.shape[0]):
         xc = X[:, cols[k]]
         oc = out[:, k]
         for i in range(n):
             oc[i] = xc[i] * sq[i]
-    return q
 
 
 @njit(cache=True)
