@@ -169,7 +169,9 @@ class _QuasiNewton:
         n = Xs.shape[0]
         self.T = np.zeros(0, dtype=np.int64)
         self.inT = np.zeros(Xs.shape[1], dtype=bool)
-        self.XT, self.xt_m = None, 0            # T's columns, gathered (for problems with p >> n)
+        # T's columns, gathered (wide designs, see xt)
+        self.XT, self.xt_m, self.pos = None, 0, None
+        self.use_xt = Xs.shape[1] > Xs.shape[0] and Xs.size <= 50_000_000
         self.H = None
         self.eta2 = np.empty(n)
         self.g2 = np.empty(Xs.shape[1])
@@ -222,14 +224,25 @@ class _QuasiNewton:
             eta2 += eta_old
             eta2 += t * d0
         else:
-            glm_cd.add_columns(X, T, dT, t, d0, eta_old, eta2)
+            src, pos = self.xt()
+            glm_cd.add_columns(src, pos, dT, t, d0, eta_old, eta2)
         loss, s0 = self.rows(eta2)
         if full:
             np.dot(X.T, r, out=g2)
             g2 /= n
         else:
-            glm_cd.partial_gradient(X, r, T, g2)
+            self.gradient_T()
         return loss / n, s0 / n
+
+    def gradient_T(self):
+        """g2[T] = X_T'r / n (r: the last step's residuals)."""
+        src, pos = self.xt()
+        if src is self.Xs:
+            glm_cd.partial_gradient(src, self.r, pos, self.g2)
+        else:
+            gT = np.empty(pos.size)
+            glm_cd.partial_gradient(src, self.r, pos, gT)
+            self.g2[self.T] = gT
 
     def rows(self, eta):
         """r = w (y - mu(eta)); returns (sum w (b(eta) - y eta), sum r).  numpy's vectorized
@@ -309,16 +322,10 @@ class _QuasiNewton:
             self.refresh(eta)
             return
         X = self.Xs
-        n, p = X.shape
+        n = X.shape[0]
         m, k = self.T.size, new.size
-        if n * p <= 50_000_000:
-            if self.XT is None or self.XT.shape[1] < m + k:
-                XT = np.empty((n, min(2 * (m + k) + 16, p)), order="F")
-                XT[:, :self.xt_m] = self.XT[:, :self.xt_m] if self.XT is not None else 0.0
-                self.XT = XT
-            XT = self.XT
-            if self.xt_m < m:
-                XT[:, self.xt_m:m] = X[:, self.T[self.xt_m:]]
+        if self.use_xt:
+            XT, _ = self.xt(m + k)
             XT[:, m:m + k] = X[:, new]
             self.xt_m = m + k
             XA = XT[:, :m + k]
@@ -335,6 +342,25 @@ class _QuasiNewton:
         self.H = H
         self.h = np.concatenate([self.h, Xq.sum(axis=0) / n])
         self.extends += 1
+
+    def xt(self, room=0):
+        """(source, positions) of T's columns for the passes over them: the copy ``XT`` of T's
+        columns kept for wide designs (filled up to T, with room for ``room`` columns; contiguous
+        columns read some 25% faster than scattered ones of X), else X itself and T."""
+        if not self.use_xt:
+            return self.Xs, self.T
+        X = self.Xs
+        m = self.T.size
+        if self.XT is None or self.XT.shape[1] < max(m, room):
+            XT = np.empty((X.shape[0], min(2 * max(m, room) + 16, X.shape[1])), order="F")
+            if self.xt_m:
+                XT[:, :self.xt_m] = self.XT[:, :self.xt_m]
+            self.XT = XT
+            self.pos = np.arange(XT.shape[1], dtype=np.int64)
+        if self.xt_m < m:
+            self.XT[:, self.xt_m:m] = X[:, self.T[self.xt_m:]]
+            self.xt_m = m
+        return self.XT, self.pos[:m]
 
     def set_T(self, T):
         """T (it only grows, at its end) and its mask."""
@@ -396,7 +422,7 @@ class _QuasiNewton:
         if nl + self.penalty(bt, lam) > loss + self.penalty(b, lam):
             self.r[:] = r_old
             return g0, loss
-        glm_cd.partial_gradient(X, self.r, T, self.g2)
+        self.gradient_T()
         self.bfgs(np.append(u - bT, b0n - b0a[0]), g, g0, s0)
         b[:] = bt
         b0a[0] = b0n
