@@ -432,9 +432,10 @@ class _QuasiNewton:
         return s0, nl
 
     def penalty(self, b, lam):
-        live = self.kind == 1
-        bl = b[live]
-        return lam * float(np.sum(self.vv[live] * (self.a * np.abs(bl) + 0.5 * (1.0 - self.a) * bl * bl)))
+        """The penalty at b, summed over T (every nonzero coefficient is in T when it is called:
+        T holds the strong set, which holds every column ever nonzero; vv is 0 off kind 1)."""
+        bT = b[self.T]
+        return lam * float(np.sum(self.vv[self.T] * (self.a * np.abs(bT) + 0.5 * (1.0 - self.a) * bT * bT)))
 
     def solve(self, lam, strong, b, b0a, eta, g, g0, loss, limit, max_iter, exact):
         """One lambda, warm; returns (steps, converged, g0, loss, worst / lam)."""
