@@ -148,11 +148,13 @@ def _hessian_weights(fam_code: int, eta: np.ndarray) -> np.ndarray:
 
 
 #: coordinate sweeps of the model before its first Newton solve on the nonzero set, and between
-#: later ones (feature-sign search: one Cholesky factorization, O(k^2) per sign change; before it a
-#: dense LU solve every 32 sweeps took 1.8 s binomial / 10.7 s Poisson on problem A, with it
-#: (4, 8) ~1.8 / 6.4 s before the other changes; (8, 16), (32, 16), (2, 8) within the noise)
-_FIRST_NEWTON = 4
-_NEWTON_EVERY = 8
+#: later ones (feature-sign search, O(k^2) per sign change; before it a dense LU solve every 32
+#: sweeps took 1.8 s binomial / 10.7 s Poisson on problem A, with it (4, 8) ~1.8 / 6.4 s before
+#: the other changes; (8, 16), (32, 16), (2, 8) within the noise while each solve factorized afresh.
+#: With the face's factor kept (an update, O(k^2)), (1, 2) saves a fifth of the model's time on
+#: problem A against (4, 8): the sweeps, each O(k m), are the larger cost)
+_FIRST_NEWTON = 1
+_NEWTON_EVERY = 2
 
 
 class _QuasiNewton:
