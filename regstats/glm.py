@@ -171,9 +171,10 @@ class _QuasiNewton:
         n = Xs.shape[0]
         self.T = np.zeros(0, dtype=np.int64)
         self.inT = np.zeros(Xs.shape[1], dtype=bool)
-        # T's columns, gathered (wide designs, see xt)
+        # T's columns, gathered (see xt)
         self.XT, self.xt_m, self.pos = None, 0, None
-        self.use_xt = Xs.shape[1] > Xs.shape[0] and Xs.size <= 50_000_000
+        self.use_xt = Xs.size <= 50_000_000
+        self.n_live = max(int(np.count_nonzero(kind)), 1)
         self.H = None
         self.eta2 = np.empty(n)
         self.g2 = np.empty(Xs.shape[1])
@@ -326,8 +327,8 @@ class _QuasiNewton:
         X = self.Xs
         n = X.shape[0]
         m, k = self.T.size, new.size
-        if self.use_xt:
-            XT, _ = self.xt(m + k)
+        XT, _ = self.xt(m + k)
+        if XT is not X:
             XT[:, m:m + k] = X[:, new]
             self.xt_m = m + k
             XA = XT[:, :m + k]
@@ -347,14 +348,15 @@ class _QuasiNewton:
 
     def xt(self, room=0):
         """(source, positions) of T's columns for the passes over them: the copy ``XT`` of T's
-        columns kept for wide designs (filled up to T, with room for ``room`` columns; contiguous
-        columns read some 25% faster than scattered ones of X), else X itself and T."""
-        if not self.use_xt:
+        columns kept while T is under half of them (filled up to T, with room for ``room``
+        columns; contiguous columns read some 25% faster than scattered ones of X, and an
+        extension gathers only its new columns), else X itself and T."""
+        if not self.use_xt or 2 * max(self.T.size, room) >= self.n_live:
             return self.Xs, self.T
         X = self.Xs
         m = self.T.size
         if self.XT is None or self.XT.shape[1] < max(m, room):
-            XT = np.empty((X.shape[0], min(2 * max(m, room) + 16, X.shape[1])), order="F")
+            XT = np.empty((X.shape[0], min(2 * max(m, room) + 16, self.n_live // 2 + 1)), order="F")
             if self.xt_m:
                 XT[:, :self.xt_m] = self.XT[:, :self.xt_m]
             self.XT = XT
