@@ -320,7 +320,7 @@ def _family(args: argparse.Namespace, source: str) -> str:
 
 
 def _measure(loss: str, family: str) -> str:
-    from .cv import loss_name
+    from .folds import loss_name
 
     return loss_name(loss, family).split(" (")[0]
 

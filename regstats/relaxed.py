@@ -183,7 +183,8 @@ class RelaxedPath:
            progress: bool = False, stratify: bool = False) -> "RelaxedCV":
         """Cross-validate over (lambda, gamma), as ``cv.glmnet(relax=TRUE)``; arguments as
         :func:`regstats.cv.cross_validate`."""
-        from .cv import _check_glm_folds, _check_loss, _loss, _problem_of, _resolve_foldids, _run_folds, cv_stats
+        from .cv import _check_glm_folds, _problem_of, _resolve_foldids, _run_folds
+        from .folds import _check_loss, _loss, cv_stats
 
         loss = _check_loss(loss, self.path.family)
         if tol is not None:
@@ -303,7 +304,7 @@ class RelaxedCV:
 
     def summary(self) -> Summary:
         p = self.relaxed.path
-        from .cv import loss_name
+        from .folds import loss_name
 
         info = [("Formula", p.formula), ("Penalty", f"relaxed {p.penalty}"),
                 ("Measure", loss_name(self.loss, p.family)),

@@ -102,7 +102,8 @@ def cross_validate(path: "DaskPath", folds: int = 10, foldid: Any = None, seed: 
 
 def cv_from_stats(path: "DaskPath", st: passes.Stats, tol: float):
     """:class:`~regstats.cv.CVResult` from per-fold statistics (one slot per fold)."""
-    from ..cv import CVResult, _combine, select_lambdas
+    from ..cv import CVResult
+    from ..folds import _combine, select_lambdas
 
     loss = "mse"
     K, L = len(st.W), len(path.lambdas)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _validate as check
-from ..cv import losses
+from ..folds import losses
 from ..errors import ParameterError, RegstatsError, RegstatsWarning, user_stacklevel
 from .document import Code, Figure, Info, Report, Row, Section, Table, Text
 
@@ -676,7 +676,7 @@ def _sec_cv(c: _Context) -> Section:
     c.tables["cv_choice"] = choice_tab
     used = "lambda_1se" if c.choice == "1se" else "lambda_min"
     own_sy = p.l1_ratio < 1 and p._options.y_scale is None
-    from ..cv import loss_name
+    from ..folds import loss_name
 
     measure = loss_name(cv.loss, p.family) if c.glm or cv.loss != "mse" else "mean-squared error"
     measure_short = measure.split(" (")[0]
