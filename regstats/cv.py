@@ -31,6 +31,7 @@ from . import engine
 from ._parallel import parallel_map, spawn_seeds
 from ._lam import CV_CHOICES, cv_choice, resolve_lam  # noqa: F401  (lam="1se" everywhere)
 from ._summary import Summary
+from .active_set import relaxed_refit
 from .design import row_vector
 from .errors import ConvergenceWarning, DataError, DesignWarning, ParameterError, user_stacklevel
 from .folds import _check_loss, _combine, _loss, cv_stats, loss_name, make_folds, select_lambdas
@@ -90,8 +91,6 @@ def _fold_task(task: tuple[_Problem, np.ndarray, np.ndarray]) -> tuple[Any, np.n
         # with more held-out rows than columns the coefficients are the smaller result to send
         # back from a worker, and the caller predicts
         return (fit if len(test) > model.X.shape[1] else _predictions(model, test, fit)), sol.converged
-    from .relaxed import relaxed_refit
-
     pred = _predictions(model, test, fit)
     pred_ols = _predictions(model, test, relaxed_refit(prep, sol.beta, (sol.coef, sol.intercept)))
     g = prob.gammas[:, None, None]
