@@ -284,6 +284,11 @@ class Path:
         params.name = "estimate"
         yy = self._solution.yy
         r2 = 1.0 - rss / yy if yy > 0 else 0.0
+        return self._fit(lam, params, df, r2, beta)
+
+    def _fit(self, lam: float, params: pd.Series, df: float, r2: float, beta: np.ndarray) -> "Fit":
+        """A :class:`Fit` of this path from its numbers (:meth:`at`, and the relaxed fits of
+        :mod:`regstats.relaxed`): ``beta`` the coefficients on the prepared scale."""
         return Fit(lam=float(lam), l1_ratio=self.l1_ratio, params=params, df=float(df), r2=float(r2),
                    formula=self.formula, path=self, _beta=np.asarray(beta))
 

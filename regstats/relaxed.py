@@ -90,8 +90,6 @@ class RelaxedPath:
 
     def at(self, lam: float, gamma: float) -> "Fit":
         """The relaxed fit at (lam, gamma); off the lambda grid the penalized fit is solved exactly."""
-        from .path import Fit
-
         gamma = check.real_in("gamma", gamma, 0.0, 1.0)
         pen = self.path.at(lam)
         prep = self.path._prep
@@ -108,8 +106,7 @@ class RelaxedPath:
         r2 = float(_r2(self.path, coef[None, :], np.array([b0]))[0])
         n_act = float(np.count_nonzero(bp))
         df = gamma * pen.df + (1.0 - gamma) * n_act
-        return Fit(lam=pen.lam, l1_ratio=self.path.l1_ratio, params=params, df=float(df), r2=float(r2),
-                   formula=self.path.formula, path=self.path, _beta=b)
+        return self.path._fit(pen.lam, params, df, r2, b)
 
     def predict(self, newdata: pd.DataFrame | None = None, lam: float | None = None,
                 gamma: float = 0.0) -> pd.Series:
