@@ -17,9 +17,10 @@ import pandas as pd
 from . import _validate as check
 from . import engine
 from ._summary import Summary
+from ._warn import _warn_constant, _warn_unconverged
 from .design import Design, as_frame, build_design, row_vector
 from .dof import df_at, df_path
-from .errors import ArgumentError, ConvergenceWarning, DataError, DesignWarning, ParameterError, user_stacklevel
+from .errors import ArgumentError, DataError, DesignWarning, ParameterError, user_stacklevel
 from .family import GAUSSIAN, Family, family_of, on_scale
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -97,7 +98,6 @@ def _penalty_vector(penalty_factor: Any, design: Design) -> np.ndarray | None:
         raise ParameterError("penalty_factor must leave at least one column penalized (a factor > 0 and not "
                              "inf); got " + ("all zeros" if not np.any(v > 0) else "none penalized"))
     return v
-
 
 
 def _duplicate_columns(X: np.ndarray, names: Sequence[str],
@@ -663,15 +663,6 @@ def _lam_arg(lam: Any) -> float:
     return resolve_lam(lam, None)
 
 
-def _warn_constant(prep: Any, names: Sequence[str]) -> None:
-    """The DesignWarning for columns with no variance in the rows used (excluded ones are meant)."""
-    no_var = prep.constant if prep.excluded is None else prep.constant & ~prep.excluded
-    if no_var.any():
-        const = [names[j] for j in np.flatnonzero(no_var)]
-        warnings.warn(f"constant column(s) {const[:10]}{' ...' if len(const) > 10 else ''} have no variance "
-                      "in the rows used; their coefficients are kept at 0", DesignWarning, stacklevel=user_stacklevel())
-
-
 def _coef_frame(sol: engine.Solution, design: Any) -> pd.DataFrame:
     """A solved path's original-scale coefficients, one row per lambda, ``Intercept`` first (a
     DataError if the solver produced non-finite numbers)."""
@@ -680,15 +671,6 @@ def _coef_frame(sol: engine.Solution, design: Any) -> pd.DataFrame:
     cols = (["Intercept"] if design.spec.intercept else []) + list(design.column_names)
     coef_mat = np.column_stack([sol.intercept, sol.coef]) if design.spec.intercept else sol.coef
     return pd.DataFrame(coef_mat, index=pd.Index(sol.lambdas, name="lambda"), columns=cols)
-
-
-def _warn_unconverged(sol: engine.Solution) -> None:
-    bad = sol.lambdas[~sol.converged]
-    if bad.size:
-        shown = ", ".join(f"{x:.4g}" for x in bad[:10])
-        warnings.warn(f"the solver did not reach its tolerance at {bad.size} lambda(s): {shown}"
-                      f"{' ...' if bad.size > 10 else ''}; raise max_iter or loosen tol",
-                      ConvergenceWarning, stacklevel=user_stacklevel())
 
 
 def check_path_options(l1_ratio: Any, n_lambda: Any, lambda_min_ratio: Any, standardize: Any, tol: Any,
@@ -794,28 +776,32 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     if fam is not GAUSSIAN:
         from .glm_model import fit_glm
 
-        return fit_glm(formula, design, data_frame, fam, levels, a, lam_user, n_lambda, lambda_min_ratio,
-                       bool(standardize), w, v, offset, tol, max_iter)
-    prep = engine.prepare(design.X, design.y, weights=w, penalty_factor=v, standardize=bool(standardize),
-                          intercept=design.spec.intercept, y_scale=y_scale)
-    _warn_constant(prep, names)
-    dups = _duplicate_columns(design.X, names, prep)
-    if dups:
-        warnings.warn(f"duplicate design columns {dups[:5]}: the penalty splits their effect between them",
-                      DesignWarning, stacklevel=user_stacklevel())
-    if prep.yy == 0:
-        raise DataError(f"the response {design.spec.response!r} is constant in the rows used; nothing to fit")
-    lams = lam_user if lam_user is not None else engine.lambda_grid(prep, a, n_lambda, lambda_min_ratio)
-    sol = engine.solve(prep, a, lams, tol=tol, max_iter=max_iter)
-    _warn_unconverged(sol)
+        prep, sol, off = fit_glm(design, data_frame, fam, a, lam_user, n_lambda, lambda_min_ratio,
+                                 bool(standardize), w, v, offset, tol, max_iter)
+        lams = sol.lambdas
+    else:
+        prep = engine.prepare(design.X, design.y, weights=w, penalty_factor=v, standardize=bool(standardize),
+                              intercept=design.spec.intercept, y_scale=y_scale)
+        _warn_constant(prep, names)
+        dups = _duplicate_columns(design.X, names, prep)
+        if dups:
+            warnings.warn(f"duplicate design columns {dups[:5]}: the penalty splits their effect between them",
+                          DesignWarning, stacklevel=user_stacklevel())
+        if prep.yy == 0:
+            raise DataError(f"the response {design.spec.response!r} is constant in the rows used; nothing to fit")
+        lams = lam_user if lam_user is not None else engine.lambda_grid(prep, a, n_lambda, lambda_min_ratio)
+        sol = engine.solve(prep, a, lams, tol=tol, max_iter=max_iter)
+        _warn_unconverged(sol)
+        off = None
     coef = _coef_frame(sol, design)
     opts = _Options(l1_ratio=a, standardize=bool(standardize), weights=w, penalty_factor=v, tol=tol,
                     max_iter=max_iter, lambda_min_ratio=lambda_min_ratio, user_lambdas=lam_user is not None,
-                    y_scale=y_scale)
+                    y_scale=y_scale, offset=off, offset_name=offset if isinstance(offset, str) else None)
     return Path(formula=formula, l1_ratio=a, lambdas=lams, coef=coef, n_obs=len(design.rows),
                 n_dropped=design.n_dropped, standardize=bool(standardize), column_names=tuple(names),
                 terms=dict(design.spec.terms), converged=sol.converged, method=sol.method,
-                _design=design, _prep=prep, _solution=sol, _options=opts, _data=data_frame)
+                _design=design, _prep=prep, _solution=sol, _options=opts, _data=data_frame,
+                family=fam.name, levels=levels)
 
 
 elastic_net.__doc__ = str(elastic_net.__doc__) + """

@@ -19,8 +19,8 @@ import pandas as pd
 from .. import engine
 from ..design import build_design
 from ..errors import DataError, DesignWarning, FormulaError, ParameterError, user_stacklevel
-from ..path import (Fit, Path, _coef_frame, _Options, _caller_namespace, _penalty_vector, _warn_constant,
-                    _warn_unconverged)
+from .._warn import _warn_constant, _warn_unconverged
+from ..path import Fit, Path, _coef_frame, _Options, _caller_namespace, _penalty_vector
 from . import passes
 from .gram import NoRows, prepared, rows_needed
 
