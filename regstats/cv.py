@@ -642,7 +642,7 @@ def cv_elastic_net(formula: str, data: pd.DataFrame, l1_ratios: Sequence[float] 
     from .path import _is_dask, elastic_net
 
     if _is_dask(data):  # the dask backend: one statistics pass and one fold pass for every l1_ratio
-        from .distributed.stats import cv_elastic_net as dask_cv_elastic_net
+        from .distributed import cv_elastic_net as dask_cv_elastic_net
 
         return dask_cv_elastic_net(formula, data, l1_ratios, folds, foldid, seed, groups=groups,
                                    n_repeats=n_repeats, loss=loss, stratify=stratify, **path_kwargs)

@@ -16,7 +16,7 @@ from .. import _validate as check
 from .. import engine
 from ..errors import ConvergenceWarning, DesignWarning, ParameterError, user_stacklevel
 from . import passes
-from .fit import _raise_bad
+from .passes import _raise_bad
 from .gram import NoRows, fold_loss, prepared, rows_needed
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -482,40 +482,3 @@ def bias_variance(path: "DaskPath", method: str = "analytic", mu: Any = None, si
                            "matrix of a dask path",
             "mc": None, "n_rep": None, "seed": None}
     return bv._finish(out, path, "analytic", info)
-
-
-# ------------------------------------------------------------------------------------------------
-# CV over (l1_ratio, lambda): one statistics pass and one fold pass for every l1_ratio
-# ------------------------------------------------------------------------------------------------
-def cv_elastic_net(formula: str, ddf: Any, l1_ratios: Any = (0.1, 0.5, 0.7, 0.9, 0.95, 0.99, 1.0),
-                   folds: int = 10, foldid: Any = None, seed: Any = None, *, groups: Any = None,
-                   n_repeats: int = 1, loss: Any = None, stratify: bool = False, **path_kwargs: Any):
-    """:func:`regstats.cv_elastic_net` on a dask DataFrame: the full data's and the folds'
-    statistics do not depend on the penalty, so every l1_ratio's path and CV come from the same two
-    passes (three with text factors)."""
-    from ..cv import ElasticNetCV, check_l1_ratios
-    from .fit import elastic_net, gather
-
-    ratios = check_l1_ratios(l1_ratios)
-    if loss not in (None, "mse"):
-        raise rows_needed(f"loss={loss!r}")
-    if groups is not None or stratify:
-        raise ParameterError("groups and stratify are not available on a dask path; give a fold column as foldid=")
-    if check.positive_int("n_repeats", n_repeats) != 1:
-        raise ParameterError(f"n_repeats must be 1 on a dask path; got {n_repeats}")
-    path_kwargs.pop("n_jobs", None)
-    exclude = list(path_kwargs.pop("_exclude", ())) + ([foldid] if isinstance(foldid, str) else [])
-    gathered = gather(formula, ddf, path_kwargs.get("weights"), exclude)
-    paths = [elastic_net(formula, ddf, a, _exclude=exclude, _gathered=gathered, **path_kwargs) for a in ratios]
-    _, st = fold_statistics(paths[0], folds, foldid, seed)
-    results = tuple(cv_from_stats(p, st, p._options.tol) for p in paths)
-    long = pd.concat([r.table.assign(l1_ratio=a) for a, r in zip(ratios, results)], ignore_index=True)
-    long = long[["l1_ratio"] + [c for c in long.columns if c != "l1_ratio"]]
-    by = pd.DataFrame({"l1_ratio": ratios,
-                       "lambda_min": [r.lambda_min for r in results],
-                       "lambda_1se": [r.lambda_1se for r in results],
-                       "cv_min": [float(r.table["cv_mean"].iloc[r.index_min]) for r in results],
-                       "cv_se_min": [float(r.table["cv_se"].iloc[r.index_min]) for r in results]})
-    k = int(np.argmin(by["cv_min"].to_numpy()))
-    return ElasticNetCV(table=long, by_l1_ratio=by, l1_ratio_min=ratios[k], lambda_min=results[k].lambda_min,
-                        lambda_1se=results[k].lambda_1se, results=results)
