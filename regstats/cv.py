@@ -39,7 +39,7 @@ from .folds import _check_loss, _combine, _loss, cv_stats, loss_name, make_folds
 if TYPE_CHECKING:  # pragma: no cover
     from .path import Fit, Path
 
-__all__ = ["cross_validate", "cv_elastic_net", "make_folds", "CVResult", "ElasticNetCV"]
+__all__ = ["cross_validate", "cross_validate_mixings", "make_folds", "CVResult", "ElasticNetCV"]
 
 Loss = Literal["mse", "mae", "deviance", "class", "auc"]
 
@@ -618,37 +618,13 @@ def check_l1_ratios(l1_ratios: Any) -> list[float]:
     return ratios
 
 
-def cv_elastic_net(formula: str, data: pd.DataFrame, l1_ratios: Sequence[float] = (0.1, 0.5, 0.7, 0.9, 0.95, 0.99, 1.0),
-                   folds: int = 10, foldid: Any = None, seed: Any = None, n_jobs: int = 1, *,
-                   groups: Any = None, n_repeats: int = 1, loss: Loss | None = None, progress: bool = False,
-                   stratify: bool = False, **path_kwargs: Any) -> ElasticNetCV:
-    """Choose both the elastic-net mixing and the penalty by K-fold CV.
-
-    One path per ``l1_ratio`` (each with its own glmnet grid, or ``lambdas=`` if given), all
-    cross-validated on the same folds; the ``l1_ratio`` with the smallest ``cv_mean`` wins.
-
-    Parameters
-    ----------
-    formula, data : as :func:`regstats.elastic_net`.
-    l1_ratios : candidate mixings in [0, 1].
-    folds, foldid, seed, n_jobs, groups, n_repeats, loss, progress : as :func:`cross_validate`.
-    **path_kwargs : passed to :func:`regstats.elastic_net` (``weights``, ``penalty_factor``,
-        ``lambdas``, ``n_lambda``, ``standardize``, ``tol``, ...).
-
-    Returns
-    -------
-    ElasticNetCV
-    """
-    from .path import _is_dask, elastic_net
-
-    if _is_dask(data):  # the dask backend: one statistics pass and one fold pass for every l1_ratio
-        from .distributed import cv_elastic_net as dask_cv_elastic_net
-
-        return dask_cv_elastic_net(formula, data, l1_ratios, folds, foldid, seed, groups=groups,
-                                   n_repeats=n_repeats, loss=loss, stratify=stratify, **path_kwargs)
-    ratios = check_l1_ratios(l1_ratios)
-    exclude = list(path_kwargs.pop("_exclude", ())) + [c for c in (foldid, groups) if isinstance(c, str)]
-    paths = [elastic_net(formula, data, l1_ratio=a, _exclude=exclude, **path_kwargs) for a in ratios]
+def cross_validate_mixings(paths: Sequence["Path"], folds: int = 10, foldid: Any = None, seed: Any = None,
+                           n_jobs: int = 1, *, groups: Any = None, n_repeats: int = 1, loss: Loss | None = None,
+                           progress: bool = False, stratify: bool = False) -> ElasticNetCV:
+    """Cross-validate paths of one formula and data that differ in ``l1_ratio`` (increasing), all
+    on the same folds; the mixing with the best ``cv_mean`` wins (:func:`regstats.cv_elastic_net`,
+    which fits the paths; arguments as :func:`cross_validate`)."""
+    ratios = [p.l1_ratio for p in paths]
     loss = _check_loss(loss, paths[0].family)
     foldids, gname = _resolve_foldids(paths[0], folds, foldid, groups, n_repeats, seed, stratify)
     _check_glm_folds(paths[0], foldids, loss)

@@ -282,7 +282,8 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     ...                 stability=False, bias_variance=False)          # doctest: +SKIP
     >>> rep.save("prostate.html")                                     # doctest: +SKIP
     """
-    from ..path import Path, elastic_net
+    from ..api import elastic_net
+    from ..path import Path
 
     fam = model.family if isinstance(model, Path) else check.choice("family", family, FAMILIES)
     if isinstance(model, Path) and family not in ("gaussian", fam):
@@ -336,7 +337,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
         with warnings.catch_warnings(record=True) as fit_warnings:
             warnings.simplefilter("always")
             if a == "cv":
-                from ..cv import cv_elastic_net
+                from ..api import cv_elastic_net
 
                 cv_opts = {"loss": loss, **({"stratify": True} if stratify else {})} if glm else {}
                 encv = cv_elastic_net(model, data, l1_ratios=L1_RATIOS, folds=folds, seed=seed,
