@@ -93,7 +93,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -101,12 +101,10 @@ import pandas as pd
 from . import _validate as check
 from . import engine
 from ._summary import Summary
+from ._types import PathLike
 from .dof import (_batches, _blas_limit, _moments, _n_jobs, _noise_info, _reference_fit, _row_sd, _run_batches,
                   _seeds, _simulate_setup, _truth)
 from .errors import ConvergenceWarning, ParameterError, user_stacklevel
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .path import Path
 
 __all__ = ["bias_variance", "BiasVariance"]
 
@@ -507,7 +505,7 @@ class BiasVariance:
                 f"lambda={self.lambda_min_risk:.4g}>")
 
 
-def bias_variance(path: "Path", method: Method = "simulation", mu: Any = None, sigma: Any = None,
+def bias_variance(path: "PathLike", method: Method = "simulation", mu: Any = None, sigma: Any = None,
                   n_rep: int = 200, seed: Any = None, n_jobs: int = 1, *, progress: bool = False,
                   reference: Any = "auto", tol: float | None = None) -> BiasVariance:
     """Bias-variance decomposition of the fits along a path, one row per lambda.

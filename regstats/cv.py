@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -31,13 +31,11 @@ from . import engine
 from ._parallel import parallel_map, spawn_seeds
 from ._lam import CV_CHOICES, cv_choice, resolve_lam  # noqa: F401  (lam="1se" everywhere)
 from ._summary import Summary
+from ._types import FitLike, PathLike
 from .active_set import relaxed_refit
 from .design import row_vector
 from .errors import ConvergenceWarning, DataError, DesignWarning, ParameterError, user_stacklevel
 from .folds import _check_loss, _combine, _loss, cv_stats, loss_name, make_folds, select_lambdas
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .path import Fit, Path
 
 __all__ = ["cross_validate", "cross_validate_mixings", "make_folds", "CVResult", "ElasticNetCV"]
 
@@ -65,7 +63,7 @@ class _Problem:
     cross: engine.Cross | None = None    # full-data cross-products: folds down-date them
 
 
-def _problem_of(path: "Path", tol: float | None = None, gammas: np.ndarray | None = None) -> _Problem:
+def _problem_of(path: "PathLike", tol: float | None = None, gammas: np.ndarray | None = None) -> _Problem:
     model = path._model
     if tol is not None:
         model = dataclasses.replace(model, tol=float(tol))
@@ -278,7 +276,7 @@ class CVResult:
     oof_predictions: np.ndarray = field(repr=False)
     repeats: pd.DataFrame = field(repr=False)
     grouped_by: str | None = None
-    path: "Path" = field(repr=False, default=None)  # type: ignore[assignment]
+    path: "PathLike" = field(repr=False, default=None)  # type: ignore[assignment]
 
     @property
     def lambdas(self) -> np.ndarray:
@@ -295,11 +293,11 @@ class CVResult:
                          name="cv_se")
 
     @property
-    def best(self) -> "Fit":
+    def best(self) -> "FitLike":
         """The full-data fit at ``lambda_1se``."""
         return self.path.at(self.lambda_1se)
 
-    def at(self, lam: str | float = "1se") -> "Fit":
+    def at(self, lam: str | float = "1se") -> "FitLike":
         """The full-data fit at a lambda: ``"lambda.1se"`` / ``"1se"`` (default), ``"lambda.min"`` /
         ``"min"`` (glmnet's ``s=``), or a number."""
         return self.path.at(self._lam(lam))
@@ -373,7 +371,7 @@ class CVResult:
 # ------------------------------------------------------------------------------------------------
 # fold ids from the arguments
 # ------------------------------------------------------------------------------------------------
-def _resolve_foldids(path: "Path", folds: int, foldid: Any, groups: Any, n_repeats: int, seed: Any,
+def _resolve_foldids(path: "PathLike", folds: int, foldid: Any, groups: Any, n_repeats: int, seed: Any,
                      stratify: bool = False) -> tuple[np.ndarray, str | None]:
     n = path.n_obs
     if stratify and (foldid is not None or groups is not None):
@@ -414,7 +412,7 @@ def _resolve_foldids(path: "Path", folds: int, foldid: Any, groups: Any, n_repea
     return np.array([make_folds(n, folds, r, g, strata) for r in rngs]), gname
 
 
-def _summarise(path: "Path", preds: np.ndarray, foldids: np.ndarray, loss: str,
+def _summarise(path: "PathLike", preds: np.ndarray, foldids: np.ndarray, loss: str,
                grouped_by: str | None) -> CVResult:
     y = path._design.y
     w = path._options.weights
@@ -453,7 +451,7 @@ def _summarise(path: "Path", preds: np.ndarray, foldids: np.ndarray, loss: str,
 # ------------------------------------------------------------------------------------------------
 # public functions
 # ------------------------------------------------------------------------------------------------
-def cross_validate(path: "Path", folds: int = 10, foldid: Any = None, seed: Any = None, n_jobs: int = 1, *,
+def cross_validate(path: "PathLike", folds: int = 10, foldid: Any = None, seed: Any = None, n_jobs: int = 1, *,
                    groups: Any = None, n_repeats: int = 1, loss: Loss | None = None, tol: float | None = None,
                    progress: bool = False, stratify: bool = False) -> CVResult:
     """K-fold cross-validation over a path's lambdas, as ``cv.glmnet`` (usually via ``path.cv()``).
@@ -508,7 +506,7 @@ def cross_validate(path: "Path", folds: int = 10, foldid: Any = None, seed: Any 
     return _summarise(path, preds, foldids, loss, gname)
 
 
-def _check_glm_folds(path: "Path", foldids: np.ndarray, loss: str) -> None:
+def _check_glm_folds(path: "PathLike", foldids: np.ndarray, loss: str) -> None:
     """A binomial fold must leave both classes to train on (and, for AUC, hold both)."""
     if path.family != "binomial":
         return
@@ -558,15 +556,15 @@ class ElasticNetCV:
         return self.results[int(np.flatnonzero(self.l1_ratios == self.l1_ratio_min)[0])]
 
     @property
-    def path(self) -> "Path":
+    def path(self) -> "PathLike":
         return self.cv.path
 
     @property
-    def best(self) -> "Fit":
+    def best(self) -> "FitLike":
         """The fit at (``l1_ratio_min``, ``lambda_1se``)."""
         return self.cv.best
 
-    def at(self, lam: str | float = "1se") -> "Fit":
+    def at(self, lam: str | float = "1se") -> "FitLike":
         """The fit of the chosen l1_ratio at ``"lambda.1se"`` / ``"1se"``, ``"lambda.min"`` /
         ``"min"`` or a number."""
         return self.cv.at(lam)
@@ -618,7 +616,7 @@ def check_l1_ratios(l1_ratios: Any) -> list[float]:
     return ratios
 
 
-def cross_validate_mixings(paths: Sequence["Path"], folds: int = 10, foldid: Any = None, seed: Any = None,
+def cross_validate_mixings(paths: Sequence["PathLike"], folds: int = 10, foldid: Any = None, seed: Any = None,
                            n_jobs: int = 1, *, groups: Any = None, n_repeats: int = 1, loss: Loss | None = None,
                            progress: bool = False, stratify: bool = False) -> ElasticNetCV:
     """Cross-validate paths of one formula and data that differ in ``l1_ratio`` (increasing), all

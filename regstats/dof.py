@@ -49,7 +49,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from numbers import Real
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,11 +57,9 @@ import pandas as pd
 from . import _validate as check
 from . import engine, solver
 from ._parallel import Progress, parallel_map
+from ._types import PathLike
 from .engine import Prepared, _uniform_penalty, ridge_weight
 from .errors import ConvergenceWarning, DataError, ParameterError, user_stacklevel
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .path import Path
 
 __all__ = ["df_at", "df_path", "simulate_df"]
 
@@ -259,7 +257,7 @@ def _df_from_solve(M: np.ndarray, Gaa: np.ndarray) -> float:
         return float(np.trace(np.linalg.pinv(M) @ Gaa))
 
 
-def simulate_df(path: "Path", mu: Any = None, sigma: Any = None, n_rep: int = 200, seed: Any = None,
+def simulate_df(path: "PathLike", mu: Any = None, sigma: Any = None, n_rep: int = 200, seed: Any = None,
                 n_jobs: int = 1, *, progress: bool = False, reference: Any = "auto",
                 tol: float | None = None) -> pd.DataFrame:
     """Efron's covariance degrees of freedom of a path, estimated by simulation.

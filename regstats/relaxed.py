@@ -24,25 +24,23 @@ relaxed fit is the penalized one at that lambda, and :func:`relax` warns naming 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
 from . import _validate as check
 from ._summary import Summary
+from ._types import FitLike, PathLike
 from .active_set import _ml_refit, relaxed_refit
 from .errors import ParameterError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .path import Fit, Path
 
 __all__ = ["relax", "RelaxedPath", "RelaxedCV", "DEFAULT_GAMMAS"]
 
 DEFAULT_GAMMAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-def _r2(path: "Path", coef: np.ndarray, b0: np.ndarray) -> np.ndarray:
+def _r2(path: "PathLike", coef: np.ndarray, b0: np.ndarray) -> np.ndarray:
     """Fraction of the null deviance explained by fits (rows of coef, b0) on the path's rows."""
     prep = path._prep
     X = path._design.X
@@ -83,12 +81,12 @@ class RelaxedPath:
     table : DataFrame ``gamma, lambda, df, n_nonzero, r2``.
     """
 
-    path: "Path" = field(repr=False)
+    path: "PathLike" = field(repr=False)
     gammas: np.ndarray
     coef: pd.DataFrame = field(repr=False)
     table: pd.DataFrame = field(repr=False)
 
-    def at(self, lam: float, gamma: float) -> "Fit":
+    def at(self, lam: float, gamma: float) -> "FitLike":
         """The relaxed fit at (lam, gamma); off the lambda grid the penalized fit is solved exactly."""
         gamma = check.real_in("gamma", gamma, 0.0, 1.0)
         pen = self.path.at(lam)
@@ -216,11 +214,11 @@ class RelaxedCV:
     relaxed: RelaxedPath = field(repr=False, default=None)  # type: ignore[assignment]
 
     @property
-    def best(self) -> "Fit":
+    def best(self) -> "FitLike":
         """The relaxed fit at (``lambda_1se``, ``gamma_1se``)."""
         return self.relaxed.at(self.lambda_1se, self.gamma_1se)
 
-    def at(self, which: str = "1se") -> "Fit":
+    def at(self, which: str = "1se") -> "FitLike":
         """The relaxed fit at the ``"min"`` or ``"1se"`` pair (``"lambda.min"`` / ``"lambda.1se"`` too)."""
         from ._lam import cv_choice
 
@@ -254,7 +252,7 @@ class RelaxedCV:
         return self.summary().to_html()
 
 
-def relax(path: "Path", gammas: Sequence[float] = DEFAULT_GAMMAS) -> RelaxedPath:
+def relax(path: "PathLike", gammas: Sequence[float] = DEFAULT_GAMMAS) -> RelaxedPath:
     """Relaxed refits of a path (usually via ``path.relax()``).
 
     Parameters
