@@ -25,7 +25,8 @@ import pandas as pd
 from .. import _validate as check
 from ..folds import losses
 from ..errors import ParameterError, RegstatsError, RegstatsWarning, user_stacklevel
-from .document import Code, Figure, Info, Report, Row, Section, Table, Text
+from .blocks import Code, Figure, Info, Row, Section, Table, Text
+from .document import Report
 
 __all__ = ["report", "PENALTIES"]
 
