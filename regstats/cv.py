@@ -605,7 +605,7 @@ class ElasticNetCV:
 
 
 def check_l1_ratios(l1_ratios: Any) -> list[float]:
-    """The candidate mixings of :func:`cv_elastic_net`, validated, distinct and sorted."""
+    """The candidate mixings of :func:`regstats.cv_elastic_net` (pandas and dask), validated, distinct and sorted."""
     try:
         ratios = [float(a) for a in np.atleast_1d(np.asarray(l1_ratios, dtype=float))]
     except (TypeError, ValueError):
