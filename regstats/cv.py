@@ -629,9 +629,14 @@ def cross_validate_mixings(paths: Sequence["PathLike"], folds: int = 10, foldid:
     preds = _run_folds([_problem_of(p) for p in paths], foldids, n_jobs=n_jobs, progress=progress,
                        desc="elastic-net cross-validation", lazy=paths[0].family == "gaussian")
     results = tuple(_summarise(p, pr, foldids, loss, gname) for p, pr in zip(paths, preds))
+    return mixings_result(ratios, results, loss)
+
+
+def mixings_result(ratios: Sequence[float], results: Sequence[CVResult], loss: str = "mse") -> ElasticNetCV:
+    """One :class:`ElasticNetCV` from the CV results of each mixing's path (pandas and dask)."""
     long = pd.concat([r.table.assign(l1_ratio=a) for a, r in zip(ratios, results)], ignore_index=True)
     long = long[["l1_ratio"] + [c for c in long.columns if c != "l1_ratio"]]
-    by = pd.DataFrame({"l1_ratio": ratios,
+    by = pd.DataFrame({"l1_ratio": list(ratios),
                        "lambda_min": [r.lambda_min for r in results],
                        "lambda_1se": [r.lambda_1se for r in results],
                        "cv_min": [float(r.table["cv_mean"].iloc[r.index_min]) for r in results],
@@ -639,4 +644,4 @@ def cross_validate_mixings(paths: Sequence["PathLike"], folds: int = 10, foldid:
     # cv_min is the curve at each mixing's lambda_min: its best value (the largest for AUC)
     k = int(np.argmax(by["cv_min"].to_numpy()) if loss == "auc" else np.argmin(by["cv_min"].to_numpy()))
     return ElasticNetCV(table=long, by_l1_ratio=by, l1_ratio_min=ratios[k], lambda_min=results[k].lambda_min,
-                        lambda_1se=results[k].lambda_1se, results=results)
+                        lambda_1se=results[k].lambda_1se, results=tuple(results))

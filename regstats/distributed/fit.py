@@ -324,7 +324,7 @@ def cv_elastic_net(formula: str, ddf: Any, l1_ratios: Any = (0.1, 0.5, 0.7, 0.9,
     """:func:`regstats.cv_elastic_net` on a dask DataFrame: the full data's and the folds'
     statistics do not depend on the penalty, so every l1_ratio's path and CV come from the same two
     passes (three with text factors)."""
-    from ..cv import ElasticNetCV, check_l1_ratios
+    from ..cv import check_l1_ratios, mixings_result
     from .stats import cv_from_stats, fold_statistics
 
     ratios = check_l1_ratios(l1_ratios)
@@ -340,13 +340,4 @@ def cv_elastic_net(formula: str, ddf: Any, l1_ratios: Any = (0.1, 0.5, 0.7, 0.9,
     paths = [elastic_net(formula, ddf, a, _exclude=exclude, _gathered=gathered, **path_kwargs) for a in ratios]
     _, st = fold_statistics(paths[0], folds, foldid, seed)
     results = tuple(cv_from_stats(p, st, p._options.tol) for p in paths)
-    long = pd.concat([r.table.assign(l1_ratio=a) for a, r in zip(ratios, results)], ignore_index=True)
-    long = long[["l1_ratio"] + [c for c in long.columns if c != "l1_ratio"]]
-    by = pd.DataFrame({"l1_ratio": ratios,
-                       "lambda_min": [r.lambda_min for r in results],
-                       "lambda_1se": [r.lambda_1se for r in results],
-                       "cv_min": [float(r.table["cv_mean"].iloc[r.index_min]) for r in results],
-                       "cv_se_min": [float(r.table["cv_se"].iloc[r.index_min]) for r in results]})
-    k = int(np.argmin(by["cv_min"].to_numpy()))
-    return ElasticNetCV(table=long, by_l1_ratio=by, l1_ratio_min=ratios[k], lambda_min=results[k].lambda_min,
-                        lambda_1se=results[k].lambda_1se, results=results)
+    return mixings_result(ratios, results)
