@@ -102,9 +102,10 @@ from . import _validate as check
 from . import engine
 from ._summary import Summary
 from ._types import PathLike
-from .dof import (_batches, _blas_limit, _moments, _n_jobs, _noise_info, _reference_fit, _row_sd, _run_batches,
-                  _seeds, _simulate_setup, _truth)
+from .dof import df_path
 from .errors import ConvergenceWarning, ParameterError, user_stacklevel
+from .replicates import (_batches, _blas_limit, _moments, _n_jobs, _noise_info, _reference_fit, _row_sd,
+                         _run_batches, _seeds, _simulate_setup, _truth)
 
 __all__ = ["bias_variance", "BiasVariance"]
 
@@ -128,7 +129,7 @@ def _simulation(path: Any, mu: Any, sigma: Any, n_rep: Any, seed: Any, n_jobs: A
         raise ParameterError("mu must be None for method='bootstrap' (the residual bootstrap resamples around "
                              "a pilot fit; with a known mu use method='simulation'); got an array")
     sim, info = _simulate_setup(path, mu, sigma, n_rep, seed, n_jobs, progress, reference, tol,
-                                desc="bias_variance", residual=residual)
+                                desc="bias_variance", df_fn=df_path, residual=residual)
     parts, c, mu_arr, sd, prob = sim["parts"], sim["c"], sim["mu"], sim["sd"], sim["prob"]
     w = prob.w
     R = sum(p["m"] for p in parts)
