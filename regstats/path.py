@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
@@ -18,10 +17,10 @@ import pandas as pd
 from . import _validate as check
 from . import engine
 from ._summary import Summary
-from ._warn import _warn_constant, _warn_unconverged
+from ._warn import _check_gaussian_rows, _warn_unconverged
 from .design import Design, as_frame, build_design, row_vector
 from .dof import df_at, df_path
-from .errors import DataError, DesignWarning, ParameterError, user_stacklevel
+from .errors import DataError, ParameterError
 from .family import GAUSSIAN, Family, family_of, on_scale
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -721,13 +720,7 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     else:
         prep = engine.prepare(design.X, design.y, weights=w, penalty_factor=v, standardize=bool(standardize),
                               intercept=design.spec.intercept, y_scale=y_scale)
-        _warn_constant(prep, names)
-        dups = _duplicate_columns(design.X, names, prep)
-        if dups:
-            warnings.warn(f"duplicate design columns {dups[:5]}: the penalty splits their effect between them",
-                          DesignWarning, stacklevel=user_stacklevel())
-        if prep.yy == 0:
-            raise DataError(f"the response {design.spec.response!r} is constant in the rows used; nothing to fit")
+        _check_gaussian_rows(prep, names, _duplicate_columns(design.X, names, prep), design.spec.response)
         lams = lam_user if lam_user is not None else engine.lambda_grid(prep, a, n_lambda, lambda_min_ratio)
         sol = engine.solve(prep, a, lams, tol=tol, max_iter=max_iter)
         _warn_unconverged(sol)

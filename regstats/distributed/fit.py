@@ -20,8 +20,8 @@ import pandas as pd
 from .. import _validate as check
 from .. import engine
 from ..design import build_design
-from ..errors import DataError, DesignWarning, FormulaError, ParameterError, user_stacklevel
-from .._warn import _warn_constant, _warn_unconverged
+from ..errors import DataError, FormulaError, ParameterError
+from .._warn import _check_gaussian_rows, _warn_unconverged
 from ..path import Fit, Path, _coef_frame, _Options, _caller_namespace, _penalty_vector
 from . import passes
 from .passes import _raise_bad
@@ -188,13 +188,7 @@ def elastic_net(formula: str, ddf: Any, l1_ratio: float = 0.5, *, lambdas: Seque
     v = _penalty_vector(penalty_factor, design)
     prep = prepared(st, intercept=design.spec.intercept, standardize=bool(standardize), penalty_factor=v,
                     y_scale=y_scale, unit_weights=weights is None)
-    _warn_constant(prep, names)
-    dups = _duplicates(prep, names)
-    if dups:
-        warnings.warn(f"duplicate design columns {dups[:5]}: the penalty splits their effect between them",
-                      DesignWarning, stacklevel=user_stacklevel())
-    if prep.yy == 0:
-        raise DataError(f"the response {response!r} is constant in the rows used; nothing to fit")
+    _check_gaussian_rows(prep, names, _duplicates(prep, names), response)
     lams = lam_user if lam_user is not None else engine.lambda_grid(prep, a, n_lambda, lambda_min_ratio)
     sol = engine.solve(prep, a, lams, tol=tol, max_iter=max_iter)
     _warn_unconverged(sol)
