@@ -15,8 +15,8 @@ _ensure_numba_cache()
 from .datasets import load_dataset
 from .errors import (ArgumentError, ConvergenceWarning, DataError, DesignWarning, FileError, FormulaError,
                      ParameterError, RegstatsError, RegstatsWarning, UnseenLevelError)
-from .path import Fit, Path, elastic_net, lasso, ridge
-from .cv import cv_elastic_net
+from .api import cv_elastic_net, elastic_net, lasso, ridge
+from .path import Fit, Path
 from .ic import information_criteria
 from .dof import simulate_df
 from .persist import LoadedPath, load

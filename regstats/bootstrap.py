@@ -29,6 +29,7 @@ from . import engine
 from ._parallel import parallel_map, spawn_seeds
 from ._summary import Summary
 from .errors import ParameterError
+from .folds import cv_stats, make_folds, select_lambdas
 
 __all__ = ["bootstrap", "Bootstrap", "stability_selection", "Stability", "stability_parameters"]
 
@@ -63,15 +64,13 @@ def _coef_row(sol: engine.Solution, k: int, intercept: bool) -> np.ndarray:
 
 def _cv_choose(ref: engine.Model, rows: np.ndarray, lambdas: np.ndarray, folds: int, rule: str,
                rng: np.random.Generator) -> tuple[int, engine.Solution]:
-    """Grouped K-fold CV inside one bootstrap replicate, with :mod:`regstats.cv`'s fold dealing
+    """Grouped K-fold CV inside one bootstrap replicate, with :mod:`regstats.folds`' fold dealing
     and cv.glmnet statistics (docs/conventions.md).
 
     The copies of a resampled row form one group, so they are never split between the training
     and the test part of a fold (which would leak the test rows into training).  Returns the
     chosen grid index and the replicate's full path.
     """
-    from .cv import cv_stats, make_folds, select_lambdas
-
     k = min(folds, np.unique(rows).size)
     foldid = make_folds(rows.size, k, rng, groups=rows)
     raw = np.empty((rows.size, lambdas.size))

@@ -320,7 +320,7 @@ def _family(args: argparse.Namespace, source: str) -> str:
 
 
 def _measure(loss: str, family: str) -> str:
-    from .cv import loss_name
+    from .folds import loss_name
 
     return loss_name(loss, family).split(" (")[0]
 
@@ -451,7 +451,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_fit(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from . import path as path_mod
+    from . import api
     from ._atomic import atomic_open
 
     if args.out != "-":
@@ -462,9 +462,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     if args.folds is None and (args.loss is not None or args.no_stratify):
         raise CLIError("--loss and --no-stratify set up cross-validation; add --folds K")
     glm_kw: dict[str, Any] = {"family": fam, "offset": args.offset} if fam != "gaussian" else {}
-    path = path_mod.elastic_net(formula, data, l1_ratio=l1, n_lambda=args.n_lambda,
-                                standardize=not args.no_standardize,
-                                lambda_min_ratio=args.lambda_min_ratio, weights=args.weights, **glm_kw)
+    path = api.elastic_net(formula, data, l1_ratio=l1, n_lambda=args.n_lambda,
+                           standardize=not args.no_standardize,
+                           lambda_min_ratio=args.lambda_min_ratio, weights=args.weights, **glm_kw)
     tab = path.table.reset_index(drop=True)
     if args.folds is not None:
         cv_kw: dict[str, Any] = {}

@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -31,77 +31,20 @@ from . import engine
 from ._parallel import parallel_map, spawn_seeds
 from ._lam import CV_CHOICES, cv_choice, resolve_lam  # noqa: F401  (lam="1se" everywhere)
 from ._summary import Summary
+from ._types import FitLike, PathLike
+from .active_set import relaxed_refit
 from .design import row_vector
 from .errors import ConvergenceWarning, DataError, DesignWarning, ParameterError, user_stacklevel
+from .folds import _check_loss, _combine, _loss, cv_stats, loss_name, make_folds, select_lambdas
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .path import Fit, Path
-
-__all__ = ["cross_validate", "cv_elastic_net", "make_folds", "CVResult", "ElasticNetCV"]
+__all__ = ["cross_validate", "cross_validate_mixings", "make_folds", "CVResult", "ElasticNetCV"]
 
 Loss = Literal["mse", "mae", "deviance", "class", "auc"]
-_LOSS_NAMES = {"mse": "Mean-Squared Error", "mae": "Mean Absolute Error", "class": "Misclassification Error",
-               "auc": "AUC (area under the ROC curve; larger is better)"}
-#: the losses of each family; the first is the default
-_FAMILY_LOSSES = {"gaussian": ("mse", "mae"), "binomial": ("deviance", "class", "auc", "mse", "mae"),
-                  "poisson": ("deviance", "mse", "mae")}
-
-
-def losses(family: str = "gaussian") -> tuple[str, ...]:
-    """The CV losses of a family (``"gaussian"``, ``"binomial"``, ``"poisson"``); the first is the default."""
-    return _FAMILY_LOSSES[family]
-
-
-def loss_name(loss: str, family: str = "gaussian") -> str:
-    """The measure's name as reports print it (cv.glmnet's names)."""
-    if loss == "deviance":
-        return f"{family.capitalize()} Deviance"
-    return _LOSS_NAMES[loss]
-
-
-def _check_loss(loss: Any, family: str) -> str:
-    allowed = _FAMILY_LOSSES[family]
-    if loss is None:
-        return allowed[0]
-    return check.choice("loss", loss, allowed)
 
 
 # ------------------------------------------------------------------------------------------------
 # fold assignment
 # ------------------------------------------------------------------------------------------------
-def make_folds(n: int, folds: int, rng: np.random.Generator, groups: np.ndarray | None = None,
-               strata: np.ndarray | None = None) -> np.ndarray:
-    """Fold labels 1..folds for ``n`` rows.
-
-    Without groups this is cv.glmnet's ``sample(rep(seq(folds), length = n))``: fold sizes differ
-    by at most one.  With ``strata`` (e.g. the classes of a binomial response) the rows of each
-    stratum, in random order, are dealt to the folds in turn (continuing across strata), so every
-    fold holds each stratum in proportion and fold sizes still differ by at most one.  With
-    ``groups``, whole groups are dealt to folds: groups in random order, largest first (stable),
-    each to the fold with the fewest rows so far, so a group's rows never straddle folds and fold
-    sizes stay balanced.
-    """
-    if strata is not None:
-        _, codes = np.unique(strata, return_inverse=True)
-        order = np.concatenate([rng.permutation(np.flatnonzero(codes.ravel() == c)) for c in range(codes.max() + 1)])
-        start = int(rng.integers(folds))
-        out = np.empty(n, dtype=np.int64)
-        out[order] = (start + np.arange(n)) % folds + 1
-        return out
-    if groups is None:
-        return rng.permutation(np.arange(n) % folds) + 1
-    levels, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
-    order = rng.permutation(len(levels))
-    order = order[np.argsort(-counts[order], kind="stable")]
-    load = np.zeros(folds)
-    fold_of_level = np.empty(len(levels), dtype=np.int64)
-    for g in order:
-        k = int(np.argmin(load))
-        fold_of_level[g] = k + 1
-        load[k] += counts[g]
-    return fold_of_level[inverse.ravel()]
-
-
 def _normalise_foldid(foldid: np.ndarray) -> np.ndarray:
     labels, codes = np.unique(foldid, return_inverse=True)
     if len(labels) < 2:
@@ -120,7 +63,7 @@ class _Problem:
     cross: engine.Cross | None = None    # full-data cross-products: folds down-date them
 
 
-def _problem_of(path: "Path", tol: float | None = None, gammas: np.ndarray | None = None) -> _Problem:
+def _problem_of(path: "PathLike", tol: float | None = None, gammas: np.ndarray | None = None) -> _Problem:
     model = path._model
     if tol is not None:
         model = dataclasses.replace(model, tol=float(tol))
@@ -146,8 +89,6 @@ def _fold_task(task: tuple[_Problem, np.ndarray, np.ndarray]) -> tuple[Any, np.n
         # with more held-out rows than columns the coefficients are the smaller result to send
         # back from a worker, and the caller predicts
         return (fit if len(test) > model.X.shape[1] else _predictions(model, test, fit)), sol.converged
-    from .relaxed import relaxed_refit
-
     pred = _predictions(model, test, fit)
     pred_ols = _predictions(model, test, relaxed_refit(prep, sol.beta, (sol.coef, sol.intercept)))
     g = prob.gammas[:, None, None]
@@ -293,52 +234,6 @@ class _OOF:
         return err, fw
 
 
-def _loss(y: np.ndarray, pred: np.ndarray, loss: str) -> np.ndarray:
-    r = y[:, None] - pred
-    return r * r if loss == "mse" else np.abs(r)
-
-
-def cv_stats(raw: np.ndarray, foldid: np.ndarray, weights: np.ndarray | None
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """cv.glmnet's grouped statistics from per-row losses ``raw`` (n x n_lambda).
-
-    Returns ``cv_mean, cv_se, fold_errors (K x n_lambda), fold_weights (K)``.
-    """
-    w = np.ones(raw.shape[0]) if weights is None else np.asarray(weights, dtype=float)
-    ks = np.unique(foldid)
-    fold_err = np.empty((len(ks), raw.shape[1]))
-    fold_w = np.empty(len(ks))
-    for i, k in enumerate(ks):
-        m = foldid == k
-        wk = w[m]
-        fold_w[i] = wk.sum()
-        fold_err[i] = (wk @ raw[m]) / fold_w[i] if fold_w[i] > 0 else np.nan
-    mean, se = _combine(fold_err, fold_w)
-    return mean, se, fold_err, fold_w
-
-
-def _combine(fold_err: np.ndarray, fold_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """cv.glmnet's ``cv_mean`` and ``cv_se`` from fold losses and fold weights."""
-    ok = fold_w > 0
-    W = fold_w[ok].sum()
-    mean = (fold_w[ok] @ fold_err[ok]) / W
-    K = int(ok.sum())
-    se = np.sqrt((fold_w[ok] @ (fold_err[ok] - mean) ** 2) / W / (K - 1))
-    return mean, se
-
-
-def select_lambdas(lambdas: np.ndarray, cv_mean: np.ndarray, cv_se: np.ndarray) -> tuple[int, int]:
-    """Indices of lambda_min (largest lambda attaining the minimum) and lambda_1se (largest lambda
-    within one standard error of the minimum), glmnet's ``getOptcv.glmnet``."""
-    lambdas = np.asarray(lambdas)
-    cmin = np.nanmin(cv_mean)
-    i_min = int(np.flatnonzero(cv_mean <= cmin)[np.argmax(lambdas[cv_mean <= cmin])])
-    bound = cv_mean[i_min] + cv_se[i_min]
-    cand = np.flatnonzero(cv_mean <= bound)
-    i_1se = int(cand[np.argmax(lambdas[cand])])
-    return i_min, i_1se
-
-
 # ------------------------------------------------------------------------------------------------
 # the result
 # ------------------------------------------------------------------------------------------------
@@ -381,7 +276,7 @@ class CVResult:
     oof_predictions: np.ndarray = field(repr=False)
     repeats: pd.DataFrame = field(repr=False)
     grouped_by: str | None = None
-    path: "Path" = field(repr=False, default=None)  # type: ignore[assignment]
+    path: "PathLike" = field(repr=False, default=None)  # type: ignore[assignment]
 
     @property
     def lambdas(self) -> np.ndarray:
@@ -398,11 +293,11 @@ class CVResult:
                          name="cv_se")
 
     @property
-    def best(self) -> "Fit":
+    def best(self) -> "FitLike":
         """The full-data fit at ``lambda_1se``."""
         return self.path.at(self.lambda_1se)
 
-    def at(self, lam: str | float = "1se") -> "Fit":
+    def at(self, lam: str | float = "1se") -> "FitLike":
         """The full-data fit at a lambda: ``"lambda.1se"`` / ``"1se"`` (default), ``"lambda.min"`` /
         ``"min"`` (glmnet's ``s=``), or a number."""
         return self.path.at(self._lam(lam))
@@ -476,7 +371,7 @@ class CVResult:
 # ------------------------------------------------------------------------------------------------
 # fold ids from the arguments
 # ------------------------------------------------------------------------------------------------
-def _resolve_foldids(path: "Path", folds: int, foldid: Any, groups: Any, n_repeats: int, seed: Any,
+def _resolve_foldids(path: "PathLike", folds: int, foldid: Any, groups: Any, n_repeats: int, seed: Any,
                      stratify: bool = False) -> tuple[np.ndarray, str | None]:
     n = path.n_obs
     if stratify and (foldid is not None or groups is not None):
@@ -517,7 +412,7 @@ def _resolve_foldids(path: "Path", folds: int, foldid: Any, groups: Any, n_repea
     return np.array([make_folds(n, folds, r, g, strata) for r in rngs]), gname
 
 
-def _summarise(path: "Path", preds: np.ndarray, foldids: np.ndarray, loss: str,
+def _summarise(path: "PathLike", preds: np.ndarray, foldids: np.ndarray, loss: str,
                grouped_by: str | None) -> CVResult:
     y = path._design.y
     w = path._options.weights
@@ -556,7 +451,7 @@ def _summarise(path: "Path", preds: np.ndarray, foldids: np.ndarray, loss: str,
 # ------------------------------------------------------------------------------------------------
 # public functions
 # ------------------------------------------------------------------------------------------------
-def cross_validate(path: "Path", folds: int = 10, foldid: Any = None, seed: Any = None, n_jobs: int = 1, *,
+def cross_validate(path: "PathLike", folds: int = 10, foldid: Any = None, seed: Any = None, n_jobs: int = 1, *,
                    groups: Any = None, n_repeats: int = 1, loss: Loss | None = None, tol: float | None = None,
                    progress: bool = False, stratify: bool = False) -> CVResult:
     """K-fold cross-validation over a path's lambdas, as ``cv.glmnet`` (usually via ``path.cv()``).
@@ -611,7 +506,7 @@ def cross_validate(path: "Path", folds: int = 10, foldid: Any = None, seed: Any 
     return _summarise(path, preds, foldids, loss, gname)
 
 
-def _check_glm_folds(path: "Path", foldids: np.ndarray, loss: str) -> None:
+def _check_glm_folds(path: "PathLike", foldids: np.ndarray, loss: str) -> None:
     """A binomial fold must leave both classes to train on (and, for AUC, hold both)."""
     if path.family != "binomial":
         return
@@ -661,15 +556,15 @@ class ElasticNetCV:
         return self.results[int(np.flatnonzero(self.l1_ratios == self.l1_ratio_min)[0])]
 
     @property
-    def path(self) -> "Path":
+    def path(self) -> "PathLike":
         return self.cv.path
 
     @property
-    def best(self) -> "Fit":
+    def best(self) -> "FitLike":
         """The fit at (``l1_ratio_min``, ``lambda_1se``)."""
         return self.cv.best
 
-    def at(self, lam: str | float = "1se") -> "Fit":
+    def at(self, lam: str | float = "1se") -> "FitLike":
         """The fit of the chosen l1_ratio at ``"lambda.1se"`` / ``"1se"``, ``"lambda.min"`` /
         ``"min"`` or a number."""
         return self.cv.at(lam)
@@ -710,7 +605,7 @@ class ElasticNetCV:
 
 
 def check_l1_ratios(l1_ratios: Any) -> list[float]:
-    """The candidate mixings of :func:`cv_elastic_net`, validated, distinct and sorted."""
+    """The candidate mixings of :func:`regstats.cv_elastic_net` (pandas and dask), validated, distinct and sorted."""
     try:
         ratios = [float(a) for a in np.atleast_1d(np.asarray(l1_ratios, dtype=float))]
     except (TypeError, ValueError):
@@ -721,46 +616,27 @@ def check_l1_ratios(l1_ratios: Any) -> list[float]:
     return ratios
 
 
-def cv_elastic_net(formula: str, data: pd.DataFrame, l1_ratios: Sequence[float] = (0.1, 0.5, 0.7, 0.9, 0.95, 0.99, 1.0),
-                   folds: int = 10, foldid: Any = None, seed: Any = None, n_jobs: int = 1, *,
-                   groups: Any = None, n_repeats: int = 1, loss: Loss | None = None, progress: bool = False,
-                   stratify: bool = False, **path_kwargs: Any) -> ElasticNetCV:
-    """Choose both the elastic-net mixing and the penalty by K-fold CV.
-
-    One path per ``l1_ratio`` (each with its own glmnet grid, or ``lambdas=`` if given), all
-    cross-validated on the same folds; the ``l1_ratio`` with the smallest ``cv_mean`` wins.
-
-    Parameters
-    ----------
-    formula, data : as :func:`regstats.elastic_net`.
-    l1_ratios : candidate mixings in [0, 1].
-    folds, foldid, seed, n_jobs, groups, n_repeats, loss, progress : as :func:`cross_validate`.
-    **path_kwargs : passed to :func:`regstats.elastic_net` (``weights``, ``penalty_factor``,
-        ``lambdas``, ``n_lambda``, ``standardize``, ``tol``, ...).
-
-    Returns
-    -------
-    ElasticNetCV
-    """
-    from .path import _is_dask, elastic_net
-
-    if _is_dask(data):  # the dask backend: one statistics pass and one fold pass for every l1_ratio
-        from .distributed.stats import cv_elastic_net as dask_cv_elastic_net
-
-        return dask_cv_elastic_net(formula, data, l1_ratios, folds, foldid, seed, groups=groups,
-                                   n_repeats=n_repeats, loss=loss, stratify=stratify, **path_kwargs)
-    ratios = check_l1_ratios(l1_ratios)
-    exclude = list(path_kwargs.pop("_exclude", ())) + [c for c in (foldid, groups) if isinstance(c, str)]
-    paths = [elastic_net(formula, data, l1_ratio=a, _exclude=exclude, **path_kwargs) for a in ratios]
+def cross_validate_mixings(paths: Sequence["PathLike"], folds: int = 10, foldid: Any = None, seed: Any = None,
+                           n_jobs: int = 1, *, groups: Any = None, n_repeats: int = 1, loss: Loss | None = None,
+                           progress: bool = False, stratify: bool = False) -> ElasticNetCV:
+    """Cross-validate paths of one formula and data that differ in ``l1_ratio`` (increasing), all
+    on the same folds; the mixing with the best ``cv_mean`` wins (:func:`regstats.cv_elastic_net`,
+    which fits the paths; arguments as :func:`cross_validate`)."""
+    ratios = [p.l1_ratio for p in paths]
     loss = _check_loss(loss, paths[0].family)
     foldids, gname = _resolve_foldids(paths[0], folds, foldid, groups, n_repeats, seed, stratify)
     _check_glm_folds(paths[0], foldids, loss)
     preds = _run_folds([_problem_of(p) for p in paths], foldids, n_jobs=n_jobs, progress=progress,
                        desc="elastic-net cross-validation", lazy=paths[0].family == "gaussian")
     results = tuple(_summarise(p, pr, foldids, loss, gname) for p, pr in zip(paths, preds))
+    return mixings_result(ratios, results, loss)
+
+
+def mixings_result(ratios: Sequence[float], results: Sequence[CVResult], loss: str = "mse") -> ElasticNetCV:
+    """One :class:`ElasticNetCV` from the CV results of each mixing's path (pandas and dask)."""
     long = pd.concat([r.table.assign(l1_ratio=a) for a, r in zip(ratios, results)], ignore_index=True)
     long = long[["l1_ratio"] + [c for c in long.columns if c != "l1_ratio"]]
-    by = pd.DataFrame({"l1_ratio": ratios,
+    by = pd.DataFrame({"l1_ratio": list(ratios),
                        "lambda_min": [r.lambda_min for r in results],
                        "lambda_1se": [r.lambda_1se for r in results],
                        "cv_min": [float(r.table["cv_mean"].iloc[r.index_min]) for r in results],
@@ -768,4 +644,4 @@ def cv_elastic_net(formula: str, data: pd.DataFrame, l1_ratios: Sequence[float] 
     # cv_min is the curve at each mixing's lambda_min: its best value (the largest for AUC)
     k = int(np.argmax(by["cv_min"].to_numpy()) if loss == "auc" else np.argmin(by["cv_min"].to_numpy()))
     return ElasticNetCV(table=long, by_l1_ratio=by, l1_ratio_min=ratios[k], lambda_min=results[k].lambda_min,
-                        lambda_1se=results[k].lambda_1se, results=results)
+                        lambda_1se=results[k].lambda_1se, results=tuple(results))

@@ -37,20 +37,21 @@ smoother with the textbook trace.
 
 Unpenalized columns (penalty factor 0) count fully, through the same trace; constant columns
 (coefficient fixed at 0) do not count.  :func:`simulate_df` estimates df_cov by simulation, which
-is how the formulas above are checked (``scripts/simulate_dof.py``, ``reports/dof_simulation.md``).
+is how the formulas above are checked (``scripts/simulate_dof.py``, ``reports/dof_simulation.md``);
+its replicates (the fixed design refitted to simulated responses, in batches: :mod:`regstats.replicates`)
+are those of the simulated bias-variance decomposition, :func:`regstats.biasvar.bias_variance`.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import solver
+from ._types import PathLike
 from .engine import Prepared, _uniform_penalty, ridge_weight
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .path import Path
+from .replicates import _simulate_setup
 
 __all__ = ["df_at", "df_path", "simulate_df"]
 
@@ -248,7 +249,7 @@ def _df_from_solve(M: np.ndarray, Gaa: np.ndarray) -> float:
         return float(np.trace(np.linalg.pinv(M) @ Gaa))
 
 
-def simulate_df(path: "Path", mu: Any = None, sigma: Any = None, n_rep: int = 200, seed: Any = None,
+def simulate_df(path: "PathLike", mu: Any = None, sigma: Any = None, n_rep: int = 200, seed: Any = None,
                 n_jobs: int = 1, *, progress: bool = False, reference: Any = "auto",
                 tol: float | None = None) -> pd.DataFrame:
     """Efron's covariance degrees of freedom of a path, estimated by simulation.
@@ -296,10 +297,8 @@ def simulate_df(path: "Path", mu: Any = None, sigma: Any = None, n_rep: int = 20
     >>> list(tab.columns)
     ['lambda', 'df', 'df_mean', 'df_cov', 'se', 'z']
     """
-    from .biasvar import _simulate_setup
-
     sim, info = _simulate_setup(path, mu, sigma, n_rep, seed, n_jobs, progress, reference, tol,
-                                desc="simulate_df")
+                                desc="simulate_df", df_fn=df_path)
     T, dfr = sim["T"], sim["df_rep"]
     R = T.shape[0]
     diff = T - dfr

@@ -21,6 +21,7 @@ import numpy as np
 
 from .errors import ParameterError
 from .family import BINOMIAL, Family
+from .folds import _combine, cv_stats, select_lambdas
 from .glm import glm_path
 
 __all__ = ["GLMCV", "glm_cross_validate", "held_out_means", "cv_of_means", "fold_stats", "row_losses", "weighted_auc"]
@@ -101,8 +102,6 @@ def fold_stats(family: Family, y: np.ndarray, mu: np.ndarray, foldid: np.ndarray
                weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``cv_mean, cv_se, fold_errors (K x n_lambda), fold_weights (K)`` of held-out means ``mu``
     (n x n_lambda), cv.glmnet's grouped statistics (for ``"auc"`` one AUC per fold)."""
-    from .cv import _combine, cv_stats
-
     _check_loss(family, loss)
     y = np.asarray(y, dtype=float)
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
@@ -119,8 +118,6 @@ def fold_stats(family: Family, y: np.ndarray, mu: np.ndarray, foldid: np.ndarray
 def cv_of_means(family: Family, y: np.ndarray, mu: np.ndarray, foldid: np.ndarray, lambdas: np.ndarray,
                 loss: str = "deviance", weights: np.ndarray | None = None) -> GLMCV:
     """cv.glmnet's statistics and choices from held-out means (see the module docstring)."""
-    from .cv import select_lambdas
-
     lambdas = np.asarray(lambdas, dtype=float)
     mean, se, _, _ = fold_stats(family, y, mu, foldid, loss, weights)
     i_min, i_1se = select_lambdas(lambdas, -mean if loss == "auc" else mean, se)

@@ -40,8 +40,7 @@ def glm_desparsified(fit: Any, level: float = 0.95, *, nodewise_lambda: Any = "z
     ``dispersion``: None (1, the likelihood's), ``"pearson"`` (Pearson's chi^2 / (n - nonzero - 1) at
     the initial fit) or a positive number.
     """
-    from .inference import (ZNZ_FACTOR, Inference, _finish, _nodewise_cv_lambda, _nodewise_znz_lambda,
-                            desparsified_lasso)
+    from .inference import ZNZ_FACTOR, Inference, _finish, desparsified_lasso, nodewise_penalty
     from ._parallel import rng_of
 
     path = fit.path
@@ -90,19 +89,9 @@ def glm_desparsified(fit: Any, level: float = 0.95, *, nodewise_lambda: Any = "z
     details: dict[str, Any] = {"initial": init_text, "initial_lambda": float(init.lam)}
     if isinstance(nodewise_lambda, str):
         rule = check.choice("nodewise_lambda", nodewise_lambda, ("znz", "cv"))
-        sd = np.sqrt((Xw * Xw).mean(axis=0))
-        Xs = Xw / np.where(sd > 0, sd, 1.0)
-        lam_nw, cvtab = _nodewise_cv_lambda(Xs, folds, rng_of(nw_ss), progress=progress)
-        details["nodewise_cv"] = cvtab
-        details["nodewise_lambda_cv"] = lam_nw
-        details["nodewise_rule"] = f"{folds}-fold CV (lambda.min) on the weighted design"
-        if rule == "znz":
-            factor = ZNZ_FACTOR if znz_factor is None else check.real_in("znz_factor", znz_factor, 1.0, np.inf,
-                                                                          hi_open=True)
-            lam_nw, ratio, _ = _nodewise_znz_lambda(Xs, lam_nw, factor)
-            details["nodewise_variance_ratio"] = ratio
-            details["nodewise_rule"] = (f"Z&Z rule on the weighted design, variance budget {factor:g} x that at "
-                                        f"{folds}-fold CV's lambda.min (variance x {ratio:.3g})")
+        factor = ZNZ_FACTOR if znz_factor is None else check.real_in("znz_factor", znz_factor, 1.0, np.inf,
+                                                                      hi_open=True)
+        lam_nw = nodewise_penalty(Xw, rule, folds, rng_of(nw_ss), factor, details, progress, " on the weighted design")
     else:
         lam_nw = check.real_in("nodewise_lambda", nodewise_lambda, 0.0, np.inf, lo_open=True)
         details["nodewise_rule"] = "given"

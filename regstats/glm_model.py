@@ -166,15 +166,17 @@ def glm_df(prep: GLMPrepared, sol: engine.Solution, l1_ratio: float) -> np.ndarr
     return out
 
 
-def fit_glm(formula, design, data_frame, fam: Family, levels, l1_ratio: float, lam_user, n_lambda: int,
-            lambda_min_ratio, standardize: bool, w, v, offset, tol: float, max_iter: int):
-    """The binomial or Poisson :class:`regstats.path.Path` of a built design (``elastic_net``'s
-    second half for these families: the arguments are validated there)."""
+def fit_glm(design, data_frame, fam: Family, l1_ratio: float, lam_user, n_lambda: int, lambda_min_ratio,
+            standardize: bool, w, v, offset, tol: float, max_iter: int
+            ) -> tuple[GLMPrepared, engine.Solution, np.ndarray | None]:
+    """The binomial or Poisson path of a built design, solved: ``(prepared, solution, offset of the
+    rows used)``, from which :func:`regstats.path.elastic_net` (whose second half this is for these
+    families: the arguments are validated there) builds the :class:`~regstats.path.Path`."""
     import warnings
 
+    from ._warn import _warn_constant, _warn_unconverged
     from .design import row_vector
     from .errors import DesignWarning, user_stacklevel
-    from .path import Path, _coef_frame, _Options, _warn_constant, _warn_unconverged
 
     y = fam.check_response(design.y, design.spec.response)
     if fam.name == "poisson":
@@ -199,16 +201,7 @@ def fit_glm(formula, design, data_frame, fam: Family, levels, l1_ratio: float, l
         warnings.warn(text, wmsg.category, stacklevel=user_stacklevel())
     if not caught:
         _warn_unconverged(sol)
-    lams = sol.lambdas
-    coef = _coef_frame(sol, design)
-    opts = _Options(l1_ratio=l1_ratio, standardize=standardize, weights=w, penalty_factor=v, tol=tol,
-                    max_iter=max_iter, lambda_min_ratio=lambda_min_ratio, user_lambdas=lam_user is not None,
-                    offset=off, offset_name=offset if isinstance(offset, str) else None)
-    return Path(formula=formula, l1_ratio=l1_ratio, lambdas=lams, coef=coef, n_obs=len(design.rows),
-                n_dropped=design.n_dropped, standardize=standardize, column_names=tuple(names),
-                terms=dict(design.spec.terms), converged=sol.converged, method=sol.method,
-                _design=design, _prep=prep, _solution=sol, _options=opts, _data=data_frame,
-                family=fam.name, levels=levels)
+    return prep, sol, off
 
 
 def separating_direction(beta: np.ndarray, names, top: int = 5) -> str:

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,10 +46,8 @@ import pandas as pd
 from . import _validate as check
 from . import engine
 from ._summary import Summary
+from ._types import FitLike, PathLike
 from .errors import ParameterError, RegstatsWarning, user_stacklevel
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .path import Fit, Path
 
 __all__ = ["information_criteria", "noise_variance", "ridge_loo", "InformationCriteria", "RidgeLOO"]
 
@@ -94,7 +92,7 @@ def _scaled_lasso(prep: engine.Prepared, max_iter: int = 100, tol: float = 1e-8)
     return sigma * sigma, lam
 
 
-def noise_variance(path: "Path", method: str | float = "auto", *, seed: Any = None) -> tuple[float, str]:
+def noise_variance(path: "PathLike", method: str | float = "auto", *, seed: Any = None) -> tuple[float, str]:
     """An estimate of the noise variance for a path's data: ``(sigma2, description)``.
 
     See the module docstring for the methods ``"auto"``, ``"ols"``, ``"scaled"``, ``"cv"``.
@@ -148,11 +146,11 @@ class InformationCriteria:
     sigma2: float
     sigma2_method: str
     n_obs: int
-    path: "Path" = field(repr=False)
+    path: "PathLike" = field(repr=False)
     #: the criteria in ``table`` (binomial and Poisson paths: AIC and BIC)
     criteria: tuple[str, ...] = CRITERIA
 
-    def at(self, criterion: str = "bic") -> "Fit":
+    def at(self, criterion: str = "bic") -> "FitLike":
         """The fit at the lambda chosen by ``criterion`` (``"aic"``, ``"bic"``, ``"cp"``, ``"gcv"``)."""
         criterion = check.choice("criterion", criterion, self.criteria)
         return self.path.at(float(self.selected[criterion]))
@@ -197,7 +195,7 @@ def _argmin_largest(lambdas: np.ndarray, values: np.ndarray) -> int:
     return int(cand[np.argmax(lambdas[cand])])
 
 
-def information_criteria(path: "Path", sigma2: str | float = "auto", *, seed: Any = None
+def information_criteria(path: "PathLike", sigma2: str | float = "auto", *, seed: Any = None
                          ) -> InformationCriteria:
     """AIC, BIC, Mallows' Cp and GCV over a path from its effective degrees of freedom.
 
@@ -238,7 +236,7 @@ def information_criteria(path: "Path", sigma2: str | float = "auto", *, seed: An
                                path=path)
 
 
-def _glm_criteria(path: "Path", sigma2: Any) -> InformationCriteria:
+def _glm_criteria(path: "PathLike", sigma2: Any) -> InformationCriteria:
     """AIC and BIC of a binomial or Poisson path from its deviance (see the module docstring)."""
     if not (isinstance(sigma2, str) and sigma2 == "auto"):
         raise ParameterError(f"sigma2 is for gaussian paths (a {path.family} model has no noise variance); "
@@ -274,9 +272,9 @@ class RidgeLOO:
     lambda_loo: float
     lambda_gcv: float
     loo_residuals: np.ndarray = field(repr=False)
-    path: "Path" = field(repr=False)
+    path: "PathLike" = field(repr=False)
 
-    def at(self, which: str = "loo") -> "Fit":
+    def at(self, which: str = "loo") -> "FitLike":
         """The fit at the ``"loo"`` or ``"gcv"`` choice."""
         which = check.choice("which", which, ("loo", "gcv"))
         return self.path.at(self.lambda_loo if which == "loo" else self.lambda_gcv)
@@ -299,7 +297,7 @@ class RidgeLOO:
         return self.summary().to_html()
 
 
-def ridge_loo(path: "Path") -> RidgeLOO:
+def ridge_loo(path: "PathLike") -> RidgeLOO:
     """Exact leave-one-out and GCV for a ridge path from one SVD (usually via ``path.loo()``).
 
     Parameters

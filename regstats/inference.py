@@ -288,6 +288,26 @@ def _nodewise_znz_lambda(Xs: np.ndarray, lam_cv: float, factor: float, chunk: in
     return best, best_m / m_cv, m_cv
 
 
+def nodewise_penalty(X: np.ndarray, rule: str, folds: int, rng: np.random.Generator, znz_factor: float,
+                     details: dict[str, Any], progress: bool = False, on: str = "") -> float:
+    """The nodewise lasso's penalty by ``rule`` ``"cv"`` or ``"znz"`` on the standardized columns of
+    ``X`` (the gaussian design, or the GLM's weighted one: ``on`` says which in the rule's text);
+    records the CV table, CV's lambda, the variance ratio and the rule's description in ``details``."""
+    sd = np.sqrt((X * X).mean(axis=0))
+    Xs = X / np.where(sd > 0, sd, 1.0)
+    lam_nw, cvtab = _nodewise_cv_lambda(Xs, folds, rng, progress=progress)
+    details["nodewise_cv"] = cvtab
+    details["nodewise_lambda_cv"] = lam_nw
+    details["nodewise_rule"] = f"{folds}-fold CV (lambda.min){on}"
+    if rule == "znz":
+        lam_cv = lam_nw
+        lam_nw, ratio, _ = _nodewise_znz_lambda(Xs, lam_cv, znz_factor)
+        details["nodewise_variance_ratio"] = ratio
+        details["nodewise_rule"] = (f"Z&Z rule{on}, variance budget {znz_factor:g} x that at {folds}-fold CV's "
+                                    f"lambda.min ({lam_nw / lam_cv:.3g} x lambda.min, variance x {ratio:.3g})")
+    return lam_nw
+
+
 def desparsified_lasso(X: np.ndarray, y: np.ndarray, beta: np.ndarray, *, sigma: float,
                        nodewise_lambda: float | np.ndarray | None = None, lam0: float | None = None,
                        progress: bool = False) -> dict[str, np.ndarray]:
@@ -533,18 +553,7 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
         if rule in ("cv", "znz"):
             from ._parallel import rng_of
 
-            sd = np.sqrt((Xc * Xc).mean(axis=0))
-            Xs = Xc / np.where(sd > 0, sd, 1.0)
-            lam_nw, cvtab = _nodewise_cv_lambda(Xs, folds, rng_of(nw_ss), progress=progress)
-            details["nodewise_cv"] = cvtab
-            details["nodewise_lambda_cv"] = lam_nw
-            details["nodewise_rule"] = f"{folds}-fold CV (lambda.min)"
-            if rule == "znz":
-                lam_nw, ratio, _ = _nodewise_znz_lambda(Xs, lam_nw, znz_factor)
-                details["nodewise_variance_ratio"] = ratio
-                details["nodewise_rule"] = (f"Z&Z rule, variance budget {znz_factor:g} x that at {folds}-fold CV's "
-                                            f"lambda.min ({lam_nw / details['nodewise_lambda_cv']:.3g} x lambda.min, "
-                                            f"variance x {ratio:.3g})")
+            lam_nw = nodewise_penalty(Xc, rule, folds, rng_of(nw_ss), znz_factor, details, progress)
             out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=lam_nw, progress=progress)
         else:
             out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=None, lam0=lam0_,

@@ -1,4 +1,5 @@
-"""Penalized regression paths from a formula: :func:`elastic_net`, :func:`lasso`, :func:`ridge`.
+"""Penalized regression paths from a formula on a pandas DataFrame: :func:`elastic_net`, behind
+the public ``rs.elastic_net`` / ``lasso`` / ``ridge`` (:mod:`regstats.api`).
 
 The results are values: :class:`Path` (the whole lambda path) and :class:`Fit` (one lambda).
 """
@@ -6,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
@@ -17,31 +17,16 @@ import pandas as pd
 from . import _validate as check
 from . import engine
 from ._summary import Summary
+from ._warn import _check_gaussian_rows, _warn_unconverged
 from .design import Design, as_frame, build_design, row_vector
 from .dof import df_at, df_path
-from .errors import ArgumentError, ConvergenceWarning, DataError, DesignWarning, ParameterError, user_stacklevel
+from .errors import DataError, ParameterError
 from .family import GAUSSIAN, Family, family_of, on_scale
 
 if TYPE_CHECKING:  # pragma: no cover
     from .biasvar import BiasVariance  # noqa: F401
 
-__all__ = ["elastic_net", "lasso", "ridge", "Path", "Fit"]
-
-_OBJECTIVE = """
-    The objective, for penalty mixing ``l1_ratio = a`` and penalty level ``lam`` (glmnet's, for
-    every ``a``)::
-
-        minimize_{b0, b}  1/(2W) sum_i w_i (y_i - b0 - x_i'b)^2
-                          + lam * sum_j v_j (a |b_j| + (1 - a)/(2 s_y) b_j^2)
-
-    with weights ``w`` normalised to sum n, penalty factors ``v`` rescaled to sum to the number of
-    columns, ``s_y`` the weighted sd of y (the root mean square about 0 without an intercept; or
-    ``y_scale``), and (``standardize=True``) columns scaled to unit weighted variance before
-    solving; coefficients are reported on the original scale.  glmnet's ``alpha`` is our
-    ``l1_ratio`` and its ``lambda`` our ``lam``; multiplying y by c multiplies the coefficients
-    and the lambdas by c and changes nothing else.  scikit-learn's ``alpha`` is our ``lam`` for
-    the lasso, and for ``l1_ratio < 1`` with ``y_scale=1``.  See docs/conventions.md.
-"""
+__all__ = ["elastic_net", "Path", "Fit"]
 
 
 def _caller_namespace() -> dict[str, Any]:
@@ -97,7 +82,6 @@ def _penalty_vector(penalty_factor: Any, design: Design) -> np.ndarray | None:
         raise ParameterError("penalty_factor must leave at least one column penalized (a factor > 0 and not "
                              "inf); got " + ("all zeros" if not np.any(v > 0) else "none penalized"))
     return v
-
 
 
 def _duplicate_columns(X: np.ndarray, names: Sequence[str],
@@ -284,6 +268,11 @@ class Path:
         params.name = "estimate"
         yy = self._solution.yy
         r2 = 1.0 - rss / yy if yy > 0 else 0.0
+        return self._fit(lam, params, df, r2, beta)
+
+    def _fit(self, lam: float, params: pd.Series, df: float, r2: float, beta: np.ndarray) -> "Fit":
+        """A :class:`Fit` of this path from its numbers (:meth:`at`, and the relaxed fits of
+        :mod:`regstats.relaxed`): ``beta`` the coefficients on the prepared scale."""
         return Fit(lam=float(lam), l1_ratio=self.l1_ratio, params=params, df=float(df), r2=float(r2),
                    formula=self.formula, path=self, _beta=np.asarray(beta))
 
@@ -658,15 +647,6 @@ def _lam_arg(lam: Any) -> float:
     return resolve_lam(lam, None)
 
 
-def _warn_constant(prep: Any, names: Sequence[str]) -> None:
-    """The DesignWarning for columns with no variance in the rows used (excluded ones are meant)."""
-    no_var = prep.constant if prep.excluded is None else prep.constant & ~prep.excluded
-    if no_var.any():
-        const = [names[j] for j in np.flatnonzero(no_var)]
-        warnings.warn(f"constant column(s) {const[:10]}{' ...' if len(const) > 10 else ''} have no variance "
-                      "in the rows used; their coefficients are kept at 0", DesignWarning, stacklevel=user_stacklevel())
-
-
 def _coef_frame(sol: engine.Solution, design: Any) -> pd.DataFrame:
     """A solved path's original-scale coefficients, one row per lambda, ``Intercept`` first (a
     DataError if the solver produced non-finite numbers)."""
@@ -675,15 +655,6 @@ def _coef_frame(sol: engine.Solution, design: Any) -> pd.DataFrame:
     cols = (["Intercept"] if design.spec.intercept else []) + list(design.column_names)
     coef_mat = np.column_stack([sol.intercept, sol.coef]) if design.spec.intercept else sol.coef
     return pd.DataFrame(coef_mat, index=pd.Index(sol.lambdas, name="lambda"), columns=cols)
-
-
-def _warn_unconverged(sol: engine.Solution) -> None:
-    bad = sol.lambdas[~sol.converged]
-    if bad.size:
-        shown = ", ".join(f"{x:.4g}" for x in bad[:10])
-        warnings.warn(f"the solver did not reach its tolerance at {bad.size} lambda(s): {shown}"
-                      f"{' ...' if bad.size > 10 else ''}; raise max_iter or loosen tol",
-                      ConvergenceWarning, stacklevel=user_stacklevel())
 
 
 def check_path_options(l1_ratio: Any, n_lambda: Any, lambda_min_ratio: Any, standardize: Any, tol: Any,
@@ -705,63 +676,17 @@ def check_path_options(l1_ratio: Any, n_lambda: Any, lambda_min_ratio: Any, stan
     return a, n_lambda, lambda_min_ratio, tol, max_iter, lam_user, y_scale
 
 
-def _is_dask(data: Any) -> bool:
-    """A dask DataFrame (checked by module name: dask is imported only for one)."""
-    return type(data).__module__.split(".")[0] in ("dask", "dask_expr") and hasattr(data, "to_delayed")
-
-
 def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
                 lambdas: Sequence[float] | None = None, n_lambda: int = 100,
                 lambda_min_ratio: float | None = None, standardize: bool = True,
                 penalty_factor: Mapping[str, float] | Sequence[float] | None = None,
                 weights: str | Sequence[float] | None = None, tol: float = 1e-7,
                 max_iter: int = 100_000, y_scale: float | None = None, family: str = "gaussian",
-                offset: str | Sequence[float] | None = None, **unknown: Any) -> Path:
-    """Fit an elastic-net path from a formula.
-
-    Parameters
-    ----------
-    formula : patsy formula, e.g. ``"y ~ x1 + C(g) + np.log(x2)"``; ``"y ~ ."`` uses every other
-        column and ``"y ~ . - x3"`` drops one.  Names from the caller's namespace and ``np`` work.
-    data : DataFrame.  Rows with missing values in the variables used are dropped (and counted).
-        A dask DataFrame runs the gaussian model from sufficient statistics (docs/distributed.md).
-    l1_ratio : mixing ``a`` in [0, 1]: 1 is the lasso, 0 ridge.
-    lambdas : penalty levels to use as given (sorted decreasing); default is glmnet's grid:
-        ``n_lambda`` values log-spaced from ``lambda_max`` down to ``lambda_min_ratio * lambda_max``
-        (``lambda_min_ratio`` defaults to 1e-4 when n >= p, else 1e-2).
-    standardize : scale columns to unit weighted variance (divisor W) before solving.
-    penalty_factor : per design column (array or dict) or per formula term (dict); 0 leaves a
-        column unpenalized, ``inf`` excludes it (coefficient fixed at 0, glmnet's ``exclude``).
-        Rescaled to sum to the number of columns, each excluded column counted as 1 (glmnet).
-    weights : observation weights (array or column name), normalised to sum n.
-    tol : stop when the duality gap is at most ``tol`` times the null deviance / n.  With
-        ``tol <= 1e-9`` the solver also finishes with an exact active-set solve.
-    max_iter : coordinate sweeps allowed per lambda.
-    y_scale : s_y, the response scale of the ridge part of the penalty, held fixed; None (the
-        default) uses the weighted sd of y over the rows fitted (root mean square about 0 without
-        an intercept), as glmnet does, and each CV fold or bootstrap refit its own.  ``y_scale=1``
-        gives the textbook penalty ``lam ((1 - a)/2 b^2 + a |b|)`` (scikit-learn's).
-    family : ``"gaussian"`` (least squares, the default), ``"binomial"`` (logistic) or
-        ``"poisson"`` (log-linear counts): glmnet's penalized likelihood, see Notes.  A binomial
-        response is 0/1, bool, a proportion (with ``weights`` = trials) or a two-level factor or
-        string column, whose first level in sorted order (a categorical's own order) is 0, as in R.
-    offset : binomial and Poisson: a column name or array added to the linear predictor with
-        coefficient 1, e.g. ``np.log(exposure)`` for rates.
-
-    Returns
-    -------
-    Path
-    """
-    _exclude = unknown.pop("_exclude", ())  # columns '.' leaves out (fold ids, groups): cv_elastic_net
-    _refuse_unknown("elastic_net", unknown)
+                offset: str | Sequence[float] | None = None, _exclude: Sequence[str] = ()) -> Path:
+    """:func:`regstats.elastic_net` on a pandas DataFrame (or a dict of columns): the same
+    arguments, and ``_exclude``, the columns ``'.'`` leaves out (fold ids, groups:
+    :func:`regstats.cv_elastic_net`)."""
     fam = family_of(family)
-    if _is_dask(data):  # the dask backend (regstats/distributed): sufficient statistics, no rows
-        from .distributed import elastic_net as dask_elastic_net
-
-        return dask_elastic_net(formula, data, l1_ratio, lambdas=lambdas, n_lambda=n_lambda,
-                                lambda_min_ratio=lambda_min_ratio, standardize=standardize,
-                                penalty_factor=penalty_factor, weights=weights, tol=tol, max_iter=max_iter,
-                                y_scale=y_scale, family=fam.name, offset=offset, _exclude=_exclude)
     a, n_lambda, lambda_min_ratio, tol, max_iter, lam_user, y_scale = check_path_options(
         l1_ratio, n_lambda, lambda_min_ratio, standardize, tol, max_iter, lambdas, y_scale)
     # string column names, so weights="0" finds an integer-named column (a non-string formula is
@@ -789,41 +714,26 @@ def elastic_net(formula: str, data: pd.DataFrame, l1_ratio: float = 0.5, *,
     if fam is not GAUSSIAN:
         from .glm_model import fit_glm
 
-        return fit_glm(formula, design, data_frame, fam, levels, a, lam_user, n_lambda, lambda_min_ratio,
-                       bool(standardize), w, v, offset, tol, max_iter)
-    prep = engine.prepare(design.X, design.y, weights=w, penalty_factor=v, standardize=bool(standardize),
-                          intercept=design.spec.intercept, y_scale=y_scale)
-    _warn_constant(prep, names)
-    dups = _duplicate_columns(design.X, names, prep)
-    if dups:
-        warnings.warn(f"duplicate design columns {dups[:5]}: the penalty splits their effect between them",
-                      DesignWarning, stacklevel=user_stacklevel())
-    if prep.yy == 0:
-        raise DataError(f"the response {design.spec.response!r} is constant in the rows used; nothing to fit")
-    lams = lam_user if lam_user is not None else engine.lambda_grid(prep, a, n_lambda, lambda_min_ratio)
-    sol = engine.solve(prep, a, lams, tol=tol, max_iter=max_iter)
-    _warn_unconverged(sol)
+        prep, sol, off = fit_glm(design, data_frame, fam, a, lam_user, n_lambda, lambda_min_ratio,
+                                 bool(standardize), w, v, offset, tol, max_iter)
+        lams = sol.lambdas
+    else:
+        prep = engine.prepare(design.X, design.y, weights=w, penalty_factor=v, standardize=bool(standardize),
+                              intercept=design.spec.intercept, y_scale=y_scale)
+        _check_gaussian_rows(prep, names, _duplicate_columns(design.X, names, prep), design.spec.response)
+        lams = lam_user if lam_user is not None else engine.lambda_grid(prep, a, n_lambda, lambda_min_ratio)
+        sol = engine.solve(prep, a, lams, tol=tol, max_iter=max_iter)
+        _warn_unconverged(sol)
+        off = None
     coef = _coef_frame(sol, design)
     opts = _Options(l1_ratio=a, standardize=bool(standardize), weights=w, penalty_factor=v, tol=tol,
                     max_iter=max_iter, lambda_min_ratio=lambda_min_ratio, user_lambdas=lam_user is not None,
-                    y_scale=y_scale)
+                    y_scale=y_scale, offset=off, offset_name=offset if isinstance(offset, str) else None)
     return Path(formula=formula, l1_ratio=a, lambdas=lams, coef=coef, n_obs=len(design.rows),
                 n_dropped=design.n_dropped, standardize=bool(standardize), column_names=tuple(names),
                 terms=dict(design.spec.terms), converged=sol.converged, method=sol.method,
-                _design=design, _prep=prep, _solution=sol, _options=opts, _data=data_frame)
-
-
-elastic_net.__doc__ = str(elastic_net.__doc__) + """
-    Notes
-    -----""" + _OBJECTIVE
-
-
-_GLMNET_HINT = ("regstats calls glmnet's alpha `l1_ratio` and its lambda `lam` / `lambdas` "
-                "(lambdas= fixes the path's grid; path.at(lam) or path.predict(newdata, lam=) takes one lambda)")
-_RENAMED = {"alpha": "l1_ratio", "lam": "lambdas", "lambda_": "lambdas", "nlambda": "n_lambda",
-            "lambda_min": "lambda_min_ratio", "penalty.factor": "penalty_factor", "thresh": "tol",
-            "maxit": "max_iter", "intercept": "the formula ('- 1' or '+ 0' drops the intercept)",
-            "exclude": "penalty_factor={name: inf}", "alphas": "lambdas", "l1_ratios": "l1_ratio"}
+                _design=design, _prep=prep, _solution=sol, _options=opts, _data=data_frame,
+                family=fam.name, levels=levels)
 
 
 def _code_response(formula: str, data: pd.DataFrame, fam: Family) -> tuple[pd.DataFrame, tuple[str, str] | None]:
@@ -844,86 +754,3 @@ def _code_response(formula: str, data: pd.DataFrame, fam: Family) -> tuple[pd.Da
     data = data.copy(deep=False)
     data[lhs] = coded
     return data, levels
-
-
-def _refuse_unknown(func: str, unknown: Mapping[str, Any]) -> None:
-    """A clear error for keyword arguments the function does not take (glmnet's and
-    scikit-learn's names first)."""
-    if not unknown:
-        return
-    import difflib
-    import inspect
-
-    known = [q for q in inspect.signature(elastic_net).parameters if q not in ("formula", "data")]
-    hints = []
-    for key in unknown:
-        if key in _RENAMED:
-            hints.append(f"{key}= -> {_RENAMED[key]}")
-        else:
-            close = difflib.get_close_matches(key, known, n=1)
-            if close:
-                hints.append(f"{key}= -> {close[0]}=")
-    if func in ("lasso", "ridge") and "l1_ratio" in unknown:
-        hints.append(f"{func}() fixes l1_ratio; call elastic_net(formula, data, l1_ratio=...) for another mix")
-    raise ArgumentError(f"{func}() got unexpected keyword argument(s) {sorted(unknown)}; {_GLMNET_HINT}"
-                        + (f". Did you mean: {'; '.join(hints)}?" if hints else ""))
-
-
-def _public_signature(func: Any) -> None:
-    """Show the full signature without the catch-all that turns glmnet's names into clear errors."""
-    import inspect
-
-    sig = inspect.signature(func)
-    func.__signature__ = sig.replace(parameters=[q for q in sig.parameters.values()
-                                                 if q.kind is not inspect.Parameter.VAR_KEYWORD])
-
-
-def lasso(formula: str, data: pd.DataFrame, *, lambdas: Sequence[float] | None = None, n_lambda: int = 100,
-          lambda_min_ratio: float | None = None, standardize: bool = True,
-          penalty_factor: Mapping[str, float] | Sequence[float] | None = None,
-          weights: str | Sequence[float] | None = None, tol: float = 1e-7, max_iter: int = 100_000,
-          y_scale: float | None = None, family: str = "gaussian", offset: str | Sequence[float] | None = None,
-          **unknown: Any) -> Path:
-    """Lasso path: :func:`elastic_net` with ``l1_ratio=1`` (glmnet's ``alpha = 1``).
-
-    The objective is ``1/(2W) sum_i w_i (y_i - b0 - x_i'b)^2 + lam sum_j v_j |b_j|`` (s_y cancels);
-    ``lam`` is glmnet's ``lambda`` and scikit-learn's ``Lasso(alpha=)``.  Every argument is as in
-    :func:`elastic_net`.
-
-    Examples
-    --------
-    >>> import regstats as rs
-    >>> path = rs.lasso("Salary ~ . - League", rs.load_dataset("hitters"))
-    >>> path.coef.shape[0]
-    100
-    """
-    _refuse_unknown("lasso", unknown)
-    return elastic_net(formula, data, l1_ratio=1.0, lambdas=lambdas, n_lambda=n_lambda,
-                       lambda_min_ratio=lambda_min_ratio, standardize=standardize,
-                       penalty_factor=penalty_factor, weights=weights, tol=tol, max_iter=max_iter,
-                       y_scale=y_scale, family=family, offset=offset)
-
-
-def ridge(formula: str, data: pd.DataFrame, *, lambdas: Sequence[float] | None = None, n_lambda: int = 100,
-          lambda_min_ratio: float | None = None, standardize: bool = True,
-          penalty_factor: Mapping[str, float] | Sequence[float] | None = None,
-          weights: str | Sequence[float] | None = None, tol: float = 1e-7, max_iter: int = 100_000,
-          y_scale: float | None = None, family: str = "gaussian", offset: str | Sequence[float] | None = None,
-          **unknown: Any) -> Path:
-    """Ridge path: :func:`elastic_net` with ``l1_ratio=0`` (glmnet's ``alpha = 0``), exact from one SVD.
-
-    The objective is ``1/(2W) sum_i w_i (y_i - b0 - x_i'b)^2 + lam/(2 s_y) sum_j v_j b_j^2``, glmnet's;
-    ``y_scale=1`` gives the textbook ``lam/2 sum b_j^2`` (scikit-learn's ``Ridge(alpha = n lam)``).
-    Every argument is as in :func:`elastic_net`.  glmnet reports the null model at its first lambda
-    for ridge; the ridge solution there is not zero, and regstats reports the solution.
-    """
-    _refuse_unknown("ridge", unknown)
-    return elastic_net(formula, data, l1_ratio=0.0, lambdas=lambdas, n_lambda=n_lambda,
-                       lambda_min_ratio=lambda_min_ratio, standardize=standardize,
-                       penalty_factor=penalty_factor, weights=weights, tol=tol, max_iter=max_iter,
-                       y_scale=y_scale, family=family, offset=offset)
-
-
-for _f in (elastic_net, lasso, ridge):
-    _public_signature(_f)
-del _f

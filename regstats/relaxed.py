@@ -24,85 +24,23 @@ relaxed fit is the penalized one at that lambda, and :func:`relax` warns naming 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
 from . import _validate as check
-from . import engine
 from ._summary import Summary
+from ._types import FitLike, PathLike
+from .active_set import _ml_refit, relaxed_refit
 from .errors import ParameterError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .path import Fit, Path
-
-__all__ = ["relax", "RelaxedPath", "RelaxedCV", "relaxed_refit", "DEFAULT_GAMMAS"]
+__all__ = ["relax", "RelaxedPath", "RelaxedCV", "DEFAULT_GAMMAS"]
 
 DEFAULT_GAMMAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-def _ols_beta(prep: engine.Prepared, beta: np.ndarray) -> np.ndarray:
-    """Least squares on the active sets of the rows of ``beta`` (prepared scale), cached by set."""
-    out = np.zeros_like(beta)
-    cache: dict[bytes, np.ndarray] = {}
-    for k in range(beta.shape[0]):
-        act = beta[k] != 0
-        if not act.any():
-            continue
-        key = act.tobytes()
-        if key not in cache:
-            Xa = prep.X[:, act]
-            cache[key], *_ = np.linalg.lstsq(Xa, prep.y, rcond=None)
-        out[k, act] = cache[key]
-    return out
-
-
-def relaxed_refit(prep: Any, beta: np.ndarray, fallback: tuple[np.ndarray, np.ndarray] | None = None
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Original-scale coefficients (n_lambda x p) and intercepts of the active-set refits: least
-    squares, or maximum likelihood for a binomial / Poisson problem (``fallback``, the penalized
-    (coef, intercept), where that has no finite solution; zeros when not given)."""
-    if not isinstance(prep, engine.Prepared):
-        return _ml_refit(prep, beta, fallback)[:2]
-    b = _ols_beta(prep, beta)
-    coef = b / prep.x_scale[None, :]
-    b0 = prep.y_mean - coef @ prep.x_mean if prep.intercept else np.zeros(b.shape[0])
-    return coef, b0
-
-
-def _ml_refit(prep: Any, beta: np.ndarray, fallback: tuple[np.ndarray, np.ndarray] | None
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Maximum likelihood on each distinct active set of ``beta``'s rows (cached by set):
-    (coef, intercepts, rows with no finite refit, which take ``fallback``'s values)."""
-    from .glm_ml import ml_fit_arrays
-
-    X = prep.raw_rows
-    L, p = beta.shape
-    coef, b0 = np.zeros((L, p)), np.zeros(L)
-    failed = np.zeros(L, dtype=bool)
-    cache: dict[bytes, tuple[np.ndarray, float] | None] = {}
-    for k in range(L):
-        act = (beta[k] != 0) & ~prep.constant
-        key = act.tobytes()
-        if key not in cache:
-            try:
-                est, _, _ = ml_fit_arrays(X[:, act], prep.y, prep.w, prep.offset, prep.intercept,
-                                          prep.family.name)
-                cache[key] = (est[int(prep.intercept):], float(est[0]) if prep.intercept else 0.0)
-            except ParameterError:      # separation, or more columns than rows
-                cache[key] = None
-        got = cache[key]
-        if got is None:
-            failed[k] = True
-            if fallback is not None:
-                coef[k], b0[k] = fallback[0][k], fallback[1][k]
-            continue
-        coef[k, act], b0[k] = got
-    return coef, b0, failed
-
-
-def _r2(path: "Path", coef: np.ndarray, b0: np.ndarray) -> np.ndarray:
+def _r2(path: "PathLike", coef: np.ndarray, b0: np.ndarray) -> np.ndarray:
     """Fraction of the null deviance explained by fits (rows of coef, b0) on the path's rows."""
     prep = path._prep
     X = path._design.X
@@ -143,15 +81,13 @@ class RelaxedPath:
     table : DataFrame ``gamma, lambda, df, n_nonzero, r2``.
     """
 
-    path: "Path" = field(repr=False)
+    path: "PathLike" = field(repr=False)
     gammas: np.ndarray
     coef: pd.DataFrame = field(repr=False)
     table: pd.DataFrame = field(repr=False)
 
-    def at(self, lam: float, gamma: float) -> "Fit":
+    def at(self, lam: float, gamma: float) -> "FitLike":
         """The relaxed fit at (lam, gamma); off the lambda grid the penalized fit is solved exactly."""
-        from .path import Fit
-
         gamma = check.real_in("gamma", gamma, 0.0, 1.0)
         pen = self.path.at(lam)
         prep = self.path._prep
@@ -168,8 +104,7 @@ class RelaxedPath:
         r2 = float(_r2(self.path, coef[None, :], np.array([b0]))[0])
         n_act = float(np.count_nonzero(bp))
         df = gamma * pen.df + (1.0 - gamma) * n_act
-        return Fit(lam=pen.lam, l1_ratio=self.path.l1_ratio, params=params, df=float(df), r2=float(r2),
-                   formula=self.path.formula, path=self.path, _beta=b)
+        return self.path._fit(pen.lam, params, df, r2, b)
 
     def predict(self, newdata: pd.DataFrame | None = None, lam: float | None = None,
                 gamma: float = 0.0) -> pd.Series:
@@ -183,7 +118,8 @@ class RelaxedPath:
            progress: bool = False, stratify: bool = False) -> "RelaxedCV":
         """Cross-validate over (lambda, gamma), as ``cv.glmnet(relax=TRUE)``; arguments as
         :func:`regstats.cv.cross_validate`."""
-        from .cv import _check_glm_folds, _check_loss, _loss, _problem_of, _resolve_foldids, _run_folds, cv_stats
+        from .cv import _check_glm_folds, _problem_of, _resolve_foldids, _run_folds
+        from .folds import _check_loss, _loss, cv_stats
 
         loss = _check_loss(loss, self.path.family)
         if tol is not None:
@@ -278,11 +214,11 @@ class RelaxedCV:
     relaxed: RelaxedPath = field(repr=False, default=None)  # type: ignore[assignment]
 
     @property
-    def best(self) -> "Fit":
+    def best(self) -> "FitLike":
         """The relaxed fit at (``lambda_1se``, ``gamma_1se``)."""
         return self.relaxed.at(self.lambda_1se, self.gamma_1se)
 
-    def at(self, which: str = "1se") -> "Fit":
+    def at(self, which: str = "1se") -> "FitLike":
         """The relaxed fit at the ``"min"`` or ``"1se"`` pair (``"lambda.min"`` / ``"lambda.1se"`` too)."""
         from ._lam import cv_choice
 
@@ -303,7 +239,7 @@ class RelaxedCV:
 
     def summary(self) -> Summary:
         p = self.relaxed.path
-        from .cv import loss_name
+        from .folds import loss_name
 
         info = [("Formula", p.formula), ("Penalty", f"relaxed {p.penalty}"),
                 ("Measure", loss_name(self.loss, p.family)),
@@ -316,7 +252,7 @@ class RelaxedCV:
         return self.summary().to_html()
 
 
-def relax(path: "Path", gammas: Sequence[float] = DEFAULT_GAMMAS) -> RelaxedPath:
+def relax(path: "PathLike", gammas: Sequence[float] = DEFAULT_GAMMAS) -> RelaxedPath:
     """Relaxed refits of a path (usually via ``path.relax()``).
 
     Parameters

@@ -1,5 +1,6 @@
 """``rs.lasso / ridge / elastic_net(formula, ddf)`` on a dask DataFrame: the path from one pass of
-sufficient statistics (two when text columns need their factor levels learned first).
+sufficient statistics (two when text columns need their factor levels learned first);
+``rs.cv_elastic_net(formula, ddf)``: every mixing's path and CV from the same passes.
 
 The result is a :class:`DaskPath`, a :class:`~regstats.path.Path` whose prepared problem is a
 :class:`~regstats.distributed.gram.GramPrepared`; its statistics that need more data (CV,
@@ -16,15 +17,17 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .. import _validate as check
 from .. import engine
 from ..design import build_design
-from ..errors import DataError, DesignWarning, FormulaError, ParameterError, user_stacklevel
-from ..path import (Fit, Path, _coef_frame, _Options, _caller_namespace, _penalty_vector, _warn_constant,
-                    _warn_unconverged)
+from ..errors import DataError, FormulaError, ParameterError
+from .._warn import _check_gaussian_rows, _warn_unconverged
+from ..path import Fit, Path, _coef_frame, _Options, _caller_namespace, _penalty_vector
 from . import passes
+from .passes import _raise_bad
 from .gram import NoRows, prepared, rows_needed
 
-__all__ = ["is_dask_frame", "elastic_net", "DaskPath", "DaskFit", "MAX_P"]
+__all__ = ["is_dask_frame", "elastic_net", "cv_elastic_net", "DaskPath", "DaskFit", "MAX_P"]
 
 #: most design columns on the dask path: each partition task returns (folds + 1) p x p matrices
 #: (p = 1000: 8 MB each); beyond, bring the data into memory (or sample rows) and use pandas
@@ -93,17 +96,6 @@ def _check_magnitudes(amax: np.ndarray, names: Sequence[str], n: int) -> None:
             cols = [names[j] for j in np.flatnonzero(bad)]
             raise DataError(f"design column(s) {cols[:10]} have values too {what} for double precision "
                             f"(largest |value| {amax[bad][0]:.3g}); {fix} before fitting")
-
-
-def _raise_bad(bad: Mapping[str, Any], names: Sequence[str], response: str, weights: str | None) -> None:
-    if "x_inf" in bad:
-        raise DataError(f"design column(s) {[names[j] for j in bad['x_inf']][:10]} have infinite values")
-    if "y_inf" in bad:
-        raise DataError(f"the response {response!r} has infinite values")
-    if "w_bad" in bad:
-        raise DataError(f"weights column {weights!r} must be finite and >= 0; got negative or infinite values")
-    if "fold_missing" in bad:
-        raise DataError("foldid has missing values in the rows used by the fit")
 
 
 def _duplicates(prep: engine.Prepared, names: Sequence[str]) -> list[tuple[str, str]]:
@@ -196,13 +188,7 @@ def elastic_net(formula: str, ddf: Any, l1_ratio: float = 0.5, *, lambdas: Seque
     v = _penalty_vector(penalty_factor, design)
     prep = prepared(st, intercept=design.spec.intercept, standardize=bool(standardize), penalty_factor=v,
                     y_scale=y_scale, unit_weights=weights is None)
-    _warn_constant(prep, names)
-    dups = _duplicates(prep, names)
-    if dups:
-        warnings.warn(f"duplicate design columns {dups[:5]}: the penalty splits their effect between them",
-                      DesignWarning, stacklevel=user_stacklevel())
-    if prep.yy == 0:
-        raise DataError(f"the response {response!r} is constant in the rows used; nothing to fit")
+    _check_gaussian_rows(prep, names, _duplicates(prep, names), response)
     lams = lam_user if lam_user is not None else engine.lambda_grid(prep, a, n_lambda, lambda_min_ratio)
     sol = engine.solve(prep, a, lams, tol=tol, max_iter=max_iter)
     _warn_unconverged(sol)
@@ -321,3 +307,31 @@ class DaskFit(Fit):
         from .stats import inference
 
         return inference(self, method=method, level=level, **kwargs)
+
+
+# ------------------------------------------------------------------------------------------------
+# CV over (l1_ratio, lambda): one statistics pass and one fold pass for every l1_ratio
+# ------------------------------------------------------------------------------------------------
+def cv_elastic_net(formula: str, ddf: Any, l1_ratios: Any = (0.1, 0.5, 0.7, 0.9, 0.95, 0.99, 1.0),
+                   folds: int = 10, foldid: Any = None, seed: Any = None, *, groups: Any = None,
+                   n_repeats: int = 1, loss: Any = None, stratify: bool = False, **path_kwargs: Any):
+    """:func:`regstats.cv_elastic_net` on a dask DataFrame: the full data's and the folds'
+    statistics do not depend on the penalty, so every l1_ratio's path and CV come from the same two
+    passes (three with text factors)."""
+    from ..cv import check_l1_ratios, mixings_result
+    from .stats import cv_from_stats, fold_statistics
+
+    ratios = check_l1_ratios(l1_ratios)
+    if loss not in (None, "mse"):
+        raise rows_needed(f"loss={loss!r}")
+    if groups is not None or stratify:
+        raise ParameterError("groups and stratify are not available on a dask path; give a fold column as foldid=")
+    if check.positive_int("n_repeats", n_repeats) != 1:
+        raise ParameterError(f"n_repeats must be 1 on a dask path; got {n_repeats}")
+    path_kwargs.pop("n_jobs", None)
+    exclude = list(path_kwargs.pop("_exclude", ())) + ([foldid] if isinstance(foldid, str) else [])
+    gathered = gather(formula, ddf, path_kwargs.get("weights"), exclude)
+    paths = [elastic_net(formula, ddf, a, _exclude=exclude, _gathered=gathered, **path_kwargs) for a in ratios]
+    _, st = fold_statistics(paths[0], folds, foldid, seed)
+    results = tuple(cv_from_stats(p, st, p._options.tol) for p in paths)
+    return mixings_result(ratios, results)

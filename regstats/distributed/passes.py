@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -375,3 +375,14 @@ def check_formula_response(response: str, columns: Sequence[str]) -> None:
         raise FormulaError(f"the response {response!r} must be a column of the dask DataFrame (the dask "
                            "backend does not evaluate expressions on the left-hand side); add it first, "
                            "e.g. ddf['log_y'] = np.log(ddf['y']), and write 'log_y ~ ...'")
+
+
+def _raise_bad(bad: Mapping[str, Any], names: Sequence[str], response: str, weights: str | None) -> None:
+    if "x_inf" in bad:
+        raise DataError(f"design column(s) {[names[j] for j in bad['x_inf']][:10]} have infinite values")
+    if "y_inf" in bad:
+        raise DataError(f"the response {response!r} has infinite values")
+    if "w_bad" in bad:
+        raise DataError(f"weights column {weights!r} must be finite and >= 0; got negative or infinite values")
+    if "fold_missing" in bad:
+        raise DataError("foldid has missing values in the rows used by the fit")

@@ -7,20 +7,18 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .. import _validate as check
 from .. import engine
+from .._types import DaskFitLike, DaskPathLike
 from ..errors import ConvergenceWarning, DesignWarning, ParameterError, user_stacklevel
 from . import passes
-from .fit import _raise_bad
 from .gram import NoRows, fold_loss, prepared, rows_needed
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .fit import DaskFit, DaskPath
+from .passes import _raise_bad
 
 
 def _seed_int(seed: Any) -> int:
@@ -31,7 +29,7 @@ def _seed_int(seed: Any) -> int:
     return int(ss.generate_state(2, dtype=np.uint32).astype(np.uint64) @ np.array([1, 2 ** 32], dtype=np.uint64))
 
 
-def _pass(path: "DaskPath", **job: Any) -> dict[str, Any]:
+def _pass(path: "DaskPathLike", **job: Any) -> dict[str, Any]:
     import dataclasses
 
     extra = [job["fold_col"]] if job.get("fold_col") else []
@@ -41,7 +39,7 @@ def _pass(path: "DaskPath", **job: Any) -> dict[str, Any]:
     return res
 
 
-def _prep_of(path: "DaskPath", st: passes.Stats) -> engine.Prepared:
+def _prep_of(path: "DaskPathLike", st: passes.Stats) -> engine.Prepared:
     o = path._options
     return prepared(st, intercept=path.intercept, standardize=path.standardize, penalty_factor=o.penalty_factor,
                     y_scale=o.y_scale, unit_weights=path._job.weights is None)
@@ -50,7 +48,7 @@ def _prep_of(path: "DaskPath", st: passes.Stats) -> engine.Prepared:
 # ------------------------------------------------------------------------------------------------
 # cross-validation
 # ------------------------------------------------------------------------------------------------
-def fold_statistics(path: "DaskPath", folds: int = 10, foldid: Any = None, seed: Any = None) -> tuple[list, passes.Stats]:
+def fold_statistics(path: "DaskPathLike", folds: int = 10, foldid: Any = None, seed: Any = None) -> tuple[list, passes.Stats]:
     """(fold labels, per-fold statistics) in one pass: folds from a column, or from a seeded hash
     of the row position (:func:`regstats.distributed.passes.hash_folds`)."""
     if foldid is not None:
@@ -78,7 +76,7 @@ def fold_statistics(path: "DaskPath", folds: int = 10, foldid: Any = None, seed:
     return labels, st
 
 
-def cross_validate(path: "DaskPath", folds: int = 10, foldid: Any = None, seed: Any = None, *,
+def cross_validate(path: "DaskPathLike", folds: int = 10, foldid: Any = None, seed: Any = None, *,
                    loss: str = "mse", n_repeats: int = 1, groups: Any = None, tol: float | None = None,
                    progress: bool = False):
     """K-fold CV of a dask path, cv.glmnet's statistics (as :func:`regstats.cv.cross_validate`).
@@ -100,9 +98,10 @@ def cross_validate(path: "DaskPath", folds: int = 10, foldid: Any = None, seed: 
     return cv_from_stats(path, st, tol)
 
 
-def cv_from_stats(path: "DaskPath", st: passes.Stats, tol: float):
+def cv_from_stats(path: "DaskPathLike", st: passes.Stats, tol: float):
     """:class:`~regstats.cv.CVResult` from per-fold statistics (one slot per fold)."""
-    from ..cv import CVResult, _combine, select_lambdas
+    from ..cv import CVResult
+    from ..folds import _combine, select_lambdas
 
     loss = "mse"
     K, L = len(st.W), len(path.lambdas)
@@ -139,7 +138,7 @@ def cv_from_stats(path: "DaskPath", st: passes.Stats, tol: float):
 # ------------------------------------------------------------------------------------------------
 # bootstrap and stability selection: weighted Gram matrices of all replicates in one pass
 # ------------------------------------------------------------------------------------------------
-def bootstrap(fit: "DaskFit", n_boot: int = 500, seed: Any = None, *, lam: str = "fixed", level: float = 0.95,
+def bootstrap(fit: "DaskFitLike", n_boot: int = 500, seed: Any = None, *, lam: str = "fixed", level: float = 0.95,
               tol: float | None = None, progress: bool = False, **kwargs: Any):
     """Bootstrap of a dask fit with Poisson(1) weights (the m-out-of-n-free "Poisson bootstrap").
 
@@ -179,7 +178,7 @@ def bootstrap(fit: "DaskFit", n_boot: int = 500, seed: Any = None, *, lam: str =
                      lambdas=np.full(n_boot, float(fit.lam)), terms=dict(path.terms), penalized=penalized)
 
 
-def _boot_prep(path: "DaskPath", st: passes.Stats) -> engine.Prepared:
+def _boot_prep(path: "DaskPathLike", st: passes.Stats) -> engine.Prepared:
     o = path._options
     return prepared(st, intercept=path.intercept, standardize=path.standardize, penalty_factor=o.penalty_factor,
                     y_scale=o.y_scale, unit_weights=False)
@@ -189,7 +188,7 @@ class _SlotModel:
     """What :func:`regstats.bootstrap._stab_chunk` needs of a model: prepare a subsample (here a
     slot of statistics) and solve it along the path."""
 
-    def __init__(self, path: "DaskPath", st: passes.Stats) -> None:
+    def __init__(self, path: "DaskPathLike", st: passes.Stats) -> None:
         self.path, self.st = path, st
 
     def prepare(self, k: int) -> engine.Prepared:
@@ -200,7 +199,7 @@ class _SlotModel:
         return engine.solve(prep, self.path.l1_ratio, lambdas, tol=o.tol, max_iter=o.max_iter)
 
 
-def stability_selection(path: "DaskPath", threshold: float | None = 0.75, pfer: float | None = None, *,
+def stability_selection(path: "DaskPathLike", threshold: float | None = 0.75, pfer: float | None = None, *,
                         q: float | None = None, n_subsamples: int | None = None, sampling: str = "complementary",
                         assumption: str = "none", seed: Any = None, progress: bool = False):
     """Complementary-pairs stability selection (as :func:`regstats.bootstrap.stability_selection`)
@@ -236,7 +235,7 @@ def stability_selection(path: "DaskPath", threshold: float | None = 0.75, pfer: 
 # ------------------------------------------------------------------------------------------------
 # inference: the desparsified lasso on the Gram matrix
 # ------------------------------------------------------------------------------------------------
-def inference(fit: "DaskFit", method: str = "desparsified", level: float = 0.95, *, sigma: Any = None,
+def inference(fit: "DaskFitLike", method: str = "desparsified", level: float = 0.95, *, sigma: Any = None,
               initial: str = "cv", nodewise_lambda: Any = "cv", folds: int = 10, seed: Any = None,
               lam0: float | None = None, progress: bool = False):
     """:meth:`regstats.path.Fit.inference` for a dask fit: ``"desparsified"`` from the Gram matrix
@@ -359,7 +358,7 @@ def inference(fit: "DaskFit", method: str = "desparsified", level: float = 0.95,
                          details=details, notes=tuple(notes))
 
 
-def _nodewise_cv(path: "DaskPath", st: passes.Stats, sd: np.ndarray, ok: np.ndarray,
+def _nodewise_cv(path: "DaskPathLike", st: passes.Stats, sd: np.ndarray, ok: np.ndarray,
                  n_lambda: int = 50) -> tuple[float, pd.DataFrame]:
     """hdi's ``cv.nodewise.bestlambda`` from per-fold statistics (unit weights): one lambda for
     all nodewise regressions on the standardized columns, minimising their K-fold CV error
@@ -401,7 +400,7 @@ def _nodewise_cv(path: "DaskPath", st: passes.Stats, sd: np.ndarray, ok: np.ndar
 # ------------------------------------------------------------------------------------------------
 # analytic bias-variance (ridge) from the Gram matrix
 # ------------------------------------------------------------------------------------------------
-def bias_variance(path: "DaskPath", method: str = "analytic", mu: Any = None, sigma: Any = None, *,
+def bias_variance(path: "DaskPathLike", method: str = "analytic", mu: Any = None, sigma: Any = None, *,
                   reference: Any = "auto", seed: Any = None, **kwargs: Any):
     """The exact ridge bias-variance (:func:`regstats.biasvar.bias_variance`, ``method="analytic"``)
     from the Gram matrix, with the plug-in truth of a reference fit (least squares, or the fit at a
@@ -481,40 +480,3 @@ def bias_variance(path: "DaskPath", method: str = "analytic", mu: Any = None, si
                            "matrix of a dask path",
             "mc": None, "n_rep": None, "seed": None}
     return bv._finish(out, path, "analytic", info)
-
-
-# ------------------------------------------------------------------------------------------------
-# CV over (l1_ratio, lambda): one statistics pass and one fold pass for every l1_ratio
-# ------------------------------------------------------------------------------------------------
-def cv_elastic_net(formula: str, ddf: Any, l1_ratios: Any = (0.1, 0.5, 0.7, 0.9, 0.95, 0.99, 1.0),
-                   folds: int = 10, foldid: Any = None, seed: Any = None, *, groups: Any = None,
-                   n_repeats: int = 1, loss: Any = None, stratify: bool = False, **path_kwargs: Any):
-    """:func:`regstats.cv_elastic_net` on a dask DataFrame: the full data's and the folds'
-    statistics do not depend on the penalty, so every l1_ratio's path and CV come from the same two
-    passes (three with text factors)."""
-    from ..cv import ElasticNetCV, check_l1_ratios
-    from .fit import elastic_net, gather
-
-    ratios = check_l1_ratios(l1_ratios)
-    if loss not in (None, "mse"):
-        raise rows_needed(f"loss={loss!r}")
-    if groups is not None or stratify:
-        raise ParameterError("groups and stratify are not available on a dask path; give a fold column as foldid=")
-    if check.positive_int("n_repeats", n_repeats) != 1:
-        raise ParameterError(f"n_repeats must be 1 on a dask path; got {n_repeats}")
-    path_kwargs.pop("n_jobs", None)
-    exclude = list(path_kwargs.pop("_exclude", ())) + ([foldid] if isinstance(foldid, str) else [])
-    gathered = gather(formula, ddf, path_kwargs.get("weights"), exclude)
-    paths = [elastic_net(formula, ddf, a, _exclude=exclude, _gathered=gathered, **path_kwargs) for a in ratios]
-    _, st = fold_statistics(paths[0], folds, foldid, seed)
-    results = tuple(cv_from_stats(p, st, p._options.tol) for p in paths)
-    long = pd.concat([r.table.assign(l1_ratio=a) for a, r in zip(ratios, results)], ignore_index=True)
-    long = long[["l1_ratio"] + [c for c in long.columns if c != "l1_ratio"]]
-    by = pd.DataFrame({"l1_ratio": ratios,
-                       "lambda_min": [r.lambda_min for r in results],
-                       "lambda_1se": [r.lambda_1se for r in results],
-                       "cv_min": [float(r.table["cv_mean"].iloc[r.index_min]) for r in results],
-                       "cv_se_min": [float(r.table["cv_se"].iloc[r.index_min]) for r in results]})
-    k = int(np.argmin(by["cv_min"].to_numpy()))
-    return ElasticNetCV(table=long, by_l1_ratio=by, l1_ratio_min=ratios[k], lambda_min=results[k].lambda_min,
-                        lambda_1se=results[k].lambda_1se, results=results)

@@ -23,9 +23,10 @@ import numpy as np
 import pandas as pd
 
 from .. import _validate as check
-from ..cv import losses
+from ..folds import losses
 from ..errors import ParameterError, RegstatsError, RegstatsWarning, user_stacklevel
-from .document import Code, Figure, Info, Report, Row, Section, Table, Text
+from .blocks import Code, Figure, Info, Row, Section, Table, Text
+from .document import Report
 
 __all__ = ["report", "PENALTIES"]
 
@@ -282,7 +283,8 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
     ...                 stability=False, bias_variance=False)          # doctest: +SKIP
     >>> rep.save("prostate.html")                                     # doctest: +SKIP
     """
-    from ..path import Path, elastic_net
+    from ..api import elastic_net
+    from ..path import Path
 
     fam = model.family if isinstance(model, Path) else check.choice("family", family, FAMILIES)
     if isinstance(model, Path) and family not in ("gaussian", fam):
@@ -336,7 +338,7 @@ def report(model: Any, data: pd.DataFrame | None = None, *, penalty: str = "lass
         with warnings.catch_warnings(record=True) as fit_warnings:
             warnings.simplefilter("always")
             if a == "cv":
-                from ..cv import cv_elastic_net
+                from ..api import cv_elastic_net
 
                 cv_opts = {"loss": loss, **({"stratify": True} if stratify else {})} if glm else {}
                 encv = cv_elastic_net(model, data, l1_ratios=L1_RATIOS, folds=folds, seed=seed,
@@ -676,7 +678,7 @@ def _sec_cv(c: _Context) -> Section:
     c.tables["cv_choice"] = choice_tab
     used = "lambda_1se" if c.choice == "1se" else "lambda_min"
     own_sy = p.l1_ratio < 1 and p._options.y_scale is None
-    from ..cv import loss_name
+    from ..folds import loss_name
 
     measure = loss_name(cv.loss, p.family) if c.glm or cv.loss != "mse" else "mean-squared error"
     measure_short = measure.split(" (")[0]

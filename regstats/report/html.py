@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ._format import formatted
-from .document import Code, Figure, Info, Report, Row, Table, Text
+from .blocks import Code, Figure, Info, Row, Table, Text
 
 __all__ = ["render_html", "table_html"]
 
@@ -173,8 +173,8 @@ def _section_html(section: Any) -> str:
     return "\n".join(parts)
 
 
-def render_html(report: Report, standalone: bool = True) -> str:
-    """The report as HTML: a full page (``standalone``) or a fragment for notebooks."""
+def render_html(report: Any, standalone: bool = True) -> str:
+    """The :class:`~regstats.report.document.Report` as HTML: a full page (``standalone``) or a fragment for notebooks."""
     nav = "".join(f'<a href="#{html.escape(s.id)}">{_inline(s.title)}</a>' for s in report.sections)
     meta = " · ".join(_inline(f"{k}: {v}") for k, v in report.meta.items())
     body = [f"<header><h1>{_inline(report.title)}</h1>",

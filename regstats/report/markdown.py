@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from ._format import formatted
-from .document import Code, Figure, Info, Report, Row, Table, Text
+from .blocks import Code, Figure, Info, Row, Table, Text
 
 __all__ = ["render_markdown", "table_markdown"]
 
@@ -148,8 +148,8 @@ def _block_md(block: Any, image_dir: FilePath | None, prefix: str) -> str:
     raise TypeError(f"unknown report block {type(block).__name__}")
 
 
-def render_markdown(report: Report, image_dir: str | FilePath | None = None, image_prefix: str = "") -> str:
-    """The report as Markdown; figures go to ``image_dir`` as PNG files (None: inline data URIs)."""
+def render_markdown(report: Any, image_dir: str | FilePath | None = None, image_prefix: str = "") -> str:
+    """The :class:`~regstats.report.document.Report` as Markdown; figures go to ``image_dir`` as PNG files (None: inline data URIs)."""
     img = FilePath(image_dir) if image_dir is not None else None
     lines = [f"# {_inline(report.title)}", ""]
     if report.meta:

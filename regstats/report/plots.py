@@ -342,7 +342,7 @@ def plot_cv(cv: Any, *, ax: "Axes | None" = None, top_axis: bool = True) -> "Axe
 
 def _cv_label(cv: Any) -> str:
     """The CV measure's name (cv.glmnet's, by :func:`regstats.cv.loss_name`), on two lines when long."""
-    from ..cv import loss_name
+    from ..folds import loss_name
 
     loss = getattr(cv, "loss", None) or "mse"
     family = getattr(getattr(cv, "path", None), "family", "gaussian")

@@ -1,5 +1,6 @@
 """Numerical kernels: arrays in, arrays out; no pandas.  The only package that imports numba."""
-from .cd import cd_path_gram, cd_path_naive
+from .cd import cd_path_gram
+from .naive import cd_path_naive
 from .ridge import cut_singular, ridge_df_svd, ridge_path_gram, ridge_path_svd, ridge_svd
 from .standardize import standardize_columns, wants_compact
 

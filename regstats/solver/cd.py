@@ -8,11 +8,12 @@ where the caller has already centred y and X, scaled X, and multiplied rows by s
 This is the textbook form; ``regstats.engine.kernel_penalty`` maps the user's ``(lam, l1_ratio)``,
 whose ridge part is divided by s_y (docs/conventions.md), onto it.
 ``cd_path_gram`` works on the Gram matrix G = X'X/n and c = X'y/n (n >> p); ``cd_path_naive``
-keeps the residual (p large).  Both use sequential strong rules to pick a working set, iterate on
-the active set, verify the KKT conditions on every column, and stop when the duality gap is at most
-``tol * yy`` (yy = ||y||^2/n, the null deviance over n).  With ``exact`` they finish with an
-active-set linear solve, accepted only when it keeps the signs and satisfies the KKT conditions,
-so the answer is exact to rounding.
+(:mod:`regstats.solver.naive`, built on these kernels) keeps the residual (p large).  Both use
+sequential strong rules to pick a working set, iterate on the active set, verify the KKT
+conditions on every column, and stop when the duality gap is at most ``tol * yy`` (yy =
+||y||^2/n, the null deviance over n).  With ``exact`` they finish with an active-set linear solve,
+accepted only when it keeps the signs and satisfies the KKT conditions, so the answer is exact to
+rounding.
 
 Kernels never raise or warn: they return per-lambda gaps, sweep counts and converged flags.
 """
@@ -499,22 +500,6 @@ def cd_naive(X, r, beta, v, a, lam, xx, ws, tol_cd, max_sweeps):
             if da <= tol_cd:
                 break
     return nsw, False
-
-
-def cd_path_naive(X, y, v, a, lambdas, beta0, tol, max_sweeps, exact, wide=None):
-    """Elastic-net path keeping the residual (see :func:`regstats.solver.naive.naive_path`).
-
-    One lambda from a nonzero warm start on a design with no more columns than rows (a bootstrap
-    replicate's refit) goes by plain coordinate descent (:func:`warm_refit`): a few sweeps
-    finish it, and it needs none of the active-set machinery's kernels, which a first run would
-    otherwise compile for this one use (about 15 s).
-    """
-    if (lambdas.shape[0] == 1 and not exact and X.shape[1] <= X.shape[0] and lambdas[0] > 0.0
-            and np.any(beta0 != 0.0)):
-        return warm_refit(X, y, v, a, float(lambdas[0]), beta0, tol, max_sweeps)
-    from .naive import naive_path
-
-    return naive_path(X, y, v, a, lambdas, beta0, tol, max_sweeps, exact, wide)
 
 
 def warm_refit(X, y, v, a, lam, beta0, tol, max_sweeps):

@@ -57,7 +57,7 @@ from scipy.linalg.lapack import dpotrf
 from . import factor
 from .cd import (_gap, cd_naive, certify_q, copy_columns, cross_dots, gather_block, gram_gradient,
                  guess_entries, kkt_scan, partial_q, predict_q, residual_from,
-                 strong_rule, support_gradient, zero_members)
+                 strong_rule, support_gradient, warm_refit, zero_members)
 from .standardize import quantize_columns, wants_compact
 
 #: sweeps of coordinate descent between Newton steps that stopped at sign changes
@@ -607,6 +607,20 @@ class _Gradient:
             E[nz] = _NO_BOUND
         self._keep(r, q, E)
         return q.copy()
+
+
+def cd_path_naive(X, y, v, a, lambdas, beta0, tol, max_sweeps, exact, wide=None):
+    """Elastic-net path keeping the residual (see :func:`naive_path`).
+
+    One lambda from a nonzero warm start on a design with no more columns than rows (a bootstrap
+    replicate's refit) goes by plain coordinate descent (:func:`regstats.solver.cd.warm_refit`): a
+    few sweeps finish it, and it needs none of the active-set machinery's kernels, which a first
+    run would otherwise compile for this one use (about 15 s).
+    """
+    if (lambdas.shape[0] == 1 and not exact and X.shape[1] <= X.shape[0] and lambdas[0] > 0.0
+            and np.any(beta0 != 0.0)):
+        return warm_refit(X, y, v, a, float(lambdas[0]), beta0, tol, max_sweeps)
+    return naive_path(X, y, v, a, lambdas, beta0, tol, max_sweeps, exact, wide)
 
 
 def naive_path(X: np.ndarray, y: np.ndarray, v: np.ndarray, a: float, lambdas: np.ndarray,
