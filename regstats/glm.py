@@ -300,30 +300,32 @@ class _QuasiNewton:
                   g, False)
         self.g_rounded = True
 
-    def cheap(self) -> bool:
-        """Whether a fresh Gram matrix costs less than a pass over X (BLAS runs some 8 times faster
-        than the memory-bound passes)."""
-        m, p = self.T.size, max(int(np.count_nonzero(self.kind)), 1)
+    def cheap(self, m=None) -> bool:
+        """Whether a fresh Gram matrix (of T, or of m columns) costs less than a pass over X (BLAS
+        runs some 8 times faster than the memory-bound passes)."""
+        m, p = self.T.size if m is None else m, max(int(np.count_nonzero(self.kind)), 1)
         return m * m / 16.0 + m <= p
 
     def extend(self, cols, eta):
         """Add columns to T, at its end (the positions of the others, and so the face's factor,
         stay): their rows of the Gram matrix at eta (the rest is kept), from a copy of T's
         columns that grows with it (``XT``; a fresh gather of 750 columns cost more than the
-        product)."""
+        product); or, when they are a quarter of T or more or the new T's Gram matrix is cheap,
+        a fresh one.  Returns whether it formed a fresh one."""
         new = np.asarray(cols, dtype=np.int64)
         new = new[~self.inT[new]]
         if new.size == 0:
-            return
+            return False
         live = np.flatnonzero(self.kind != 0)
         if 2 * (self.T.size + new.size) >= live.size:
             # T is most columns: take them all in with one fresh Gram matrix (cheaper than the rows
             # of the ~p/2 columns still to come, each a pass over X)
             new = live[~self.inT[live]]
-        if new.size * 4 >= self.T.size or 2 * (self.T.size + new.size) >= live.size:
+        m2 = self.T.size + new.size
+        if new.size * 4 >= self.T.size or 2 * m2 >= live.size or self.cheap(m2):
             self.set_T(np.concatenate([self.T, new]))
             self.refresh(eta)
-            return
+            return True
         X = self.Xs
         n = X.shape[0]
         m, k = self.T.size, new.size
@@ -345,6 +347,7 @@ class _QuasiNewton:
         self.H = H
         self.h = np.concatenate([self.h, Xq.sum(axis=0) / n])
         self.extends += 1
+        return False
 
     def xt(self, room=0):
         """(source, positions) of T's columns for the passes over them: the copy ``XT`` of T's
@@ -459,8 +462,7 @@ class _QuasiNewton:
             self.set_T(S)
             self.refresh(eta)
         else:
-            self.extend(S, eta)
-            if self.cheap():
+            if not self.extend(S, eta) and self.cheap():
                 self.refresh(eta)
         steps = 0
         ok = False
