@@ -275,12 +275,14 @@ class _QuasiNewton:
         return float(w @ z), float(r.sum())
 
     def full_gradient(self, g, lam):
-        """g = X'r / n for the columns outside T at the last step's residuals (T's are current):
-        from a 16-bit copy of X where its rounding bound settles a column's KKT condition, the
-        others in double precision (:func:`regstats.solver.cd.certify_q`, the gaussian path's
-        gradient passes; the copy is made on the first call)."""
+        """g = X'r / n for the columns outside T at the last step's residuals (T's are current), by
+        the gaussian path's gradient passes (:class:`regstats.solver.naive._Gradient`): a column
+        whose KKT condition is settled strictly inside its threshold by the change of r predicted
+        from the last passes' residuals (r moves in nearly the same direction from one lambda to
+        the next), or by a 16-bit copy of X, gets a stand-in value there; the others are computed
+        in double precision.  T's columns (and the constant ones) are passed as known, not read.
+        The copy is made on the first call."""
         X, n = self.Xs, self.Xs.shape[0]
-        cols = np.flatnonzero(~self.inT & (self.kind != 0))
         if self.grad16 is None:
             from .solver.naive import _Gradient
             from .solver.standardize import wants_compact
@@ -290,14 +292,14 @@ class _QuasiNewton:
             else:
                 xx = np.einsum("ij,ij->j", X, X) / n
                 self.grad16 = _Gradient(X, xx, passes=5)
+        cols = np.flatnonzero(~self.inT & (self.kind != 0))
         if self.grad16 is False or self.grad16.X16 is None:
             if cols.size:
                 g[cols] = X[:, cols].T @ self.r / n
             return
-        gr = self.grad16
-        r32, rn, err0 = gr._single(self.r)
-        certify_q(gr.X16, gr.scale16, gr.bound16, r32, X, self.r, cols, self.zeros, lam * self.a * self.vv, rn, err0,
-                  g, False)
+        known = (self.inT | (self.kind == 0)).astype(float)   # (nonzero: not read)
+        q = self.grad16(self.r, known, lam * self.a * self.vv, known=self.zeros)
+        g[cols] = q[cols]
         self.g_rounded = True
 
     def cheap(self, m=None) -> bool:
