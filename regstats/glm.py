@@ -40,7 +40,6 @@ import numpy as np
 from . import engine
 from .family import Family
 from .solver import glm_cd
-from .solver.cd import certify_q
 
 __all__ = ["GLMSolution", "glm_path", "glm_kkt"]
 
