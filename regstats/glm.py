@@ -18,8 +18,9 @@ strong rules, KKT checks on every column):
   covariance-update coordinate descent with feature-sign Newton solves on its nonzero set, whose
   Cholesky factor is kept across solves (:func:`regstats.solver.glm_cd.model_cd_f`); a step is
   then one pass over X (the new linear predictor and the exact gradient of every column, BLAS;
-  of T's columns only while T is under a quarter of them, the rest's gradient -- from a 16-bit
-  copy of X where that settles their KKT conditions -- once T's conditions hold), halved if it
+  of T's columns only while T is under a quarter of them, the rest's gradient -- predicted from
+  the residual's change, or from a 16-bit copy of X, where that settles their KKT conditions --
+  once T's conditions hold), halved if it
   raises F.  In that regime a lambda starts from the secant extrapolation of the last two
   solutions (:meth:`_QuasiNewton.predict`).
 * glmnet's own scheme (:func:`regstats.solver.glm_cd.glm_lambda_naive`): weighted coordinate descent
@@ -185,10 +186,10 @@ class _QuasiNewton:
         self.passes = 0
         self.scratch = (np.empty(n), np.empty(n)) if n >= 4096 else None
         self.gbuf = None                        # sqrt(q) X_T in single precision, for refresh
-        self.grad16 = None                      # the 16-bit copy of X for full_gradient (or False)
+        self.grad16 = None                      # full_gradient's gradient passes (naive._Gradient, or False)
         self.zeros = np.zeros(Xs.shape[1])
-        #: whether some entries of g are rounded (16-bit reads that settled KKT conditions at the last
-        #: lambda) or stale (outside T after a predicted warm start)
+        #: whether some entries of g are stand-ins (predicted or 16-bit values that settled KKT
+        #: conditions at the last lambda) or stale (outside T after a predicted warm start)
         self.g_rounded = False
 
     def refresh(self, eta):

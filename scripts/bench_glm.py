@@ -65,10 +65,10 @@ cat(sprintf("{\"cpu\": [%s], \"version\": \"%s\"}\n", paste(ts, collapse = ", ")
 #: binomial A 7e-6, B 5e-5 lambda; thresh 1e-13 leaves B at 3e-4)
 TIGHT = 1e-14
 
-#: the solver before the kept face factor, 16-bit checks and predicted starts (this bench, run
-#: 2026-12-07 20:23 UTC): family, problem -> (s, glmnet s)
-BEFORE = {("binomial", "A"): (1.381, 0.734), ("binomial", "B"): (1.825, 2.420),
-          ("poisson", "A"): (5.730, 1.642), ("poisson", "B"): (1.182, 1.910)}
+#: the solver before the outside checks by predicted residual change and the cheap extensions'
+#: fresh Gram matrix (this bench, run 2026-12-07 22:09 UTC): family, problem -> (s, glmnet s)
+BEFORE = {("binomial", "A"): (0.567, 0.563), ("binomial", "B"): (1.475, 2.380),
+          ("poisson", "A"): (2.970, 1.581), ("poisson", "B"): (1.003, 1.563)}
 
 
 def problem(name: str, family: str):
@@ -202,31 +202,30 @@ def write(rows, load0, load1, reps):
               "within 7e-6 lambda on binomial A but not on B or Poisson (4e-5 to 7e-5; 1e-13 leaves 3e-4 on "
               "binomial B), and is then several times slower than regstats (the 'ratio to it' column; one glmnet "
               "run each, as it is slow). Both tools' times vary by up to a third between runs on this shared "
-              "machine (glmnet on binomial A: 0.48 to 0.73 s; regstats on binomial B: 1.1 to 1.5 s, and a "
-              "run of binomial B alone with 5 repetitions at 22:10 UTC gave 1.21 s against glmnet's 2.29 s, "
-              "0.53x), so compare the ratios of one run. \"before\": the "
-              "previous solver in the run of 2026-12-07 20:23 UTC (its own glmnet times beside it). What "
-              "changed since (`docs/path.md`, \"Binomial and Poisson paths: the solver\"): the Cholesky factor "
-              "of the model's face is kept across its Newton solves -- columns deleted and appended, the BFGS "
-              "update applied as a rank-1 update and a downdate, a residual check -- instead of one LAPACK "
-              "factorization per solve (binomial A: ~380 factorizations of ~500 columns -> ~50; model solves "
-              "0.49 -> 0.08 s), so the solve comes after one coordinate sweep and every two; the checks of the "
-              "columns outside T read the 16-bit copy of X with a rounding bound (the gaussian path's "
-              "`certify_q`; 0.2 -> 0.08 s); while T is a small part of the columns a lambda starts from the "
-              "secant extrapolation of the last two solutions (binomial A: 273 -> 219 steps, with a Gram "
-              "refresh after a step over T that cut the violation by less than 5x); T's columns are kept "
-              "contiguous for the passes over them and the extensions; once T holds half of the columns all "
-              "of them join with one fresh Gram matrix (binomial B: no more per-column extensions); the row "
-              "terms use numpy's vectorized exp/log1p for n >= 4096 (binomial B: 0.97 -> 0.33 ms per pass). "
-              "Where the time goes now (CPU seconds from a profile of one path), binomial A (~0.5 s): model "
-              "solves 0.08, 16-bit checks 0.08, Gram refreshes 0.08, extensions 0.06, BFGS updates 0.05, "
-              "passes over T's columns 0.05, standardization 0.03, the rest bookkeeping; 2.2 steps per "
-              "lambda. B (1.1-1.5 s): 139 steps for 73 lambdas, three in the late lambdas where every column is "
-              "in T (the second step ends at 1-5e-5 lambda as the BFGS-updated Gram matrix ages; a fresh one "
-              "there costs 26 ms, more than the step it saves), each two BLAS gemv (~3.5 ms each) and the row "
-              "terms: the passes are 0.65 s, refreshes 0.2 s. Poisson A (~3 s): most lambdas refresh the "
-              "Gram matrix after their first step and then factorize the ~870-column face afresh (model "
-              "solves 1.1 s, refreshes 0.9 s).",
+              "machine (in the runs of 2026-12-07 22:10-22:50 UTC glmnet on binomial A took 0.42 to 1.07 s, on "
+              "B 2.2 to 2.7 s; regstats on B 1.1 to 1.3 s), so compare the ratios of one run. \"before\": the "
+              "previous solver in the run of 2026-12-07 22:09 UTC (its own glmnet times beside it). What "
+              "changed since (`docs/path.md`, \"Binomial and Poisson paths: the solver\"): the check of the "
+              "columns outside T, once a lambda's strong set T satisfies its KKT conditions, goes through the "
+              "gaussian path's gradient passes: a column's value is predicted from the change of the residual "
+              "w (y - mu) since the last passes, with a rigorous bound, and only the columns that prediction "
+              "cannot settle are read (16-bit copy, then double precision) -- binomial A's checks 0.08 -> "
+              "0.025 s, B's 0.08 -> 0.02 s; and an extension of T after which a fresh Gram matrix costs less "
+              "than a pass over X forms it at once (no rows of the new columns first, no second refresh). "
+              "Where the time goes now (CPU seconds from a profile of one path), binomial A (~0.45 s): model "
+              "solves 0.08, Gram refreshes 0.08, extensions 0.07, BFGS updates 0.05, passes over T's columns "
+              "0.05, outside checks 0.025, standardization 0.03, the rest bookkeeping; 2.2 steps per lambda "
+              "(with a fresh Gram matrix at every step 1.46, but a refresh and the refactorization after it "
+              "cost three to four steps). B (~1.1 s): 139 steps for 73 lambdas, three in the late lambdas "
+              "where every column is in T (the first step cuts the violation ~100x even with a fresh Gram "
+              "matrix; the second lands at 1-5e-5 lambda once the BFGS-updated matrix has aged a few "
+              "lambdas, ~1e-6 right after a refresh, which costs 27 ms, four passes), each two BLAS gemv "
+              "(~3.4 ms each) and the row terms: the passes are 0.65 s, refreshes 0.2 s. Tried and not kept "
+              "(no fewer steps or no less time): a BFGS update by the move between the last two solutions, "
+              "lengthening a lambda's first step by the share of it the next step took at the last lambda, "
+              "a double-precision Gram matrix, other refresh thresholds, no cheap refreshes while T is small. "
+              "Poisson A (~3 s): most lambdas refresh the Gram matrix after their first step and then "
+              "factorize the ~870-column face afresh (model solves 1.1 s, refreshes 0.9 s).",
               "", "Before issue 18's solver (the IRLS loop around the gaussian engine, re-preparing the "
               "design at every step): 22-28 s on binomial A.", "<!-- glm:end -->"]
     write_section("\n".join(lines) + "\n", ROOT / "reports" / "benchmarks.md", "<!-- glm:begin -->",
