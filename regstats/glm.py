@@ -191,6 +191,13 @@ class _QuasiNewton:
         #: whether some entries of g are stand-ins (predicted or 16-bit values that settled KKT
         #: conditions at the last lambda) or stale (outside T after a predicted warm start)
         self.g_rounded = False
+        # single-precision steps on tall designs (see solve): X's copy, the exact gradient g_base
+        # at the residuals r_base of the last double-precision pass, whether eta carries the
+        # rounding of single-precision steps, and the last lambda's step count
+        self.tall = n >= 4096 and Xs.size <= 100_000_000
+        self.X32, self.g_base, self.r_base = None, None, None
+        self.drift = False
+        self.k_prev = 1
 
     def refresh(self, eta):
         """The weighted Gram matrix of T at eta, in single precision (it only shapes the steps; the
@@ -214,13 +221,26 @@ class _QuasiNewton:
         self.h00 = float(q.sum()) / n
         self.refreshes += 1
 
-    def step_pass(self, eta_old, T, dT, d0, t, full=True):
+    def step_pass(self, eta_old, T, dT, d0, t, full=True, fast=False, b_new=None, b0_new=0.0):
         """eta2 = eta_old + t (d0 + X_T dT); r = w (y - mu); g2 = X'r / n (every column, or only
         T's when not ``full``); returns (loss, sum(r) / n).  X_T dT by BLAS when it moves 2/3 of the
-        columns, else column by column (only those it moves)."""
+        columns, else column by column (only those it moves).  ``fast``: both passes over the
+        single-precision copy of X, g2 = g_base + X32'(r - r_base) / n.  After fast steps
+        (``drift``) eta2 is formed afresh, b0_new + X b_new + offset, at the same cost."""
         X, r, eta2, g2 = self.Xs, self.r, self.eta2, self.g2
         n, p = X.shape
-        if 3 * np.count_nonzero(dT) >= 2 * p:
+        if fast:
+            dfull = np.zeros(p)
+            dfull[T] = dT
+            glm_cd.add_columns32(self.X32, dfull, t, d0, eta_old, eta2)
+            loss, s0 = self.rows(eta2)
+            glm_cd.gradient32(self.X32, r, self.r_base, self.g_base, float(n), g2)
+            return loss / n, s0 / n
+        if self.drift:
+            np.dot(X, b_new, out=eta2)
+            eta2 += b0_new
+            eta2 += self.off
+        elif 3 * np.count_nonzero(dT) >= 2 * p:
             dfull = np.zeros(p)
             dfull[T] = t * dT
             np.dot(X, dfull, out=eta2)
@@ -233,9 +253,26 @@ class _QuasiNewton:
         if full:
             np.dot(X.T, r, out=g2)
             g2 /= n
+            if self.X32 is not None:
+                self.g_base, self.r_base = g2.copy(), r.copy()
         else:
             self.gradient_T()
         return loss / n, s0 / n
+
+    def certify(self, b, b0, eta, g):
+        """The double-precision passes after single-precision steps: eta = b0 + X b + offset
+        afresh, g = X'r / n (the base of the next fast steps); returns (g0, loss)."""
+        X, n = self.Xs, self.Xs.shape[0]
+        np.dot(X, b, out=eta)
+        eta += b0
+        eta += self.off
+        loss, s0 = self.rows(eta)
+        np.dot(X.T, self.r, out=g)
+        g /= n
+        self.g_base, self.r_base = g.copy(), self.r.copy()
+        self.drift = False
+        self.passes += 1
+        return s0 / n, loss / n
 
     def gradient_T(self):
         """g2[T] = X_T'r / n (r: the last step's residuals)."""
@@ -470,6 +507,13 @@ class _QuasiNewton:
         ok = False
         live = max(int(np.count_nonzero(kind)), 1)
         g_full = True
+        # tall designs, every column read at each step: the first k_prev - 1 steps (k_prev, the
+        # last lambda's step count) are single-precision passes over a float32 copy of X, the
+        # rest double precision (eta formed afresh: no rounding carried); a lambda is always
+        # certified by a double-precision gradient
+        full_steps = self.tall and not exact and 4 * self.T.size >= live
+        if full_steps and self.X32 is None:
+            self.X32 = self.Xs.astype(np.float32, order="F")
         while steps < max_iter:
             steps += 1
             T = self.T
@@ -486,11 +530,13 @@ class _QuasiNewton:
                               _FIRST_NEWTON, self.U, self.face, self.fst)
             F_old = loss + self.penalty(b, lam)
             t = 1.0
+            fast = full_steps and not partial and steps < self.k_prev and self.g_base is not None
             while True:
-                nl, ng0 = self.step_pass(eta, T, d[:m], d[m], t, full=not partial)
-                self.passes += 1
                 bt = b.copy()
                 bt[T] = bT + t * d[:m]
+                nl, ng0 = self.step_pass(eta, T, d[:m], d[m], t, full=not partial, fast=fast, b_new=bt,
+                                         b0_new=b0a[0] + t * d[m])
+                self.passes += 1
                 F_new = nl + self.penalty(bt, lam)
                 if F_new <= F_old + 1e-13 * abs(F_old) or t < 1e-6:
                     break
@@ -499,6 +545,7 @@ class _QuasiNewton:
             b0a[0] += t * d[m]
             self.bfgs(t * d, g, g0, ng0)
             eta[:] = self.eta2
+            self.drift = fast                   # (an exact step forms eta afresh)
             if partial:
                 g[T] = self.g2[T]
             else:
@@ -519,6 +566,9 @@ class _QuasiNewton:
                 self.full_gradient(g, lam)
                 g_full = True
             new = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
+            if new <= limit and fast:
+                g0, loss = self.certify(b, b0a[0], eta, g)
+                new = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
             if new <= limit:
                 if exact:
                     glm_cd.fresh_eta(self.Xs, b0a[0], b, self.off, eta)
@@ -538,9 +588,15 @@ class _QuasiNewton:
             if new > (0.02 if self.cheap() else 0.05) * worst or t < 1.0:
                 self.refresh(eta)
             worst = new
+        if self.drift:
+            g0, loss = self.certify(b, b0a[0], eta, g)
+            g_full = True
+            worst = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
         if not g_full:
             self.full_gradient(g, lam)
             worst = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
+        if full_steps:
+            self.k_prev = steps
         return steps, ok, g0, loss, worst / lam
 
 

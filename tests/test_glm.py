@@ -415,3 +415,57 @@ def test_vectorized_row_terms_equal_the_scalar_kernels(fam_code):
     loss_ref, s0_ref = glm_cd.rows_sums(fam_code, y, w, eta, r_ref, 0, n)
     np.testing.assert_allclose(qn.r, r_ref, rtol=1e-14, atol=1e-300)
     assert loss == pytest.approx(loss_ref, rel=1e-13) and s0 == pytest.approx(s0_ref, rel=1e-12, abs=1e-12)
+
+
+def test_single_precision_kernels_equal_double_precision_products_to_float32_rounding():
+    """glm_cd.gradient32 / add_columns32 (the fast steps' passes over X's float32 copy, sums in
+    double precision) against the double-precision products of that copy, and within X's
+    rounding of the exact ones."""
+    from regstats.solver import glm_cd
+
+    rng = np.random.default_rng(4)
+    n, p = 3001, 13                                  # p not a multiple of the column blocks
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    X32 = X.astype(np.float32, order="F")
+    r, r_base, g_base = rng.standard_normal(n), rng.standard_normal(n), rng.standard_normal(p)
+    g = np.empty(p)
+    glm_cd.gradient32(X32, r, r_base, g_base, float(n), g)
+    np.testing.assert_allclose(g, g_base + X32.astype(float).T @ (r - r_base) / n, rtol=1e-12, atol=1e-14)
+    assert np.abs(g - (g_base + X.T @ (r - r_base) / n)).max() < 1e-7
+    d, eta_old, eta = rng.standard_normal(p), rng.standard_normal(n), np.empty(n)
+    d[3] = 0.0
+    glm_cd.add_columns32(X32, d, 0.5, 0.25, eta_old, eta)
+    np.testing.assert_allclose(eta, eta_old + 0.5 * (0.25 + X32.astype(float) @ d), rtol=1e-12, atol=1e-12)
+    assert np.abs(eta - (eta_old + 0.5 * (0.25 + X @ d))).max() < 1e-5
+
+
+@pytest.mark.parametrize("fam", [BINOMIAL, POISSON])
+def test_tall_default_path_with_single_precision_steps_is_kkt_within_1e5_lambda(monkeypatch, fam):
+    """n >= 4096 and every column read at each step: some steps are passes over X's float32 copy
+    (taken), yet every lambda's KKT conditions hold to 1e-5 lam in double precision (with weights
+    and an offset, which the certifying pass adds back), and the path is the exact one's to that
+    accuracy."""
+    from regstats.solver import glm_cd
+
+    calls = []
+    kernel = glm_cd.add_columns32
+    monkeypatch.setattr(glm_cd, "add_columns32", lambda *a: (calls.append(1), kernel(*a)))
+    rng = np.random.default_rng(21)
+    n, p = 6000, 24
+    X = rng.standard_normal((n, p)) + 0.5 * rng.standard_normal((n, 1))
+    off = 0.3 * rng.standard_normal(n)
+    eta = X[:, :5] @ np.array([0.6, -0.5, 0.4, 0.3, -0.2]) + off
+    y = (rng.binomial(1, 1.0 / (1.0 + np.exp(-eta))) if fam is BINOMIAL else rng.poisson(np.exp(0.3 * eta)))
+    y = y.astype(float)
+    w = rng.uniform(0.5, 2.0, n)
+    sol = glm_path(X, y, fam, weights=w, offset=off)
+    assert len(calls) >= 5
+    monkeypatch.undo()
+    ref = glm_path(X, y, fam, weights=w, offset=off, lambdas=sol.lambdas, tol=1e-12)
+    wn = w * n / w.sum()
+    Xs, prep = _standardized(X, y, wn, None, True, True)
+    b0 = sol.intercept + sol.coef @ prep.x_mean
+    kkt = [glm_kkt(fam, Xs, y, wn, off, b0[k], sol.beta[k], sol.lambdas[k], 1.0, prep.v, prep.constant)
+           for k in range(len(sol.lambdas))]
+    assert sol.converged.all() and max(kkt) <= 1.0001e-5
+    assert np.abs(sol.beta - ref.beta).max() < 1e-4 and np.abs(sol.dev_ratio - ref.dev_ratio).max() < 1e-6

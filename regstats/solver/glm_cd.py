@@ -967,3 +967,62 @@ def partial_gradient(X, r, cols, g):
     for k in range(cols.shape[0]):
         j = cols[k]
         g[j] = _dot(X, j, r, 0, n) / n
+
+
+@njit(cache=True, fastmath=_FM)
+def gradient32(X32, r, r_base, g_base, n_rows, g):
+    """g = g_base + X32'(r - r_base) / n_rows for every column, X32 a single-precision copy of X
+    (Fortran order) read four columns at a time, the sums in double precision.  With g_base the
+    exact gradient at r_base the error is X's rounding times the change of r only (the
+    quasi-Newton steps' intermediate gradients on tall designs; half the bytes of a BLAS pass)."""
+    n, p = X32.shape
+    dr = np.empty(n)
+    for i in range(n):
+        dr[i] = (r[i] - r_base[i]) / n_rows
+    j = 0
+    while j + 4 <= p:
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
+        for i in range(n):
+            di = dr[i]
+            s0 += X32[i, j] * di
+            s1 += X32[i, j + 1] * di
+            s2 += X32[i, j + 2] * di
+            s3 += X32[i, j + 3] * di
+        g[j] = g_base[j] + s0
+        g[j + 1] = g_base[j + 1] + s1
+        g[j + 2] = g_base[j + 2] + s2
+        g[j + 3] = g_base[j + 3] + s3
+        j += 4
+    while j < p:
+        s = 0.0
+        for i in range(n):
+            s += X32[i, j] * dr[i]
+        g[j] = g_base[j] + s
+        j += 1
+
+
+@njit(cache=True, fastmath=_FM)
+def add_columns32(X32, d, t, d0, eta_old, eta):
+    """eta = eta_old + t (d0 + X32 d), d over every column of the single-precision copy X32
+    (Fortran order), eight columns at a time, the sums in double precision (a step's linear
+    predictor on tall designs; its error, X's rounding times the step, is removed by the exact
+    pass that certifies a lambda)."""
+    n, p = X32.shape
+    for i in range(n):
+        eta[i] = eta_old[i] + t * d0
+    j = 0
+    while j + 8 <= p:
+        a0, a1, a2, a3 = t * d[j], t * d[j + 1], t * d[j + 2], t * d[j + 3]
+        a4, a5, a6, a7 = t * d[j + 4], t * d[j + 5], t * d[j + 6], t * d[j + 7]
+        for i in range(n):
+            eta[i] += (X32[i, j] * a0 + X32[i, j + 1] * a1 + X32[i, j + 2] * a2 + X32[i, j + 3] * a3
+                       + X32[i, j + 4] * a4 + X32[i, j + 5] * a5 + X32[i, j + 6] * a6 + X32[i, j + 7] * a7)
+        j += 8
+    while j < p:
+        aj = t * d[j]
+        for i in range(n):
+            eta[i] += X32[i, j] * aj
+        j += 1
