@@ -215,7 +215,8 @@ class _QuasiNewton:
             self.gbuf = np.empty((min(2 * m, max(int(np.count_nonzero(self.kind)), m)), n), dtype=np.float32)
         XT = self.gbuf[:m].T
         q = self.w * _hessian_weights(self.fam, eta)
-        glm_cd.weighted_gram_inputs(self.Xs, self.T, np.sqrt(q), XT)
+        # (from X's float32 copy when there is one: half the bytes, and XT is single precision)
+        glm_cd.weighted_gram_inputs(self.Xs if self.X32 is None else self.X32, self.T, np.sqrt(q), XT)
         self.H = glm_cd.symmetric_from_upper(ssyrk(1.0 / n, XT, trans=1, lower=0))
         self.h = (XT.T @ np.sqrt(q).astype(np.float32)).astype(float) / n
         self.h00 = float(q.sum()) / n
