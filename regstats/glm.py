@@ -212,7 +212,9 @@ class _QuasiNewton:
             return
         m = self.T.size
         if self.gbuf is None or self.gbuf.shape[0] < m:   # (kept: a fresh one costs page faults)
-            self.gbuf = np.empty((min(2 * m, max(int(np.count_nonzero(self.kind)), m)), n), dtype=np.float32)
+            # (every column's room at once on tall designs, where T grows to all of them)
+            live = max(int(np.count_nonzero(self.kind)), m)
+            self.gbuf = np.empty((live if self.X32 is not None else min(2 * m, live), n), dtype=np.float32)
         XT = self.gbuf[:m].T
         q = self.w * _hessian_weights(self.fam, eta)
         # (from X's float32 copy when there is one: half the bytes, and XT is single precision)
@@ -248,7 +250,7 @@ class _QuasiNewton:
             eta2 += eta_old
             eta2 += t * d0
         else:
-            src, pos = self.xt()
+            src, pos = self.xt() if self.X32 is None else (X, T)
             glm_cd.add_columns(src, pos, dT, t, d0, eta_old, eta2)
         loss, s0 = self.rows(eta2)
         if full:
@@ -369,6 +371,14 @@ class _QuasiNewton:
         X = self.Xs
         n = X.shape[0]
         m, k = self.T.size, new.size
+        q = self.w * _hessian_weights(self.fam, eta)
+        if self.X32 is not None:
+            # (tall, every column read at each step: the new rows from X's float32 copy, one
+            # product with every column, rather than growing the copy of T's columns)
+            Xq = self.X32[:, new] * q[:, None].astype(np.float32)
+            C = (Xq.T @ self.X32)[:, np.concatenate([self.T, new])].astype(float) / n
+            self._add_rows(C, Xq.sum(axis=0, dtype=float) / n, new)
+            return False
         XT, _ = self.xt(m + k)
         if XT is not X:
             XT[:, m:m + k] = X[:, new]
@@ -376,18 +386,22 @@ class _QuasiNewton:
             XA = XT[:, :m + k]
         else:
             XA = X[:, np.concatenate([self.T, new])]
-        q = self.w * _hessian_weights(self.fam, eta)
         Xq = XA[:, m:] * q[:, None]
-        C = (Xq.T @ XA) / n
+        self._add_rows((Xq.T @ XA) / n, Xq.sum(axis=0) / n, new)
+        return False
+
+    def _add_rows(self, C, hc, new):
+        """T := T + new, with the new columns' rows C of the Gram matrix (against T and new) and
+        their intercept entries hc."""
+        m, k = self.T.size, new.size
         H = np.empty((m + k, m + k))
         H[:m, :m] = self.H
         H[m:, :] = C
         H[:m, m:] = C[:, :m].T
         self.set_T(np.concatenate([self.T, new]))
         self.H = H
-        self.h = np.concatenate([self.h, Xq.sum(axis=0) / n])
+        self.h = np.concatenate([self.h, hc])
         self.extends += 1
-        return False
 
     def xt(self, room=0):
         """(source, positions) of T's columns for the passes over them: the copy ``XT`` of T's
