@@ -65,10 +65,10 @@ cat(sprintf("{\"cpu\": [%s], \"version\": \"%s\"}\n", paste(ts, collapse = ", ")
 #: binomial A 7e-6, B 5e-5 lambda; thresh 1e-13 leaves B at 3e-4)
 TIGHT = 1e-14
 
-#: the solver before the outside checks by predicted residual change and the cheap extensions'
-#: fresh Gram matrix (this bench, run 2026-12-07 22:09 UTC): family, problem -> (s, glmnet s)
-BEFORE = {("binomial", "A"): (0.567, 0.563), ("binomial", "B"): (1.475, 2.380),
-          ("poisson", "A"): (2.970, 1.581), ("poisson", "B"): (1.003, 1.563)}
+#: the solver before the single-precision steps on tall designs (this bench, run 2026-12-07
+#: 22:52 UTC): family, problem -> (s, glmnet s)
+BEFORE = {("binomial", "A"): (0.597, 0.717), ("binomial", "B"): (1.336, 2.632),
+          ("poisson", "A"): (3.285, 1.691), ("poisson", "B"): (1.166, 1.932)}
 
 
 def problem(name: str, family: str):
@@ -202,33 +202,29 @@ def write(rows, load0, load1, reps):
               "within 7e-6 lambda on binomial A but not on B or Poisson (4e-5 to 7e-5; 1e-13 leaves 3e-4 on "
               "binomial B), and is then several times slower than regstats (the 'ratio to it' column; one glmnet "
               "run each, as it is slow). Both tools' times vary by up to a third between runs on this shared "
-              "machine (in the runs of 2026-12-07 22:10-22:50 UTC glmnet on binomial A took 0.42 to 1.07 s, on "
-              "B 2.2 to 2.7 s, on Poisson A 1.0 to 1.6 s; regstats on binomial B 1.1 to 1.3 s, on Poisson A "
-              "3.0 to 3.5 s in interleaved runs of this and the previous solver alike; the run of this code "
-              "at 22:47 UTC gave binomial A 0.517 / 0.651 s, 0.79x, B 1.094 / 2.417 s, 0.45x, Poisson A "
-              "3.33x, Poisson B 0.45x), so compare the ratios of one run. \"before\": the "
-              "previous solver in the run of 2026-12-07 22:09 UTC (its own glmnet times beside it). What "
-              "changed since (`docs/path.md`, \"Binomial and Poisson paths: the solver\"): the check of the "
-              "columns outside T, once a lambda's strong set T satisfies its KKT conditions, goes through the "
-              "gaussian path's gradient passes: a column's value is predicted from the change of the residual "
-              "w (y - mu) since the last passes, with a rigorous bound, and only the columns that prediction "
-              "cannot settle are read (16-bit copy, then double precision) -- binomial A's checks 0.08 -> "
-              "0.025 s, B's 0.08 -> 0.02 s; and an extension of T after which a fresh Gram matrix costs less "
-              "than a pass over X forms it at once (no rows of the new columns first, no second refresh). "
-              "Where the time goes now (CPU seconds from a profile of one path), binomial A (~0.45 s): model "
-              "solves 0.08, Gram refreshes 0.08, extensions 0.07, BFGS updates 0.05, passes over T's columns "
-              "0.05, outside checks 0.025, standardization 0.03, the rest bookkeeping; 2.2 steps per lambda "
-              "(with a fresh Gram matrix at every step 1.46, but a refresh and the refactorization after it "
-              "cost three to four steps). B (~1.1 s): 139 steps for 73 lambdas, three in the late lambdas "
-              "where every column is in T (the first step cuts the violation ~100x even with a fresh Gram "
-              "matrix; the second lands at 1-5e-5 lambda once the BFGS-updated matrix has aged a few "
-              "lambdas, ~1e-6 right after a refresh, which costs 27 ms, four passes), each two BLAS gemv "
-              "(~3.4 ms each) and the row terms: the passes are 0.65 s, refreshes 0.2 s. Tried and not kept "
-              "(no fewer steps or no less time): a BFGS update by the move between the last two solutions, "
-              "lengthening a lambda's first step by the share of it the next step took at the last lambda, "
-              "a double-precision Gram matrix, other refresh thresholds, no cheap refreshes while T is small. "
-              "Poisson A (~3 s): most lambdas refresh the Gram matrix after their first step and then "
-              "factorize the ~870-column face afresh (model solves 1.1 s, refreshes 0.9 s).",
+              "machine (glmnet on binomial A took 0.42 to 1.07 s, on B 2.2 to 2.7 s, in the runs of 2026-12-07 "
+              "22:10-23:10 UTC), so compare the ratios of one run. \"before\": the previous solver in the run "
+              "of 2026-12-07 22:52 UTC (its own glmnet times beside it). What changed since (`docs/path.md`, "
+              "\"Binomial and Poisson paths: the solver\"): on tall designs (n >= 4096; binomial and Poisson "
+              "B, not A), once every step reads all of X, a lambda's first k - 1 steps (k: the last lambda's "
+              "step count) are passes over a float32 copy of X (sums in double precision; the gradient as the "
+              "exact one at the last double-precision pass plus X32'(r - r_base)/n, so its error is X's "
+              "rounding times the change of the residuals), the rest double precision with the linear "
+              "predictor formed afresh, and every lambda is declared converged only on a double-precision "
+              "gradient (the KKT column is of the answer, in double precision); extensions of T take their "
+              "Gram rows from the float32 copy. Binomial B: the same 139 steps and KKT values, 47 of the steps "
+              "in single precision at ~half the cost, ~1.0 s against ~1.15 s for the previous solver in "
+              "interleaved runs. Where the time goes now (CPU seconds from a profile of one path), binomial A "
+              "(~0.45 s, unchanged): model solves 0.08, Gram refreshes 0.08, extensions 0.07, BFGS updates "
+              "0.05, passes over T's columns 0.05, outside checks 0.025, standardization 0.03, the rest "
+              "bookkeeping; 2.2 steps per lambda. B (~1.0 s): the late lambdas (every column in T, two or three "
+              "steps, the last exact) 13-23 ms each, ~0.4 s; the nine where T grows from 45 to 200 columns "
+              "~0.35 s; refreshes 0.25 s in all. Tried and not kept: refreshing the Gram matrix after a step "
+              "that cut the violation by less than 10x or 5x (instead of 20x) now that steps are cheaper (151 "
+              "steps, no less time); earlier: a BFGS update by the move between the last two solutions, "
+              "lengthening a lambda's first step, a double-precision Gram matrix. Poisson A (~3 s): most "
+              "lambdas refresh the Gram matrix after their first step and then factorize the ~870-column face "
+              "afresh (model solves 1.1 s, refreshes 0.9 s).",
               "", "Before issue 18's solver (the IRLS loop around the gaussian engine, re-preparing the "
               "design at every step): 22-28 s on binomial A.", "<!-- glm:end -->"]
     write_section("\n".join(lines) + "\n", ROOT / "reports" / "benchmarks.md", "<!-- glm:begin -->",
