@@ -214,7 +214,7 @@ def write(rows, load0, load1, reps):
               "gradient (the KKT column is of the answer, in double precision); extensions of T take their "
               "Gram rows from the float32 copy. Binomial B: the same 139 steps and KKT values, 47 of the steps "
               "in single precision at ~half the cost, ~1.0 s against ~1.15 s for the previous solver in "
-              "interleaved runs. Where the time goes now (CPU seconds from a profile of one path), binomial A "
+              "interleaved profiling runs at a lower load than this bench's. Where the time goes now (CPU seconds from a profile of one path), binomial A "
               "(~0.45 s, unchanged): model solves 0.08, Gram refreshes 0.08, extensions 0.07, BFGS updates "
               "0.05, passes over T's columns 0.05, outside checks 0.025, standardization 0.03, the rest "
               "bookkeeping; 2.2 steps per lambda. B (~1.0 s): the late lambdas (every column in T, two or three "
