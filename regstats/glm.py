@@ -74,6 +74,12 @@ def _standardized(X: np.ndarray, y: np.ndarray, w: np.ndarray, penalty_factor, s
                   intercept: bool):
     """Column means, scales, constant columns and rescaled factors with the observation weights
     (the gaussian preparation's, so constant and excluded columns are the same), and Xs."""
+    if np.all(w == 1.0) and X.ndim == 2 and X.shape[0] > 0:
+        # unit weights: the wide preparation's one-pass kernel forms Xs itself, (x - m) / s
+        # (problem B: 0.086 -> 0.03 s; numpy's (X - m) / s makes two copies of X)
+        prep = engine._prepare_wide(np.asfortranarray(X, dtype=float), np.asarray(y, dtype=float), None, None,
+                                    penalty_factor, standardize, intercept, compact=False)
+        return prep.X, prep
     prep = engine.prepare(np.asarray(X, dtype=float), y, weights=w, penalty_factor=penalty_factor,
                           standardize=standardize, intercept=intercept, gram=False, compact=False)
     Xs = (np.asarray(X, dtype=float) - prep.x_mean[None, :]) / prep.x_scale[None, :]
@@ -495,8 +501,7 @@ class _QuasiNewton:
     def penalty(self, b, lam):
         """The penalty at b, summed over T (every nonzero coefficient is in T when it is called:
         T holds the strong set, which holds every column ever nonzero; vv is 0 off kind 1)."""
-        bT = b[self.T]
-        return lam * float(np.sum(self.vv[self.T] * (self.a * np.abs(bT) + 0.5 * (1.0 - self.a) * bT * bT)))
+        return lam * glm_cd.penalty_on(b, self.T, self.vv, self.a)
 
     def solve(self, lam, strong, b, b0a, eta, g, g0, loss, limit, max_iter, exact):
         """One lambda, warm; returns (steps, converged, g0, loss, worst / lam)."""
@@ -708,7 +713,7 @@ def glm_path(X: np.ndarray, y: np.ndarray, family: Family, *, weights: np.ndarra
         else:
             strong = kind != 0
         limit = kkt_tol * lam + floor
-        if solver == "qn" or solver == "auto" and np.union1d(qn.T, np.flatnonzero(strong)).size <= qn.MAX_T:
+        if solver == "qn" or solver == "auto" and np.count_nonzero(strong | qn.inT) <= qn.MAX_T:
             eta_sol = eta.copy()
             # (the last two lambdas' solutions, both by this solver: a predicted warm start)
             if pred_ok and conv[k - 2] and not exact and 0.0 < lam < lambdas[k - 1] < lambdas[k - 2]:
