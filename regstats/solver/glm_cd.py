@@ -776,11 +776,22 @@ def model_cd_f(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, int
     calls (:func:`new_factor`).  Returns the sweeps used."""
     m = bT.shape[0]
     grad = np.empty(m)
-    for j in range(m):
-        grad[j] = -gT[j] + h[j] * d[m] + _vdot(H[j], d, m)
-    grad0 = -g0 + h00 * d[m]
-    for k in range(m):
-        grad0 += h[k] * d[k]
+    moved = False
+    for j in range(m + 1):
+        if d[j] != 0.0:
+            moved = True
+            break
+    if moved:
+        for j in range(m):
+            grad[j] = -gT[j] + h[j] * d[m] + _vdot(H[j], d, m)
+        grad0 = -g0 + h00 * d[m]
+        for k in range(m):
+            grad0 += h[k] * d[k]
+    else:
+        # (from d = 0, as every step starts: no pass over H)
+        for j in range(m):
+            grad[j] = -gT[j]
+        grad0 = -g0
     sweeps = 0
     full = True
     thr_chg = thr
