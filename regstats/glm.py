@@ -182,6 +182,9 @@ class _QuasiNewton:
         self.use_xt = Xs.size <= 50_000_000
         self.n_live = max(int(np.count_nonzero(kind)), 1)
         self.H = None
+        # H's room: H is Hbuf[:m], the first m columns of those rows being T's Gram matrix (the
+        # kernels read only those), so that an extension writes its rows in place
+        self.Hbuf = None
         self.eta2 = np.empty(n)
         self.g2 = np.empty(Xs.shape[1])
         self.r = np.empty(n)
@@ -225,7 +228,9 @@ class _QuasiNewton:
         q = self.w * _hessian_weights(self.fam, eta)
         # (from X's float32 copy when there is one: half the bytes, and XT is single precision)
         glm_cd.weighted_gram_inputs(self.Xs if self.X32 is None else self.X32, self.T, np.sqrt(q), XT)
-        self.H = glm_cd.symmetric_from_upper(ssyrk(1.0 / n, XT, trans=1, lower=0))
+        self._room(m, 0)
+        glm_cd.symmetric_into(ssyrk(1.0 / n, XT, trans=1, lower=0), self.Hbuf)
+        self.H = self.Hbuf[:m]
         self.h = (XT.T @ np.sqrt(q).astype(np.float32)).astype(float) / n
         self.h00 = float(q.sum()) / n
         self.refreshes += 1
@@ -400,14 +405,25 @@ class _QuasiNewton:
         """T := T + new, with the new columns' rows C of the Gram matrix (against T and new) and
         their intercept entries hc."""
         m, k = self.T.size, new.size
-        H = np.empty((m + k, m + k))
-        H[:m, :m] = self.H
-        H[m:, :] = C
-        H[:m, m:] = C[:, :m].T
+        self._room(m + k, m)
+        H = self.Hbuf[:m + k]
+        H[m:, :m + k] = C
+        H[:m, m:m + k] = C[:, :m].T
         self.set_T(np.concatenate([self.T, new]))
         self.H = H
         self.h = np.concatenate([self.h, hc])
         self.extends += 1
+
+    def _room(self, m2, keep):
+        """Room in ``Hbuf`` for m2 columns (twice that when it grows, up to every live column),
+        with H's first ``keep`` rows and columns kept."""
+        if self.Hbuf is not None and self.Hbuf.shape[0] >= m2:
+            return
+        cap = min(2 * m2, max(int(np.count_nonzero(self.kind)), m2))
+        buf = np.empty((cap, cap))
+        if keep:
+            buf[:keep, :keep] = self.H[:, :keep]
+        self.Hbuf = buf
 
     def xt(self, room=0):
         """(source, positions) of T's columns for the passes over them: the copy ``XT`` of T's

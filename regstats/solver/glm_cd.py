@@ -953,7 +953,8 @@ def weighted_gram_inputs(X, cols, sq, out):
 
 @njit(cache=True)
 def bfgs_update(H, h, h00a, s, yv, U, face, fst):
-    """BFGS update, in place, of the augmented model matrix A = [[H, h], [h', h00]] (h00a[0]) by
+    """BFGS update, in place, of the augmented model matrix A = [[H, h], [h', h00]] (h00a[0]; H is
+    m x m or the first m rows of a wider matrix whose first m columns are the model's) by
     the step ``s`` and gradient change ``yv`` (both length m + 1, the intercept last):
     A += yv yv'/(yv's) - (A s)(A s)'/(s'A s), skipped unless both curvatures are positive; the
     face's factor ``(U, face, fst)`` follows (:func:`factor_bfgs`).  Returns whether it was
@@ -986,16 +987,21 @@ def bfgs_update(H, h, h00a, s, yv, U, face, fst):
 
 
 @njit(cache=True)
-def symmetric_from_upper(U):
-    """The symmetric float64 matrix (C order) whose upper triangle is U's (BLAS ``syrk`` output)."""
+def symmetric_into(U, H):
+    """H[:m, :m] := the symmetric matrix whose upper triangle is U's (m x m, BLAS ``syrk``
+    output; H float64, C order, at least m x m: the room of a matrix that grows), by 32 x 32
+    tiles (the reads down U's columns and the mirrored writes stay in cache)."""
     m = U.shape[0]
-    H = np.empty((m, m))
-    for i in range(m):
-        for j in range(i, m):
-            u = U[i, j]
-            H[i, j] = u
-            H[j, i] = u
-    return H
+    B = 32
+    for j0 in range(0, m, B):
+        j1 = min(j0 + B, m)
+        for i0 in range(0, j1, B):
+            i1 = min(i0 + B, m)
+            for j in range(j0, j1):
+                for i in range(i0, min(i1, j + 1)):
+                    u = U[i, j]
+                    H[j, i] = u
+                    H[i, j] = u
 
 
 @njit(cache=True)
