@@ -579,7 +579,16 @@ class _QuasiNewton:
                 t *= 0.5
             b[:] = bt
             b0a[0] += t * d[m]
-            self.bfgs(t * d, g, g0, ng0)
+            if partial:
+                # T's KKT conditions after the step; one that meets them (the last step of most
+                # lambdas) does not update H: on problem A that saved 7 of 223 steps as well as
+                # ~100 updates of ~0.3 ms (on tall designs, where steps read every column, it cost
+                # 3 steps of 139)
+                new_T = glm_cd.kkt_worst(self.g2[T], ng0, b[T], vv[T], kind[T], a, lam, icpt)
+                if new_T > limit:
+                    self.bfgs(t * d, g, g0, ng0)
+            else:
+                self.bfgs(t * d, g, g0, ng0)
             eta[:] = self.eta2
             self.drift = fast                   # (an exact step forms eta afresh)
             if partial:
@@ -593,7 +602,7 @@ class _QuasiNewton:
                 g0 = glm_cd.full_gradient(self.Xs, self.y, self.w, eta, self.fam, kind, g, self.r)
                 g_full = True
             if not g_full:
-                new = glm_cd.kkt_worst(g[T], g0, b[T], vv[T], kind[T], a, lam, icpt)
+                new = new_T
                 if new > limit:
                     if new > 0.2 * worst or t < 1.0:
                         self.refresh(eta)
