@@ -810,7 +810,10 @@ def model_cd_f(H, h, h00, gT, g0, bT, vT, kindT, a, lam, d, thr, max_sweeps, int
             else:
                 c = _soft(z, lam * a * vT[j]) / (hjj + lam * (1.0 - a) * vT[j])
             delta = c - c_old
-            if delta != 0.0:
+            # (a move too small to matter is not applied: after a Newton solve most of the sweep's
+            # moves are rounding-sized, and each applied one reads a row of H; problem A: half of
+            # the rows read by the sweeps)
+            if hjj * abs(delta) > 1e-3 * thr:
                 d[j] += delta
                 _vaxpy(H[j], delta, grad, m)
                 grad0 += h[j] * delta
