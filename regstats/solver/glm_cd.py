@@ -1017,6 +1017,55 @@ def partial_gradient(X, r, cols, g):
 
 
 @njit(cache=True, fastmath=_FM)
+def gradient_curvature(X, r, q, cols, g, dg):
+    """g[k] = x_j'r / n and dg[k] = sum_i q_i x_ij^2 / n for the columns j = cols[k], in one pass
+    (the gradient of T's columns and the diagonal of their weighted Gram matrix)."""
+    n = X.shape[0]
+    for k in range(cols.shape[0]):
+        j = cols[k]
+        s = 0.0
+        c = 0.0
+        for i in range(n):
+            x = X[i, j]
+            s += x * r[i]
+            c += q[i] * x * x
+        g[k] = s / n
+        dg[k] = c / n
+
+
+@njit(cache=True)
+def rescale_model(H, h, h00a, dg, h00, U, face, fst, keep_factor):
+    """Rescale the model matrix A = [[H, h], [h', h00a[0]]] to S A S, S = diag(sqrt(dg_j / H_jj),
+    sqrt(h00 / h00a[0])), so that its diagonal is the exact one, dg and h00 (the weighted Gram
+    matrix's at new weights; 1 where either is not positive), keeping the correlations that the
+    BFGS updates built.  The face's factor follows (U S: its columns scaled, O(k^2)) when
+    ``keep_factor``, else it is dropped."""
+    m = H.shape[0]
+    s = np.empty(m)
+    for j in range(m):
+        hj = H[j, j]
+        s[j] = math.sqrt(dg[j] / hj) if hj > 0.0 and dg[j] > 0.0 else 1.0
+    s0 = math.sqrt(h00 / h00a[0]) if h00a[0] > 0.0 and h00 > 0.0 else 1.0
+    for j in range(m):
+        Hj = H[j]
+        sj = s[j]
+        for k in range(m):
+            Hj[k] *= sj * s[k]
+        h[j] *= sj * s0
+    h00a[0] *= s0 * s0
+    K = int(fst[0])
+    if K > 0:
+        if not keep_factor:
+            fst[0] = -1.0
+            return
+        for u in range(K):
+            c = face[u]
+            f = s[c] if c >= 0 else s0
+            for i in range(u + 1):
+                U[i, u] *= f
+
+
+@njit(cache=True, fastmath=_FM)
 def gradient32(X32, r, r_base, g_base, n_rows, g):
     """g = g_base + X32'(r - r_base) / n_rows for every column, X32 a single-precision copy of X
     (Fortran order) read four columns at a time, the sums in double precision.  With g_base the
