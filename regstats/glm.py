@@ -207,6 +207,9 @@ class _QuasiNewton:
         self.X32, self.g_base, self.r_base = None, None, None
         self.drift = False
         self.k_prev = 1
+        # the diagonal of X's weighted Gram matrix at eta from the last exact pass over every column
+        # (tall designs), and whether eta is still that pass's
+        self.dg, self.dg_h00, self.dg_ok = np.empty(Xs.shape[1]), 0.0, False
 
     def refresh(self, eta):
         """The weighted Gram matrix of T at eta, in single precision (it only shapes the steps; the
@@ -265,8 +268,7 @@ class _QuasiNewton:
             glm_cd.add_columns(src, pos, dT, t, d0, eta_old, eta2)
         loss, s0 = self.rows(eta2)
         if full:
-            np.dot(X.T, r, out=g2)
-            g2 /= n
+            self.exact_gradient(eta2, g2)
             if self.X32 is not None:
                 self.g_base, self.r_base = g2.copy(), r.copy()
         else:
@@ -281,12 +283,26 @@ class _QuasiNewton:
         eta += b0
         eta += self.off
         loss, s0 = self.rows(eta)
-        np.dot(X.T, self.r, out=g)
-        g /= n
+        self.exact_gradient(eta, g)
         self.g_base, self.r_base = g.copy(), self.r.copy()
         self.drift = False
+        self.dg_ok = self.tall
         self.passes += 1
         return s0 / n, loss / n
+
+    def exact_gradient(self, eta, g):
+        """g = X'r / n in double precision (r: the residuals at eta); on tall designs with, from the
+        same pass, the diagonal of X's weighted Gram matrix at eta (``dg``, ``dg_h00``), to which the
+        next lambda rescales H (:func:`regstats.solver.glm_cd.gradient_curvature_all`, faster
+        than BLAS's X'r alone at 50000 x 200)."""
+        X, n = self.Xs, self.Xs.shape[0]
+        if not self.tall:
+            np.dot(X.T, self.r, out=g)
+            g /= n
+            return
+        q = self.w * _hessian_weights(self.fam, eta)
+        glm_cd.gradient_curvature_all(X, self.r, q, g, self.dg)
+        self.dg_h00 = float(q.sum()) / n
 
     def gradient_T(self):
         """g2[T] = X_T'r / n (r: the last step's residuals)."""
@@ -569,6 +585,13 @@ class _QuasiNewton:
         full_steps = self.tall and not exact and 4 * self.T.size >= live
         if full_steps and self.X32 is None:
             self.X32 = self.Xs.astype(np.float32, order="F")
+        if full_steps and self.dg_ok:
+            # (eta is the last exact pass's: H rescaled to the diagonal formed there, as a predicted
+            # warm start does while T is small)
+            h00a = np.array([self.h00])
+            glm_cd.rescale_model(self.H, self.h, h00a, self.dg[self.T], self.dg_h00, self.U, self.face, self.fst,
+                                 a == 1.0)
+            self.h00 = float(h00a[0])
         while steps < max_iter:
             steps += 1
             T = self.T
@@ -610,6 +633,7 @@ class _QuasiNewton:
                 self.bfgs(t * d, g, g0, ng0)
             eta[:] = self.eta2
             self.drift = fast                   # (an exact step forms eta afresh)
+            self.dg_ok = self.tall and not partial and not fast
             if partial:
                 g[T] = self.g2[T]
             else:

@@ -516,19 +516,26 @@ def test_single_precision_kernels_equal_double_precision_products_to_float32_rou
     glm_cd.add_columns32(X32, d, 0.5, 0.25, eta_old, eta)
     np.testing.assert_allclose(eta, eta_old + 0.5 * (0.25 + X32.astype(float) @ d), rtol=1e-12, atol=1e-12)
     assert np.abs(eta - (eta_old + 0.5 * (0.25 + X @ d))).max() < 1e-5
+    # the exact passes' kernel: X'r / n and the diagonal of X'QX / n in one pass
+    q, dg = rng.uniform(0.0, 0.25, n), np.empty(p)
+    glm_cd.gradient_curvature_all(X, r, q, g, dg)
+    np.testing.assert_allclose(g, X.T @ r / n, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(dg, (X * X).T @ q / n, rtol=1e-12)
 
 
 @pytest.mark.parametrize("fam", [BINOMIAL, POISSON])
 def test_tall_default_path_with_single_precision_steps_is_kkt_within_1e5_lambda(monkeypatch, fam):
     """n >= 4096 and every column read at each step: some steps are passes over X's float32 copy
-    (taken), yet every lambda's KKT conditions hold to 1e-5 lam in double precision (with weights
+    (taken) and H is rescaled at lambdas' starts, yet every lambda's KKT conditions hold to 1e-5 lam in double precision (with weights
     and an offset, which the certifying pass adds back), and the path is the exact one's to that
     accuracy."""
     from regstats.solver import glm_cd
 
-    calls = []
-    kernel = glm_cd.add_columns32
+    calls, rescaled = [], []
+    kernel, rescale = glm_cd.add_columns32, glm_cd.rescale_model
     monkeypatch.setattr(glm_cd, "add_columns32", lambda *a: (calls.append(1), kernel(*a)))
+    # (every column in T: H rescaled at a lambda's start to the diagonal of the last exact pass)
+    monkeypatch.setattr(glm_cd, "rescale_model", lambda *a: (rescaled.append(a[0].shape[0]), rescale(*a)))
     rng = np.random.default_rng(21)
     n, p = 6000, 24
     X = rng.standard_normal((n, p)) + 0.5 * rng.standard_normal((n, 1))
@@ -538,7 +545,7 @@ def test_tall_default_path_with_single_precision_steps_is_kkt_within_1e5_lambda(
     y = y.astype(float)
     w = rng.uniform(0.5, 2.0, n)
     sol = glm_path(X, y, fam, weights=w, offset=off)
-    assert len(calls) >= 5
+    assert len(calls) >= 5 and sum(m == p for m in rescaled) >= 5
     monkeypatch.undo()
     ref = glm_path(X, y, fam, weights=w, offset=off, lambdas=sol.lambdas, tol=1e-12)
     wn = w * n / w.sum()

@@ -1017,6 +1017,57 @@ def partial_gradient(X, r, cols, g):
 
 
 @njit(cache=True, fastmath=_FM)
+def gradient_curvature_all(X, r, q, g, dg):
+    """g_j = x_j'r / n and dg_j = sum_i q_i x_ij^2 / n for every column, in one pass over X (four
+    columns at a time; as fast as BLAS's X'r, which it replaces on tall designs' exact passes)."""
+    n, p = X.shape
+    j = 0
+    while j + 4 <= p:
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
+        c0 = 0.0
+        c1 = 0.0
+        c2 = 0.0
+        c3 = 0.0
+        for i in range(n):
+            ri = r[i]
+            qi = q[i]
+            x0 = X[i, j]
+            x1 = X[i, j + 1]
+            x2 = X[i, j + 2]
+            x3 = X[i, j + 3]
+            s0 += x0 * ri
+            s1 += x1 * ri
+            s2 += x2 * ri
+            s3 += x3 * ri
+            c0 += qi * x0 * x0
+            c1 += qi * x1 * x1
+            c2 += qi * x2 * x2
+            c3 += qi * x3 * x3
+        g[j] = s0 / n
+        g[j + 1] = s1 / n
+        g[j + 2] = s2 / n
+        g[j + 3] = s3 / n
+        dg[j] = c0 / n
+        dg[j + 1] = c1 / n
+        dg[j + 2] = c2 / n
+        dg[j + 3] = c3 / n
+        j += 4
+    while j < p:
+        s = 0.0
+        c = 0.0
+        for i in range(n):
+            x = X[i, j]
+            s += x * r[i]
+            c += q[i] * x * x
+        g[j] = s / n
+        dg[j] = c / n
+        j += 1
+
+
+@njit(cache=True, fastmath=_FM)
 def gradient_curvature(X, r, q, cols, g, dg):
     """g[k] = x_j'r / n and dg[k] = sum_i q_i x_ij^2 / n for the columns j = cols[k], in one pass
     (the gradient of T's columns and the diagonal of their weighted Gram matrix)."""
