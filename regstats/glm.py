@@ -12,8 +12,10 @@ strong rules, KKT checks on every column):
 * the quasi-Newton solver (:class:`_QuasiNewton`, the default while the strong set has at most
   3000 columns): the quadratic model of the loss uses the weighted Gram matrix ``[1 X_T]' Q [1 X_T]/n``
   of the strong set T (BLAS ``ssyrk``), which is kept along the path -- extended by the rows of
-  new columns (all columns at once when T reaches half of them), BFGS-updated after every step,
-  and formed afresh only when a step contracts the KKT violation by less than 5x (20x for a step
+  new columns (all columns at once when T reaches half of them), BFGS-updated after every step
+  but one over T's columns that meets T's KKT conditions, rescaled to the exact diagonal at a
+  lambda's start where a pass formed it (:func:`regstats.solver.glm_cd.rescale_model`), and
+  formed afresh only when a step contracts the KKT violation by less than 5x (20x for a step
   over every column), or when that is cheaper than a pass over X.  The model is solved by
   covariance-update coordinate descent with feature-sign Newton solves on its nonzero set, whose
   Cholesky factor is kept across solves (:func:`regstats.solver.glm_cd.model_cd_f`); a step is

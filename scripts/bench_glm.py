@@ -215,8 +215,11 @@ def main(argv=None):
 
 #: the range of the binomial ratios across this pass's runs (filled in by hand from the --json files
 #: of the runs named)
-RANGE = ("in the four runs of 2026-12-08 00:46-01:25 UTC: binomial A {A}, B {B}")
-RANGES = {"A": "0.64-0.75x", "B": "0.41-0.47x"}
+RANGE = ("in the three runs of 2026-12-08 01:02-01:06 UTC (ratio of the medians): binomial A {A}, B {B} "
+         "(B's 0.50: three of the five regstats runs took 1.13-1.24 s instead of 0.84-0.91 s; such slow runs "
+         "come and go on this shared machine, and the first run in a process is always one); in six runs "
+         "of 00:46-00:59 UTC, before the tall designs' rescaling: A 0.61-0.68x, B 0.42-0.63x")
+RANGES = {"A": "0.64-0.65x", "B": "0.38-0.50x"}
 
 
 def write(rows, load0, load1, reps, now):
@@ -251,7 +254,7 @@ def write(rows, load0, load1, reps, now):
         lines.append(f"| {r['family']} | {r['problem']} | {r['n']} x {r['p']} | {r['ours']:.3f} | "
                      f"{r['glmnet']:.3f} | {r['ratio']:.2f}x | {r['paired']:.2f}x | {t} | "
                      f"{bo:.3f} / {bg:.3f} ({bo / bg:.2f}x) | {r['n_ours']} / "
-                     f"{r['n_glmnet']} | {r['kkt_ours']:.1e} | {r['kkt_glmnet']:.1e} ({r['kkt_glmnet_med']:.0e}) | "
+                     f"{r['n_glmnet']} | {r['kkt_ours']:.3e} | {r['kkt_glmnet']:.1e} ({r['kkt_glmnet_med']:.0e}) | "
                      f"{r['glmnet_tight']:.3f} | {r['ratio_tight']:.2f}x | {r['kkt_glmnet_tight']:.1e} "
                      f"({r['kkt_glmnet_tight_med']:.0e}) |")
     met = [f"{r['problem']} {'met' if r['ratio'] <= target[r['problem']] else 'not met'} ({r['ratio']:.2f}x)"
@@ -263,8 +266,8 @@ def write(rows, load0, load1, reps, now):
               "within 7e-6 lambda on binomial A but not on B or Poisson (4e-5 to 7e-5; 1e-13 leaves 3e-4 on "
               "binomial B), and is then several times slower than regstats (the 'ratio to it' column; one glmnet "
               "run each, as it is slow). Both tools' times vary by up to a third between runs on this shared "
-              "machine (glmnet on binomial A took 0.42 to 0.65 s in the runs above, 0.42 to 1.07 s in those of "
-              "2026-12-07 22:10-23:10 UTC), hence the interleaved runs; compare the ratios of one run. "
+              "machine (glmnet on binomial A took 0.43 to 0.72 s in the runs of 2026-12-08 00:46-01:06 UTC, 0.42 "
+              "to 1.07 s in those of 2026-12-07 22:10-23:10 UTC), hence the interleaved runs; compare the ratios of one run. "
               "\"before\": the previous solver in the run of 2026-12-07 23:12 UTC (its own glmnet times beside "
               "it, not interleaved). What changed since (`docs/path.md`, \"Binomial and Poisson paths: the "
               "solver\"): with unit weights the standardized design comes from the wide preparation's one-pass "
@@ -275,14 +278,18 @@ def write(rows, load0, load1, reps, now):
               "O(k^2); A: 198 steps instead of 216, 47 refreshes instead of 50); a step over T's columns "
               "that meets T's KKT conditions does not update H (on A 7 fewer steps and ~100 fewer updates); "
               "the model's coordinate sweeps skip moves too small to matter (half the rows of H read); H "
-              "grows in place; the KKT scan has fewer branches (0.033 -> 0.003 s on A). Binomial A: 1.98 "
-              "steps per lambda (2.2 before). Where the time goes now (CPU seconds, the fastest of five "
+              "grows in place; the KKT scan has fewer branches (0.033 -> 0.003 s on A); on tall designs "
+              "the exact passes over every column form X'r/n and the diagonal of X'QX/n in one pass (a "
+              "kernel faster than BLAS's X'r alone at 50000 x 200), and a lambda that starts from such a "
+              "pass rescales H to it (B: 124 steps for 73 lambdas instead of 139, 43 refreshes instead of "
+              "45). Binomial A: 1.98 steps per lambda (2.2 before). Where the time goes now (CPU seconds, the fastest of five "
               "profiled paths), binomial A (~0.30 s): model solves 0.056 (with ~47 factorizations afresh), "
               "Gram refreshes 0.045 (47; the 9 late ones, at 300-731 columns, ~85% of it), the checks of "
               "the columns outside T 0.045, extensions 0.041 (with the early refreshes they trigger), step "
               "passes 0.032, predicted warm starts 0.032 (their gradient-and-diagonal pass 0.007, the "
-              "rescaling 0.014), BFGS updates 0.019, standardization 0.011. B (~0.98 s): step passes 0.54, "
-              "refreshes 0.19 (45, all but 3 while T is small), extensions 0.14, standardization 0.02. "
+              "rescaling 0.014), BFGS updates 0.019, standardization 0.011. B (~0.8-0.9 s): step passes "
+              "~0.45, refreshes 0.15 (43, all but 3 while T is small), extensions 0.15, standardization "
+              "0.02 (0.09 before). "
               "Tried in this pass and not kept: a single-precision copy of T's columns for the extensions' "
               "rows and the predictions' gradient (no measurable gain; its rows made 5 face factors fail "
               "their residual check), a BLAS-free kernel for the extensions' rows (memory-bound like BLAS), "
@@ -293,8 +300,10 @@ def write(rows, load0, load1, reps, now):
               "while it is cheap (A 207 steps, B 157, no faster), the 16-bit copy of X made in the "
               "standardization pass; earlier: a BFGS update by the move between the last two solutions, "
               "lengthening a lambda's first step, a double-precision Gram matrix, other refresh thresholds "
-              "(10x, 5x) on B. Poisson A (~3 s): most lambdas refresh the Gram matrix after their first step "
-              "and then factorize the ~870-column face afresh (model solves 1.1 s, refreshes 0.9 s).",
+              "(10x, 5x) on B. Poisson A (~3 s; its ratio moved mostly with glmnet's time, 1.4 to 2.4 s "
+              "between runs): in a profile before this pass most lambdas refreshed the Gram matrix after "
+              "their first step and then factorized the ~870-column face afresh (model solves 1.1 s, "
+              "refreshes 0.9 s).",
               "", "Before issue 18's solver (the IRLS loop around the gaussian engine, re-preparing the "
               "design at every step): 22-28 s on binomial A.", "<!-- glm:end -->"]
     write_section("\n".join(lines) + "\n", ROOT / "reports" / "benchmarks.md", "<!-- glm:begin -->",
