@@ -18,7 +18,7 @@ method that made it:
     the scaled lasso (Sun & Zhang 2012; quantile lam0 of Sun & Zhang 2013), or given.  The
     nodewise penalty is by default the Z&Z rule (Zhang & Zhang 2014; hdi's ``do.ZnZ = TRUE``):
     cross-validation over all nodewise regressions (``hdi``'s ``lambda.min``), then lowered while
-    the average variance factor ``||Z_j||^2 / (Z_j'X_j)^2`` stays below ``znz_factor`` (default 2)
+    the average variance factor ``||Z_j||^2 / (Z_j'X_j)^2`` stays below ``znz_factor`` (default 3)
     times its value there, which removes most of the bias the one-step correction leaves for
     active coefficients; or CV's lambda itself, a scaled lasso per column, or given.
 
@@ -69,7 +69,7 @@ METHOD_LABELS = {
 }
 _COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "ci_lower", "ci_upper", "method"]
 
-ZNZ_FACTOR = 2.0    # default variance budget of the Z&Z nodewise rule (see docs/uncertainty.md)
+ZNZ_FACTOR = 3.0    # default variance budget of the Z&Z nodewise rule (see docs/uncertainty.md)
 _TOL = 1e-10       # nodewise and scaled-lasso solves: tight, they are cheap on a Gram matrix
 _MAX_SWEEPS = 100_000
 
@@ -814,7 +814,7 @@ def infer(fit: Any, method: Literal["desparsified", "ridge", "selective", "naive
     progress : show progress bars for the nodewise CV and the nodewise regressions.
     znz_factor : float >= 1
         Variance budget of ``nodewise_lambda="znz"``: the average variance of the debiased
-        estimates may grow to this multiple of its value at CV's nodewise lambda (default 2, chosen
+        estimates may grow to this multiple of its value at CV's nodewise lambda (default 3, chosen
         by simulation, docs/uncertainty.md; 1 gives CV's lambda).
 
     Returns

@@ -67,8 +67,10 @@ def main(argv=None):
            "coverage_null": float(C[~A].mean()), "mc_se_null": float(np.sqrt(C[~A].mean() * (1 - C[~A].mean()) / C[~A].size)),
            "coverage_active": float(C[A].mean()), "mc_se_active": float(np.sqrt(C[A].mean() * (1 - C[A].mean()) / C[A].size)),
            "reject_null_5pct": float((P[~A] < 0.05).mean()), "ks_p_null": float(stats.kstest(P[~A], "uniform").pvalue),
-           "mean_ci_length": float(L.mean()), "seconds": time.time() - t0}
-    print(json.dumps(res, indent=1))
+           "mean_ci_length": float(L.mean()), "seconds": time.time() - t0,
+           # per replication, the null coordinates' p-values (for a KS test that keeps replications whole)
+           "p_null_by_rep": [pv_r[~a_r].tolist() for pv_r, a_r in zip(P, A)]}
+    print(json.dumps({k: v for k, v in res.items() if k != "p_null_by_rep"}, indent=1))
     if a.json:
         with open(a.json, "w") as f:
             json.dump(res, f, indent=1)
