@@ -348,6 +348,45 @@ def test_face_factor_kept_through_bfgs_updates_and_face_changes_is_the_faces_cho
     np.testing.assert_allclose(Uk.T @ Uk, M, atol=1e-13 * np.abs(M).max())
 
 
+def test_rescaled_model_matrix_has_the_new_diagonal_and_its_kept_factor_is_the_faces_cholesky_factor():
+    """glm_cd.rescale_model: the augmented model matrix becomes S A S with its diagonal the one
+    given (a column or intercept whose entry is not positive keeps its scale), and the face's
+    factor, scaled along instead of refactorized, is the Cholesky factor of the rescaled face's
+    matrix; with keep_factor False the factor is dropped."""
+    from regstats.solver import glm_cd
+
+    rng = np.random.default_rng(8)
+    n, m = 200, 25
+    A = rng.standard_normal((n, m)) + 0.5 * rng.standard_normal((n, 1))
+    q = rng.uniform(0.05, 0.25, n)
+    H = (A * q[:, None]).T @ A / n
+    h = A.T @ q / n
+    h00a = np.array([q.sum() / n])
+    Aug0 = np.block([[H, h[:, None]], [h[None, :], h00a[:, None]]])
+    rid = np.zeros(m + 1)
+    U, face, fst = glm_cd.new_factor(m)
+    act = np.r_[np.arange(3, 20), -1].astype(np.int64)
+    assert glm_cd._face_factor(H, h, h00a[0], act, act.size, rid, U, face, fst)
+    q2 = q * rng.uniform(0.7, 1.1, n)                       # new weights: the exact new diagonal
+    dg = (A * A).T @ q2 / n
+    dg[4] = -1.0                                            # (not positive: scale 1)
+    h00 = q2.sum() / n
+    glm_cd.rescale_model(H, h, h00a, dg, h00, U, face, fst, True)
+    s = np.sqrt(np.r_[dg, h00] / np.diag(Aug0), where=np.r_[dg, h00] > 0, out=np.ones(m + 1))
+    Aug = np.block([[H, h[:, None]], [h[None, :], h00a[:, None]]])
+    np.testing.assert_allclose(Aug, Aug0 * np.outer(s, s), rtol=1e-14, atol=0)
+    np.testing.assert_allclose(np.delete(np.diag(Aug), 4), np.delete(np.r_[dg, h00], 4), rtol=1e-14)
+    k = int(fst[0])
+    assert k == act.size and fst[2] == 1                    # still the factor made once
+    idx = np.where(face[:k] < 0, m, face[:k])
+    M = Aug[np.ix_(idx, idx)] + fst[1] * np.diag(s[idx] ** 2)   # (the jitter scaled along)
+    Uk = np.triu(U[:k, :k])
+    np.testing.assert_allclose(Uk.T @ Uk, M, atol=1e-13 * np.abs(M).max())
+    np.testing.assert_allclose(Uk, np.linalg.cholesky(M).T, atol=1e-12 * np.abs(Uk).max())
+    glm_cd.rescale_model(H, h, h00a, dg, h00, U, face, fst, False)
+    assert fst[0] == -1.0
+
+
 def test_wide_default_path_with_predicted_warm_starts_is_kkt_within_1e5_lambda(monkeypatch):
     """p >> n at the default tol: the predicted warm starts are taken (and move the coefficients),
     the columns outside T are checked from the predicted residual change (most lambdas need no
@@ -380,8 +419,17 @@ def test_wide_default_path_with_predicted_warm_starts_is_kkt_within_1e5_lambda(m
         return out
 
     monkeypatch.setattr(glm_mod._QuasiNewton, "predict", spy)
+    rescaled = []
+    rescale = glm_mod.glm_cd.rescale_model
+
+    def spy_rescale(*args):
+        rescaled.append(int(args[7][0]))                   # the face's size held (factor scaled along)
+        return rescale(*args)
+
+    monkeypatch.setattr(glm_mod.glm_cd, "rescale_model", spy_rescale)
     sol = glm_path(X, y, BINOMIAL, n_lambda=40)
     assert sum(moved) >= 10
+    assert len(rescaled) == sum(moved) and sum(k > 5 for k in rescaled) >= 5
     # (18 checks, 5 of them a full pass over the outside columns)
     assert len(checks) >= 15 and checks[-1] <= len(checks) // 3
     monkeypatch.undo()
@@ -390,6 +438,37 @@ def test_wide_default_path_with_predicted_warm_starts_is_kkt_within_1e5_lambda(m
     Xs, prep = _standardized(X, y, w, None, True, True)
     b0 = sol.intercept + sol.coef @ prep.x_mean
     kkt = [glm_kkt(BINOMIAL, Xs, y, w, np.zeros(n), b0[k], sol.beta[k], sol.lambdas[k], 1.0, prep.v, prep.constant)
+           for k in range(len(sol.lambdas))]
+    assert sol.converged.all() and max(kkt) <= 1.0001e-5
+    assert np.abs(sol.beta - ref.beta).max() < 1e-4 and np.abs(sol.dev_ratio - ref.dev_ratio).max() < 1e-5
+
+
+def test_wide_elastic_net_poisson_path_with_rescaled_models_is_kkt_within_1e5_lambda(monkeypatch):
+    """The elastic net (the face's factor is dropped, not scaled, when the model is rescaled) on a
+    wide Poisson problem: the rescaling is used at most lambdas, every lambda's KKT conditions
+    hold to 1e-5 lam and the path is the exact one's (tol=1e-12) to that accuracy."""
+    from regstats import glm as glm_mod
+
+    rng = np.random.default_rng(14)
+    n, p, a = 150, 900, 0.3
+    X = rng.standard_normal((n, p)) + 0.5 * rng.standard_normal((n, 1))
+    y = rng.poisson(np.exp(0.4 * X[:, :8] @ np.full(8, 0.6))).astype(float)
+    kept = []
+    rescale = glm_mod.glm_cd.rescale_model
+
+    def spy(*args):
+        kept.append(args[-1])
+        return rescale(*args)
+
+    monkeypatch.setattr(glm_mod.glm_cd, "rescale_model", spy)
+    sol = glm_path(X, y, POISSON, n_lambda=40, l1_ratio=a)
+    monkeypatch.undo()
+    assert len(kept) >= 10 and not any(kept)
+    ref = glm_path(X, y, POISSON, lambdas=sol.lambdas, tol=1e-12, l1_ratio=a)
+    w = np.ones(n)
+    Xs, prep = _standardized(X, y, w, None, True, True)
+    b0 = sol.intercept + sol.coef @ prep.x_mean
+    kkt = [glm_kkt(POISSON, Xs, y, w, np.zeros(n), b0[k], sol.beta[k], sol.lambdas[k], a, prep.v, prep.constant)
            for k in range(len(sol.lambdas))]
     assert sol.converged.all() and max(kkt) <= 1.0001e-5
     assert np.abs(sol.beta - ref.beta).max() < 1e-4 and np.abs(sol.dev_ratio - ref.dev_ratio).max() < 1e-5
@@ -437,19 +516,26 @@ def test_single_precision_kernels_equal_double_precision_products_to_float32_rou
     glm_cd.add_columns32(X32, d, 0.5, 0.25, eta_old, eta)
     np.testing.assert_allclose(eta, eta_old + 0.5 * (0.25 + X32.astype(float) @ d), rtol=1e-12, atol=1e-12)
     assert np.abs(eta - (eta_old + 0.5 * (0.25 + X @ d))).max() < 1e-5
+    # the exact passes' kernel: X'r / n and the diagonal of X'QX / n in one pass
+    q, dg = rng.uniform(0.0, 0.25, n), np.empty(p)
+    glm_cd.gradient_curvature_all(X, r, q, g, dg)
+    np.testing.assert_allclose(g, X.T @ r / n, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(dg, (X * X).T @ q / n, rtol=1e-12)
 
 
 @pytest.mark.parametrize("fam", [BINOMIAL, POISSON])
 def test_tall_default_path_with_single_precision_steps_is_kkt_within_1e5_lambda(monkeypatch, fam):
     """n >= 4096 and every column read at each step: some steps are passes over X's float32 copy
-    (taken), yet every lambda's KKT conditions hold to 1e-5 lam in double precision (with weights
+    (taken) and H is rescaled at lambdas' starts, yet every lambda's KKT conditions hold to 1e-5 lam in double precision (with weights
     and an offset, which the certifying pass adds back), and the path is the exact one's to that
     accuracy."""
     from regstats.solver import glm_cd
 
-    calls = []
-    kernel = glm_cd.add_columns32
+    calls, rescaled = [], []
+    kernel, rescale = glm_cd.add_columns32, glm_cd.rescale_model
     monkeypatch.setattr(glm_cd, "add_columns32", lambda *a: (calls.append(1), kernel(*a)))
+    # (every column in T: H rescaled at a lambda's start to the diagonal of the last exact pass)
+    monkeypatch.setattr(glm_cd, "rescale_model", lambda *a: (rescaled.append(a[0].shape[0]), rescale(*a)))
     rng = np.random.default_rng(21)
     n, p = 6000, 24
     X = rng.standard_normal((n, p)) + 0.5 * rng.standard_normal((n, 1))
@@ -459,7 +545,7 @@ def test_tall_default_path_with_single_precision_steps_is_kkt_within_1e5_lambda(
     y = y.astype(float)
     w = rng.uniform(0.5, 2.0, n)
     sol = glm_path(X, y, fam, weights=w, offset=off)
-    assert len(calls) >= 5
+    assert len(calls) >= 5 and sum(m == p for m in rescaled) >= 5
     monkeypatch.undo()
     ref = glm_path(X, y, fam, weights=w, offset=off, lambdas=sol.lambdas, tol=1e-12)
     wn = w * n / w.sum()
