@@ -114,10 +114,15 @@ def glm_kkt(fam: Family, Xs: np.ndarray, y: np.ndarray, w: np.ndarray, offset: n
     viol[z] = np.maximum(np.abs(g[z]) - lam * a * vv[z], 0.0)
     viol[nz] = np.abs(g[nz] + lam * a * vv[nz] * np.sign(b[nz]))
     viol[live & ~pen] = np.abs(g[live & ~pen])
-    worst = float(viol.max(initial=0.0)) / lam
+    worst = _per_lam(float(viol.max(initial=0.0)), lam)
     if intercept:
-        worst = max(worst, abs(float(r.sum())) / n / lam)
+        worst = max(worst, _per_lam(abs(float(r.sum())) / n, lam))
     return worst
+
+
+def _per_lam(violation: float, lam: float) -> float:
+    """A KKT violation relative to lam; at lam = 0 (the unpenalized fit) the violation itself."""
+    return violation / lam if lam > 0 else violation
 
 
 def _null_fit(fam: Family, Xs, y, w, offset, free, intercept):
@@ -568,7 +573,7 @@ class _QuasiNewton:
             self.g_rounded = False
             worst = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
         if worst <= limit:
-            return 0, True, g0, loss, worst / lam
+            return 0, True, g0, loss, _per_lam(worst, lam)
         S = np.flatnonzero(strong)
         if self.H is None:
             self.set_T(S)
@@ -687,7 +692,7 @@ class _QuasiNewton:
             worst = glm_cd.kkt_worst(g, g0, b, vv, kind, a, lam, icpt)
         if full_steps:
             self.k_prev = steps
-        return steps, ok, g0, loss, worst / lam
+        return steps, ok, g0, loss, _per_lam(worst, lam)
 
 
 def _kkt_tol(tol: float) -> float:
@@ -811,11 +816,11 @@ def glm_path(X: np.ndarray, y: np.ndarray, family: Family, *, weights: np.ndarra
             ratio_k, ratio_prev = 1.0 - dev[k] / null_dev, 1.0 - dev[k - 1] / null_dev
             if ratio_k > devmax:
                 stop = (f"the deviance ratio reached {ratio_k:.4f} > devmax = {devmax:g} at lambda "
-                        f"{lam:.4g} (the {k + 1}th): the classes are (nearly) separated and smaller lambdas "
-                        "would only grow the coefficients; the path stops there, as glmnet's does")
+                        f"{lam:.4g} (number {k + 1} on the path): the classes are (nearly) separated and "
+                        "smaller lambdas would only grow the coefficients; the path stops there, as glmnet's does")
             elif k >= 4 and ratio_k - ratio_prev < fdev:
-                stop = (f"the deviance ratio grew by less than fdev = {fdev:g} at lambda {lam:.4g} (the "
-                        f"{k + 1}th); the path stops there, as glmnet's does")
+                stop = (f"the deviance ratio grew by less than fdev = {fdev:g} at lambda {lam:.4g} "
+                        f"(number {k + 1} on the path); the path stops there, as glmnet's does")
             if stop:
                 last = k + 1
                 break
@@ -826,9 +831,9 @@ def glm_path(X: np.ndarray, y: np.ndarray, family: Family, *, weights: np.ndarra
             warn(stop, ConvergenceWarning)
     if not default_grid and fam.name == "binomial" and np.any(1.0 - dev / null_dev > devmax):
         k = int(np.argmax(1.0 - dev / null_dev > devmax))
-        warn(f"the deviance ratio exceeds devmax = {devmax:g} from lambda {lambdas[k]:.4g} (the {k + 1}th) on: the "
-             "classes are (nearly) separated, and as lambda -> 0 the coefficients grow without end along the "
-             "separating direction (glmnet stops its default path there)", ConvergenceWarning)
+        warn(f"the deviance ratio exceeds devmax = {devmax:g} from lambda {lambdas[k]:.4g} (number {k + 1} on the "
+             "path) on: the classes are (nearly) separated, and as lambda -> 0 the coefficients grow without end "
+             "along the separating direction (glmnet stops its default path there)", ConvergenceWarning)
     if not conv.all():
         bad = lambdas[~conv]
         ratio = 1.0 - dev[~conv] / null_dev

@@ -72,6 +72,34 @@ def test_tiny_lambda_is_the_maximum_likelihood_fit_of_statsmodels(fam):
     assert sol.deviance[0] == pytest.approx(ref.deviance * n / w.sum(), rel=1e-8)
 
 
+@pytest.mark.parametrize("solver", ["auto", "naive"])
+@pytest.mark.parametrize("fam", [BINOMIAL, POISSON])
+def test_lambda_zero_is_the_maximum_likelihood_fit(fam, solver):
+    """lam = 0 exactly (DESIGN §1: the unpenalized fit), alone and at the end of a path: statsmodels'
+    MLE, at the default tol and with the naive solver too (it used to divide by lam)."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((80, 3))
+    mu = fam.mean(0.2 + X @ np.array([0.9, -0.5, 0.0]))
+    y = rng.binomial(1, mu).astype(float) if fam is BINOMIAL else rng.poisson(mu).astype(float)
+    sm_fam = sm.families.Binomial() if fam is BINOMIAL else sm.families.Poisson()
+    ref = sm.GLM(y, sm.add_constant(X), family=sm_fam).fit(tol=1e-14).params
+    for lams in ([0.0], [0.05, 0.01, 0.0]):
+        sol = glm_path(X, y, fam, lambdas=np.array(lams), solver=solver)
+        assert sol.converged.all()
+        np.testing.assert_allclose(np.r_[sol.intercept[-1], sol.coef[-1]], ref, rtol=1e-6, atol=1e-7)
+
+
+def test_lambda_zero_on_separated_classes_warns_and_stops():
+    """No maximum-likelihood fit exists: lam = 0 must neither hang nor crash, and says why."""
+    x = np.arange(10.0)[:, None]
+    y = (x[:, 0] > 4).astype(float)
+    with pytest.warns(Warning, match="separat"):
+        sol = glm_path(x, y, BINOMIAL, lambdas=np.array([0.0]))
+    assert np.isfinite(sol.coef).all() and sol.coef[0, 0] > 10
+
+
 def test_unit_deviances_against_statsmodels():
     import statsmodels.api as sm
 

@@ -380,7 +380,7 @@ def glm_lambda_naive(X, y, w, off, v, kind, fam, a, lam, b, b0a, eta, strong, g,
     if status != CONVERGED:
         g0 = full_gradient(X, y, w, eta, fam, kind, g, rw)
         worst = kkt_worst(g, g0, b, v, kind, a, lam, intercept)
-    return it + 1, sweeps, status, worst / lam
+    return it + 1, sweeps, status, worst / lam if lam > 0.0 else worst
 
 
 # -- the quasi-Newton solver (a weighted Gram matrix of the strong set, reused) ------------------
