@@ -136,6 +136,7 @@ def _null_fit(fam: Family, Xs, y, w, offset, free, intercept):
     theta = np.zeros(A.shape[1])
     if intercept:
         theta[0] = fam.start(y, w) - (float(w @ offset) / float(w.sum()) if np.any(offset) else 0.0)
+    converged = False
     for _ in range(100):
         eta = A @ theta + offset
         mu = fam.mean(eta)
@@ -143,10 +144,24 @@ def _null_fit(fam: Family, Xs, y, w, offset, free, intercept):
         zq = A @ theta + (y - mu) / var
         sq = np.sqrt(w * var)
         new, *_ = np.linalg.lstsq(A * sq[:, None], zq * sq, rcond=None)
+        if not np.all(np.isfinite(new)):
+            break
         if np.max(np.abs(new - theta)) <= 1e-13 * (1.0 + np.max(np.abs(theta))):
-            theta = new
+            theta, converged = new, True
             break
         theta = new
+    if not converged and free.size:
+        # (IRLS converges in a few steps when the fit exists; without one, the linear predictor runs off
+        # to +-inf along a direction of the unpenalized columns, and so would every penalized fit)
+        from .errors import DataError
+
+        what = ("the classes are separated by them: some linear combination predicts every class exactly"
+                if fam.name == "binomial" else
+                "they fit some zero counts exactly: their linear predictor runs to -inf")
+        raise DataError(f"the unpenalized part of the model ({'the intercept and ' if intercept else ''}"
+                        f"{free.size} column(s) with penalty factor 0) has no maximum-likelihood fit: {what}, "
+                        "so no penalized fit exists either; give those columns a penalty factor > 0, or use "
+                        "fewer of them")
     b = np.zeros(Xs.shape[1])
     b[free] = theta[int(intercept):]
     return (float(theta[0]) if intercept else 0.0), b

@@ -100,6 +100,20 @@ def test_lambda_zero_on_separated_classes_warns_and_stops():
     assert np.isfinite(sol.coef).all() and sol.coef[0, 0] > 10
 
 
+@pytest.mark.parametrize("fam", [BINOMIAL, POISSON])
+def test_unpenalized_columns_without_a_maximum_likelihood_fit_are_an_error(fam):
+    """When the intercept and the columns of penalty factor 0 separate the classes (or fit a group of
+    zero counts exactly) no fit exists at any lambda: a clear DataError, not a solver that runs on."""
+    rng = np.random.default_rng(5)
+    g = np.repeat([0.0, 1.0], 20)
+    y = g.copy() if fam is BINOMIAL else np.where(g > 0, rng.poisson(3.0, 40), 0).astype(float)
+    X = np.column_stack([g, rng.standard_normal((40, 3))])
+    with pytest.raises(DataError, match="no maximum-likelihood fit.*penalty factor > 0"):
+        glm_path(X, y, fam, penalty_factor=np.array([0.0, 1.0, 1.0, 1.0]))
+    sol = glm_path(X, y, fam, penalty_factor=np.array([0.5, 1.0, 1.0, 1.0]), lambdas=np.array([0.1, 0.05]))
+    assert np.isfinite(sol.coef).all()
+
+
 def test_unit_deviances_against_statsmodels():
     import statsmodels.api as sm
 
