@@ -349,9 +349,14 @@ class _QuasiNewton:
         gT, dg = np.empty(m), np.empty(m)
         glm_cd.gradient_curvature(src, self.r, q, pos, gT, dg)
         self.g2[self.T] = gT
+        self.rescale(dg, float(q.sum()) / self.Xs.shape[0])
+
+    def rescale(self, dg_T, h00):
+        """H := S H S (and h, h00 along) with S diagonal, so that its diagonal is ``dg_T``, the exact
+        one of T's weighted Gram matrix, and its intercept entry ``h00``; the face's factor is scaled
+        along (:func:`regstats.solver.glm_cd.rescale_model`)."""
         h00a = np.array([self.h00])
-        glm_cd.rescale_model(self.H, self.h, h00a, dg, float(q.sum()) / self.Xs.shape[0], self.U, self.face,
-                             self.fst, self.a == 1.0)
+        glm_cd.rescale_model(self.H, self.h, h00a, dg_T, h00, self.U, self.face, self.fst, self.a == 1.0)
         self.h00 = float(h00a[0])
 
     def rows(self, eta):
@@ -610,10 +615,7 @@ class _QuasiNewton:
         if full_steps and self.dg_ok:
             # (eta is the last exact pass's: H rescaled to the diagonal formed there, as a predicted
             # warm start does while T is small)
-            h00a = np.array([self.h00])
-            glm_cd.rescale_model(self.H, self.h, h00a, self.dg[self.T], self.dg_h00, self.U, self.face, self.fst,
-                                 a == 1.0)
-            self.h00 = float(h00a[0])
+            self.rescale(self.dg[self.T], self.dg_h00)
         while steps < max_iter:
             steps += 1
             T = self.T
