@@ -25,71 +25,15 @@ import numpy as np
 import pandas as pd
 
 from . import _validate as check
-from . import engine
 from ._parallel import parallel_map, spawn_seeds
 from ._summary import Summary
 from .errors import ParameterError
-from .folds import cv_stats, make_folds, select_lambdas
+from .rowfits import coef_at, coef_row, cv_choose
 
 __all__ = ["bootstrap", "Bootstrap", "stability_selection", "Stability", "stability_parameters"]
 
 #: a coefficient whose magnitude is at most this counts as not selected
 _ZERO = 0.0
-
-
-# ---------------------------------------------------------------------------------------------
-# refitting one model on row subsets (arrays only, so it pickles cheaply to joblib workers)
-# ---------------------------------------------------------------------------------------------
-def _coef_at(model: engine.Model, rows: np.ndarray, lam: float, beta0: np.ndarray) -> np.ndarray:
-    """Coefficients (intercept first when the model has one) refitted on ``rows`` at one lambda.
-
-    One lambda from a warm start is cheapest with the residual-based kernel (O(n p) per pass):
-    forming the Gram matrix alone costs O(n p^2), so the rows are prepared without it
-    (``gram=False``; nor the 16-bit copy, which only a path's gradient passes use) and
-    solved by the naive kernel (the tests check the result against
-    ``Path._refit`` and scikit-learn).  Ridge uses the engine's exact SVD solve.
-    """
-    lams = np.array([lam])
-    if model.l1_ratio == 0:
-        sol = model.solve(model.prepare(rows), lams)
-    else:
-        sol = model.solve(model.prepare(rows, gram=False, compact=False), lams, beta0=beta0, method="naive",
-                          exact=False)
-    return _coef_row(sol, 0, model.intercept)
-
-
-def _coef_row(sol: engine.Solution, k: int, intercept: bool) -> np.ndarray:
-    return np.concatenate([[sol.intercept[k]], sol.coef[k]]) if intercept else sol.coef[k].copy()
-
-
-def _cv_choose(ref: engine.Model, rows: np.ndarray, lambdas: np.ndarray, folds: int, rule: str,
-               rng: np.random.Generator) -> tuple[int, engine.Solution]:
-    """Grouped K-fold CV inside one bootstrap replicate, with :mod:`regstats.folds`' fold dealing
-    and cv.glmnet statistics (docs/conventions.md).
-
-    The copies of a resampled row form one group, so they are never split between the training
-    and the test part of a fold (which would leak the test rows into training).  Returns the
-    chosen grid index and the replicate's full path.
-    """
-    k = min(folds, np.unique(rows).size)
-    foldid = make_folds(rows.size, k, rng, groups=rows)
-    raw = np.empty((rows.size, lambdas.size))
-    for f in np.unique(foldid):
-        test = foldid == f
-        sol = ref.solve(ref.prepare(rows[~test]), lambdas)
-        pred = ref.predict_rows(rows[test], sol.coef, sol.intercept)
-        fam = getattr(ref, "family", None)       # binomial / Poisson models: cv.glmnet's deviance
-        if fam is None:
-            raw[test] = (ref.y[rows[test]][:, None] - pred) ** 2
-        else:
-            from .glm_cv import row_losses
-
-            raw[test] = row_losses(fam, ref.y[rows[test]], fam.mean(pred), "deviance")
-    w = None if ref.weights is None else ref.weights[rows]
-    mean, se, _, _ = cv_stats(raw, foldid, w)
-    i_min, i_1se = select_lambdas(lambdas, mean, se)
-    full = ref.solve(ref.prepare(rows), lambdas)
-    return (i_1se if rule == "1se" else i_min), full
 
 
 def _boot_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
@@ -101,11 +45,11 @@ def _boot_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng(s)
         rows = rng.integers(0, n, n)
         if mode == "fixed":
-            out.append(_coef_at(ref, rows, lam, beta0))
+            out.append(coef_at(ref, rows, lam, beta0))
             lams.append(lam)
         else:
-            k, sol = _cv_choose(ref, rows, grid, cv_folds, cv_rule, rng)
-            out.append(_coef_row(sol, k, ref.intercept))
+            k, sol = cv_choose(ref, rows, grid, cv_folds, cv_rule, rng)
+            out.append(coef_row(sol, k, ref.intercept))
             lams.append(grid[k])
     return np.array(out), np.array(lams)
 

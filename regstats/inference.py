@@ -57,6 +57,7 @@ from . import _validate as check
 from . import engine, solver
 from ._summary import Summary
 from .errors import ParameterError, RegstatsWarning, user_stacklevel
+from .noise import RCV_MIN_ROWS, refitted_cv_sigma
 
 __all__ = ["infer", "Inference", "scaled_lasso", "desparsified_lasso"]
 
@@ -310,7 +311,7 @@ def nodewise_penalty(X: np.ndarray, rule: str, folds: int, rng: np.random.Genera
 
 def desparsified_lasso(X: np.ndarray, y: np.ndarray, beta: np.ndarray, *, sigma: float,
                        nodewise_lambda: float | np.ndarray | None = None, lam0: float | None = None,
-                       progress: bool = False) -> dict[str, np.ndarray]:
+                       progress: bool = False, se: str = "model") -> dict[str, np.ndarray]:
     """Array-level desparsified lasso.
 
     Parameters
@@ -323,6 +324,9 @@ def desparsified_lasso(X: np.ndarray, y: np.ndarray, beta: np.ndarray, *, sigma:
         one per column), or None to use a scaled lasso per column with ``lam0``.
     lam0 : scaled-lasso level for the nodewise regressions (default ``sqrt(2 log(p) / n)``).
     progress : show a progress bar over the p nodewise regressions.
+    se : ``"model"``, sigma ||Z_j|| / |Z_j'X_j| (van de Geer et al. 2014; hdi), or ``"linearized"``,
+        sigma times the norm of the estimate's gradient in y with the initial fit's support S held
+        fixed (:func:`linearized_variance`).
 
     Returns
     -------
@@ -360,9 +364,38 @@ def desparsified_lasso(X: np.ndarray, y: np.ndarray, beta: np.ndarray, *, sigma:
     r = y - X @ beta
     with np.errstate(divide="ignore", invalid="ignore"):
         est = np.where(ok, beta + (Z.T @ r) / zx, np.nan)
-        se = np.where(ok, sigma * znorm / np.abs(zx), np.nan)
+        if se == "linearized":
+            unit = np.sqrt(linearized_variance(X, Z, zx, np.flatnonzero(beta)))
+        else:
+            unit = znorm / np.abs(zx)
+        se_ = np.where(ok, sigma * unit, np.nan)
     tau = np.sqrt((Z * Z).mean(axis=0))
-    return {"estimate": est, "std_error": se, "Z": Z, "tau": tau, "lambdas": lams}
+    return {"estimate": est, "std_error": se_, "Z": Z, "tau": tau, "lambdas": lams}
+
+
+def linearized_variance(X: np.ndarray, Z: np.ndarray, zx: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """Variance of each debiased estimate in units of sigma^2, by its gradient in y at a fixed lambda.
+
+    Near the data the lasso keeps its support S and signs, and moves with y as least squares on
+    X_S (Tibshirani & Taylor 2012): ``b_S(y) = (X_S'X_S)^{-1}(X_S'y - n lam s)``.  The debiased estimate
+    ``b_j + Z_j'(y - X b) / Z_j'X_j`` then has gradient
+
+        a_j = Z_j'(I - P_S) / Z_j'X_j  +  [j in S] e_j'(X_S'X_S)^{-1} X_S',
+
+    the two parts orthogonal, so ||a_j||^2 = ||(I - P_S) Z_j||^2 / (Z_j'X_j)^2 + [j in S] (X_S'X_S)^{-1}_jj.
+    ``X`` is the centred (weighted) design on its original scale, ``Z`` the nodewise residuals and
+    ``zx`` = Z_j'X_j; a rank-deficient X_S is handled by its pseudo-inverse.
+    """
+    support = np.asarray(support, dtype=np.intp)
+    if support.size == 0:
+        return (Z * Z).sum(axis=0) / zx ** 2
+    U, d, Vt = np.linalg.svd(X[:, support], full_matrices=False)
+    keep = d > d[0] * max(X.shape[0], support.size) * np.finfo(float).eps
+    U, d, Vt = U[:, keep], d[keep], Vt[keep]
+    RZ = Z - U @ (U.T @ Z)
+    v = (RZ * RZ).sum(axis=0) / zx ** 2
+    v[support] += ((Vt / d[:, None]) ** 2).sum(axis=0)
+    return v
 
 
 # ---------------------------------------------------------------------------------------------
@@ -510,23 +543,37 @@ def _initial(fit: Any, initial: str, folds: int, cv_seed: Any) -> tuple[np.ndarr
 
 def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, folds: int, seed: Any,
                   lam0: float | None, progress: bool = False, initial: str = "cv",
-                  znz_factor: float = ZNZ_FACTOR) -> Inference:
+                  znz_factor: float = ZNZ_FACTOR, se: str = "linearized") -> Inference:
     Xc, yc, _ = _centred(fit)
     n, p = Xc.shape
     names = list(fit.path.column_names)
     initial = check.choice("initial", initial, ("cv", "fit"))
+    se = check.choice("se", se, ("linearized", "model"))
     root = check.seed_sequence(seed)
-    cv_ss, nw_ss = root.spawn(2)
+    cv_ss, nw_ss, rcv_ss = root.spawn(3)
     beta, init_text, init_lam = _initial(fit, initial, folds, cv_ss)
     lam0_ = math.sqrt(2.0 * math.log(max(p, 2)) / n) if lam0 is None else float(lam0)
+    dfres = n - int(np.count_nonzero(beta)) - int(fit.path.intercept)
+    thin = dfres < max(5, n // 10)        # the initial fit leaves too few residual degrees of freedom
+    details: dict[str, Any] = {}
     # noise level
     if sigma is None:
-        sigma = "residual"
-    if isinstance(sigma, str):
-        sig_rule = check.choice("sigma", sigma, ("residual", "scaled_lasso"))
+        sigma = "rcv" if n >= RCV_MIN_ROWS else "residual"
+    if sigma == "rcv":
+        from ._parallel import rng_of
+
+        if n < RCV_MIN_ROWS:
+            raise ParameterError(f"sigma='rcv' needs at least {RCV_MIN_ROWS} rows (two halves to select and refit "
+                                 f"on); the fit has {n}")
+        sig, rcv = refitted_cv_sigma(fit.path._model, fit.path.lambdas, folds, rng_of(rcv_ss))
+        details.update(rcv)
+        sig_text = (f"refitted cross-validation (Fan, Guo & Hao 2012): lasso at {folds}-fold CV lambda_min on one "
+                    "half of the rows, least squares on the other half's rows with the columns it selected, "
+                    f"both ways (selected {rcv['rcv_selected'][0]} and {rcv['rcv_selected'][1]} columns)")
+    elif isinstance(sigma, str):
+        sig_rule = check.choice("sigma", sigma, ("rcv", "residual", "scaled_lasso"))
         r = yc - Xc @ beta
-        dfres = n - int(np.count_nonzero(beta)) - int(fit.path.intercept)
-        if sig_rule == "residual" and dfres < max(5, n // 10):
+        if sig_rule == "residual" and thin:
             sig_rule = "scaled_lasso"
             lam0_sig = lam0_quantile(n, p)
             fallback = (f" (the initial fit leaves {dfres} residual degrees of freedom, too few for "
@@ -546,22 +593,26 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
     else:
         sig = check.real_in("sigma", sigma, 0.0, np.inf, lo_open=True)
         sig_text = "given"
+    # standard error: linearized on the initial fit's support, unless that support leaves too few
+    # residual degrees of freedom for its projection to mean anything
+    se_used = "model" if (se == "linearized" and thin) else se
+    details["se"] = se_used
     # nodewise penalty
-    details: dict[str, Any] = {}
     if isinstance(nodewise_lambda, str):
         rule = check.choice("nodewise_lambda", nodewise_lambda, ("znz", "cv", "scaled"))
         if rule in ("cv", "znz"):
             from ._parallel import rng_of
 
             lam_nw = nodewise_penalty(Xc, rule, folds, rng_of(nw_ss), znz_factor, details, progress)
-            out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=lam_nw, progress=progress)
+            out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=lam_nw, progress=progress,
+                                     se=se_used)
         else:
             out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=None, lam0=lam0_,
-                                     progress=progress)
+                                     progress=progress, se=se_used)
             details["nodewise_rule"] = f"scaled lasso per column, lam0 = {lam0_:.4g}"
     else:
         lam_nw = check.real_in("nodewise_lambda", nodewise_lambda, 0.0, np.inf, lo_open=True)
-        out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=lam_nw, progress=progress)
+        out = desparsified_lasso(Xc, yc, beta, sigma=sig, nodewise_lambda=lam_nw, progress=progress, se=se_used)
         details["nodewise_rule"] = "given"
     details["nodewise_lambda"] = out["lambdas"]
     details["tau"] = out["tau"]
@@ -576,6 +627,14 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
         notes.append("Nodewise penalty: the Z&Z rule (Zhang & Zhang 2014; hdi's do.ZnZ) lowers CV's nodewise lambda "
                      "to remove the bias the correction leaves for nonzero coefficients; the intervals are wider "
                      f"(average variance x {details['nodewise_variance_ratio']:.3g}) and cover them.")
+    if se_used == "linearized":
+        notes.append(f"Standard errors: the gradient of each debiased estimate in y with the initial fit's "
+                     f"{n - dfres - int(fit.path.intercept)} selected columns held fixed, sigma ||(I - P_S) Z_j|| / "
+                     "|Z_j'X_j| (plus the least-squares term for a selected column): the initial fit absorbs "
+                     "the noise along its selected columns.")
+    elif se == "linearized":
+        notes.append(f"Standard errors: sigma ||Z_j|| / |Z_j'X_j| (van de Geer et al. 2014), not linearized on the "
+                     f"initial fit's support, which leaves only {dfres} residual degrees of freedom.")
     if fit.l1_ratio < 1:
         notes.append(f"The fit is not a lasso (l1_ratio = {fit.l1_ratio:g}); it is used as the initial "
                      "estimator, for which the theory is less developed.")
@@ -774,7 +833,8 @@ def _naive_refit(fit: Any, level: float) -> Inference:
 def infer(fit: Any, method: Literal["desparsified", "ridge", "selective", "naive_refit"] = "desparsified",
           level: float = 0.95, *, sigma: str | float | None = None, initial: str = "cv",
           nodewise_lambda: str | float = "znz", folds: int = 10, seed: Any = None,
-          lam0: float | None = None, progress: bool = False, znz_factor: float = ZNZ_FACTOR) -> Inference:
+          lam0: float | None = None, progress: bool = False, znz_factor: float = ZNZ_FACTOR,
+          se: str = "linearized") -> Inference:
     """Confidence intervals and p-values for a penalized fit.
 
     Parameters
@@ -791,14 +851,16 @@ def infer(fit: Any, method: Literal["desparsified", "ridge", "selective", "naive
     level : float
         Confidence level of the intervals.
     sigma : None, str or float
-        Noise sd.  None is each method's default: desparsified, the residuals of the initial fit,
-        ``RSS / (n - nonzero - 1)`` (Reid, Tibshirani & Friedman 2016; hdi's choice), or the scaled
-        lasso with scalreg's quantile lam0 when that fit leaves fewer than max(5, n/10) residual
-        degrees of freedom; ridge, ``"residual"``; selective, the full least-squares residual sd when
-        n >= 2p, else the scaled lasso with the quantile lam0.  ``"residual"`` and
-        ``"scaled_lasso"`` choose for desparsified and ridge (the scaled lasso with ``lam0``, default
-        the quantile lam0 for desparsified); a number is used as given.  Ignored by
-        ``"naive_refit"`` (OLS residuals).
+        Noise sd.  None is each method's default: desparsified, ``"rcv"``, refitted
+        cross-validation (Fan, Guo & Hao 2012: the lasso selects on one half of the rows, least
+        squares on the other half estimates the variance, both ways; ``"residual"`` below 20 rows);
+        ridge, ``"residual"``; selective, the full least-squares residual sd when n >= 2p, else the
+        scaled lasso with the quantile lam0.  For desparsified, ``"residual"`` is the residuals of
+        the initial fit, ``RSS / (n - nonzero - 1)`` (Reid, Tibshirani & Friedman 2016; hdi's
+        choice), or the scaled lasso with scalreg's quantile lam0 when that fit leaves fewer than
+        max(5, n/10) residual degrees of freedom.  ``"residual"`` and ``"scaled_lasso"`` choose for
+        desparsified and ridge (the scaled lasso with ``lam0``, default the quantile lam0 for
+        desparsified); a number is used as given.  Ignored by ``"naive_refit"`` (OLS residuals).
     initial : {"cv", "fit"}
         Desparsified only: the initial estimator.  ``"cv"`` (default, hdi's ``lasso.proj``): the
         lasso at ``folds``-fold CV's lambda_min on the fit's path; ``"fit"``: the fit's own
@@ -816,6 +878,13 @@ def infer(fit: Any, method: Literal["desparsified", "ridge", "selective", "naive
         Variance budget of ``nodewise_lambda="znz"``: the average variance of the debiased
         estimates may grow to this multiple of its value at CV's nodewise lambda (default 3, chosen
         by simulation, docs/uncertainty.md; 1 gives CV's lambda).
+    se : {"linearized", "model"}
+        Desparsified only: ``"linearized"`` (default), sigma times the norm of the debiased
+        estimate's gradient in y with the initial fit's selected columns held fixed (it accounts for
+        the noise the initial fit absorbs along them; the model-based one when that fit leaves fewer
+        than max(5, n/10) residual degrees of freedom); ``"model"``, sigma ||Z_j|| / |Z_j'X_j|
+        (van de Geer et al. 2014; hdi's ``lasso.proj``).  The two agree when the nodewise
+        regressions are nearly least squares (n well above p).
 
     Returns
     -------
@@ -844,7 +913,7 @@ def infer(fit: Any, method: Literal["desparsified", "ridge", "selective", "naive
     if method == "desparsified":
         znz_factor = check.real_in("znz_factor", znz_factor, 1.0, np.inf, hi_open=True)
         return _desparsified(fit, level, sigma, nodewise_lambda, folds, seed, lam0, bool(progress), initial,
-                             znz_factor)
+                             znz_factor, se)
     if method == "ridge":
         return _ridge(fit, level, "residual" if sigma is None else sigma)
     if method == "selective":

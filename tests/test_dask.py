@@ -111,7 +111,10 @@ def test_inference_equals_pandas(client, data):
     f = "y ~ . - fold - w"
     P, D = rs.lasso(f, data), rs.lasso(f, dd.from_pandas(data, npartitions=3))
     lam = float(P.lambdas[25])
-    for kw in ({"initial": "fit", "nodewise_lambda": 0.05}, {"initial": "fit", "nodewise_lambda": "scaled"},
+    # the same standard errors (linearized, and model-based); sigma: the dask default is "residual"
+    for kw in ({"initial": "fit", "nodewise_lambda": 0.05, "sigma": "residual"},
+               {"initial": "fit", "nodewise_lambda": 0.05, "sigma": "residual", "se": "model"},
+               {"initial": "fit", "nodewise_lambda": "scaled", "sigma": "residual"},
                {"initial": "fit", "nodewise_lambda": "scaled", "sigma": "scaled_lasso"}):
         a, b = P.at(lam).inference(**kw).table, D.at(lam).inference(**kw).table
         cols = ["estimate", "std_error", "p_value", "ci_lower", "ci_upper", "p_holm"]
@@ -124,6 +127,8 @@ def test_inference_equals_pandas(client, data):
     _close(b[["estimate", "std_error", "p_value"]].to_numpy(), a[["estimate", "std_error", "p_value"]].to_numpy())
     with pytest.raises(RowsNeeded, match="rows"):
         D.at(lam).inference(method="selective")
+    with pytest.raises(RowsNeeded, match="rcv"):
+        D.at(lam).inference(sigma="rcv")
 
 
 def test_analytic_bias_variance_equals_pandas(client, data):

@@ -72,7 +72,7 @@ def data(rng):
 def test_desparsified_matches_independent_implementation(data):
     df, _, path = data
     fit = path.at(0.08)
-    inf = fit.inference(sigma=1.3, nodewise_lambda=0.07, initial="fit")
+    inf = fit.inference(sigma=1.3, nodewise_lambda=0.07, initial="fit", se="model")
     X = df.drop(columns="y").to_numpy()
     est, se = _oracle_desparsified(X, df["y"].to_numpy(), fit.coef.to_numpy(), 1.3, node_lam=0.07)
     np.testing.assert_allclose(inf.estimate.to_numpy(), est, rtol=1e-7, atol=1e-9)
@@ -88,7 +88,7 @@ def test_desparsified_weighted(data, rng):
     df = df.assign(w=rng.uniform(0.3, 3.0, len(df)))
     path = rs.lasso("y ~ x0 + x1 + x2 + x3 + x4 + x5 + x6", df, weights="w", tol=1e-12)
     fit = path.at(0.06)
-    inf = fit.inference(sigma=1.1, nodewise_lambda=0.05, initial="fit")
+    inf = fit.inference(sigma=1.1, nodewise_lambda=0.05, initial="fit", se="model")
     X = df[[f"x{j}" for j in range(7)]].to_numpy()
     est, se = _oracle_desparsified(X, df["y"].to_numpy(), fit.coef.to_numpy(), 1.1, node_lam=0.05,
                                    w=df["w"].to_numpy())
@@ -101,7 +101,7 @@ def test_desparsified_with_scaled_nodewise_lasso(data):
     fit = path.at(0.05)
     n, p = len(df), 7
     lam0 = math.sqrt(2 * math.log(p) / n)
-    inf = fit.inference(sigma=0.9, nodewise_lambda="scaled", initial="fit")
+    inf = fit.inference(sigma=0.9, nodewise_lambda="scaled", initial="fit", se="model")
     X = df.drop(columns="y").to_numpy()
     est, se = _oracle_desparsified(X, df["y"].to_numpy(), fit.coef.to_numpy(), 0.9, lam0=lam0)
     np.testing.assert_allclose(inf.estimate.to_numpy(), est, rtol=1e-6, atol=1e-8)
@@ -184,8 +184,8 @@ def test_znz_nodewise_rule_against_independent_variance_factor(data):
     variance factor stays under znz_factor x its value at CV's lambda, to the refinement's resolution."""
     df, _, path = data
     f = 1.05
-    inf = path.at(0.05).inference(seed=7, folds=5, znz_factor=f, sigma=1.0)
-    cv = path.at(0.05).inference(seed=7, folds=5, nodewise_lambda="cv", sigma=1.0)
+    inf = path.at(0.05).inference(seed=7, folds=5, znz_factor=f, sigma=1.0, se="model")
+    cv = path.at(0.05).inference(seed=7, folds=5, nodewise_lambda="cv", sigma=1.0, se="model")
     lam_cv = inf.details["nodewise_lambda_cv"]
     lam = inf.details["nodewise_lambda"][0]
     assert lam_cv == cv.details["nodewise_lambda"][0]      # the same CV underneath
@@ -203,7 +203,7 @@ def test_znz_nodewise_rule_against_independent_variance_factor(data):
     np.testing.assert_allclose(inf.estimate.to_numpy(), est, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(inf.std_error.to_numpy(), se, rtol=1e-6)
     # factor 1: nothing below CV's lambda keeps the variance, so the rule returns CV's lambda
-    one = path.at(0.05).inference(seed=7, folds=5, znz_factor=1.0, sigma=1.0)
+    one = path.at(0.05).inference(seed=7, folds=5, znz_factor=1.0, sigma=1.0, se="model")
     assert one.details["nodewise_lambda"][0] == lam_cv
     pd.testing.assert_frame_equal(one.table, cv.table)
 
@@ -215,7 +215,7 @@ def test_standard_error_is_van_de_geers_theta_sigma_theta(data):
     df, _, path = data
     lam, sigma = 0.1, 1.3
     fit = path.at(0.05)
-    inf = fit.inference(sigma=sigma, nodewise_lambda=lam, initial="fit")
+    inf = fit.inference(sigma=sigma, nodewise_lambda=lam, initial="fit", se="model")
     X = df.drop(columns="y").to_numpy()
     y = df["y"].to_numpy()
     n, p = X.shape
@@ -426,9 +426,9 @@ def test_naive_refit_needs_a_selection(data):
         rs.lasso("y ~ . - 1", data[0]).at(1e6).inference(method="naive_refit")
 
 
-def test_default_initial_fit_and_sigma_are_the_cv_lasso_and_its_df_corrected_residuals(data):
+def test_default_initial_fit_is_the_cv_lasso_and_residual_sigma_its_df_corrected_residuals(data):
     df, _, path = data
-    inf = path.at(0.15).inference(seed=3, nodewise_lambda=0.1)
+    inf = path.at(0.15).inference(seed=3, nodewise_lambda=0.1, sigma="residual")
     cv_ss = np.random.SeedSequence(3).spawn(2)[0]
     lam = path.cv(folds=10, seed=cv_ss).lambda_min
     init = path.at(lam)

@@ -237,7 +237,7 @@ def stability_selection(path: "DaskPathLike", threshold: float | None = 0.75, pf
 # ------------------------------------------------------------------------------------------------
 def inference(fit: "DaskFitLike", method: str = "desparsified", level: float = 0.95, *, sigma: Any = None,
               initial: str = "cv", nodewise_lambda: Any = "cv", folds: int = 10, seed: Any = None,
-              lam0: float | None = None, progress: bool = False):
+              lam0: float | None = None, progress: bool = False, se: str = "linearized"):
     """:meth:`regstats.path.Fit.inference` for a dask fit: ``"desparsified"`` from the Gram matrix
     (and, for ``initial="cv"`` or ``nodewise_lambda="cv"``, one pass of fold statistics shared by
     both), ``"ridge"`` from the pseudo-rows; the other methods need rows."""
@@ -253,6 +253,9 @@ def inference(fit: "DaskFitLike", method: str = "desparsified", level: float = 0
         raise rows_needed(f"method={method!r}")
     folds = check.positive_int("folds", folds, 2)
     initial = check.choice("initial", initial, ("cv", "fit"))
+    se_rule = check.choice("se", se, ("linearized", "model"))
+    if sigma == "rcv":
+        raise rows_needed("sigma='rcv' (refitted cross-validation)")
     path = fit.path
     prep = path._prep
     n = prep.n
@@ -337,9 +340,17 @@ def inference(fit: "DaskFitLike", method: str = "desparsified", level: float = 0
     zx = n * np.einsum("ij,ij->j", M, Gs * sd[None, :])      # Z_j'X_j = n M_j' Gs_j sd_j
     zz = n * np.einsum("ij,ij->j", M, GM)                    # Z_j'Z_j
     xr = n * (cs - Gs @ (sd * beta))                          # Xs'r
+    dfres = n - int(np.count_nonzero(beta)) - int(path.intercept)
+    if se_rule == "linearized" and dfres < max(5, n // 10):
+        se_rule = "model"
+    details["se"] = se_rule
     with np.errstate(divide="ignore", invalid="ignore"):
         est = np.where(ok, beta + (M.T @ xr) / zx, np.nan)
-        se = np.where(ok, sig * np.sqrt(np.maximum(zz, 0.0)) / np.abs(zx), np.nan)
+        if se_rule == "linearized":
+            unit = np.sqrt(np.maximum(_linearized_from_gram(Gs, sd, M, zz, zx, np.flatnonzero(beta), n), 0.0))
+        else:
+            unit = np.sqrt(np.maximum(zz, 0.0)) / np.abs(zx)
+        se = np.where(ok, sig * unit, np.nan)
     details.update({"nodewise_lambda": lams, "tau": np.sqrt(np.maximum(zz, 0.0) / n), "initial": init_text,
                     "initial_lambda": init_lam})
     notes = ["Debiased estimates b + Z'r / Z'X (van de Geer et al. 2014), computed from the Gram matrix of a "
@@ -356,6 +367,22 @@ def inference(fit: "DaskFitLike", method: str = "desparsified", level: float = 0
     return inf.Inference(formula=fit.formula, lam=float(fit.lam), l1_ratio=float(fit.l1_ratio),
                          method="desparsified", level=level, table=tab, sigma=float(sig), sigma_method=sig_text,
                          details=details, notes=tuple(notes))
+
+
+def _linearized_from_gram(Gs: np.ndarray, sd: np.ndarray, M: np.ndarray, zz: np.ndarray, zx: np.ndarray,
+                          support: np.ndarray, n: int) -> np.ndarray:
+    """:func:`regstats.inference.linearized_variance` from the Gram matrix: with Z = Xs M and
+    X_S = Xs_S sd_S, ||P_S Z_j||^2 = (Z'X_S)_j (X_S'X_S)^+ (X_S'Z)_j, all from Gs = Xs'Xs / n."""
+    if support.size == 0:
+        return zz / zx ** 2
+    ZX = n * (M.T @ Gs[:, support]) * sd[support][None, :]             # Z'X_S
+    A = n * Gs[np.ix_(support, support)] * np.outer(sd[support], sd[support])   # X_S'X_S
+    w, V = np.linalg.eigh(A)
+    keep = w > w[-1] * max(n, support.size) * np.finfo(float).eps
+    Ainv = (V[:, keep] / w[keep]) @ V[:, keep].T
+    v = (zz - np.einsum("ij,jk,ik->i", ZX, Ainv, ZX)) / zx ** 2
+    v[support] += np.diag(Ainv)
+    return v
 
 
 def _nodewise_cv(path: "DaskPathLike", st: passes.Stats, sd: np.ndarray, ok: np.ndarray,
