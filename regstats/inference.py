@@ -10,12 +10,16 @@ method that made it:
     ``r = y - b0 - X b`` and, for each column j, the residual ``Z_j`` of a nodewise lasso of
     ``X_j`` on the other columns (an estimate of row j of the precision matrix),
 
-        b_j^debiased = b_j + Z_j' r / Z_j' X_j,     se_j = sigma * ||Z_j|| / |Z_j' X_j|,
+        b_j^debiased = b_j + Z_j' r / Z_j' X_j,     se_j = sigma * ||a_j||,
 
-    and ``(b_j^debiased - beta_j) / se_j`` is asymptotically standard normal when the truth is
-    sparse, also when p > n.  The noise level sigma is by default the initial fit's residual sd
-    with the df correction ``RSS / (n - nonzero - 1)`` (Reid, Tibshirani & Friedman 2016), or
-    the scaled lasso (Sun & Zhang 2012; quantile lam0 of Sun & Zhang 2013), or given.  The
+    a_j the gradient of the estimate in y with the initial fit's support S held fixed,
+    ``Z_j'(I - P_S) / Z_j'X_j`` (plus ``e_j'(X_S'X_S)^{-1} X_S'`` for j in S; ``se="linearized"``),
+    or van de Geer et al.'s ``sigma * ||Z_j|| / |Z_j' X_j|`` (``se="model"``, hdi's), and
+    ``(b_j^debiased - beta_j) / se_j`` is asymptotically standard normal when the truth is
+    sparse, also when p > n.  The noise level sigma is by default refitted cross-validation
+    (Fan, Guo & Hao 2012; :mod:`regstats.noise`), or the initial fit's residual sd with the df
+    correction ``RSS / (n - nonzero - 1)`` (Reid, Tibshirani & Friedman 2016), or the scaled
+    lasso (Sun & Zhang 2012; quantile lam0 of Sun & Zhang 2013), or given.  The
     nodewise penalty is by default the Z&Z rule (Zhang & Zhang 2014; hdi's ``do.ZnZ = TRUE``):
     cross-validation over all nodewise regressions (``hdi``'s ``lambda.min``), then lowered while
     the average variance factor ``||Z_j||^2 / (Z_j'X_j)^2`` stays below ``znz_factor`` (default 3)
@@ -377,7 +381,8 @@ def linearized_variance(X: np.ndarray, Z: np.ndarray, zx: np.ndarray, support: n
     """Variance of each debiased estimate in units of sigma^2, by its gradient in y at a fixed lambda.
 
     Near the data the lasso keeps its support S and signs, and moves with y as least squares on
-    X_S (Tibshirani & Taylor 2012): ``b_S(y) = (X_S'X_S)^{-1}(X_S'y - n lam s)``.  The debiased estimate
+    X_S (Tibshirani & Taylor 2012): ``b_S(y) = (X_S'X_S)^{-1} X_S'y`` plus a term fixed by lambda and
+    the signs.  The debiased estimate
     ``b_j + Z_j'(y - X b) / Z_j'X_j`` then has gradient
 
         a_j = Z_j'(I - P_S) / Z_j'X_j  +  [j in S] e_j'(X_S'X_S)^{-1} X_S',
@@ -567,9 +572,9 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
                                  f"on); the fit has {n}")
         sig, rcv = refitted_cv_sigma(fit.path._model, fit.path.lambdas, folds, rng_of(rcv_ss))
         details.update(rcv)
-        sig_text = (f"refitted cross-validation (Fan, Guo & Hao 2012): lasso at {folds}-fold CV lambda_min on one "
-                    "half of the rows, least squares on the other half's rows with the columns it selected, "
-                    f"both ways (selected {rcv['rcv_selected'][0]} and {rcv['rcv_selected'][1]} columns)")
+        sig_text = (f"refitted cross-validation (Fan, Guo & Hao 2012): the lasso at {folds}-fold CV lambda_min "
+                    "selects on one half of the rows, least squares on the other half, both ways "
+                    f"({rcv['rcv_selected'][0]} and {rcv['rcv_selected'][1]} columns)")
     elif isinstance(sigma, str):
         sig_rule = check.choice("sigma", sigma, ("rcv", "residual", "scaled_lasso"))
         r = yc - Xc @ beta
@@ -628,10 +633,10 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
                      "to remove the bias the correction leaves for nonzero coefficients; the intervals are wider "
                      f"(average variance x {details['nodewise_variance_ratio']:.3g}) and cover them.")
     if se_used == "linearized":
-        notes.append(f"Standard errors: the gradient of each debiased estimate in y with the initial fit's "
-                     f"{n - dfres - int(fit.path.intercept)} selected columns held fixed, sigma ||(I - P_S) Z_j|| / "
-                     "|Z_j'X_j| (plus the least-squares term for a selected column): the initial fit absorbs "
-                     "the noise along its selected columns.")
+        notes.append(f"Standard errors by linearization: how much each debiased estimate moves with y while the "
+                     f"initial fit keeps its {n - dfres - int(fit.path.intercept)} selected columns (Tibshirani & "
+                     "Taylor 2012); unlike sigma ||Z_j|| / |Z_j'X_j| they count the noise that fit absorbs along "
+                     "those columns.")
     elif se == "linearized":
         notes.append(f"Standard errors: sigma ||Z_j|| / |Z_j'X_j| (van de Geer et al. 2014), not linearized on the "
                      f"initial fit's support, which leaves only {dfres} residual degrees of freedom.")

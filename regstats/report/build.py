@@ -994,6 +994,9 @@ def _sec_coef(c: _Context) -> Section:
     blocks += _warned(c, "bootstrap", "stability", "inference")
     if c.inf is not None:
         blocks += [Text(f"Inference: {n}", "note") for n in getattr(c.inf, "notes", ())]
+        if getattr(c.inf, "sigma_method", ""):
+            blocks.append(Text(f"Inference: {c.inf.sigma_method}." if c.glm else
+                               f"Inference: noise sd sigma = {c.inf.sigma:.4g}, {c.inf.sigma_method}.", "note"))
     if c.inf is not None and c.boot is not None:
         blocks += _figure("intervals", f"Coefficient intervals: {_inf_method(c)} (inference) and bootstrap "
                           f"percentile (B = {c.n_boot}) at {used}; {_STD_SCALE}.",
