@@ -40,7 +40,7 @@ def glm_desparsified(fit: Any, level: float = 0.95, *, nodewise_lambda: Any = "z
     ``dispersion``: None (1, the likelihood's), ``"pearson"`` (Pearson's chi^2 / (n - nonzero - 1) at
     the initial fit) or a positive number.
     """
-    from .inference import ZNZ_FACTOR, Inference, _finish, desparsified_lasso, nodewise_penalty
+    from .inference import ZNZ_FACTOR, Inference, _drop_aliased, _finish, desparsified_lasso, nodewise_penalty
     from ._parallel import rng_of
 
     path = fit.path
@@ -101,6 +101,8 @@ def glm_desparsified(fit: Any, level: float = 0.95, *, nodewise_lambda: Any = "z
     details["tau"] = out["tau"]
     details["dispersion"] = phi
     names = list(path.column_names)
+    extra: list[str] = []
+    _drop_aliased(Xw, out, names, extra)
     tab = _finish(names, out["estimate"], out["std_error"], level, "desparsified")
     ratio = "odds_ratio" if path.family == "binomial" else "rate_ratio"
     tab[ratio] = np.exp(tab["estimate"])
@@ -111,7 +113,7 @@ def glm_desparsified(fit: Any, level: float = 0.95, *, nodewise_lambda: Any = "z
              f"hdi's lasso.proj): intervals on the {scale} scale, and exponentiated in {ratio}_lower/upper; "
              "asymptotically valid for sparse truths, also when p > n.",
              f"Initial estimator b: {init_text}.",
-             f"Dispersion: {phi_text}.")
+             f"Dispersion: {phi_text}.", *extra)
     return Inference(formula=fit.formula, lam=float(fit.lam), l1_ratio=float(fit.l1_ratio), method="desparsified",
                      level=level, table=tab, sigma=math.sqrt(phi), sigma_method=f"dispersion {phi_text}",
                      details=details, notes=notes)

@@ -377,6 +377,40 @@ def desparsified_lasso(X: np.ndarray, y: np.ndarray, beta: np.ndarray, *, sigma:
     return {"estimate": est, "std_error": se_, "Z": Z, "tau": tau, "lambdas": lams}
 
 
+def aliased_columns(X: np.ndarray) -> np.ndarray:
+    """Columns of a centred design with more rows than columns that are linear combinations of the
+    others (with the intercept): those with a nonzero loading on the null space of the standardized
+    design, the singular values below numpy's ``matrix_rank`` tolerance.  Their coefficients in the
+    full model are not identifiable.  Empty (all False) when p >= n, where every column is one."""
+    n, p = X.shape
+    sd = np.sqrt((X * X).mean(axis=0))
+    ok = sd > 0
+    out = np.zeros(p, dtype=bool)
+    if ok.sum() == 0 or ok.sum() >= n:
+        return out
+    Xs = X[:, ok] / sd[ok]
+    _, d, Vt = np.linalg.svd(Xs, full_matrices=False)
+    null = d <= d[0] * max(Xs.shape) * np.finfo(float).eps
+    if null.any():
+        out[np.flatnonzero(ok)] = np.abs(Vt[null]).max(axis=0) > 1e-6
+    return out
+
+
+def _drop_aliased(X: np.ndarray, out: dict[str, np.ndarray], names: list[str], notes: list[str]) -> None:
+    """No estimate or interval for columns that are linear combinations of others (R's lm: NA)."""
+    alias = aliased_columns(X)
+    if not alias.any():
+        return
+    out["estimate"] = np.where(alias, np.nan, out["estimate"])
+    out["std_error"] = np.where(alias, np.nan, out["std_error"])
+    cols = [names[j] for j in np.flatnonzero(alias)]
+    text = (f"no interval for column(s) {cols[:10]}: together they are linearly dependent (with the "
+            "intercept), so their coefficients in the full model are not identifiable; drop one of them "
+            "from the formula")
+    notes.append(text[0].upper() + text[1:] + ".")
+    warnings.warn(text, InferenceWarning, stacklevel=user_stacklevel())
+
+
 def linearized_variance(X: np.ndarray, Z: np.ndarray, zx: np.ndarray, support: np.ndarray) -> np.ndarray:
     """Variance of each debiased estimate in units of sigma^2, by its gradient in y at a fixed lambda.
 
@@ -647,6 +681,7 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
     if bad:
         warnings.warn(f"no interval for constant column(s) {bad[:10]}: they have no variance in the rows used",
                       InferenceWarning, stacklevel=user_stacklevel())
+    _drop_aliased(Xc, out, names, notes)
     tab = _finish(names, out["estimate"], out["std_error"], level, "desparsified")
     return Inference(formula=fit.formula, lam=float(fit.lam), l1_ratio=float(fit.l1_ratio),
                      method="desparsified", level=level, table=tab, sigma=float(sig), sigma_method=sig_text,

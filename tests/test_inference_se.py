@@ -15,6 +15,7 @@ import statsmodels.api as sm
 import regstats as rs
 from regstats.errors import ParameterError
 from regstats.folds import make_folds
+from regstats.inference import InferenceWarning
 
 from conftest import make_regression
 from test_inference import _sk_lasso
@@ -137,3 +138,34 @@ def test_refitted_cv_needs_twenty_rows(rng):
         fit.inference(seed=1, nodewise_lambda=0.1, sigma="rcv")
     with pytest.raises(ParameterError, match="se must be one of"):
         fit.inference(se="sandwich")
+
+
+def test_linearly_dependent_columns_get_no_interval(rng):
+    """x2 = 2 x0 - x1 + 3 exactly: the three coefficients are not identifiable in the full model, so they
+    get no estimate or interval (R's lm gives NA), with a warning; the linearized se would otherwise be
+    the least-squares se given the lasso's support, which leaves out the collinear partner."""
+    df, _ = make_regression(rng, n=80, p=5, k=2)
+    df["x5"] = 2 * df["x0"] - df["x1"] + 3
+    fit = rs.lasso("y ~ .", df).at(0.05)
+    with pytest.warns(InferenceWarning, match="not identifiable"):
+        inf = fit.inference(seed=1, nodewise_lambda=0.05)
+    t = inf.table
+    assert t.loc[["x0", "x1", "x5"], ["estimate", "std_error", "p_value"]].isna().all().all()
+    assert t.loc[["x2", "x3", "x4"], "std_error"].notna().all()
+    assert any("not identifiable" in note for note in inf.notes)
+    glm = rs.lasso("z ~ . - y", df.assign(z=(df["y"] > df["y"].median()).astype(int)), family="binomial").at(0.02)
+    with pytest.warns(InferenceWarning, match="not identifiable"):
+        g = glm.inference(seed=1, nodewise_lambda=0.05)
+    assert g.table.loc[["x0", "x1", "x5"], "estimate"].isna().all()
+
+
+def test_aliased_columns_only_below_p_equals_n(rng):
+    from regstats.inference import aliased_columns
+
+    X = rng.standard_normal((30, 4))
+    X[:, 3] = X[:, 0] - X[:, 1]
+    X -= X.mean(0)
+    np.testing.assert_array_equal(aliased_columns(X), [True, True, False, True])
+    np.testing.assert_array_equal(aliased_columns(X[:, :3]), [False, False, False])
+    wide = rng.standard_normal((10, 20))
+    assert not aliased_columns(wide - wide.mean(0)).any()
