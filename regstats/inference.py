@@ -634,7 +634,9 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
         sig_text = "given"
     # standard error: linearized on the initial fit's support, unless that support leaves too few
     # residual degrees of freedom for its projection to mean anything
-    se_used = "model" if (se == "linearized" and thin) else se
+    # (the linearization is the lasso's: an elastic net's fit is not a projection on its support)
+    not_lasso = fit.l1_ratio < 1
+    se_used = "model" if (se == "linearized" and (thin or not_lasso)) else se
     details["se"] = se_used
     # nodewise penalty
     if isinstance(nodewise_lambda, str):
@@ -671,6 +673,10 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
                      f"initial fit keeps its {n - dfres - int(fit.path.intercept)} selected columns (Tibshirani & "
                      "Taylor 2012); unlike sigma ||Z_j|| / |Z_j'X_j| they count the noise that fit absorbs along "
                      "those columns.")
+    elif se == "linearized" and not_lasso:
+        notes.append("Standard errors: sigma ||Z_j|| / |Z_j'X_j| (van de Geer et al. 2014); the linearization on "
+                     "the initial fit's support is derived for lasso fits, where the fit moves with y as least "
+                     "squares on its support.")
     elif se == "linearized":
         notes.append(f"Standard errors: sigma ||Z_j|| / |Z_j'X_j| (van de Geer et al. 2014), not linearized on the "
                      f"initial fit's support, which leaves only {dfres} residual degrees of freedom.")
@@ -922,7 +928,8 @@ def infer(fit: Any, method: Literal["desparsified", "ridge", "selective", "naive
         Desparsified only: ``"linearized"`` (default), sigma times the norm of the debiased
         estimate's gradient in y with the initial fit's selected columns held fixed (it accounts for
         the noise the initial fit absorbs along them; the model-based one when that fit leaves fewer
-        than max(5, n/10) residual degrees of freedom); ``"model"``, sigma ||Z_j|| / |Z_j'X_j|
+        than max(5, n/10) residual degrees of freedom, or is not a lasso: l1_ratio < 1);
+        ``"model"``, sigma ||Z_j|| / |Z_j'X_j|
         (van de Geer et al. 2014; hdi's ``lasso.proj``).  The two agree when the nodewise
         regressions are nearly least squares (n well above p).
 

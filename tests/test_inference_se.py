@@ -169,3 +169,13 @@ def test_aliased_columns_only_below_p_equals_n(rng):
     np.testing.assert_array_equal(aliased_columns(X[:, :3]), [False, False, False])
     wide = rng.standard_normal((10, 20))
     assert not aliased_columns(wide - wide.mean(0)).any()
+
+
+def test_elastic_net_fits_keep_the_model_based_se(data):
+    df, _ = data
+    fit = rs.elastic_net("y ~ .", df, l1_ratio=0.5).at(0.05)
+    inf = fit.inference(sigma=1.0, nodewise_lambda=0.07, initial="fit")
+    ref = fit.inference(sigma=1.0, nodewise_lambda=0.07, initial="fit", se="model")
+    assert inf.details["se"] == "model"
+    pd.testing.assert_frame_equal(inf.table, ref.table)
+    assert any("derived for lasso fits" in note for note in inf.notes)

@@ -341,7 +341,7 @@ def inference(fit: "DaskFitLike", method: str = "desparsified", level: float = 0
     zz = n * np.einsum("ij,ij->j", M, GM)                    # Z_j'Z_j
     xr = n * (cs - Gs @ (sd * beta))                          # Xs'r
     dfres = n - int(np.count_nonzero(beta)) - int(path.intercept)
-    if se_rule == "linearized" and dfres < max(5, n // 10):
+    if se_rule == "linearized" and (dfres < max(5, n // 10) or fit.l1_ratio < 1):
         se_rule = "model"
     details["se"] = se_rule
     with np.errstate(divide="ignore", invalid="ignore"):
