@@ -40,7 +40,8 @@ def glm_desparsified(fit: Any, level: float = 0.95, *, nodewise_lambda: Any = "z
     ``dispersion``: None (1, the likelihood's), ``"pearson"`` (Pearson's chi^2 / (n - nonzero - 1) at
     the initial fit) or a positive number.
     """
-    from .inference import ZNZ_FACTOR, Inference, _drop_aliased, _finish, desparsified_lasso, nodewise_penalty
+    from .inference import (ZNZ_FACTOR, Inference, _drop_aliased, _finish, aliased_columns, desparsified_lasso,
+                            nodewise_penalty)
     from ._parallel import rng_of
 
     path = fit.path
@@ -102,7 +103,7 @@ def glm_desparsified(fit: Any, level: float = 0.95, *, nodewise_lambda: Any = "z
     details["dispersion"] = phi
     names = list(path.column_names)
     extra: list[str] = []
-    _drop_aliased(Xw, out, names, extra)
+    _drop_aliased(aliased_columns(Xw), out, names, extra)
     tab = _finish(names, out["estimate"], out["std_error"], level, "desparsified")
     ratio = "odds_ratio" if path.family == "binomial" else "rate_ratio"
     tab[ratio] = np.exp(tab["estimate"])

@@ -396,9 +396,25 @@ def aliased_columns(X: np.ndarray) -> np.ndarray:
     return out
 
 
-def _drop_aliased(X: np.ndarray, out: dict[str, np.ndarray], names: list[str], notes: list[str]) -> None:
+def aliased_from_gram(G: np.ndarray, n: int) -> np.ndarray:
+    """:func:`aliased_columns` from the Gram matrix ``G = Xs'Xs / n`` of the standardized columns
+    (zero rows and columns for constant ones), as the dask path has it.  The Gram matrix squares the
+    condition number, so its null space is the eigenvalues below 1e-12 of the largest (singular
+    values below 1e-6 of the largest, against numpy's rank tolerance for the design itself)."""
+    p = G.shape[0]
+    ok = np.diag(G) > 0
+    out = np.zeros(p, dtype=bool)
+    if ok.sum() == 0 or ok.sum() >= n:
+        return out
+    w, V = np.linalg.eigh(G[np.ix_(ok, ok)])
+    null = w <= w[-1] * 1e-12
+    if null.any():
+        out[np.flatnonzero(ok)] = np.abs(V[:, null]).max(axis=1) > 1e-6
+    return out
+
+
+def _drop_aliased(alias: np.ndarray, out: dict[str, np.ndarray], names: list[str], notes: list[str]) -> None:
     """No estimate or interval for columns that are linear combinations of others (R's lm: NA)."""
-    alias = aliased_columns(X)
     if not alias.any():
         return
     out["estimate"] = np.where(alias, np.nan, out["estimate"])
@@ -687,7 +703,7 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
     if bad:
         warnings.warn(f"no interval for constant column(s) {bad[:10]}: they have no variance in the rows used",
                       InferenceWarning, stacklevel=user_stacklevel())
-    _drop_aliased(Xc, out, names, notes)
+    _drop_aliased(aliased_columns(Xc), out, names, notes)
     tab = _finish(names, out["estimate"], out["std_error"], level, "desparsified")
     return Inference(formula=fit.formula, lam=float(fit.lam), l1_ratio=float(fit.l1_ratio),
                      method="desparsified", level=level, table=tab, sigma=float(sig), sigma_method=sig_text,

@@ -251,3 +251,19 @@ def test_cv_elastic_net_and_categorical_dtype(client, data):
     assert b.results[0].path.column_names == a.results[0].path.column_names == ("x0", "x2", "g[T.lo]", "g[T.hi]")
     _close(b.table.to_numpy(dtype=float), a.table.to_numpy(dtype=float))
     assert (b.l1_ratio_min, b.results[1].index_1se) == (a.l1_ratio_min, a.results[1].index_1se)
+
+
+def test_inference_linearly_dependent_columns_like_pandas(client, data):
+    """Columns that are exact linear combinations of others get no interval on both paths."""
+    from regstats.inference import InferenceWarning
+
+    df = data.assign(x9=2 * data["x0"] - data["x1"] + 3)
+    f = "y ~ x0 + x1 + x2 + x3 + x9"
+    kw = {"initial": "fit", "nodewise_lambda": 0.05, "sigma": "residual"}
+    with pytest.warns(InferenceWarning, match="not identifiable"):
+        a = rs.lasso(f, df).at(0.05).inference(**kw).table
+    with pytest.warns(InferenceWarning, match="not identifiable"):
+        b = rs.lasso(f, dd.from_pandas(df, npartitions=3)).at(0.05).inference(**kw).table
+    pd.testing.assert_index_equal(a.index[a["estimate"].isna()], pd.Index(["x0", "x1", "x9"], name=a.index.name))
+    pd.testing.assert_index_equal(b.index[b["estimate"].isna()], a.index[a["estimate"].isna()])
+    _close(b.loc[["x2", "x3"], ["estimate", "std_error"]].to_numpy(), a.loc[["x2", "x3"], ["estimate", "std_error"]].to_numpy())

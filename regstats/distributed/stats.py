@@ -363,7 +363,9 @@ def inference(fit: "DaskFitLike", method: str = "desparsified", level: float = 0
     if bad:
         warnings.warn(f"no interval for constant column(s) {bad[:10]}: they have no variance in the rows used",
                       inf.InferenceWarning, stacklevel=user_stacklevel())
-    tab = inf._finish(names, est, se, level, "desparsified")
+    res = {"estimate": est, "std_error": se}
+    inf._drop_aliased(inf.aliased_from_gram(Gs, n), res, names, notes)
+    tab = inf._finish(names, res["estimate"], res["std_error"], level, "desparsified")
     return inf.Inference(formula=fit.formula, lam=float(fit.lam), l1_ratio=float(fit.l1_ratio),
                          method="desparsified", level=level, table=tab, sigma=float(sig), sigma_method=sig_text,
                          details=details, notes=tuple(notes))
