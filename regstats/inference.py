@@ -596,6 +596,18 @@ def _initial(fit: Any, initial: str, folds: int, cv_seed: Any) -> tuple[np.ndarr
     return init.coef.to_numpy(dtype=float), f"{folds}-fold CV lambda_min = {lam:.4g} on the same path", lam
 
 
+def _thin(dfres: int, n: int) -> bool:
+    """The initial fit leaves too few residual degrees of freedom for its residuals (sigma) or its
+    support's projection (the linearized se) to mean much."""
+    return dfres < max(5, n // 10)
+
+
+def _se_in_use(se: str, dfres: int, n: int, l1_ratio: float) -> str:
+    """The desparsified standard error used for ``se``: the linearized one needs a lasso initial fit
+    (an elastic net's fitted values are not a projection on its support) with enough residual df."""
+    return "model" if se == "linearized" and (_thin(dfres, n) or l1_ratio < 1) else se
+
+
 def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, folds: int, seed: Any,
                   lam0: float | None, progress: bool = False, initial: str = "cv",
                   znz_factor: float = ZNZ_FACTOR, se: str = "linearized") -> Inference:
@@ -609,7 +621,7 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
     beta, init_text, init_lam = _initial(fit, initial, folds, cv_ss)
     lam0_ = math.sqrt(2.0 * math.log(max(p, 2)) / n) if lam0 is None else float(lam0)
     dfres = n - int(np.count_nonzero(beta)) - int(fit.path.intercept)
-    thin = dfres < max(5, n // 10)        # the initial fit leaves too few residual degrees of freedom
+    thin = _thin(dfres, n)
     details: dict[str, Any] = {}
     # noise level
     if sigma is None:
@@ -648,11 +660,7 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
     else:
         sig = check.real_in("sigma", sigma, 0.0, np.inf, lo_open=True)
         sig_text = "given"
-    # standard error: linearized on the initial fit's support, unless that support leaves too few
-    # residual degrees of freedom for its projection to mean anything
-    # (the linearization is the lasso's: an elastic net's fit is not a projection on its support)
-    not_lasso = fit.l1_ratio < 1
-    se_used = "model" if (se == "linearized" and (thin or not_lasso)) else se
+    se_used = _se_in_use(se, dfres, n, fit.l1_ratio)
     details["se"] = se_used
     # nodewise penalty
     if isinstance(nodewise_lambda, str):
@@ -689,7 +697,7 @@ def _desparsified(fit: Any, level: float, sigma: Any, nodewise_lambda: Any, fold
                      f"initial fit keeps its {n - dfres - int(fit.path.intercept)} selected columns (Tibshirani & "
                      "Taylor 2012); unlike sigma ||Z_j|| / |Z_j'X_j| they count the noise that fit absorbs along "
                      "those columns.")
-    elif se == "linearized" and not_lasso:
+    elif se == "linearized" and fit.l1_ratio < 1:
         notes.append("Standard errors: sigma ||Z_j|| / |Z_j'X_j| (van de Geer et al. 2014); the linearization on "
                      "the initial fit's support is derived for lasso fits, where the fit moves with y as least "
                      "squares on its support.")

@@ -37,9 +37,9 @@ def _selected(model: engine.Model, rows: np.ndarray, lambdas: np.ndarray, folds:
     nz = np.count_nonzero(sol.coef, axis=1)
     if nz[k] > limit:
         ok = np.flatnonzero(nz[: k + 1] <= limit)
-        k = int(ok[-1]) if ok.size else 0
-        if nz[k] > limit:
+        if ok.size == 0:
             return np.zeros(0, dtype=np.intp)
+        k = int(ok[-1])
     return np.flatnonzero(sol.coef[k])
 
 

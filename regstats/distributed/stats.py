@@ -294,11 +294,11 @@ def inference(fit: "DaskFitLike", method: str = "desparsified", level: float = 0
     rss = n * (yy - 2.0 * float(beta @ cc) + float(beta @ Gc @ beta))
     if sigma is None:
         sigma = "residual"
+    dfres = n - int(np.count_nonzero(beta)) - int(path.intercept)
     if isinstance(sigma, str):
         rule = check.choice("sigma", sigma, ("residual", "scaled_lasso"))
-        dfres = n - int(np.count_nonzero(beta)) - int(path.intercept)
         fallback = ""
-        if rule == "residual" and dfres < max(5, n // 10):
+        if rule == "residual" and inf._thin(dfres, n):
             rule, l0s = "scaled_lasso", inf.lam0_quantile(n, p)
             fallback = f" (the initial fit leaves {dfres} residual degrees of freedom)"
         else:
@@ -340,9 +340,7 @@ def inference(fit: "DaskFitLike", method: str = "desparsified", level: float = 0
     zx = n * np.einsum("ij,ij->j", M, Gs * sd[None, :])      # Z_j'X_j = n M_j' Gs_j sd_j
     zz = n * np.einsum("ij,ij->j", M, GM)                    # Z_j'Z_j
     xr = n * (cs - Gs @ (sd * beta))                          # Xs'r
-    dfres = n - int(np.count_nonzero(beta)) - int(path.intercept)
-    if se_rule == "linearized" and (dfres < max(5, n // 10) or fit.l1_ratio < 1):
-        se_rule = "model"
+    se_rule = inf._se_in_use(se_rule, dfres, n, fit.l1_ratio)
     details["se"] = se_rule
     with np.errstate(divide="ignore", invalid="ignore"):
         est = np.where(ok, beta + (M.T @ xr) / zx, np.nan)
